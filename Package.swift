@@ -1,0 +1,78 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "cicada",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cicada", targets: ["cicada"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // C edge: libcurl, with typed shims for its variadic functions.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Pure core: scenario model, schedules, statistics, thresholds. No I/O.
+        .target(
+            name: "CicadaCore",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        // Scenario files: YAML -> validated CicadaCore.Scenario, every error with file:line:column.
+        .target(
+            name: "CicadaScenario",
+            dependencies: ["CicadaCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // libcurl multi workers: the only module that imports CCurl.
+        .target(
+            name: "CicadaTransport",
+            dependencies: ["CicadaCore", "CCurl"]
+        ),
+        // Summary, JSON, CSV, JUnit and Markdown writers over snapshots. Pure: writes to sinks.
+        .target(
+            name: "CicadaReport",
+            dependencies: ["CicadaCore"]
+        ),
+        // One run: workers, aggregator, threshold evaluation, progress and stop conditions.
+        .target(
+            name: "CicadaRunner",
+            dependencies: ["CicadaCore", "CicadaTransport", "CicadaReport"]
+        ),
+        // A local HTTP target with a known service time and stalls, for tests, quickstart and benchmarks.
+        .target(
+            name: "CicadaTestTarget",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Composition root: CLI, signals, exit codes.
+        .executableTarget(
+            name: "cicada",
+            dependencies: [
+                "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
+        .testTarget(
+            name: "CicadaScenarioTests",
+            dependencies: ["CicadaScenario", "CicadaCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
+        .testTarget(
+            name: "CicadaIntegrationTests",
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,126 @@
+/// The load a scenario applies: closed (users) or open (arrivals).
+///
+/// One enum rather than one loop per feature: the workers ask the profile what to do at a
+/// time, and each case answers with a pure function of elapsed time, tested in virtual time.
+public enum LoadProfile: Sendable, Equatable {
+    case closed(ClosedLoad)
+    case open(OpenLoad)
+
+    /// The time from test start after which no new work starts (nil: until stopped).
+    public var duration: Duration? {
+        switch self {
+        case .closed(let c): return c.duration
+        case .open(let o): return o.duration
+        }
+    }
+}
+
+/// One stage of a closed-model ramp: move toward `users` at `spawnRate` users/s, for `duration`.
+public struct UserStage: Sendable, Equatable {
+    public var duration: Duration
+    public var users: Int
+    public var spawnRate: Double
+    public init(duration: Duration, users: Int, spawnRate: Double) {
+        self.duration = duration; self.users = users; self.spawnRate = spawnRate
+    }
+}
+
+/// Closed model with Locust semantics: a number of users, each looping task, wait, task...
+public struct ClosedLoad: Sendable, Equatable {
+    /// Stages run in order; a plain `users`/`spawn_rate`/`run_time` scenario is one stage.
+    public var stages: [UserStage]
+    /// What each user waits after a task.
+    public var waitTime: WaitTime
+
+    public init(stages: [UserStage], waitTime: WaitTime) {
+        self.stages = stages; self.waitTime = waitTime
+    }
+
+    /// Total duration of all stages.
+    public var duration: Duration? {
+        stages.reduce(Duration.zero) { $0 + $1.duration }
+    }
+
+    /// The largest user count any stage asks for.
+    public var peakUsers: Int { stages.map(\.users).max() ?? 0 }
+
+    /// The number of users that should be running `elapsed` after test start.
+    ///
+    /// Each stage starts from the count the previous one reached and moves toward its own
+    /// target at its spawn rate (users per second, up or down), then holds: exactly how
+    /// Locust's load shapes step. The count is floored, so a user starts once it is whole.
+    public func users(at elapsed: Duration) -> Int {
+        var current = 0.0
+        var stageStart = Duration.zero
+        for stage in stages {
+            let stageEnd = stageStart + stage.duration
+            let into = (min(elapsed, stageEnd) - stageStart).seconds
+            let target = Double(stage.users)
+            let rate = stage.spawnRate > 0 ? stage.spawnRate : .infinity
+            let moved = rate.isInfinite ? abs(target - current) : rate * max(0, into)
+            if target >= current { current = min(target, current + moved) } else { current = max(target, current - moved) }
+            if elapsed < stageEnd { break }
+            stageStart = stageEnd
+        }
+        return Int(current.rounded(.down))
+    }
+}
+
+/// How open-model arrival gaps are drawn.
+public enum ArrivalProcess: Sendable, Equatable {
+    /// Evenly spaced arrivals at exactly 1/rate.
+    case constant
+    /// Gamma-distributed gaps with the given burstiness (1 = Poisson), as vLLM's `bench serve`.
+    case gamma(burstiness: Double)
+}
+
+/// One stage of an open-model ramp: the rate moves linearly to `rate` over `duration`.
+public struct RateStage: Sendable, Equatable {
+    public var duration: Duration
+    /// Target arrivals per second at the end of the stage.
+    public var rate: Double
+    public init(duration: Duration, rate: Double) { self.duration = duration; self.rate = rate }
+}
+
+/// Open model: requests arrive on a schedule whatever the server does.
+///
+/// Arrivals that cannot start on time (all `maxInFlight` slots busy) wait in a queue and are
+/// timed from their intended start; only arrivals beyond `maxQueue` are dropped, and counted.
+public struct OpenLoad: Sendable, Equatable {
+    /// The rate at time zero; each stage ramps linearly from the previous stage's end rate.
+    public var startRate: Double
+    public var stages: [RateStage]
+    public var process: ArrivalProcess
+    /// Most requests in flight at once across the run (all workers together).
+    public var maxInFlight: Int
+    /// Most arrivals waiting for a free slot; nil = unbounded (memory is the limit).
+    public var maxQueue: Int?
+
+    public init(startRate: Double, stages: [RateStage], process: ArrivalProcess, maxInFlight: Int, maxQueue: Int?) {
+        self.startRate = startRate; self.stages = stages; self.process = process
+        self.maxInFlight = maxInFlight; self.maxQueue = maxQueue
+    }
+
+    /// A constant rate for `duration`.
+    public static func constant(rate: Double, duration: Duration, process: ArrivalProcess = .constant, maxInFlight: Int = 1000, maxQueue: Int? = nil) -> OpenLoad {
+        OpenLoad(startRate: rate, stages: [RateStage(duration: duration, rate: rate)], process: process, maxInFlight: maxInFlight, maxQueue: maxQueue)
+    }
+
+    public var duration: Duration? { stages.reduce(Duration.zero) { $0 + $1.duration } }
+
+    /// The target arrival rate (per second) `elapsed` after test start.
+    public func rate(at elapsed: Duration) -> Double {
+        var from = startRate
+        var stageStart = Duration.zero
+        for stage in stages {
+            let stageEnd = stageStart + stage.duration
+            if elapsed < stageEnd {
+                let f = stage.duration == .zero ? 1 : (elapsed - stageStart).seconds / stage.duration.seconds
+                return from + (stage.rate - from) * f
+            }
+            from = stage.rate
+            stageStart = stageEnd
+        }
+        return from
+    }
+}

@@ -1,0 +1,141 @@
+/// Why a request counted as failed.
+public enum FailureKind: String, Sendable, CaseIterable, Codable, Comparable {
+    /// A 4xx status.
+    case http4xx = "http_4xx"
+    /// A 5xx status.
+    case http5xx = "http_5xx"
+    /// Any other status the checks did not accept (1xx, 3xx).
+    case httpOther = "http_other"
+    /// The request or the connect timed out.
+    case timeout
+    /// The connection could not be made or broke (refused, reset, DNS, TLS).
+    case connection
+    /// The status was fine but a check on the response failed.
+    case check
+    public static func < (a: FailureKind, b: FailureKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What happened to one request, as the transport observed it. Times are nanoseconds
+/// on the run's ``TimeSource``.
+public struct RequestOutcome: Sendable {
+    /// Index into the run's stat names.
+    public var statIndex: Int
+    /// When the request was meant to start (its schedule slot).
+    public var intendedNanos: UInt64
+    /// When it was handed to the transport.
+    public var sentNanos: UInt64
+    /// When its response completed (or it failed).
+    public var endNanos: UInt64
+    /// Time to first response byte, in microseconds, when a response began.
+    public var ttfbMicros: UInt64?
+    /// HTTP status, 0 when no response.
+    public var status: Int
+    public var failure: FailureKind?
+    /// Human-readable reason when failed.
+    public var error: String?
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+
+    public init(statIndex: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, ttfbMicros: UInt64?,
+                status: Int, failure: FailureKind?, error: String?, bytesIn: UInt64, bytesOut: UInt64) {
+        self.statIndex = statIndex; self.intendedNanos = intendedNanos; self.sentNanos = sentNanos
+        self.endNanos = endNanos; self.ttfbMicros = ttfbMicros; self.status = status; self.failure = failure
+        self.error = error; self.bytesIn = bytesIn; self.bytesOut = bytesOut
+    }
+}
+
+/// Counters and latency distributions for one request name (or the total).
+///
+/// `corrected` is timed from each request's intended start (coordinated omission corrected,
+/// as wrk2), `raw` from its actual send, `ttfb` is time to first byte from the actual send.
+/// Failed requests are timed too (a timeout's latency is real), as Locust does.
+public struct RequestStats: Sendable, Equatable {
+    public var corrected = LatencyHistogram()
+    public var raw = LatencyHistogram()
+    public var ttfb = LatencyHistogram()
+    public var requests: UInt64 = 0
+    public var failures: UInt64 = 0
+    public var failuresByKind: [FailureKind: UInt64] = [:]
+    public var statusCodes: [Int: UInt64] = [:]
+    public var bytesIn: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+
+    public init() {}
+
+    /// Adds one outcome.
+    public mutating func record(_ o: RequestOutcome) {
+        requests += 1
+        corrected.record(nanos: o.endNanos &- Swift.min(o.intendedNanos, o.endNanos))
+        raw.record(nanos: o.endNanos &- Swift.min(o.sentNanos, o.endNanos))
+        if let t = o.ttfbMicros { ttfb.record(micros: t) }
+        if let k = o.failure { failures += 1; failuresByKind[k, default: 0] += 1 }
+        if o.status > 0 { statusCodes[o.status, default: 0] += 1 }
+        bytesIn += o.bytesIn
+        bytesOut += o.bytesOut
+    }
+
+    /// Adds another set of stats into this one.
+    public mutating func merge(_ o: RequestStats) {
+        corrected.merge(o.corrected); raw.merge(o.raw); ttfb.merge(o.ttfb)
+        requests += o.requests; failures += o.failures
+        for (k, v) in o.failuresByKind { failuresByKind[k, default: 0] += v }
+        for (k, v) in o.statusCodes { statusCodes[k, default: 0] += v }
+        bytesIn += o.bytesIn; bytesOut += o.bytesOut
+    }
+
+    /// Failures / requests; nil with no requests.
+    public var errorRate: Double? { requests == 0 ? nil : Double(failures) / Double(requests) }
+}
+
+/// One distinct failure (Locust's failures table row).
+public struct ErrorKey: Hashable, Sendable, Comparable {
+    public var method: String
+    public var name: String
+    public var message: String
+    public init(method: String, name: String, message: String) { self.method = method; self.name = name; self.message = message }
+    public static func < (a: ErrorKey, b: ErrorKey) -> Bool { (a.name, a.method, a.message) < (b.name, b.method, b.message) }
+}
+
+/// How often a failure was seen and when (nanoseconds on the run's clock).
+public struct ErrorStat: Sendable, Equatable {
+    public var occurrences: UInt64
+    public var firstSeenNanos: UInt64
+    public var lastSeenNanos: UInt64
+    public init(occurrences: UInt64, firstSeenNanos: UInt64, lastSeenNanos: UInt64) {
+        self.occurrences = occurrences; self.firstSeenNanos = firstSeenNanos; self.lastSeenNanos = lastSeenNanos
+    }
+    mutating func merge(_ o: ErrorStat) {
+        occurrences += o.occurrences
+        firstSeenNanos = Swift.min(firstSeenNanos, o.firstSeenNanos)
+        lastSeenNanos = Swift.max(lastSeenNanos, o.lastSeenNanos)
+    }
+}
+
+/// A bounded table of distinct failures: past `capacity` distinct keys, new ones are folded
+/// into one "other errors" row per request name, so a server returning unique error text per
+/// request cannot make memory grow without bound.
+public struct ErrorTable: Sendable, Equatable {
+    public static let defaultCapacity = 1000
+    public private(set) var entries: [ErrorKey: ErrorStat] = [:]
+    public let capacity: Int
+    public init(capacity: Int = ErrorTable.defaultCapacity) { self.capacity = capacity }
+
+    public mutating func add(_ key: ErrorKey, _ stat: ErrorStat) {
+        var key = key
+        if entries[key] == nil, entries.count >= capacity {
+            key = ErrorKey(method: key.method, name: key.name, message: "(other errors: distinct error limit reached)")
+        }
+        if entries[key] != nil { entries[key]!.merge(stat) } else { entries[key] = stat }
+    }
+
+    public mutating func record(_ key: ErrorKey, atNanos t: UInt64) {
+        add(key, ErrorStat(occurrences: 1, firstSeenNanos: t, lastSeenNanos: t))
+    }
+
+    public mutating func merge(_ o: ErrorTable) { for (k, v) in o.entries { add(k, v) } }
+
+    /// Rows sorted by occurrences, most first.
+    public var sorted: [(key: ErrorKey, stat: ErrorStat)] {
+        entries.map { ($0.key, $0.value) }.sorted { $0.stat.occurrences != $1.stat.occurrences ? $0.stat.occurrences > $1.stat.occurrences : $0.key < $1.key }
+    }
+}

@@ -1,0 +1,71 @@
+import Synchronization
+
+/// The knobs a running load reads and the runner (or the dashboard) turns.
+///
+/// Shared by the runner and every worker through atomics only: workers read it once per loop
+/// turn, never under a lock.
+public final class RunControl: Sendable {
+    private let _targetUsers = Atomic<Int>(0)
+    private let _rateScaleBits = Atomic<UInt64>(1.0.bitPattern)
+    private let _paused = Atomic<Bool>(false)
+    private let _stopStarting = Atomic<Bool>(false)
+    private let _abort = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Closed model: how many users should be running now, all workers together.
+    public var targetUsers: Int {
+        get { _targetUsers.load(ordering: .acquiring) }
+        set { _targetUsers.store(newValue, ordering: .releasing) }
+    }
+    /// Open model: a multiplier on the scenario's arrival rate (the dashboard's `+`/`-`).
+    public var rateScale: Double {
+        get { Double(bitPattern: _rateScaleBits.load(ordering: .acquiring)) }
+        set { _rateScaleBits.store(newValue.bitPattern, ordering: .releasing) }
+    }
+    /// No new requests start while paused; in-flight ones finish.
+    public var paused: Bool {
+        get { _paused.load(ordering: .acquiring) }
+        set { _paused.store(newValue, ordering: .releasing) }
+    }
+    /// The run is ending: start nothing new, let in-flight requests finish.
+    public var stopStarting: Bool {
+        get { _stopStarting.load(ordering: .acquiring) }
+        set { _stopStarting.store(newValue, ordering: .releasing) }
+    }
+    /// Cancel in-flight requests and exit now.
+    public var abort: Bool {
+        get { _abort.load(ordering: .acquiring) }
+        set { _abort.store(newValue, ordering: .releasing) }
+    }
+
+    /// This worker's share of `users` when users are dealt round-robin: user `i` belongs to
+    /// worker `i % workerCount`.
+    public static func share(of users: Int, worker: Int, workerCount: Int) -> Int {
+        users > worker ? (users - worker + workerCount - 1) / workerCount : 0
+    }
+}
+
+/// The hand-over point from workers to the aggregator: a mutex-guarded list of intervals.
+///
+/// Each worker posts at most four times a second, so the lock is never contended for long and
+/// never held while measuring.
+public final class IntervalOutbox: Sendable {
+    /// One worker's report.
+    public struct Report: Sendable {
+        public var worker: Int
+        public var stats: IntervalStats
+        public var gauges: WorkerGauges
+        public var finished: Bool
+        public init(worker: Int, stats: IntervalStats, gauges: WorkerGauges, finished: Bool) {
+            self.worker = worker; self.stats = stats; self.gauges = gauges; self.finished = finished
+        }
+    }
+    private let pending = Mutex<[Report]>([])
+    public init() {}
+
+    public func post(_ r: Report) { pending.withLock { $0.append(r) } }
+
+    /// Takes every pending report.
+    public func drain() -> [Report] { pending.withLock { p in let out = p; p.removeAll(keepingCapacity: true); return out } }
+}

@@ -1,0 +1,102 @@
+/// A validated, ready-to-run load test: what to send, to where, at what load, judged how.
+///
+/// Produced by the scenario reader from YAML (or built directly in tests); everything in it has
+/// already been checked, so the load engine never meets a bad value at run time.
+public struct Scenario: Sendable {
+    public var name: String
+    /// Base URL requests' paths are appended to, e.g. `http://127.0.0.1:8000`.
+    public var target: String
+    public var headers: [(name: String, value: String)]
+    /// Name of the environment variable that holds a bearer token (never the token itself).
+    public var bearerTokenEnv: String?
+    public var timeouts: Timeouts
+    public var http2: Bool
+    public var insecure: Bool
+    public var load: LoadProfile
+    /// Steps each closed-model user runs once before its task loop (Locust's `on_start`).
+    public var onStart: [TaskSpec]
+    public var tasks: [TaskSpec]
+    /// Weighted random choice (Locust's default) or every task in order, looping.
+    public var flow: TaskFlow
+    public var thresholds: [ThresholdSpec]
+    public var seed: UInt64
+    /// Prompts for `{{prompt}}`, from the scenario's prompt file; empty when none.
+    public var prompts: [String]
+
+    public init(
+        name: String, target: String, headers: [(name: String, value: String)] = [],
+        bearerTokenEnv: String? = nil, timeouts: Timeouts = Timeouts(), http2: Bool = false,
+        insecure: Bool = false, load: LoadProfile, onStart: [TaskSpec] = [], tasks: [TaskSpec],
+        flow: TaskFlow = .weighted, thresholds: [ThresholdSpec] = [], seed: UInt64 = 1,
+        prompts: [String] = []
+    ) {
+        self.name = name; self.target = target; self.headers = headers
+        self.bearerTokenEnv = bearerTokenEnv; self.timeouts = timeouts; self.http2 = http2
+        self.insecure = insecure; self.load = load; self.onStart = onStart; self.tasks = tasks
+        self.flow = flow; self.thresholds = thresholds; self.seed = seed; self.prompts = prompts
+    }
+}
+
+/// Connect and whole-request timeouts.
+public struct Timeouts: Sendable, Equatable {
+    public var connect: Duration
+    public var request: Duration
+    public init(connect: Duration = .seconds(10), request: Duration = .seconds(60)) {
+        self.connect = connect; self.request = request
+    }
+}
+
+/// How a closed-model user chooses its next task.
+public enum TaskFlow: String, Sendable, Equatable {
+    /// Random choice in proportion to the tasks' weights (Locust `@task(weight)`).
+    case weighted
+    /// Every task in order, then again from the first (Locust `SequentialTaskSet`).
+    case sequential
+}
+
+/// One kind of request a user sends.
+public struct TaskSpec: Sendable {
+    /// Statistics are grouped by this name.
+    public var name: String
+    public var weight: Int
+    public var method: String
+    /// Path (and query) appended to the scenario target; may hold templates.
+    public var path: Template
+    public var headers: [(name: String, value: Template)]
+    /// Request body; nil sends none.
+    public var body: Template?
+    public var checks: [Check]
+
+    public init(name: String, weight: Int = 1, method: String = "GET", path: Template,
+                headers: [(name: String, value: Template)] = [], body: Template? = nil, checks: [Check] = []) {
+        self.name = name; self.weight = weight; self.method = method; self.path = path
+        self.headers = headers; self.body = body; self.checks = checks
+    }
+
+    /// Whether any check needs the response body (so the transport keeps it).
+    public var needsBody: Bool {
+        checks.contains { if case .status = $0 { return false } else { return true } }
+    }
+}
+
+/// Picks tasks in weight ratio with a cumulative table (one random draw per pick).
+public struct TaskPicker: Sendable {
+    private let cumulative: [Int]
+    private let total: Int
+    public init(weights: [Int]) {
+        var acc = 0
+        cumulative = weights.map { acc += max(0, $0); return acc }
+        total = acc
+    }
+    /// The index of the chosen task.
+    public func pick(_ rng: inout SeededRandom) -> Int {
+        guard total > 0 else { return 0 }
+        let r = Int(rng.next() % UInt64(total))
+        var lo = 0, hi = cumulative.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cumulative[mid] > r { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+}

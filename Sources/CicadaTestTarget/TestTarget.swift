@@ -1,0 +1,167 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A local HTTP/1.1 target with a known service time and optional periodic stalls.
+///
+/// It is what the integration tests, the README's quickstart and the accuracy benchmarks aim
+/// at: because its behaviour is known exactly, the latency a client *should* see can be
+/// computed and compared with what Cicada reports. It is not the embedded inference engine.
+///
+/// Endpoints: `POST /predict` (`{"input": ...}` -> `{"output": ..., "served_ms": ...}`),
+/// `GET /health`, `GET /status/{code}` (answers that status), `GET /count` (requests served),
+/// anything else -> 404. Binds 127.0.0.1 unless told otherwise.
+public final class TestTarget: Sendable {
+    /// How the target behaves.
+    public struct Config: Sendable {
+        /// Time each request takes, from arrival (or the end of a stall) to response.
+        public var serviceTime: Duration
+        /// Every this often the whole server pauses...
+        public var stallEvery: Duration?
+        /// ...for this long: requests arriving in the pause are answered after it ends.
+        public var stallFor: Duration
+        public var host: String
+        /// 0 picks a free port.
+        public var port: Int
+        public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0) {
+            self.serviceTime = serviceTime; self.stallEvery = stallEvery; self.stallFor = stallFor; self.host = host; self.port = port
+        }
+    }
+
+    public let config: Config
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Mutex<Channel?> = Mutex(nil)
+    private let served = Atomic<Int>(0)
+    let startInstant = NIODeadline.now()
+
+    public init(config: Config, threads: Int = 1) {
+        self.config = config
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// Requests answered so far (all endpoints but `/count`).
+    public var requestCount: Int { served.load(ordering: .relaxed) }
+
+    /// Starts listening; returns the bound port.
+    @discardableResult
+    public func start() throws -> Int {
+        let target = self
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { ch in
+                ch.pipeline.configureHTTPServerPipeline().flatMap {
+                    ch.pipeline.addHandler(TargetHandler(target: target))
+                }
+            }
+        let ch = try bootstrap.bind(host: config.host, port: config.port).wait()
+        channel.withLock { $0 = ch }
+        return ch.localAddress?.port ?? config.port
+    }
+
+    /// The base URL, once started.
+    public var baseURL: String {
+        let port = channel.withLock { $0?.localAddress?.port } ?? config.port
+        return "http://\(config.host):\(port)"
+    }
+
+    /// Stops listening and shuts the threads down.
+    public func stop() {
+        let ch = channel.withLock { c in let x = c; c = nil; return x }
+        try? ch?.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    func countServed() { served.add(1, ordering: .relaxed) }
+
+    /// How long to hold a request that arrives now: the rest of any stall, plus service time.
+    func delay(at now: NIODeadline) -> TimeAmount {
+        var wait = TimeAmount.nanoseconds(Int64(config.serviceTime.components.seconds) * 1_000_000_000 + config.serviceTime.components.attoseconds / 1_000_000_000)
+        if let every = config.stallEvery, config.stallFor > .zero {
+            let everyNanos = Int64(every.components.seconds) * 1_000_000_000 + every.components.attoseconds / 1_000_000_000
+            let forNanos = Int64(config.stallFor.components.seconds) * 1_000_000_000 + config.stallFor.components.attoseconds / 1_000_000_000
+            let since = (now - startInstant).nanoseconds
+            let phase = since % everyNanos
+            // The stall occupies the last `stallFor` of each period, so a run starts clean.
+            let stallStart = everyNanos - forNanos
+            if phase >= stallStart { wait = wait + .nanoseconds(everyNanos - phase) }
+        }
+        return wait
+    }
+}
+
+final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let target: TestTarget
+    var head: HTTPRequestHead?
+    var body = ByteBuffer()
+
+    init(target: TestTarget) { self.target = target }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): head = h; body.clear()
+        case .body(var b): body.writeBuffer(&b)
+        case .end:
+            guard let h = head else { return }
+            respond(context: context, head: h)
+        }
+    }
+
+    func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+        var status = HTTPResponseStatus.ok
+        var text = ""
+        var delayed = true
+        switch (head.method, path) {
+        case (.GET, "/health"):
+            text = "{\"status\":\"ok\"}"
+        case (.GET, "/count"):
+            text = "{\"count\":\(target.requestCount)}"
+            delayed = false
+        case (.POST, "/predict"):
+            let input = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
+            if input.contains("\"input\"") {
+                text = "{\"output\":\"ok\",\"input_bytes\":\(body.readableBytes)}"
+            } else {
+                status = .badRequest
+                text = "{\"error\":\"missing field 'input'\"}"
+            }
+        case (_, let p) where p.hasPrefix("/status/"):
+            let code = Int(p.dropFirst("/status/".count)) ?? 500
+            status = HTTPResponseStatus(statusCode: code)
+            text = "{\"status\":\(code)}"
+        default:
+            status = .notFound
+            text = "{\"error\":\"not found\"}"
+        }
+        if delayed { target.countServed() }
+        let keepAlive = head.isKeepAlive
+        let version = head.version
+        let finalText = text, finalStatus = status
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let send: @Sendable () -> Void = {
+            let context = bound.value
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(finalText.utf8.count))
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: finalStatus, headers: headers))), promise: nil)
+            var buf = context.channel.allocator.buffer(capacity: finalText.utf8.count)
+            buf.writeString(finalText)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+            let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+            if !keepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
+        }
+        let wait = delayed ? target.delay(at: .now()) : .zero
+        if wait > .zero {
+            context.eventLoop.scheduleTask(in: wait, send)
+        } else {
+            send()
+        }
+    }
+}

@@ -1,0 +1,472 @@
+import CCurl
+import CicadaCore
+
+/// One load-generating thread: its own curl multi handle, its own users or arrivals, its own
+/// statistics. Nothing on its hot path takes a lock; it hands interval stats to the
+/// aggregator through ``IntervalOutbox`` at most every 250 ms (wrk's thread model).
+///
+/// Timing (see docs/DECISIONS.md): every request has an *intended* start, the moment its user's
+/// wait ended or its arrival was scheduled (or, with pacing waits, its slot on the pacing
+/// grid), and an *actual* send, when the handle is added to the multi handle. Corrected
+/// latency runs from the intended start, raw latency from the send, both to the moment the
+/// loop sees the transfer complete. The loop's own lateness in starting due work is recorded
+/// as schedule lag, so a saturated generator shows as lag, not as a slow server.
+public final class LoadWorker: @unchecked Sendable {
+    let plan: RunPlan
+    let index: Int
+    let count: Int
+    let control: RunControl
+    let clock: any TimeSource
+    let outbox: IntervalOutbox
+    let startNanos: UInt64
+    let multi: UnsafeMutableRawPointer
+
+    /// How often stats are handed over (and the longest the loop sleeps).
+    static let flushNanos: UInt64 = 250_000_000
+
+    private var stats: IntervalStats
+    private var pool: [Transfer] = []
+    /// Every transfer this worker made (idle ones are also in `pool`).
+    private var allTransfers: [Transfer] = []
+    private var inFlight = 0
+    private var lastFlush: UInt64 = 0
+    /// Per task (and on_start step): constant headers built once.
+    private var taskHeaders: [UnsafeMutablePointer<curl_slist>?] = []
+    private var onStartHeaders: [UnsafeMutablePointer<curl_slist>?] = []
+    private var constantPaths: [String?] = []
+    private var constantBodies: [String?] = []
+
+    // Closed model.
+    private struct User {
+        var id: Int
+        var rng: SeededRandom
+        var seq: UInt64 = 0
+        var onStartNext = 0
+        var sequentialNext = 0
+        var inFlight = false
+        var retiring = false
+        var active = true
+        /// Intended start of the next request (ns on the run clock).
+        var wakeNanos: UInt64
+    }
+    private var users: [User] = []
+    private var freeSlots: [Int] = []
+    private var activeUsers = 0
+    private var wakeups = MinHeap<Int>()
+
+    // Open model.
+    private var schedule: ArrivalSchedule?
+    private var pendingArrival: (index: UInt64, offsetNanos: UInt64)?
+    private var queue: [(index: UInt64, intendedNanos: UInt64)] = []
+    private var queueHead = 0
+    private let maxInFlight: Int
+    private let maxQueue: Int?
+
+    /// - Parameters:
+    ///   - index: this worker's number, 0..<count.
+    ///   - startNanos: the test start on `clock`; schedules are offsets from it.
+    public init(plan: RunPlan, index: Int, count: Int, control: RunControl, clock: any TimeSource,
+                outbox: IntervalOutbox, startNanos: UInt64) throws(CurlError) {
+        guard let m = curl_multi_init() else { throw CurlError(function: "curl_multi_init", code: -1, message: "returned NULL") }
+        self.plan = plan; self.index = index; self.count = count; self.control = control
+        self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.multi = m
+        self.stats = IntervalStats(statCount: plan.statNames.count)
+        switch plan.scenario.load {
+        case .closed(let c):
+            maxInFlight = RunControl.share(of: c.peakUsers, worker: index, workerCount: count)
+            maxQueue = nil
+        case .open(let o):
+            maxInFlight = max(1, RunControl.share(of: o.maxInFlight, worker: index, workerCount: count))
+            maxQueue = o.maxQueue.map { RunControl.share(of: $0, worker: index, workerCount: count) }
+            schedule = ArrivalSchedule(load: o, seed: plan.scenario.seed)
+        }
+        _ = ccurl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(16, maxInFlight + 8))
+        if plan.scenario.http2 { _ = ccurl_multi_setopt_long(m, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)) }
+        buildConstantParts()
+    }
+
+    deinit {
+        for t in allTransfers where t.active { curl_multi_remove_handle(multi, t.easy) }
+        pool.removeAll()
+        allTransfers.removeAll()
+        for l in taskHeaders + onStartHeaders { if let l { curl_slist_free_all(l) } }
+        curl_multi_cleanup(multi)
+    }
+
+    /// Wakes the worker from its poll (thread-safe), e.g. when the run is stopping.
+    public func wake() { _ = curl_multi_wakeup(multi) }
+
+    private func buildConstantParts() {
+        func headers(_ t: TaskSpec) -> UnsafeMutablePointer<curl_slist>? {
+            var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
+            for h in plan.headers where !t.headers.contains(where: { $0.name.lowercased() == h.name.lowercased() }) {
+                list = curl_slist_append(list, "\(h.name): \(h.value)")
+            }
+            for h in t.headers where h.value.isConstant {
+                list = curl_slist_append(list, "\(h.name): \(h.value.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG))")
+            }
+            return list
+        }
+        taskHeaders = plan.scenario.tasks.map(headers)
+        onStartHeaders = plan.scenario.onStart.map(headers)
+        constantPaths = plan.scenario.tasks.map { $0.path.isConstant ? plan.baseURL + $0.path.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil }
+        constantBodies = plan.scenario.tasks.map { t in t.body.flatMap { $0.isConstant ? $0.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil } }
+    }
+    private var dummyRNG = SeededRandom(seed: 0)
+
+    /// Runs until the run is stopped; blocking. Call on a dedicated thread.
+    public func run() {
+        lastFlush = clock.nowNanos()
+        while true {
+            let now = clock.nowNanos()
+            if control.abort { break }
+            let stopping = control.stopStarting
+            if stopping {
+                if inFlight == 0 { break }
+            } else if !control.paused {
+                switch plan.scenario.load {
+                case .closed: reconcileUsers(now: now); startDueUsers(now: now)
+                case .open: startDueArrivals(now: now)
+                }
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            reapCompleted()
+            let after = clock.nowNanos()
+            if after &- lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
+            curl_multi_poll(multi, nil, 0, Int32(pollTimeoutMillis(now: after, stopping: stopping)), nil)
+        }
+        let end = clock.nowNanos()
+        if control.abort { cancelAll() }
+        // Arrivals still queued at the end never started: count them as dropped.
+        stats.dropped += UInt64(queue.count - queueHead)
+        flush(at: end, finished: true)
+    }
+
+    private func pollTimeoutMillis(now: UInt64, stopping: Bool) -> Int {
+        var next = lastFlush &+ Self.flushNanos
+        if !stopping, !control.paused {
+            if let k = wakeups.minKey { next = min(next, k) }
+            if let a = pendingArrival, inFlight < maxInFlight { next = min(next, startNanos &+ a.offsetNanos) }
+        }
+        // Control changes (users, stop) are polled at least every 50 ms.
+        next = min(next, now &+ 50_000_000)
+        if next <= now { return 0 }
+        return Int((next - now + 999_999) / 1_000_000)
+    }
+
+    // MARK: Closed model
+
+    private func reconcileUsers(now: UInt64) {
+        let want = RunControl.share(of: control.targetUsers, worker: index, workerCount: count)
+        while activeUsers < want {
+            let id = index + count * activeUsers
+            let user = User(id: id, rng: SeededRandom(seed: plan.scenario.seed, stream: UInt64(id) + 1), wakeNanos: now)
+            let slot: Int
+            if let s = freeSlots.popLast() { users[s] = user; slot = s } else { users.append(user); slot = users.count - 1 }
+            activeUsers += 1
+            wakeups.push(now, slot)
+        }
+        if activeUsers > want {
+            // Stop the most recently spawned users first, as Locust does.
+            var order = users.indices.filter { users[$0].active && !users[$0].retiring }
+            order.sort { users[$0].id > users[$1].id }
+            for slot in order.prefix(activeUsers - want) {
+                users[slot].retiring = true
+                if !users[slot].inFlight { retire(slot) }
+            }
+        }
+    }
+
+    private func retire(_ slot: Int) {
+        users[slot].active = false
+        activeUsers -= 1
+        freeSlots.append(slot)
+    }
+
+    private func startDueUsers(now: UInt64) {
+        while let k = wakeups.minKey, k <= now {
+            let (_, slot) = wakeups.pop()!
+            guard users[slot].active, !users[slot].retiring, !users[slot].inFlight else { continue }
+            let intended = users[slot].wakeNanos
+            guard intended <= now else { wakeups.push(intended, slot); continue }
+            stats.scheduleLag.record(nanos: now - intended)
+            startUserRequest(slot: slot, intended: intended, now: now)
+        }
+    }
+
+    private func startUserRequest(slot: Int, intended: UInt64, now: UInt64) {
+        var user = users[slot]
+        let ref: Transfer.TaskRef
+        if user.onStartNext < plan.scenario.onStart.count {
+            ref = .onStart(user.onStartNext)
+            user.onStartNext += 1
+        } else {
+            switch plan.scenario.flow {
+            case .weighted:
+                ref = .task(plan.picker.pick(&user.rng))
+            case .sequential:
+                ref = .task(user.sequentialNext)
+                user.sequentialNext = (user.sequentialNext + 1) % plan.scenario.tasks.count
+            }
+        }
+        let seq = user.seq
+        user.seq += 1
+        user.inFlight = true
+        let ok = send(ref, user: user.id, seq: seq, slot: slot, intended: intended, now: now, rng: &user.rng)
+        if !ok { user.inFlight = false }
+        users[slot] = user
+    }
+
+    private func userFinished(slot: Int, intended: UInt64, sent: UInt64, end: UInt64) {
+        users[slot].inFlight = false
+        if users[slot].retiring { retire(slot); return }
+        let wait = plan.waitTime
+        if let period = wait.pacingPeriod {
+            // Keep the pacing grid: the next request is due one period after this one's slot.
+            users[slot].wakeNanos = intended &+ period.nanos
+        } else {
+            let w = wait.wait(taskTook: .nanos(end &- sent), rng: &users[slot].rng)
+            users[slot].wakeNanos = end &+ w.nanos
+        }
+        wakeups.push(max(users[slot].wakeNanos, end), slot)
+    }
+
+    // MARK: Open model
+
+    private func startDueArrivals(now: UInt64) {
+        // Queued arrivals first (FIFO), into free slots.
+        while queueHead < queue.count, inFlight < maxInFlight {
+            let a = queue[queueHead]
+            queueHead += 1
+            startArrival(index: a.index, intended: a.intendedNanos, now: now)
+        }
+        if queueHead > 1024, queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
+        let scale = control.rateScale
+        while true {
+            if pendingArrival == nil { pendingArrival = nextOwnArrival() }
+            guard let a = pendingArrival else { break }
+            let intended = startNanos &+ UInt64(Double(a.offsetNanos) / max(scale, 1e-9))
+            guard intended <= now else { break }
+            pendingArrival = nil
+            stats.scheduleLag.record(nanos: now - intended)
+            if inFlight < maxInFlight, queueHead == queue.count {
+                startArrival(index: a.index, intended: intended, now: now)
+            } else if let cap = maxQueue, queue.count - queueHead >= cap {
+                stats.dropped += 1
+            } else {
+                queue.append((a.index, intended))
+            }
+        }
+    }
+
+    private func nextOwnArrival() -> (index: UInt64, offsetNanos: UInt64)? {
+        while let a = schedule?.next() {
+            if a.index % UInt64(count) == UInt64(index) { return a }
+        }
+        return nil
+    }
+
+    private func startArrival(index: UInt64, intended: UInt64, now: UInt64) {
+        var rng = SeededRandom(seed: plan.scenario.seed, stream: (1 << 40) &+ index)
+        let t = plan.picker.pick(&rng)
+        _ = send(.task(t), user: Int(index), seq: index, slot: -1, intended: intended, now: now, rng: &rng)
+    }
+
+    // MARK: Transport
+
+    private func checkout() -> Transfer? {
+        if let t = pool.popLast() { return t }
+        guard let t = Transfer() else { return nil }
+        allTransfers.append(t)
+        return t
+    }
+
+    /// Sends one request; false when no handle could be made (recorded as a failure).
+    private func send(_ ref: Transfer.TaskRef, user: Int, seq: UInt64, slot: Int, intended: UInt64, now: UInt64, rng: inout SeededRandom) -> Bool {
+        let spec: TaskSpec
+        let statIndex: Int
+        let baseHeaders: UnsafeMutablePointer<curl_slist>?
+        var url: String?
+        var body: String?
+        switch ref {
+        case .task(let i):
+            spec = plan.scenario.tasks[i]; statIndex = plan.taskStat[i]; baseHeaders = taskHeaders[i]
+            url = constantPaths[i]; body = constantBodies[i]
+        case .onStart(let i):
+            spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
+        }
+        let ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
+        if url == nil { url = plan.baseURL + spec.path.render(context: ctx, rng: &rng) }
+        if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
+
+        guard let t = checkout() else {
+            stats.record(RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: now, ttfbMicros: nil,
+                                        status: 0, failure: .connection, error: "curl_easy_init failed", bytesIn: 0, bytesOut: 0),
+                         method: spec.method, name: spec.name)
+            return false
+        }
+        t.prepareForReuse()
+        let e = t.easy
+        curl_easy_reset(e)
+        _ = ccurl_easy_setopt_string(e, CURLOPT_URL, url!)
+        _ = ccurl_easy_setopt_long(e, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_easy_setopt_string(e, CURLOPT_NOPROXY, "*")
+        _ = ccurl_easy_setopt_long(e, CURLOPT_CONNECTTIMEOUT_MS, Int(plan.scenario.timeouts.connect.milliseconds))
+        _ = ccurl_easy_setopt_long(e, CURLOPT_TIMEOUT_MS, Int(plan.scenario.timeouts.request.milliseconds))
+        _ = ccurl_easy_setopt_long(e, CURLOPT_TCP_NODELAY, 1)
+        _ = ccurl_easy_setopt_long(e, CURLOPT_DNS_CACHE_TIMEOUT, 300)
+        if plan.scenario.insecure {
+            _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 0)
+            _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        if plan.scenario.http2 {
+            let v = url!.hasPrefix("https:") ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+            _ = ccurl_easy_setopt_long(e, CURLOPT_HTTP_VERSION, Int(v))
+            _ = ccurl_easy_setopt_long(e, CURLOPT_PIPEWAIT, 1)
+        } else {
+            _ = ccurl_easy_setopt_long(e, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        }
+        switch spec.method {
+        case "GET": break
+        case "HEAD": _ = ccurl_easy_setopt_long(e, CURLOPT_NOBODY, 1)
+        case "POST": _ = ccurl_easy_setopt_long(e, CURLOPT_POST, 1)
+        default: _ = ccurl_easy_setopt_string(e, CURLOPT_CUSTOMREQUEST, spec.method)
+        }
+        if let body {
+            let bytes = Array(body.utf8)
+            _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, bytes.count)
+            bytes.withUnsafeBufferPointer { p in
+                _ = ccurl_easy_setopt_pointer(e, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: p.baseAddress ?? UnsafePointer(bitPattern: 1)!))
+            }
+            t.bytesOut = UInt64(bytes.count)
+        } else if spec.method == "POST" {
+            _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, 0)
+            _ = ccurl_easy_setopt_string(e, CURLOPT_COPYPOSTFIELDS, "")
+        }
+        var headers = baseHeaders
+        if spec.headers.contains(where: { !$0.value.isConstant }) {
+            // Templated headers: a list of this request's own, plus the constant ones.
+            var list: UnsafeMutablePointer<curl_slist>? = nil
+            var node = baseHeaders
+            while let n = node { list = curl_slist_append(list, n.pointee.data); node = n.pointee.next }
+            for h in spec.headers where !h.value.isConstant {
+                list = curl_slist_append(list, "\(h.name): \(h.value.render(context: ctx, rng: &rng))")
+            }
+            t.ownedHeaders = list
+            headers = list
+        }
+        _ = ccurl_easy_setopt_slist(e, CURLOPT_HTTPHEADER, headers)
+        _ = ccurl_easy_setopt_write_function(e, CURLOPT_WRITEFUNCTION, transferWriteCallback)
+        let ctxPtr = Unmanaged.passUnretained(t).toOpaque()
+        _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctxPtr)
+        _ = ccurl_easy_setopt_pointer(e, CURLOPT_PRIVATE, ctxPtr)
+        t.keepBody = spec.needsBody
+        t.statIndex = statIndex
+        t.task = ref
+        t.userSlot = slot
+        t.intendedNanos = intended
+        t.sentNanos = clock.nowNanos()
+        inFlight += 1
+        t.active = true
+        let rc = curl_multi_add_handle(multi, e)
+        if rc != CURLM_OK {
+            inFlight -= 1
+            t.active = false
+            complete(t, code: CURLE_FAILED_INIT, end: clock.nowNanos(), message: "curl_multi_add_handle: " + String(cString: curl_multi_strerror(rc)))
+            return true
+        }
+        return true
+    }
+
+    private func reapCompleted() {
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(multi, &left) {
+            guard msg.pointee.msg == CURLMSG_DONE, let e = msg.pointee.easy_handle else { continue }
+            let code = ccurl_msg_result(msg)
+            var ptr: UnsafeMutableRawPointer?
+            _ = ccurl_easy_getinfo_pointer(e, CURLINFO_PRIVATE, &ptr)
+            let end = clock.nowNanos()
+            guard let ptr else { curl_multi_remove_handle(multi, e); continue }
+            let t = Unmanaged<Transfer>.fromOpaque(ptr).takeUnretainedValue()
+            curl_multi_remove_handle(multi, e)
+            inFlight -= 1
+            t.active = false
+            complete(t, code: code, end: end, message: nil)
+        }
+    }
+
+    private func complete(_ t: Transfer, code: CURLcode, end: UInt64, message: String?) {
+        var status = 0
+        var ttfb: UInt64?
+        if code == CURLE_OK {
+            var s = 0
+            _ = ccurl_easy_getinfo_long(t.easy, CURLINFO_RESPONSE_CODE, &s)
+            status = s
+            var st: curl_off_t = 0
+            if ccurl_easy_getinfo_off(t.easy, CURLINFO_STARTTRANSFER_TIME_T, &st) == CURLE_OK, st > 0 { ttfb = UInt64(st) }
+        }
+        let spec: TaskSpec
+        switch t.task {
+        case .task(let i): spec = plan.scenario.tasks[i]
+        case .onStart(let i): spec = plan.scenario.onStart[i]
+        }
+        var failure: FailureKind?
+        var reason: String?
+        if code != CURLE_OK {
+            failure = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .connection
+            reason = message ?? String(cString: curl_easy_strerror(code))
+        } else {
+            (failure, reason) = Self.judge(status: status, body: t.body, checks: spec.checks)
+        }
+        stats.record(RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
+                                    ttfbMicros: ttfb, status: status, failure: failure, error: reason,
+                                    bytesIn: t.bytesIn, bytesOut: t.bytesOut),
+                     method: spec.method, name: spec.name)
+        let slot = t.userSlot
+        let intended = t.intendedNanos, sent = t.sentNanos
+        t.prepareForReuse()
+        pool.append(t)
+        if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end) }
+    }
+
+    /// Classifies a response against a task's checks (the default accepts 2xx and 3xx).
+    static func judge(status: Int, body: [UInt8], checks: [Check]) -> (FailureKind?, String?) {
+        let statusCheck = checks.first { if case .status = $0 { return true } else { return false } } ?? Check.defaultStatus
+        if statusCheck.failure(status: status, body: body) != nil {
+            let kind: FailureKind = (400..<500).contains(status) ? .http4xx : (500..<600).contains(status) ? .http5xx : .httpOther
+            return (kind, "HTTP \(status)")
+        }
+        for c in checks {
+            if case .status = c { continue }
+            if let why = c.failure(status: status, body: body) { return (.check, why) }
+        }
+        return (nil, nil)
+    }
+
+    /// Requests cut off by an abort are not results: their handles are detached unrecorded.
+    private func cancelAll() {
+        var left: Int32 = 0
+        while curl_multi_info_read(multi, &left) != nil {}
+        for t in allTransfers where t.active {
+            curl_multi_remove_handle(multi, t.easy)
+            t.active = false
+            pool.append(t)
+        }
+        inFlight = 0
+    }
+
+    private func flush(at now: UInt64, finished: Bool) {
+        let gauges = WorkerGauges(users: activeUsers, inFlight: inFlight, queued: queue.count - queueHead)
+        outbox.post(.init(worker: index, stats: stats, gauges: gauges, finished: finished))
+        stats = IntervalStats(statCount: plan.statNames.count)
+        lastFlush = now
+    }
+}
+
+extension RunPlan {
+    var waitTime: WaitTime {
+        if case .closed(let c) = scenario.load { return c.waitTime }
+        return .none
+    }
+}

@@ -1,0 +1,64 @@
+import CCurl
+
+/// One reusable curl easy handle and the state of the request it carries.
+///
+/// Transfers are pooled per worker: a handle keeps its connection in the multi handle's cache
+/// between requests (keep-alive), and the object doubles as the write callback's context, so
+/// no closure captures anything (see docs/DECISIONS.md on C callbacks).
+final class Transfer {
+    let easy: UnsafeMutableRawPointer
+    /// Whether the response body is kept for checks (else only counted).
+    var keepBody = false
+    /// Whether the handle is in the multi handle now.
+    var active = false
+    var body: [UInt8] = []
+    var bytesIn: UInt64 = 0
+    var bytesOut: UInt64 = 0
+    /// Headers owned by this request (templated ones), freed when it completes.
+    var ownedHeaders: UnsafeMutablePointer<curl_slist>?
+    // What the request is, for recording its outcome.
+    var statIndex = 0
+    var task: TaskRef = .task(0)
+    /// Local user slot, or -1 for an open-model arrival.
+    var userSlot = -1
+    var intendedNanos: UInt64 = 0
+    var sentNanos: UInt64 = 0
+
+    /// A task or an on_start step, by index.
+    enum TaskRef { case task(Int), onStart(Int) }
+
+    /// The most body bytes kept for checks; the rest is counted but not stored.
+    static let bodyLimit = 1 << 20
+
+    init?() {
+        guard let h = curl_easy_init() else { return nil }
+        easy = h
+    }
+
+    deinit {
+        if let l = ownedHeaders { curl_slist_free_all(l) }
+        curl_easy_cleanup(easy)
+    }
+
+    func prepareForReuse() {
+        body.removeAll(keepingCapacity: body.capacity <= 64 * 1024)
+        bytesIn = 0
+        bytesOut = 0
+        if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
+    }
+}
+
+/// curl's write callback: counts (and, for checks, keeps) response bytes.
+let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata in
+    let n = size * nmemb
+    guard let userdata else { return n }
+    let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+    t.bytesIn += UInt64(n)
+    if t.keepBody, let ptr, t.body.count < Transfer.bodyLimit {
+        let take = min(n, Transfer.bodyLimit - t.body.count)
+        ptr.withMemoryRebound(to: UInt8.self, capacity: take) { p in
+            t.body.append(contentsOf: UnsafeBufferPointer(start: p, count: take))
+        }
+    }
+    return n
+}
