@@ -1,0 +1,37 @@
+/// Why a run ended.
+public enum StopReason: Sendable, Equatable {
+    /// The scenario's run time passed.
+    case completed
+    /// SIGINT/SIGTERM or the user quit.
+    case interrupted
+    /// An `abort_on_fail` threshold failed.
+    case thresholdAbort(String)
+}
+
+/// Everything a run measured, for the summary and the report writers.
+public struct RunResult: Sendable {
+    public var scenarioName: String
+    public var target: String
+    public var snapshot: Snapshot
+    public var thresholds: [ThresholdResult]
+    public var stopReason: StopReason
+    public var timeline: Timeline
+    public var events: [RunEvent]
+    /// Wall-clock start (seconds since 1970).
+    public var startedAtUnix: Double
+    /// CPU seconds the whole process used (generator cost), and the workers count.
+    public var cpuSeconds: Double
+    public var workers: Int
+    public var modelDescription: String
+
+    public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
+                timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String) {
+        self.scenarioName = scenarioName; self.target = target; self.snapshot = snapshot; self.thresholds = thresholds
+        self.stopReason = stopReason; self.timeline = timeline; self.events = events; self.startedAtUnix = startedAtUnix
+        self.cpuSeconds = cpuSeconds; self.workers = workers; self.modelDescription = modelDescription
+    }
+
+    /// Whether every threshold passed.
+    public var passed: Bool { thresholds.allSatisfy(\.passed) }
+}
+

@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CicadaCore
+import CicadaTransport
+import Foundation
+
+/// How a run is executed (not what it sends: that is the scenario).
+public struct RunOptions: Sendable {
+    /// Load-generating threads, each with its own curl multi loop.
+    public var workers: Int
+    /// The sliding window for live and windowed figures, in seconds.
+    public var windowSeconds: Int
+    /// How often progress is reported and abort thresholds are judged (k6: 2 s).
+    public var progressInterval: Duration
+    /// How long in-flight requests may finish after the load ends before they are cut off.
+    public var stopTimeout: Duration
+    /// Extra thresholds from the command line, judged with the scenario's.
+    public var extraThresholds: [ThresholdSpec]
+
+    public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, windowSeconds: Int = 10,
+                progressInterval: Duration = .seconds(2), stopTimeout: Duration = .seconds(10), extraThresholds: [ThresholdSpec] = []) {
+        self.workers = max(1, workers); self.windowSeconds = windowSeconds; self.progressInterval = progressInterval
+        self.stopTimeout = stopTimeout; self.extraThresholds = extraThresholds
+    }
+}
+
+/// A run in progress: starts the workers, feeds the aggregator, judges thresholds, and stops.
+///
+/// The runner thread owns the ``Aggregator``; workers only post intervals. Progress and
+/// per-second callbacks receive immutable snapshots, so a slow consumer can never slow the
+/// measurement.
+public final class LoadRun: @unchecked Sendable {
+    public let plan: RunPlan
+    public let options: RunOptions
+    public let control = RunControl()
+    public let thresholds: [Threshold]
+    let clock: any TimeSource
+
+    /// Called every `progressInterval` with the run so far.
+    public var onProgress: ((Snapshot) -> Void)?
+    /// Called once a second with the run so far (CSV history rows).
+    public var onSecond: ((Snapshot) -> Void)?
+
+    public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource()) throws(Threshold.ParseError) {
+        self.plan = plan
+        self.options = options
+        self.clock = clock
+        var ts: [Threshold] = []
+        for spec in plan.scenario.thresholds + options.extraThresholds { ts.append(try Threshold(spec)) }
+        thresholds = ts
+    }
+
+    /// Runs to the end (or until `shouldStop` returns true); blocking.
+    public func run(shouldStop: @escaping () -> Bool = { false }) throws -> RunResult {
+        try Curl.globalInit()
+        let startWall = Date().timeIntervalSince1970
+        let cpuStart = Self.cpuSeconds()
+        let start = clock.nowNanos()
+        let outbox = IntervalOutbox()
+        let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
+                                    windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
+        var workers: [LoadWorker] = []
+        for i in 0..<options.workers {
+            workers.append(try LoadWorker(plan: plan, index: i, count: options.workers, control: control, clock: clock, outbox: outbox, startNanos: start))
+        }
+        var events: [RunEvent] = []
+        let load = plan.scenario.load
+        if case .closed(let c) = load { control.targetUsers = c.users(at: .zero) }
+        for w in workers {
+            let t = Thread { w.run() }
+            t.name = "cicada-worker"
+            t.start()
+        }
+
+        var finished = Set<Int>()
+        func drain() {
+            let now = clock.nowNanos()
+            for r in outbox.drain() {
+                aggregator.ingest(r.stats, worker: r.worker, gauges: r.gauges, atNanos: now)
+                if r.finished { finished.insert(r.worker) }
+            }
+        }
+        func targets(_ elapsed: Duration) -> (Int?, Double?) {
+            switch load {
+            case .closed(let c): return (c.users(at: elapsed), nil)
+            case .open(let o): return (nil, o.rate(at: elapsed) * control.rateScale)
+            }
+        }
+
+        var timeline = Timeline()
+        var lastSecond: UInt64 = 0
+        var lastProgress: UInt64 = start
+        var prevRequests: UInt64 = 0, prevFailures: UInt64 = 0, prevT = 0.0
+        var stopReason = StopReason.completed
+        let durationNanos = load.duration?.nanos
+        let progressNanos = options.progressInterval.nanos
+
+        while true {
+            usleep(20_000)
+            let now = clock.nowNanos()
+            let elapsedNanos = now - start
+            let elapsed = Duration.nanos(elapsedNanos)
+            if case .closed(let c) = load { control.targetUsers = c.users(at: elapsed) }
+            drain()
+            if let d = durationNanos, elapsedNanos >= d { break }
+            if shouldStop() { stopReason = .interrupted; break }
+            let second = elapsedNanos / 1_000_000_000
+            if second > lastSecond {
+                lastSecond = second
+                let (tu, tr) = targets(elapsed)
+                let snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                let dt = snap.measuredSeconds - prevT
+                let win = snap.window?.total.corrected
+                timeline.append(TimelinePoint(
+                    t: elapsed.seconds, users: snap.gauges.users,
+                    qps: dt > 0 ? Double(snap.total.requests &- prevRequests) / dt : 0,
+                    failuresPerSecond: dt > 0 ? Double(snap.total.failures &- prevFailures) / dt : 0,
+                    p50Millis: win?.percentile(50).map { Double($0) / 1000 },
+                    p95Millis: win?.percentile(95).map { Double($0) / 1000 },
+                    p99Millis: win?.percentile(99).map { Double($0) / 1000 }))
+                prevRequests = snap.total.requests; prevFailures = snap.total.failures; prevT = snap.measuredSeconds
+                onSecond?(snap)
+            }
+            if now - lastProgress >= progressNanos {
+                lastProgress = now
+                let (tu, tr) = targets(elapsed)
+                let snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                onProgress?(snap)
+                if let failed = abortingThreshold(snap) {
+                    stopReason = .thresholdAbort(failed)
+                    events.append(RunEvent(t: elapsed.seconds, kind: "abort", detail: "threshold failed: \(failed)"))
+                    break
+                }
+            }
+        }
+
+        // End of load: start nothing new, let in-flight requests finish, then cut them off.
+        let endNanos = clock.nowNanos()
+        control.stopStarting = true
+        workers.forEach { $0.wake() }
+        let deadline = endNanos + options.stopTimeout.nanos
+        while finished.count < workers.count {
+            if clock.nowNanos() >= deadline || (stopReason == .interrupted && shouldStop() && clock.nowNanos() - endNanos > 2_000_000_000) {
+                control.abort = true
+                workers.forEach { $0.wake() }
+            }
+            usleep(5_000)
+            drain()
+        }
+        drain()
+        let (tu, tr) = targets(.nanos(endNanos - start))
+        var snap = aggregator.snapshot(atNanos: endNanos, targetUsers: tu, targetRate: tr)
+        snap.gauges.inFlight = 0
+        let results = thresholds.map { $0.evaluate(snap) }
+        return RunResult(
+            scenarioName: plan.scenario.name, target: plan.baseURL, snapshot: snap, thresholds: results,
+            stopReason: stopReason, timeline: timeline, events: events, startedAtUnix: startWall,
+            cpuSeconds: Self.cpuSeconds() - cpuStart, workers: workers.count,
+            modelDescription: Self.describe(load))
+    }
+
+    /// The first `abort_on_fail` threshold failing now, past its delay.
+    func abortingThreshold(_ snap: Snapshot) -> String? {
+        for t in thresholds where t.spec.abortOnFail && snap.elapsed >= t.spec.delayAbortEval {
+            if !t.evaluate(snap).passed { return t.spec.expression }
+        }
+        return nil
+    }
+
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+
+    /// A one-line description of the load model, for summaries.
+    public static func describe(_ load: LoadProfile) -> String {
+        switch load {
+        case .closed(let c):
+            let stages = c.stages.count == 1 ? "" : ", \(c.stages.count) stages"
+            return "closed: \(c.peakUsers) users, wait \(c.waitTime)\(stages)"
+        case .open(let o):
+            let proc: String
+            switch o.process { case .constant: proc = "constant"; case .gamma(let b): proc = b == 1 ? "poisson" : "gamma(burstiness \(b))" }
+            let rates = o.stages.map { Format.number($0.rate, digits: 1) }.joined(separator: "->")
+            return "open: \(rates)/s \(proc) arrivals, max_in_flight \(o.maxInFlight)"
+        }
+    }
+}
