@@ -63,15 +63,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
-        .testTarget(
-            name: "CicadaScenarioTests",
-            dependencies: ["CicadaScenario", "CicadaCore"],
-            resources: [.copy("Fixtures")]
-        ),
+        .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "cicada"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -23,12 +23,16 @@ public struct RunResult: Sendable {
     public var cpuSeconds: Double
     public var workers: Int
     public var modelDescription: String
+    /// The test start on the run's monotonic clock (ns), to turn ``ErrorStat`` times into
+    /// offsets from the start.
+    public var startNanos: UInt64
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
-                timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String) {
+                timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {
         self.scenarioName = scenarioName; self.target = target; self.snapshot = snapshot; self.thresholds = thresholds
         self.stopReason = stopReason; self.timeline = timeline; self.events = events; self.startedAtUnix = startedAtUnix
         self.cpuSeconds = cpuSeconds; self.workers = workers; self.modelDescription = modelDescription
+        self.startNanos = startNanos
     }
 
     /// Whether every threshold passed.

@@ -157,7 +157,7 @@ public final class LoadRun: @unchecked Sendable {
             scenarioName: plan.scenario.name, target: plan.baseURL, snapshot: snap, thresholds: results,
             stopReason: stopReason, timeline: timeline, events: events, startedAtUnix: startWall,
             cpuSeconds: Self.cpuSeconds() - cpuStart, workers: workers.count,
-            modelDescription: Self.describe(load))
+            modelDescription: Self.describe(load), startNanos: start)
     }
 
     /// The first `abort_on_fail` threshold failing now, past its delay.

@@ -1,0 +1,72 @@
+import CicadaCore
+
+/// Threshold verdicts as JUnit XML, the format every CI system shows as test results.
+///
+/// Each threshold is one test case, failed with the measured value when it did not hold, so a
+/// CI page lists exactly which service-level objective broke and by how much. A run with no
+/// thresholds gets a single `run completed` case that fails when the run was interrupted or
+/// aborted, so the report is never an empty (and thus green) suite.
+public enum JUnitReport {
+    /// The test case class name of every threshold case.
+    public static let className = "cicada.thresholds"
+
+    /// The report as text, ending with a newline.
+    public static func render(_ result: RunResult) -> String {
+        var s = ""
+        write(result, to: &s)
+        return s
+    }
+
+    /// Writes the report to `out`.
+    public static func write(_ result: RunResult, to out: inout some TextOutputStream) {
+        var cases: [(name: String, failure: (message: String, detail: String)?)] = []
+        if result.thresholds.isEmpty {
+            let failure: (String, String)? = result.stopReason == .completed
+                ? nil : ("stopped: \(ReportText.human(result.stopReason))", "the run did not complete: \(ReportText.human(result.stopReason))")
+            cases.append(("run completed", failure))
+        } else {
+            for t in result.thresholds {
+                let expr = t.threshold.spec.expression
+                cases.append((expr, t.passed ? nil : ("measured \(t.measuredText)", "threshold \(expr) failed: measured \(t.measuredText)")))
+            }
+        }
+        let failures = cases.filter { $0.failure != nil }.count
+        let seconds = ReportNumber.decimal(result.snapshot.measuredSeconds) ?? "0"
+        out.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        out.write("<testsuites tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds)\">\n")
+        out.write("  <testsuite name=\"\(escape("cicada thresholds: " + result.scenarioName))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds)\" timestamp=\"\(escape(String(ReportText.iso8601(unix: result.startedAtUnix).dropLast(5))))\">\n")
+        for c in cases {
+            let open = "    <testcase classname=\"\(className)\" name=\"\(escape(c.name))\""
+            if let f = c.failure {
+                out.write(open + ">\n")
+                out.write("      <failure message=\"\(escape(f.message))\" type=\"threshold\">\(escape(f.detail))</failure>\n")
+                out.write("    </testcase>\n")
+            } else {
+                out.write(open + "/>\n")
+            }
+        }
+        out.write("  </testsuite>\n</testsuites>\n")
+    }
+
+    /// `s` escaped for XML text and attribute values. Characters XML 1.0 cannot carry
+    /// (most control characters) become U+FFFD; tab, LF and CR become character references so
+    /// they survive in attributes.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\t": out += "&#9;"
+            case "\n": out += "&#10;"
+            case "\r": out += "&#13;"
+            default:
+                if c.value < 0x20 || c.value == 0xFFFE || c.value == 0xFFFF { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+}

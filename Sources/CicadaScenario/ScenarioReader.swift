@@ -1,0 +1,536 @@
+import CicadaCore
+import Foundation
+import Yams
+
+/// Reads scenario YAML into a validated ``Scenario``, reporting every error at once with
+/// `file:line:column`, the key path and, for unknown keys, a "did you mean".
+///
+/// The document is walked as a YAML node tree (not decoded with `Codable`) so each error keeps
+/// the position of the node it is about. The format is described in docs/SCENARIOS.md.
+public struct ScenarioReader {
+    public init() {}
+
+    /// Reads and validates the scenario file at `path`.
+    public func read(path: String) throws(ScenarioErrors) -> Scenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScenarioErrors([ScenarioIssue(file: path, line: nil, column: nil, keyPath: "", message: "cannot read file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioErrors([ScenarioIssue(file: path, line: nil, column: nil, keyPath: "", message: "file is not UTF-8 text")])
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try parse(text, file: path, baseDirectory: dir.isEmpty ? "." : dir, defaultName: base)
+    }
+
+    /// Parses scenario text; `file` is used in messages and `baseDirectory` for prompt files.
+    public func parse(_ text: String, file: String, baseDirectory: String = ".", defaultName: String = "scenario") throws(ScenarioErrors) -> Scenario {
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else {
+                throw ScenarioErrors([ScenarioIssue(file: file, line: 1, column: 1, keyPath: "", message: "the file is empty")])
+            }
+            root = n
+        } catch let e as ScenarioErrors {
+            throw e
+        } catch let e as YamlError {
+            throw ScenarioErrors([Self.issue(from: e, file: file)])
+        } catch {
+            throw ScenarioErrors([ScenarioIssue(file: file, line: nil, column: nil, keyPath: "", message: "\(error)")])
+        }
+        let v = Validator(file: file, baseDirectory: baseDirectory)
+        let scenario = v.scenario(root, defaultName: defaultName)
+        if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
+        return scenario!
+    }
+
+    static func issue(from e: YamlError, file: String) -> ScenarioIssue {
+        switch e {
+        case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _), .composer(let ctx, let problem, let mark, _):
+            let c = ctx.map { " \($0.text)" } ?? ""
+            return ScenarioIssue(file: file, line: mark.line, column: mark.column, keyPath: "", message: "YAML syntax: \(problem)\(c)")
+        default:
+            return ScenarioIssue(file: file, line: nil, column: nil, keyPath: "", message: "YAML: \(e)")
+        }
+    }
+}
+
+/// Walks the node tree, collecting issues. One instance per file.
+final class Validator {
+    let file: String
+    let baseDirectory: String
+    var issues: [ScenarioIssue] = []
+
+    init(file: String, baseDirectory: String) { self.file = file; self.baseDirectory = baseDirectory }
+
+    // MARK: Issue helpers
+
+    func fail(_ node: Node?, _ path: String, _ message: String, hint: String? = nil) {
+        issues.append(ScenarioIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, keyPath: path, message: message, hint: hint))
+    }
+
+    /// The mapping at `node`, checking keys against `allowed`; nil (with an issue) otherwise.
+    func mapping(_ node: Node, _ path: String, allowed: [String]) -> [String: (key: Node, value: Node)]? {
+        guard case .mapping(let m) = node else {
+            fail(node, path, "expected a mapping (key: value pairs), found \(kind(node))")
+            return nil
+        }
+        var out: [String: (key: Node, value: Node)] = [:]
+        for (k, v) in m {
+            guard let name = k.scalar?.string else { fail(k, path, "keys must be plain text"); continue }
+            let keyPath = path.isEmpty ? name : "\(path).\(name)"
+            if out[name] != nil { fail(k, keyPath, "duplicate key '\(name)'"); continue }
+            if !allowed.contains(name) {
+                let hint = Suggest.closest(name, in: allowed).map { "did you mean '\($0)'?" } ?? "known keys: \(allowed.joined(separator: ", "))"
+                fail(k, keyPath, "unknown key '\(name)'", hint: hint)
+                continue
+            }
+            out[name] = (k, v)
+        }
+        return out
+    }
+
+    func kind(_ n: Node) -> String {
+        switch n {
+        case .scalar: return "a scalar"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    func string(_ n: Node, _ path: String) -> String? {
+        guard let s = n.scalar?.string else { fail(n, path, "expected text, found \(kind(n))"); return nil }
+        return s
+    }
+
+    func int(_ n: Node, _ path: String, min: Int = 0) -> Int? {
+        guard let s = n.scalar?.string, let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
+            fail(n, path, "expected a whole number, found \(n.scalar.map { "'\($0.string)'" } ?? kind(n))"); return nil
+        }
+        guard v >= min else { fail(n, path, "must be at least \(min), found \(v)"); return nil }
+        return v
+    }
+
+    func double(_ n: Node, _ path: String, positive: Bool = false) -> Double? {
+        guard let s = n.scalar?.string, let v = Double(s), v.isFinite else {
+            fail(n, path, "expected a number, found \(n.scalar.map { "'\($0.string)'" } ?? kind(n))"); return nil
+        }
+        if positive, v <= 0 { fail(n, path, "must be greater than 0, found \(s)"); return nil }
+        if v < 0 { fail(n, path, "must not be negative, found \(s)"); return nil }
+        return v
+    }
+
+    func bool(_ n: Node, _ path: String) -> Bool? {
+        switch n.scalar?.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: fail(n, path, "expected true or false"); return nil
+        }
+    }
+
+    func duration(_ n: Node, _ path: String) -> Duration? {
+        guard let s = n.scalar?.string, let d = DurationText.parse(s) else {
+            fail(n, path, "expected a duration such as 30s, 5m, 1h30m or 250ms, found \(n.scalar.map { "'\($0.string)'" } ?? kind(n))")
+            return nil
+        }
+        return d
+    }
+
+    func list(_ n: Node, _ path: String) -> [Node]? {
+        guard case .sequence(let s) = n else { fail(n, path, "expected a list, found \(kind(n))"); return nil }
+        return Array(s)
+    }
+
+    // MARK: Scenario
+
+    static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
+                          "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
+                          "arrival", "tasks", "thresholds"]
+
+    func scenario(_ root: Node, defaultName: String) -> Scenario? {
+        guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
+        let name = top["name"].flatMap { string($0.value, "name") } ?? defaultName
+        var target = ""
+        if let t = top["target"] {
+            if let s = string(t.value, "target") {
+                if s == "embedded" {
+                    fail(t.value, "target", "the embedded inference engine is not available in this build yet", hint: "point target at an HTTP server, or run with --local-target")
+                } else if let u = URL(string: s), let scheme = u.scheme, ["http", "https"].contains(scheme.lowercased()), u.host != nil {
+                    target = s
+                } else {
+                    fail(t.value, "target", "'\(s)' is not an http:// or https:// URL")
+                }
+            }
+        } else {
+            fail(root, "target", "missing required key 'target' (the base URL, e.g. http://127.0.0.1:8000)")
+        }
+        let seed = top["seed"].flatMap { int($0.value, "seed") }.map { UInt64($0) } ?? 1
+        var headers: [(name: String, value: String)] = []
+        if let h = top["headers"], case .mapping(let m) = h.value {
+            for (k, v) in m { if let ks = k.scalar?.string, let vs = string(v, "headers.\(ks)") { headers.append((ks, vs)) } }
+        } else if let h = top["headers"] { fail(h.value, "headers", "expected a mapping of header names to values") }
+        var bearerEnv: String?
+        if let a = top["auth"], let m = mapping(a.value, "auth", allowed: ["bearer_env"]) {
+            if let e = m["bearer_env"] { bearerEnv = string(e.value, "auth.bearer_env") }
+            if let e = bearerEnv, e.hasPrefix("ey") || e.count > 64 || e.contains(" ") {
+                fail(m["bearer_env"]!.value, "auth.bearer_env", "this looks like a token, not an environment variable name", hint: "put the token in an environment variable and name the variable here")
+            }
+        }
+        var timeouts = Timeouts()
+        if let t = top["timeouts"], let m = mapping(t.value, "timeouts", allowed: ["connect", "request"]) {
+            if let c = m["connect"], let d = duration(c.value, "timeouts.connect") { timeouts.connect = d }
+            if let r = m["request"], let d = duration(r.value, "timeouts.request") { timeouts.request = d }
+        }
+        let http2 = top["http2"].flatMap { bool($0.value, "http2") } ?? false
+        let insecure = top["insecure"].flatMap { bool($0.value, "insecure") } ?? false
+        var prompts: [String] = []
+        if let p = top["prompts"] { prompts = promptFile(p.value) }
+        let flow: TaskFlow
+        if let f = top["flow"], let s = string(f.value, "flow") {
+            if let fl = TaskFlow(rawValue: s) { flow = fl } else { fail(f.value, "flow", "expected 'weighted' or 'sequential', found '\(s)'"); flow = .weighted }
+        } else { flow = .weighted }
+
+        let load = loadProfile(top, root: root)
+
+        var tasks: [TaskSpec] = []
+        if let t = top["tasks"], let items = list(t.value, "tasks") {
+            for (i, item) in items.enumerated() { if let spec = task(item, "tasks[\(i)]") { tasks.append(spec) } }
+            if items.isEmpty { fail(t.value, "tasks", "at least one task is needed") }
+        } else if top["tasks"] == nil {
+            fail(root, "tasks", "missing required key 'tasks' (the requests each user sends)")
+        }
+        var onStart: [TaskSpec] = []
+        if let t = top["on_start"], let items = list(t.value, "on_start") {
+            for (i, item) in items.enumerated() { if let spec = task(item, "on_start[\(i)]") { onStart.append(spec) } }
+            if case .open? = load { fail(t.key, "on_start", "on_start runs once per user; an open-model (arrival) scenario has no users") }
+        }
+        if flow == .sequential, case .open? = load, let f = top["flow"] { fail(f.key, "flow", "sequential flows need users; an open-model (arrival) scenario has none") }
+        var seen = Set<String>()
+        for (i, t) in tasks.enumerated() where !seen.insert(t.name).inserted {
+            fail(nil, "tasks[\(i)].name", "duplicate task name '\(t.name)'; statistics are grouped by name")
+        }
+        let usesPrompt = (tasks + onStart).contains { t in t.path.usesPrompt || (t.body?.usesPrompt ?? false) || t.headers.contains { $0.value.usesPrompt } }
+        if usesPrompt, prompts.isEmpty, top["prompts"] == nil {
+            fail(root, "prompts", "a task uses {{prompt}} but the scenario names no prompts file", hint: "add 'prompts: prompts.txt'")
+        }
+
+        var thresholds: [ThresholdSpec] = []
+        if let t = top["thresholds"], let items = list(t.value, "thresholds") {
+            for (i, item) in items.enumerated() { if let th = threshold(item, "thresholds[\(i)]", taskNames: tasks.map(\.name)) { thresholds.append(th) } }
+        }
+        guard let load, !target.isEmpty else { return nil }
+        return Scenario(name: name, target: target, headers: headers, bearerTokenEnv: bearerEnv, timeouts: timeouts, http2: http2,
+                        insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
+                        seed: seed, prompts: prompts)
+    }
+
+    // MARK: Load
+
+    func loadProfile(_ top: [String: (key: Node, value: Node)], root: Node) -> LoadProfile? {
+        if let a = top["arrival"] {
+            for k in ["users", "spawn_rate", "wait_time", "stages"] where top[k] != nil {
+                fail(top[k]!.key, k, "'\(k)' belongs to the closed (users) model, but 'arrival' selects the open model", hint: "use one or the other")
+            }
+            return openLoad(a.value, runTime: top["run_time"])
+        }
+        var waitTime = WaitTime.none
+        if let w = top["wait_time"] { waitTime = self.waitTime(w.value) ?? .none }
+        if let s = top["stages"] {
+            for k in ["users", "spawn_rate", "run_time"] where top[k] != nil {
+                fail(top[k]!.key, k, "'\(k)' conflicts with 'stages' (each stage sets its own duration, users and spawn rate)")
+            }
+            guard let items = list(s.value, "stages") else { return nil }
+            var stages: [UserStage] = []
+            for (i, item) in items.enumerated() {
+                let p = "stages[\(i)]"
+                guard let m = mapping(item, p, allowed: ["duration", "users", "spawn_rate"]) else { continue }
+                guard let d = m["duration"], let u = m["users"] else { fail(item, p, "each stage needs 'duration' and 'users'"); continue }
+                guard let dur = duration(d.value, "\(p).duration"), let users = int(u.value, "\(p).users") else { continue }
+                let rate = m["spawn_rate"].flatMap { double($0.value, "\(p).spawn_rate", positive: true) } ?? Double(max(users, 1))
+                stages.append(UserStage(duration: dur, users: users, spawnRate: rate))
+            }
+            if items.isEmpty { fail(s.value, "stages", "at least one stage is needed") }
+            return .closed(ClosedLoad(stages: stages, waitTime: waitTime))
+        }
+        let users = top["users"].flatMap { int($0.value, "users", min: 1) } ?? 1
+        let rate = top["spawn_rate"].flatMap { double($0.value, "spawn_rate", positive: true) } ?? 1
+        var runTime = Duration.seconds(Int64.max / 4_000_000_000)
+        if let r = top["run_time"], let d = duration(r.value, "run_time") {
+            if d <= .zero { fail(r.value, "run_time", "must be longer than 0") }
+            runTime = d
+        }
+        return .closed(ClosedLoad(stages: [UserStage(duration: runTime, users: users, spawnRate: rate)], waitTime: waitTime))
+    }
+
+    func waitTime(_ n: Node) -> WaitTime? {
+        let path = "wait_time"
+        guard let s = n.scalar?.string else { fail(n, path, "expected e.g. between(0.5, 2), constant(1), constant_pacing(1), constant_throughput(2) or poisson(2)"); return nil }
+        let text = s.replacingOccurrences(of: " ", with: "")
+        guard let open = text.firstIndex(of: "("), text.hasSuffix(")") else {
+            fail(n, path, "expected a function such as between(0.5, 2); found '\(s)'"); return nil
+        }
+        let fn = String(text[..<open])
+        let args = text[text.index(after: open)..<text.index(before: text.endIndex)].split(separator: ",").map { Double($0) }
+        guard args.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else { fail(n, path, "arguments must be non-negative numbers of seconds (or per-second rates)"); return nil }
+        let a = args.map { $0! }
+        let known = ["constant", "between", "constant_pacing", "constant_throughput", "poisson"]
+        switch (fn, a.count) {
+        case ("constant", 1): return .constant(.fromSeconds(a[0]))
+        case ("between", 2):
+            guard a[0] <= a[1] else { fail(n, path, "between(min, max) needs min <= max"); return nil }
+            return .between(.fromSeconds(a[0]), .fromSeconds(a[1]))
+        case ("constant_pacing", 1): return .constantPacing(.fromSeconds(a[0]))
+        case ("constant_throughput", 1), ("poisson", 1):
+            guard a[0] > 0 else { fail(n, path, "\(fn) needs a rate greater than 0"); return nil }
+            return fn == "poisson" ? .poisson(a[0]) : .constantThroughput(a[0])
+        default:
+            if known.contains(fn) { fail(n, path, "wrong number of arguments to \(fn)") } else {
+                fail(n, path, "unknown wait time '\(fn)'", hint: Suggest.closest(fn, in: known).map { "did you mean '\($0)'?" } ?? "use one of \(known.joined(separator: ", "))")
+            }
+            return nil
+        }
+    }
+
+    func openLoad(_ n: Node, runTime: (key: Node, value: Node)?) -> LoadProfile? {
+        let p = "arrival"
+        guard let m = mapping(n, p, allowed: ["rate", "process", "burstiness", "start_rate", "stages", "max_in_flight", "max_queue"]) else { return nil }
+        var process = ArrivalProcess.constant
+        let burst = m["burstiness"].flatMap { double($0.value, "\(p).burstiness", positive: true) }
+        if let pr = m["process"], let s = string(pr.value, "\(p).process") {
+            switch s {
+            case "constant": process = .constant
+            case "poisson": process = .gamma(burstiness: 1)
+            case "gamma": process = .gamma(burstiness: burst ?? 1)
+            default: fail(pr.value, "\(p).process", "expected constant, poisson or gamma, found '\(s)'")
+            }
+        }
+        if burst != nil, case .constant = process { fail(m["burstiness"]!.key, "\(p).burstiness", "burstiness applies to process: gamma") }
+        let maxInFlight = m["max_in_flight"].flatMap { int($0.value, "\(p).max_in_flight", min: 1) } ?? 1000
+        let maxQueue = m["max_queue"].flatMap { int($0.value, "\(p).max_queue", min: 0) }
+        if let s = m["stages"] {
+            if m["rate"] != nil { fail(m["rate"]!.key, "\(p).rate", "'rate' conflicts with 'stages' (give 'start_rate' and each stage's target rate)") }
+            if let r = runTime { fail(r.key, "run_time", "'run_time' conflicts with arrival stages (the stages' durations add up to the run time)") }
+            guard let items = list(s.value, "\(p).stages") else { return nil }
+            var stages: [RateStage] = []
+            for (i, item) in items.enumerated() {
+                let sp = "\(p).stages[\(i)]"
+                guard let sm = mapping(item, sp, allowed: ["duration", "rate"]) else { continue }
+                guard let d = sm["duration"], let r = sm["rate"] else { fail(item, sp, "each stage needs 'duration' and 'rate'"); continue }
+                if let dur = duration(d.value, "\(sp).duration"), let rate = double(r.value, "\(sp).rate") { stages.append(RateStage(duration: dur, rate: rate)) }
+            }
+            if items.isEmpty { fail(s.value, "\(p).stages", "at least one stage is needed") }
+            let start = m["start_rate"].flatMap { double($0.value, "\(p).start_rate") } ?? 0
+            return .open(OpenLoad(startRate: start, stages: stages, process: process, maxInFlight: maxInFlight, maxQueue: maxQueue))
+        }
+        guard let r = m["rate"] else { fail(n, p, "missing 'rate' (arrivals per second) or 'stages'"); return nil }
+        guard let rate = double(r.value, "\(p).rate", positive: true) else { return nil }
+        guard let rt = runTime else { fail(n, "run_time", "an open-model scenario with a constant rate needs 'run_time'"); return nil }
+        guard let d = duration(rt.value, "run_time") else { return nil }
+        return .open(OpenLoad.constant(rate: rate, duration: d, process: process, maxInFlight: maxInFlight, maxQueue: maxQueue))
+    }
+
+    // MARK: Tasks
+
+    static let taskKeys = ["name", "weight", "method", "path", "headers", "json", "body", "checks"]
+    static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    func task(_ n: Node, _ p: String) -> TaskSpec? {
+        guard let m = mapping(n, p, allowed: Self.taskKeys) else { return nil }
+        let method = (m["method"].flatMap { string($0.value, "\(p).method") } ?? (m["json"] != nil || m["body"] != nil ? "POST" : "GET")).uppercased()
+        if !Self.methods.contains(method) { fail(m["method"]?.value, "\(p).method", "unknown HTTP method '\(method)'", hint: Suggest.closest(method, in: Self.methods).map { "did you mean '\($0)'?" }) }
+        guard let pathNode = m["path"] else { fail(n, "\(p).path", "missing required key 'path' (e.g. /predict)"); return nil }
+        guard let pathText = string(pathNode.value, "\(p).path") else { return nil }
+        if !pathText.hasPrefix("/") { fail(pathNode.value, "\(p).path", "a path starts with '/', found '\(pathText)'") }
+        let name = m["name"].flatMap { string($0.value, "\(p).name") } ?? "\(method) \(pathText)"
+        let weight = m["weight"].flatMap { int($0.value, "\(p).weight", min: 0) } ?? 1
+        let path = template(pathText, pathNode.value, "\(p).path", .none)
+        var headers: [(name: String, value: Template)] = []
+        if let h = m["headers"] {
+            if case .mapping(let hm) = h.value {
+                for (k, v) in hm {
+                    guard let ks = k.scalar?.string, let vs = string(v, "\(p).headers.\(ks)") else { continue }
+                    if let t = template(vs, v, "\(p).headers.\(ks)", .none) { headers.append((ks, t)) }
+                }
+            } else { fail(h.value, "\(p).headers", "expected a mapping of header names to values") }
+        }
+        var body: Template?
+        if m["json"] != nil, m["body"] != nil { fail(m["body"]!.key, "\(p).body", "give either 'json' or 'body', not both") }
+        if let j = m["json"] {
+            var t = Template(segments: [])
+            jsonTemplate(j.value, "\(p).json", into: &t)
+            body = t
+            if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", .literal("application/json"))) }
+        } else if let b = m["body"], let s = string(b.value, "\(p).body") {
+            body = template(s, b.value, "\(p).body", .none)
+        }
+        var checks: [Check] = []
+        if let c = m["checks"] { checks = self.checks(c.value, "\(p).checks") }
+        guard let path else { return nil }
+        return TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks)
+    }
+
+    func template(_ text: String, _ node: Node, _ path: String, _ escaping: Template.Escaping) -> Template? {
+        do { return try Template(parsing: text, escaping: escaping) } catch { fail(node, path, error.message); return nil }
+    }
+
+    /// Compiles a YAML value into JSON text with templated strings escaped for JSON.
+    ///
+    /// Plain YAML numbers, booleans and null become JSON literals; every other scalar is a JSON
+    /// string. A string that is exactly one `{{random_int}}`, `{{seq}}` or `{{user}}`
+    /// placeholder renders as a bare JSON number, so `max_tokens: "{{random_int 16 256}}"`
+    /// sends a number.
+    func jsonTemplate(_ n: Node, _ path: String, into t: inout Template) {
+        switch n {
+        case .scalar(let s):
+            if s.style == .plain {
+                let v = s.string
+                if v == "null" || v == "~" { t.append(.literal("null")); return }
+                if ["true", "false"].contains(v) { t.append(.literal(v)); return }
+                if Double(v) != nil, v.first.map({ $0.isNumber || $0 == "-" }) == true { t.append(.literal(v)); return }
+            }
+            guard let parsed = template(s.string, n, path, .jsonString) else { return }
+            if parsed.segments.count == 1, [.seq, .user].contains(parsed.segments[0].part) || { if case .randomInt = parsed.segments[0].part { return true } else { return false } }() {
+                t.append(parsed)
+                return
+            }
+            t.append(.literal("\""))
+            var escaped = Template(segments: [])
+            for seg in parsed.segments {
+                if case .literal(let l) = seg.part {
+                    var e = ""; JSONText.appendEscaped(l, to: &e); escaped.append(.literal(e))
+                } else { escaped.append(Template(segments: [seg])) }
+            }
+            t.append(escaped)
+            t.append(.literal("\""))
+        case .mapping(let m):
+            t.append(.literal("{"))
+            var first = true
+            for (k, v) in m {
+                guard let ks = k.scalar?.string else { fail(k, path, "JSON object keys must be text"); continue }
+                if !first { t.append(.literal(",")) }
+                first = false
+                t.append(.literal(JSONText.quoted(ks) + ":"))
+                jsonTemplate(v, "\(path).\(ks)", into: &t)
+            }
+            t.append(.literal("}"))
+        case .sequence(let s):
+            t.append(.literal("["))
+            for (i, v) in s.enumerated() {
+                if i > 0 { t.append(.literal(",")) }
+                jsonTemplate(v, "\(path)[\(i)]", into: &t)
+            }
+            t.append(.literal("]"))
+        case .alias:
+            fail(n, path, "YAML aliases are not supported in a JSON body")
+        }
+    }
+
+    func checks(_ n: Node, _ p: String) -> [Check] {
+        guard let m = mapping(n, p, allowed: ["status", "json_exists", "json_equals", "contains"]) else { return [] }
+        var out: [Check] = []
+        if let s = m["status"] {
+            var codes = Set<Int>()
+            let nodes: [Node]
+            if case .sequence(let seq) = s.value { nodes = Array(seq) } else { nodes = [s.value] }
+            for c in nodes {
+                if let v = int(c, "\(p).status", min: 100) {
+                    if v > 599 { fail(c, "\(p).status", "\(v) is not an HTTP status code") } else { codes.insert(v) }
+                }
+            }
+            if !codes.isEmpty { out.append(.status(codes)) }
+        }
+        if let e = m["json_exists"] {
+            let nodes: [Node]
+            if case .sequence(let seq) = e.value { nodes = Array(seq) } else { nodes = [e.value] }
+            for x in nodes {
+                guard let s = string(x, "\(p).json_exists") else { continue }
+                if let jp = JSONPath(s) { out.append(.jsonExists(jp)) } else { fail(x, "\(p).json_exists", "'\(s)' is not a JSON path (e.g. $.output or choices[0].text)") }
+            }
+        }
+        if let e = m["json_equals"], case .mapping(let em) = e.value {
+            for (k, v) in em {
+                guard let ks = k.scalar?.string else { continue }
+                guard let jp = JSONPath(ks) else { fail(k, "\(p).json_equals", "'\(ks)' is not a JSON path"); continue }
+                var t = Template(segments: [])
+                jsonTemplate(v, "\(p).json_equals.\(ks)", into: &t)
+                guard t.isConstant, let value = JSONValue.parse(Array(t.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummy).utf8)) else {
+                    fail(v, "\(p).json_equals.\(ks)", "expected a constant JSON value"); continue
+                }
+                out.append(.jsonEquals(jp, value))
+            }
+        } else if let e = m["json_equals"] { fail(e.value, "\(p).json_equals", "expected a mapping of JSON paths to expected values") }
+        if let c = m["contains"], let s = string(c.value, "\(p).contains") { out.append(.contains(s)) }
+        return out
+    }
+    var dummy = SeededRandom(seed: 0)
+
+    // MARK: Thresholds
+
+    func threshold(_ n: Node, _ p: String, taskNames: [String]) -> ThresholdSpec? {
+        var spec: ThresholdSpec
+        var exprNode = n
+        switch n {
+        case .scalar(let s):
+            spec = ThresholdSpec(s.string)
+        case .mapping:
+            guard let m = mapping(n, p, allowed: ["threshold", "abort_on_fail", "delay_abort_eval"]) else { return nil }
+            guard let t = m["threshold"], let s = string(t.value, "\(p).threshold") else { fail(n, p, "missing 'threshold' (the expression)"); return nil }
+            exprNode = t.value
+            spec = ThresholdSpec(s)
+            if let a = m["abort_on_fail"], let b = bool(a.value, "\(p).abort_on_fail") { spec.abortOnFail = b }
+            if let d = m["delay_abort_eval"], let dd = duration(d.value, "\(p).delay_abort_eval") { spec.delayAbortEval = dd }
+        default:
+            fail(n, p, "expected an expression such as \"p(99)<100ms\" or a mapping with 'threshold'"); return nil
+        }
+        do {
+            let t = try Threshold(spec)
+            if let task = t.task, !taskNames.contains(task) {
+                fail(exprNode, p, "threshold names task '\(task)', which the scenario does not have", hint: Suggest.closest(task, in: taskNames).map { "did you mean '\($0)'?" })
+                return nil
+            }
+        } catch { fail(exprNode, p, error.message); return nil }
+        return spec
+    }
+
+    // MARK: Prompts
+
+    func promptFile(_ n: Node) -> [String] {
+        var pathText: String?
+        var format: String?
+        var field = "prompt"
+        if case .mapping = n {
+            guard let m = mapping(n, "prompts", allowed: ["file", "format", "field"]) else { return [] }
+            pathText = m["file"].flatMap { string($0.value, "prompts.file") }
+            format = m["format"].flatMap { string($0.value, "prompts.format") }
+            if let f = m["field"].flatMap({ string($0.value, "prompts.field") }) { field = f }
+            if pathText == nil { fail(n, "prompts.file", "missing 'file'") }
+        } else {
+            pathText = string(n, "prompts")
+        }
+        guard let rel = pathText else { return [] }
+        let full = rel.hasPrefix("/") ? rel : baseDirectory + "/" + rel
+        guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
+            fail(n, "prompts", "cannot read prompts file '\(full)'"); return []
+        }
+        let fmt = format ?? (rel.hasSuffix(".jsonl") ? "jsonl" : "lines")
+        var out: [String] = []
+        switch fmt {
+        case "lines":
+            out = text.split(separator: "\n", omittingEmptySubsequences: true).map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case "jsonl":
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let v = JSONValue.parse(Array(line.utf8)) else {
+                    issues.append(ScenarioIssue(file: full, line: i + 1, column: 1, keyPath: "prompts", message: "line is not valid JSON")); continue
+                }
+                if case .string(let s)? = JSONPath(field)?.lookup(v) { out.append(s) } else {
+                    issues.append(ScenarioIssue(file: full, line: i + 1, column: 1, keyPath: "prompts", message: "no text field '\(field)' on this line"))
+                }
+            }
+        default:
+            fail(n, "prompts.format", "expected 'lines' or 'jsonl', found '\(fmt)'")
+        }
+        if out.isEmpty, issues.isEmpty { fail(n, "prompts", "prompts file '\(full)' holds no prompts") }
+        return out
+    }
+}

@@ -1,0 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// The last stop signal received (SIGINT or SIGTERM), 0 while none.
+let receivedSignal = Atomic<Int32>(0)
+
+/// Installs SIGINT/SIGTERM handlers that only record the signal; the run loop polls it and
+/// stops cleanly, so results measured so far are still summarised and written.
+func installStopSignalHandlers() {
+    let handler: @convention(c) (Int32) -> Void = { sig in
+        receivedSignal.store(sig, ordering: .relaxed)
+    }
+    signal(SIGINT, handler)
+    signal(SIGTERM, handler)
+    signal(SIGPIPE, SIG_IGN)
+}

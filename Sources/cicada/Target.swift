@@ -1,0 +1,48 @@
+import ArgumentParser
+import CicadaCore
+import CicadaTestTarget
+import Foundation
+
+/// `cicada target`: serves the local test target (known service time, optional stalls) so other
+/// tools (wrk, Locust, curl) can be compared against Cicada on the same server.
+struct Target: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a local HTTP test target with a known service time and optional periodic stalls.")
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one).") var port = 8000
+    @Option(help: "Service time per request, e.g. 2ms.") var latency = "0ms"
+    @Option(help: "Pause the whole server this often, e.g. 5s.") var stallEvery: String?
+    @Option(help: "Length of each pause, e.g. 500ms.") var stallFor = "0ms"
+    @Option(help: "Event-loop threads.") var threads = 1
+    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
+
+    func run() throws {
+        guard let service = DurationText.parse(latency, defaultUnit: .milliseconds) else { throw ValidationError("--latency '\(latency)' is not a duration") }
+        let every = try stallEvery.map { s -> Duration in
+            guard let d = DurationText.parse(s) else { throw ValidationError("--stall-every '\(s)' is not a duration") }
+            return d
+        }
+        guard let stall = DurationText.parse(stallFor, defaultUnit: .milliseconds) else { throw ValidationError("--stall-for '\(stallFor)' is not a duration") }
+        let limit = try duration.map { s -> Duration in
+            guard let d = DurationText.parse(s) else { throw ValidationError("--duration '\(s)' is not a duration") }
+            return d
+        }
+        installStopSignalHandlers()
+        let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port), threads: threads)
+        do { try target.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
+        printError("cicada test target listening on \(target.baseURL) (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
+        let clock = MonotonicTimeSource()
+        let start = clock.nowNanos()
+        while receivedSignal.load(ordering: .relaxed) == 0 {
+            if let limit, clock.nowNanos() - start >= limit.nanos { break }
+            usleep(50_000)
+        }
+        target.stop()
+        printError("served \(target.requestCount) requests")
+    }
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}

@@ -1,0 +1,138 @@
+import Testing
+@testable import CicadaCore
+
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("90s", 90.0), ("1h30m", 5400), ("250ms", 0.25), ("1.5s", 1.5), ("2m", 120), ("100us", 0.0001), ("45", 45),
+    ])
+    func parses(text: String, seconds: Double) {
+        #expect(abs(DurationText.parse(text)!.seconds - seconds) < 1e-9)
+    }
+
+    @Test func bareNumberTakesTheContextUnit() {
+        #expect(DurationText.parse("100", defaultUnit: .milliseconds) == .milliseconds(100))
+    }
+
+    @Test(arguments: ["", "abc", "10x", "-5s", "s"])
+    func rejects(text: String) { #expect(DurationText.parse(text) == nil) }
+
+    @Test func formats() {
+        #expect(DurationText.format(.seconds(90)) == "1m30s")
+        #expect(DurationText.format(.milliseconds(250)) == "250ms")
+        #expect(DurationText.format(.seconds(3600)) == "1h")
+        #expect(DurationText.format(.seconds(12)) == "12s")
+    }
+}
+
+@Suite struct WaitTimeTests {
+    @Test func constantAndBetween() {
+        var rng = SeededRandom(seed: 1)
+        #expect(WaitTime.constant(.seconds(2)).wait(taskTook: .seconds(5), rng: &rng) == .seconds(2))
+        for _ in 0..<1000 {
+            let w = WaitTime.between(.milliseconds(500), .seconds(2)).wait(taskTook: .zero, rng: &rng)
+            #expect(w >= .milliseconds(500) && w <= .seconds(2))
+        }
+    }
+
+    @Test func pacingSubtractsTaskTimeWithoutCatchUp() {
+        var rng = SeededRandom(seed: 1)
+        #expect(WaitTime.constantPacing(.seconds(1)).wait(taskTook: .milliseconds(300), rng: &rng) == .milliseconds(700))
+        #expect(WaitTime.constantPacing(.seconds(1)).wait(taskTook: .seconds(3), rng: &rng) == .zero)
+        #expect(WaitTime.constantThroughput(4).wait(taskTook: .milliseconds(50), rng: &rng) == .milliseconds(200))
+        #expect(WaitTime.constantThroughput(4).pacingPeriod == .milliseconds(250))
+        #expect(WaitTime.between(.zero, .seconds(1)).pacingPeriod == nil)
+    }
+
+    @Test func poissonMeanIsOneOverRate() {
+        var rng = SeededRandom(seed: 9)
+        let n = 20000
+        var sum = 0.0
+        for _ in 0..<n { sum += WaitTime.poisson(4).wait(taskTook: .zero, rng: &rng).seconds }
+        #expect(abs(sum / Double(n) - 0.25) < 0.01)
+    }
+}
+
+@Suite struct ClosedLoadTests {
+    @Test func spawnsAtTheSpawnRate() {
+        let load = ClosedLoad(stages: [UserStage(duration: .seconds(60), users: 10, spawnRate: 2)], waitTime: .none)
+        #expect(load.users(at: .zero) == 0)
+        #expect(load.users(at: .milliseconds(499)) == 0)
+        #expect(load.users(at: .milliseconds(500)) == 1)
+        #expect(load.users(at: .seconds(3)) == 6)
+        #expect(load.users(at: .seconds(5)) == 10)
+        #expect(load.users(at: .seconds(30)) == 10)
+        #expect(load.duration == .seconds(60))
+    }
+
+    @Test func stagesStartFromWhereThePreviousEnded() {
+        let load = ClosedLoad(stages: [
+            UserStage(duration: .seconds(10), users: 10, spawnRate: 5),
+            UserStage(duration: .seconds(10), users: 30, spawnRate: 10),
+            UserStage(duration: .seconds(10), users: 0, spawnRate: 20),
+        ], waitTime: .none)
+        #expect(load.users(at: .seconds(1)) == 5)
+        #expect(load.users(at: .seconds(9)) == 10)
+        #expect(load.users(at: .seconds(11)) == 20)
+        #expect(load.users(at: .seconds(15)) == 30)
+        #expect(load.users(at: .seconds(20)) == 30)
+        #expect(load.users(at: .seconds(21)) == 10)
+        #expect(load.users(at: .milliseconds(21600)) == 0)
+        #expect(load.peakUsers == 30)
+        #expect(load.duration == .seconds(30))
+    }
+
+    @Test func sharesDealUsersRoundRobin() {
+        #expect((0..<4).map { RunControl.share(of: 10, worker: $0, workerCount: 4) } == [3, 3, 2, 2])
+        #expect((0..<4).map { RunControl.share(of: 0, worker: $0, workerCount: 4) } == [0, 0, 0, 0])
+        #expect((0..<3).map { RunControl.share(of: 2, worker: $0, workerCount: 3) } == [1, 1, 0])
+    }
+}
+
+@Suite struct ArrivalScheduleTests {
+    @Test func constantRateSpacesArrivalsExactly() {
+        var s = ArrivalSchedule(load: .constant(rate: 100, duration: .seconds(2)), seed: 1)
+        var times: [UInt64] = []
+        while let a = s.next() { times.append(a.offsetNanos) }
+        #expect(times.count == 200)
+        #expect(times[0] == 0)
+        #expect(times[1] == 10_000_000)
+        #expect(times[199] == 1_990_000_000)
+    }
+
+    @Test func sameSeedSameSchedule() {
+        let load = OpenLoad.constant(rate: 500, duration: .seconds(1), process: .gamma(burstiness: 0.5))
+        var a = ArrivalSchedule(load: load, seed: 42), b = ArrivalSchedule(load: load, seed: 42), c = ArrivalSchedule(load: load, seed: 43)
+        var ta: [UInt64] = [], tb: [UInt64] = [], tc: [UInt64] = []
+        while let x = a.next() { ta.append(x.offsetNanos) }
+        while let x = b.next() { tb.append(x.offsetNanos) }
+        while let x = c.next() { tc.append(x.offsetNanos) }
+        #expect(ta == tb)
+        #expect(ta != tc)
+    }
+
+    @Test(arguments: [1.0, 0.5, 4.0])
+    func gammaGapsHaveMeanOneOverRateAndVarianceByBurstiness(burstiness: Double) {
+        var s = ArrivalSchedule(load: .constant(rate: 1000, duration: .seconds(60), process: .gamma(burstiness: burstiness)), seed: 5)
+        var prev: UInt64? = nil
+        var gaps: [Double] = []
+        while let a = s.next() { if let p = prev { gaps.append(Double(a.offsetNanos - p) / 1e9) }; prev = a.offsetNanos }
+        let mean = gaps.reduce(0, +) / Double(gaps.count)
+        let variance = gaps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(gaps.count)
+        // Gamma(k, 1/(r k)): mean 1/r, squared coefficient of variation 1/k.
+        #expect(abs(mean - 0.001) / 0.001 < 0.02)
+        #expect(abs(variance / (mean * mean) - 1 / burstiness) / (1 / burstiness) < 0.08)
+    }
+
+    @Test func rampingRateIsLinearBetweenStages() {
+        let load = OpenLoad(startRate: 0, stages: [RateStage(duration: .seconds(10), rate: 100), RateStage(duration: .seconds(10), rate: 100)],
+                            process: .constant, maxInFlight: 10, maxQueue: nil)
+        #expect(load.rate(at: .seconds(5)) == 50)
+        #expect(load.rate(at: .seconds(15)) == 100)
+        var s = ArrivalSchedule(load: load, seed: 1)
+        var first10 = 0, total = 0
+        while let a = s.next() { total += 1; if a.offsetNanos < 10_000_000_000 { first10 += 1 } }
+        // Ramp 0 -> 100/s over 10 s offers ~500 arrivals, then 1000 in the hold.
+        #expect(abs(first10 - 500) < 25)
+        #expect(abs(total - 1500) < 30)
+    }
+}

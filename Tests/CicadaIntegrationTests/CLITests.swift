@@ -1,0 +1,108 @@
+import CicadaTestTarget
+import Foundation
+import Testing
+
+/// The built `cicada` executable, next to the test bundle.
+let cicadaBinary: String = {
+    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var dir = runner.deletingLastPathComponent()
+    while dir.path != "/" {
+        let candidate = dir.appendingPathComponent("cicada").path
+        if FileManager.default.isExecutableFile(atPath: candidate), !FileManager.default.fileExists(atPath: candidate + "/Contents") { return candidate }
+        dir.deleteLastPathComponent()
+    }
+    return "cicada"
+}()
+
+struct Finished { var status: Int32; var stdout: String; var stderr: String }
+
+/// Runs cicada with a time limit; `interruptAfter` sends SIGINT after that long.
+func cicada(_ args: [String], interruptAfter: Double? = nil, limit: Double = 60) throws -> Finished {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: cicadaBinary)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["CI"] = "true"
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let outData = Locked(Data()), errData = Locked(Data())
+    let group = DispatchGroup()
+    group.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    group.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    if let t = interruptAfter {
+        usleep(UInt32(t * 1_000_000))
+        kill(p.processIdentifier, SIGINT)
+    }
+    let deadline = Date().addingTimeInterval(limit)
+    while p.isRunning, Date() < deadline { usleep(20_000) }
+    if p.isRunning { p.terminate(); Issue.record("cicada did not stop within \(limit)s") }
+    p.waitUntilExit()
+    group.wait()
+    return Finished(status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+func tempDir() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cicada-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func sigintMidRunStillWritesTheReports() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenario = dir.appendingPathComponent("s.yaml")
+        try "target: http://127.0.0.1:1\nusers: 4\nspawn_rate: 100\nrun_time: 60s\nwait_time: constant(0.01)\ntasks: [{name: p, path: /health}]\n"
+            .write(to: scenario, atomically: true, encoding: .utf8)
+        let json = dir.appendingPathComponent("r.json").path
+        let csv = dir.appendingPathComponent("r").path
+        let r = try cicada(["run", scenario.path, "--local-target", "--json", json, "--csv", csv, "--quiet"], interruptAfter: 2.5)
+        #expect(r.status == 105, "stderr: \(r.stderr)")
+        let data = try #require(FileManager.default.contents(atPath: json))
+        let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(obj["stop_reason"] as? String == "interrupted")
+        let totals = try #require(obj["totals"] as? [String: Any])
+        #expect((totals["requests"] as? Int ?? 0) > 10)
+        #expect(FileManager.default.fileExists(atPath: csv + "_stats.csv"))
+        #expect(FileManager.default.fileExists(atPath: csv + "_stats_history.csv"))
+        #expect(r.stdout.contains("Aggregated"))
+    }
+
+    @Test func exitCodes() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("good.yaml")
+        try "target: http://127.0.0.1:1\nusers: 2\nspawn_rate: 100\nrun_time: 1s\ntasks: [{name: p, path: /health}]\nthresholds: ['error_rate<1%']\n"
+            .write(to: good, atomically: true, encoding: .utf8)
+        let pass = try cicada(["run", good.path, "--local-target", "--quiet"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        #expect(pass.stdout.contains("error_rate<1%"))
+
+        let fail = try cicada(["run", good.path, "--local-target", "--quiet", "--threshold", "p(99)<0.001ms"])
+        #expect(fail.status == 99)
+
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try "target: http://127.0.0.1:1\nuserz: 2\ntasks: [{path: /}]\n".write(to: bad, atomically: true, encoding: .utf8)
+        let invalid = try cicada(["run", bad.path])
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("bad.yaml:2:1: error: userz: unknown key 'userz' (did you mean 'users'?)"))
+        let validate = try cicada(["validate", bad.path, good.path])
+        #expect(validate.status == 2)
+        #expect(validate.stdout.contains("good.yaml: ok"))
+
+        let usage = try cicada(["run", good.path, "--rate", "5"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("--rate applies to open-model"))
+    }
+}

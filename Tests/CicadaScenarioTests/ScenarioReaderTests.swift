@@ -1,0 +1,213 @@
+import CicadaCore
+import Foundation
+import Testing
+@testable import CicadaScenario
+
+/// The repository's `scenarios/` folder, found from this file's path.
+let scenariosDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("scenarios").path
+}()
+
+func parse(_ yaml: String) throws(ScenarioErrors) -> Scenario {
+    try ScenarioReader().parse(yaml, file: "test.yaml", baseDirectory: scenariosDirectory)
+}
+
+func issues(_ yaml: String) -> [ScenarioIssue] {
+    do { _ = try parse(yaml); return [] } catch { return error.issues }
+}
+
+@Suite struct ShippedScenarioTests {
+    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: scenariosDirectory)) ?? [])
+        .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+
+    @Test func thereAreShippedScenarios() {
+        #expect(Self.files.contains("quickstart.yaml"))
+        #expect(Self.files.contains("deepseek-predict.yaml"))
+        #expect(Self.files.count >= 4)
+    }
+
+    @Test(arguments: files)
+    func everyShippedScenarioIsValid(file: String) throws {
+        let s = try ScenarioReader().read(path: scenariosDirectory + "/" + file)
+        #expect(!s.tasks.isEmpty)
+        for t in s.thresholds { _ = try Threshold(t) }
+    }
+
+    @Test func deepseekPredictIsTheSeedsTest() throws {
+        let s = try ScenarioReader().read(path: scenariosDirectory + "/deepseek-predict.yaml")
+        guard case .closed(let c) = s.load else { Issue.record("not closed"); return }
+        #expect(c.waitTime == .between(.milliseconds(500), .seconds(2)))
+        #expect(s.tasks[0].method == "POST")
+        let exprs = s.thresholds.map(\.expression)
+        #expect(exprs.contains("p(99)<100ms") && exprs.contains("qps>=500") && exprs.contains("error_rate<1%"))
+    }
+}
+
+@Suite struct ScenarioValidationTests {
+    let minimal = """
+    target: http://127.0.0.1:8000
+    tasks:
+      - path: /health
+    """
+
+    @Test func minimalScenarioHasLocustDefaults() throws {
+        let s = try parse(minimal)
+        #expect(s.name == "scenario")
+        #expect(s.tasks[0].name == "GET /health")
+        #expect(s.tasks[0].method == "GET")
+        guard case .closed(let c) = s.load else { Issue.record("not closed"); return }
+        #expect(c.stages.count == 1 && c.stages[0].users == 1 && c.stages[0].spawnRate == 1)
+    }
+
+    @Test func reportsEveryErrorWithPlaceAndHint() {
+        let found = issues("""
+        target: http://127.0.0.1:8000
+        users: many
+        spwan_rate: 5
+        wait_time: betwen(1, 2)
+        tasks:
+          - name: predict
+            path: predict
+            methd: POST
+        thresholds:
+          - "p(99)<100ms"
+          - "predcit: p(95)<80ms"
+        """)
+        let text = found.map(\.description)
+        #expect(found.count == 6, "\(text)")
+        #expect(text.contains("test.yaml:2:8: error: users: expected a whole number, found 'many'"))
+        #expect(text.contains("test.yaml:3:1: error: spwan_rate: unknown key 'spwan_rate' (did you mean 'spawn_rate'?)"))
+        #expect(text.contains { $0.hasPrefix("test.yaml:4:12: error: wait_time: unknown wait time 'betwen'") && $0.contains("did you mean 'between'?") })
+        #expect(text.contains("test.yaml:7:11: error: tasks[0].path: a path starts with '/', found 'predict'"))
+        #expect(text.contains("test.yaml:8:5: error: tasks[0].methd: unknown key 'methd' (did you mean 'method'?)"))
+        #expect(text.contains { $0.hasPrefix("test.yaml:11:5: error: thresholds[1]: threshold names task 'predcit'") && $0.contains("did you mean 'predict'?") })
+    }
+
+    @Test func yamlSyntaxErrorsHaveALine() {
+        let found = issues("target: http://x\ntasks:\n  - path: /a\n   bad: [\n")
+        #expect(found.count == 1)
+        #expect(found[0].line != nil)
+        #expect(found[0].message.hasPrefix("YAML syntax"))
+    }
+
+    @Test func missingRequiredKeys() {
+        let text = issues("users: 3").map(\.message)
+        #expect(text.contains { $0.contains("missing required key 'target'") })
+        #expect(text.contains { $0.contains("missing required key 'tasks'") })
+    }
+
+    @Test func openAndClosedModelsDoNotMix() {
+        let found = issues("""
+        target: http://127.0.0.1:8000
+        users: 10
+        run_time: 10s
+        arrival: {rate: 50}
+        tasks: [{path: /}]
+        """)
+        #expect(found.count == 1)
+        #expect(found[0].keyPath == "users" && found[0].line == 2)
+    }
+
+    @Test func openModel() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:8000
+        run_time: 30s
+        arrival: {rate: 200, process: gamma, burstiness: 0.5, max_in_flight: 64, max_queue: 100}
+        tasks: [{path: /}]
+        """)
+        #expect(s.load == .open(OpenLoad.constant(rate: 200, duration: .seconds(30), process: .gamma(burstiness: 0.5), maxInFlight: 64, maxQueue: 100)))
+    }
+
+    @Test func secretsAreNeverInTheFile() {
+        let found = issues("""
+        target: http://127.0.0.1:8000
+        auth: {bearer_env: eyJhbGciOiJIUzI1NiJ9.secret}
+        tasks: [{path: /}]
+        """)
+        #expect(found.first?.message.contains("looks like a token") == true)
+    }
+
+    @Test func promptWithoutPromptsFile() {
+        let found = issues("""
+        target: http://127.0.0.1:8000
+        tasks: [{path: /p, json: {input: "{{prompt}}"}}]
+        """)
+        #expect(found.first?.keyPath == "prompts")
+    }
+
+    @Test func jsonBodiesRenderAsValidJSON() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:8000
+        prompts: prompts/sample-prompts.txt
+        tasks:
+          - name: chat
+            path: /v1/chat
+            json:
+              model: deepseek
+              max_tokens: "{{random_int 16 32}}"
+              temperature: 0.7
+              stream: false
+              stop: null
+              messages: [{role: user, content: "Q: {{prompt}} \\"quoted\\""}]
+        """)
+        #expect(s.tasks[0].method == "POST")
+        #expect(s.tasks[0].headers.contains { $0.name == "Content-Type" })
+        var rng = SeededRandom(seed: 1)
+        let body = s.tasks[0].body!.render(context: .init(user: 0, seq: 0, prompts: ["a \"tricky\"\nprompt"]), rng: &rng)
+        guard case .object(let o)? = JSONValue.parse(Array(body.utf8)) else { Issue.record("not JSON: \(body)"); return }
+        guard case .number(let n)? = o["max_tokens"] else { Issue.record("max_tokens not a number: \(body)"); return }
+        #expect((16...32).contains(Int(n)))
+        #expect(o["temperature"] == .number(0.7))
+        #expect(o["stream"] == .bool(false))
+        #expect(o["stop"] == .null)
+        #expect(JSONPath("messages[0].content")!.lookup(.object(o)) == .string("Q: a \"tricky\"\nprompt \"quoted\""))
+    }
+
+    @Test func checksAreCompiled() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:8000
+        tasks:
+          - path: /predict
+            checks:
+              status: [200, 201]
+              json_exists: [$.output, batch_size]
+              json_equals: {cached: false}
+              contains: output
+        """)
+        #expect(s.tasks[0].checks.count == 5)
+        #expect(s.tasks[0].checks.first == .status([200, 201]))
+    }
+
+    @Test func jsonlPromptsReportTheirOwnLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cicada-test-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "{\"prompt\": \"one\"}\n{bad json}\n{\"text\": \"x\"}\n".write(to: dir.appendingPathComponent("p.jsonl"), atomically: true, encoding: .utf8)
+        do {
+            _ = try ScenarioReader().parse("target: http://127.0.0.1:1\nprompts: p.jsonl\ntasks: [{path: /}]\n", file: "s.yaml", baseDirectory: dir.path)
+            Issue.record("accepted")
+        } catch {
+            let lines = error.issues.filter { $0.file.hasSuffix("p.jsonl") }.compactMap(\.line)
+            #expect(lines == [2, 3])
+        }
+    }
+}
+
+@Suite struct OverrideTests {
+    @Test func locustFlagsOverrideClosedScenarios() throws {
+        let s = try parse("target: http://127.0.0.1:8000\nusers: 5\nspawn_rate: 1\nrun_time: 1m\ntasks: [{path: /}]\n")
+        let o = try ScenarioOverrides(users: 50, spawnRate: 10, runTime: .seconds(5), seed: 9).apply(to: s)
+        guard case .closed(let c) = o.load else { Issue.record("not closed"); return }
+        #expect(c.stages == [UserStage(duration: .seconds(5), users: 50, spawnRate: 10)])
+        #expect(o.seed == 9)
+        #expect(throws: ScenarioOverrides.Conflict.self) { try ScenarioOverrides(rate: 5).apply(to: s) }
+    }
+
+    @Test func runTimeCapsStages() {
+        let stages = [RateStage(duration: .seconds(10), rate: 1), RateStage(duration: .seconds(10), rate: 2)]
+        #expect(ScenarioOverrides.cap(stages, at: .seconds(15), duration: \.duration).map(\.duration) == [.seconds(10), .seconds(5)])
+        #expect(ScenarioOverrides.cap(stages, at: .seconds(30), duration: \.duration).map(\.duration) == [.seconds(10), .seconds(20)])
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cicada builds and tests with. Idempotent; needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PKGS="libcurl4-openssl-dev libncurses-dev pkg-config tmux"
+missing=""
+for p in $PKGS; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ] || [ "${CI:-}" = "true" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq $PKGS >/dev/null
+fi
