@@ -4,54 +4,35 @@
 /// satisfies `k % workerCount == workerIndex`, so the whole run's schedule is exactly the
 /// scenario's whatever the worker count, and two runs with one seed send the same sequence.
 /// Times are nanoseconds from test start.
+///
+/// Gaps are drawn in operational time (where the rate is 1) and mapped back through the
+/// cumulative rate, so ramps are exact: `constant` puts arrival `k` where `k` arrivals are
+/// expected; `gamma` draws unit-mean gamma gaps with shape = burstiness (1 = Poisson), which is
+/// vLLM's gamma(shape=b, scale=1/(rate·b)) when the rate is constant.
 public struct ArrivalSchedule: Sendable {
     public let load: OpenLoad
     private var rng: SeededRandom
-    private var nextOffsetNanos: Double = 0
+    /// Position of the next arrival in operational time (expected arrivals since start).
+    private var position: Double = 0
     /// Index of the next arrival to be returned.
     public private(set) var index: UInt64 = 0
-    private let endNanos: Double
 
     public init(load: OpenLoad, seed: UInt64) {
         self.load = load
         self.rng = SeededRandom(seed: seed, stream: 0xA11_1BA1)
-        self.endNanos = Double((load.duration ?? .seconds(Int64.max / 2_000_000_000)).nanos)
-        self.nextOffsetNanos = 0
-        // The first arrival is one gap after a zero-rate start, or at time zero otherwise.
-        if load.rate(at: .zero) <= 0 { advanceOverIdle() }
     }
 
     /// The next arrival as (index, intended offset from start in ns), or nil past the end.
     public mutating func next() -> (index: UInt64, offsetNanos: UInt64)? {
-        guard nextOffsetNanos < endNanos else { return nil }
-        let current = (index, UInt64(nextOffsetNanos))
+        guard let seconds = load.secondsForCumulativeArrivals(position) else { return nil }
+        let end = load.duration?.seconds ?? .infinity
+        guard seconds < end else { return nil }
+        let current = (index, UInt64((seconds * 1e9).rounded()))
         index += 1
-        let rate = load.rate(at: .nanos(UInt64(nextOffsetNanos)))
-        if rate <= 0 {
-            advanceOverIdle()
-        } else {
-            nextOffsetNanos += gap(rate: rate)
+        switch load.process {
+        case .constant: position += 1
+        case .gamma(let b): position += rng.gamma(shape: b, scale: 1 / b)
         }
         return current
-    }
-
-    private func gapScale(_ rate: Double) -> Double { 1e9 / rate }
-
-    private mutating func gap(rate: Double) -> Double {
-        switch load.process {
-        case .constant:
-            return 1e9 / rate
-        case .gamma(let b):
-            return rng.gamma(shape: b, scale: 1 / (rate * b)) * 1e9
-        }
-    }
-
-    /// Steps through a stretch where the rate is zero, 1 ms at a time, to the next positive rate.
-    private mutating func advanceOverIdle() {
-        while nextOffsetNanos < endNanos {
-            nextOffsetNanos += 1_000_000
-            let r = load.rate(at: .nanos(UInt64(nextOffsetNanos)))
-            if r > 0 { nextOffsetNanos += gap(rate: r); return }
-        }
     }
 }

@@ -48,7 +48,7 @@ public struct ClosedLoad: Sendable, Equatable {
     ///
     /// Each stage starts from the count the previous one reached and moves toward its own
     /// target at its spawn rate (users per second, up or down), then holds: exactly how
-    /// Locust's load shapes step. The count is floored, so a user starts once it is whole.
+    /// Locust's load shapes step.
     public func users(at elapsed: Duration) -> Int {
         var current = 0.0
         var stageStart = Duration.zero
@@ -57,7 +57,9 @@ public struct ClosedLoad: Sendable, Equatable {
             let into = (min(elapsed, stageEnd) - stageStart).seconds
             let target = Double(stage.users)
             let rate = stage.spawnRate > 0 ? stage.spawnRate : .infinity
-            let moved = rate.isInfinite ? abs(target - current) : rate * max(0, into)
+            // As Locust's spawner: the first user of a move starts (or stops) at once, the next
+            // one 1/spawn_rate later, and so on.
+            let moved = rate.isInfinite ? abs(target - current) : (rate * max(0, into)).rounded(.down) + 1
             if target >= current { current = min(target, current + moved) } else { current = max(target, current - moved) }
             if elapsed < stageEnd { break }
             stageStart = stageEnd
@@ -107,6 +109,50 @@ public struct OpenLoad: Sendable, Equatable {
     }
 
     public var duration: Duration? { stages.reduce(Duration.zero) { $0 + $1.duration } }
+
+    /// Expected arrivals from test start until `seconds` (the integral of the rate).
+    public func cumulativeArrivals(atSeconds seconds: Double) -> Double {
+        var from = startRate, t0 = 0.0, acc = 0.0
+        for stage in stages {
+            let d = stage.duration.seconds
+            if seconds < t0 + d {
+                let tau = seconds - t0
+                return acc + from * tau + (stage.rate - from) * tau * tau / (2 * d)
+            }
+            acc += (from + stage.rate) / 2 * d
+            from = stage.rate; t0 += d
+        }
+        return acc + from * (seconds - t0)
+    }
+
+    /// The time (seconds from start) at which `target` arrivals are expected, or nil when the
+    /// stages end first: the inverse of ``cumulativeArrivals(atSeconds:)``.
+    ///
+    /// Arrival times are drawn on this "operational time" axis, where the rate is always 1, and
+    /// mapped back (the time-rescaling theorem): so a rate that ramps from 0 starts slowly and
+    /// smoothly rather than waiting one huge gap at the first tiny rate.
+    public func secondsForCumulativeArrivals(_ target: Double) -> Double? {
+        var from = startRate, t0 = 0.0, acc = 0.0
+        for stage in stages {
+            let d = stage.duration.seconds
+            let area = (from + stage.rate) / 2 * d
+            if target <= acc + area, area > 0 {
+                let rem = target - acc
+                let a = (stage.rate - from) / (2 * d)
+                let tau: Double
+                if abs(a) < 1e-12 {
+                    tau = rem / from
+                } else {
+                    let disc = max(0, from * from + 4 * a * rem)
+                    tau = (-from + disc.squareRoot()) / (2 * a)
+                }
+                return t0 + min(max(tau, 0), d)
+            }
+            acc += area
+            from = stage.rate; t0 += d
+        }
+        return nil
+    }
 
     /// The target arrival rate (per second) `elapsed` after test start.
     public func rate(at elapsed: Duration) -> Double {

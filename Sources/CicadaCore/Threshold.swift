@@ -151,7 +151,11 @@ public struct Threshold: Sendable, Equatable {
                     aggregate = .percentile(p)
                 } else {
                     let known = ["avg", "min", "max", "med", "p(N)", "count", "rate", "qps", "error_rate"]
-                    let hint = Suggest.closest(aggName, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                    var hint = Suggest.closest(aggName, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                    if aggName.hasPrefix("p"), let n = Double(aggName.dropFirst()) {
+                        hint = " (did you mean 'p(\(aggName.dropFirst()))'?)"
+                        _ = n
+                    }
                     throw fail("unknown aggregate '\(aggName)'\(hint); use avg, min, max, med, p(N) with 0<N<=100, count, qps or error_rate")
                 }
             }
@@ -208,10 +212,10 @@ public struct Threshold: Sendable, Equatable {
             let micros: Double?
             switch aggregate {
             case .avg: micros = h.meanMicros
-            case .min: micros = h.min.map(Double.init)
-            case .max: micros = h.max.map(Double.init)
-            case .med: micros = h.percentile(50).map(Double.init)
-            case .percentile(let p): micros = h.percentile(p).map(Double.init)
+            case .min: micros = h.min.map { Double($0) }
+            case .max: micros = h.max.map { Double($0) }
+            case .med: micros = h.percentile(50).map { Double($0) }
+            case .percentile(let p): micros = h.percentile(p).map { Double($0) }
             case .count, .value: micros = nil
             }
             return micros.map { $0 / 1000 }

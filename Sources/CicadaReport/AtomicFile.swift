@@ -11,6 +11,9 @@ import Darwin
 /// atomic on one file system. This is the only file I/O in the report module.
 public enum AtomicFile {
     /// Why a write failed: the step, the file and the system's reason.
+    ///
+    /// Carries the step and `errno` so the CLI can say which report could not be written and
+    /// why, while still printing the summary and exiting with the run's own verdict.
     public struct WriteError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The step that failed: `open`, `write`, `fsync`, `close` or `rename`.
         public var operation: String

@@ -4,9 +4,10 @@ import CicadaCore
 ///
 /// The headers are Locust's, byte for byte, so existing spreadsheets and scripts keep working.
 /// Three things differ on purpose, each a Locust fault users have reported:
-/// - Response times are milliseconds with up to three decimals, exact to the microsecond they
-///   were recorded in. Locust rounds them to about two significant digits (so 123.456 ms
-///   prints as 120 and p99 can exceed the max: issues #255, #331, #777, #1563); we do not.
+/// - Response times are milliseconds with up to three decimals: min, max and average exact to
+///   the recorded microsecond, percentiles at HdrHistogram's three significant digits and never
+///   above the max. Locust rounds them to about two significant digits (so 123.456 ms prints as
+///   120 and p99 can exceed the max: issues #255, #331, #777, #1563); we do not.
 /// - History rows take percentiles and rates from the sliding window, so each row describes
 ///   the last few seconds. Locust's history percentiles are silently cumulative since the start
 ///   (issue #2377), so a late slowdown barely moves them.

@@ -6,7 +6,9 @@ import CicadaCore
 /// Locust's `--json`). Keys always appear, in a fixed order, whatever the run measured;
 /// a value that was not measured (an empty histogram, a rate over no requests) is `null`,
 /// never `0`, so a consumer can tell "fast" from "absent". Latencies are milliseconds with at
-/// most three decimals (exact to the microsecond they were recorded in); rates are per second.
+/// most three decimals: min, max and mean are exact to the recorded microsecond, percentiles
+/// are HdrHistogram's (three significant digits, clamped to [min, max]). Rates are per second;
+/// `duration_s` is the measured span (since the last stats reset, if any).
 /// Written by hand rather than with `JSONEncoder` so the key order is stable and documented.
 public struct JSONReport: Sendable {
     /// The value of the document's `schema` key; changes only when a key is removed or its

@@ -93,6 +93,19 @@ public final class LoadRun: @unchecked Sendable {
         var lastProgress: UInt64 = start
         var prevRequests: UInt64 = 0, prevFailures: UInt64 = 0, prevT = 0.0
         var stopReason = StopReason.completed
+        /// One timeline point: rates since the previous point, percentiles over the window.
+        func addPoint(_ snap: Snapshot) {
+            let dt = snap.measuredSeconds - prevT
+            let win = snap.window?.total.corrected
+            timeline.append(TimelinePoint(
+                t: snap.elapsed.seconds, users: snap.gauges.users,
+                qps: dt > 0 ? Double(snap.total.requests &- prevRequests) / dt : 0,
+                failuresPerSecond: dt > 0 ? Double(snap.total.failures &- prevFailures) / dt : 0,
+                p50Millis: win?.percentile(50).map { Double($0) / 1000 },
+                p95Millis: win?.percentile(95).map { Double($0) / 1000 },
+                p99Millis: win?.percentile(99).map { Double($0) / 1000 }))
+            prevRequests = snap.total.requests; prevFailures = snap.total.failures; prevT = snap.measuredSeconds
+        }
         let durationNanos = load.duration?.nanos
         let progressNanos = options.progressInterval.nanos
 
@@ -110,16 +123,7 @@ public final class LoadRun: @unchecked Sendable {
                 lastSecond = second
                 let (tu, tr) = targets(elapsed)
                 let snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
-                let dt = snap.measuredSeconds - prevT
-                let win = snap.window?.total.corrected
-                timeline.append(TimelinePoint(
-                    t: elapsed.seconds, users: snap.gauges.users,
-                    qps: dt > 0 ? Double(snap.total.requests &- prevRequests) / dt : 0,
-                    failuresPerSecond: dt > 0 ? Double(snap.total.failures &- prevFailures) / dt : 0,
-                    p50Millis: win?.percentile(50).map { Double($0) / 1000 },
-                    p95Millis: win?.percentile(95).map { Double($0) / 1000 },
-                    p99Millis: win?.percentile(99).map { Double($0) / 1000 }))
-                prevRequests = snap.total.requests; prevFailures = snap.total.failures; prevT = snap.measuredSeconds
+                addPoint(snap)
                 onSecond?(snap)
             }
             if now - lastProgress >= progressNanos {
@@ -152,6 +156,7 @@ public final class LoadRun: @unchecked Sendable {
         let (tu, tr) = targets(.nanos(endNanos - start))
         var snap = aggregator.snapshot(atNanos: endNanos, targetUsers: tu, targetRate: tr)
         snap.gauges.inFlight = 0
+        if snap.measuredSeconds - prevT > 0.05 { addPoint(snap) }
         let results = thresholds.map { $0.evaluate(snap) }
         return RunResult(
             scenarioName: plan.scenario.name, target: plan.baseURL, snapshot: snap, thresholds: results,

@@ -4,7 +4,10 @@ import CicadaReport
 import CicadaRunner
 import CicadaScenario
 import CicadaTestTarget
-import Foundation
+@preconcurrency import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// `cicada run FILE`: runs a scenario, prints the summary, writes reports, exits with a verdict.
 struct Run: ParsableCommand {

@@ -15,4 +15,11 @@ func installStopSignalHandlers() {
     signal(SIGINT, handler)
     signal(SIGTERM, handler)
     signal(SIGPIPE, SIG_IGN)
+    // A parent may start us with these signals blocked (threads of a dispatch pool block
+    // everything, and children inherit the mask): unblock them so a stop always arrives.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }

@@ -55,11 +55,13 @@ import Testing
 @Suite struct ClosedLoadTests {
     @Test func spawnsAtTheSpawnRate() {
         let load = ClosedLoad(stages: [UserStage(duration: .seconds(60), users: 10, spawnRate: 2)], waitTime: .none)
-        #expect(load.users(at: .zero) == 0)
-        #expect(load.users(at: .milliseconds(499)) == 0)
-        #expect(load.users(at: .milliseconds(500)) == 1)
-        #expect(load.users(at: .seconds(3)) == 6)
-        #expect(load.users(at: .seconds(5)) == 10)
+        // Locust starts the first user at once, then one every 1/spawn_rate.
+        #expect(load.users(at: .zero) == 1)
+        #expect(load.users(at: .milliseconds(499)) == 1)
+        #expect(load.users(at: .milliseconds(500)) == 2)
+        #expect(load.users(at: .seconds(3)) == 7)
+        #expect(load.users(at: .milliseconds(4499)) == 9)
+        #expect(load.users(at: .milliseconds(4500)) == 10)
         #expect(load.users(at: .seconds(30)) == 10)
         #expect(load.duration == .seconds(60))
     }
@@ -70,12 +72,13 @@ import Testing
             UserStage(duration: .seconds(10), users: 30, spawnRate: 10),
             UserStage(duration: .seconds(10), users: 0, spawnRate: 20),
         ], waitTime: .none)
-        #expect(load.users(at: .seconds(1)) == 5)
+        #expect(load.users(at: .seconds(1)) == 6)
         #expect(load.users(at: .seconds(9)) == 10)
-        #expect(load.users(at: .seconds(11)) == 20)
+        #expect(load.users(at: .seconds(11)) == 21)
         #expect(load.users(at: .seconds(15)) == 30)
-        #expect(load.users(at: .seconds(20)) == 30)
-        #expect(load.users(at: .seconds(21)) == 10)
+        #expect(load.users(at: .milliseconds(19999)) == 30)
+        #expect(load.users(at: .seconds(20)) == 29)
+        #expect(load.users(at: .seconds(21)) == 9)
         #expect(load.users(at: .milliseconds(21600)) == 0)
         #expect(load.peakUsers == 30)
         #expect(load.duration == .seconds(30))

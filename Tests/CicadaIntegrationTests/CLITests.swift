@@ -63,11 +63,11 @@ func tempDir() throws -> URL {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let scenario = dir.appendingPathComponent("s.yaml")
-        try "target: http://127.0.0.1:1\nusers: 4\nspawn_rate: 100\nrun_time: 60s\nwait_time: constant(0.01)\ntasks: [{name: p, path: /health}]\n"
+        try "target: http://127.0.0.1:1\nusers: 4\nspawn_rate: 100\nrun_time: 20s\nwait_time: constant(0.01)\ntasks: [{name: p, path: /health}]\n"
             .write(to: scenario, atomically: true, encoding: .utf8)
         let json = dir.appendingPathComponent("r.json").path
         let csv = dir.appendingPathComponent("r").path
-        let r = try cicada(["run", scenario.path, "--local-target", "--json", json, "--csv", csv, "--quiet"], interruptAfter: 2.5)
+        let r = try cicada(["run", scenario.path, "--local-target", "--json", json, "--csv", csv, "--quiet"], interruptAfter: 2.5, limit: 30)
         #expect(r.status == 105, "stderr: \(r.stderr)")
         let data = try #require(FileManager.default.contents(atPath: json))
         let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -158,7 +158,7 @@ func runAgainstTarget(_ yaml: String, target config: TestTarget.Config = .init()
         wait_time: constant(0.05)
         stages:
           - {duration: 1s, users: 4, spawn_rate: 100}
-          - {duration: 1s, users: 10, spawn_rate: 100}
+          - {duration: 2s, users: 10, spawn_rate: 100}
         tasks: [{name: p, path: /health}]
         """)
         let users = r.timeline.points.map(\.users)
