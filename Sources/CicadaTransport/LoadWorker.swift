@@ -1,5 +1,8 @@
 import CCurl
 import CicadaCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One load-generating thread: its own curl multi handle, its own users or arrivals, its own
 /// statistics. Nothing on its hot path takes a lock; it hands interval stats to the
@@ -20,6 +23,8 @@ public final class LoadWorker: @unchecked Sendable {
     let outbox: IntervalOutbox
     let startNanos: UInt64
     let multi: UnsafeMutableRawPointer
+    /// A timerfd for sub-millisecond wake-ups (-1 if the kernel refused one).
+    let timer: Int32
 
     /// How often stats are handed over (and the longest the loop sleeps).
     static let flushNanos: UInt64 = 250_000_000
@@ -70,6 +75,7 @@ public final class LoadWorker: @unchecked Sendable {
         guard let m = curl_multi_init() else { throw CurlError(function: "curl_multi_init", code: -1, message: "returned NULL") }
         self.plan = plan; self.index = index; self.count = count; self.control = control
         self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.multi = m
+        self.timer = ccurl_timer_create()
         self.stats = IntervalStats(statCount: plan.statNames.count)
         switch plan.scenario.load {
         case .closed(let c):
@@ -91,6 +97,7 @@ public final class LoadWorker: @unchecked Sendable {
         allTransfers.removeAll()
         for l in taskHeaders + onStartHeaders { if let l { curl_slist_free_all(l) } }
         curl_multi_cleanup(multi)
+        if timer >= 0 { close(timer) }
     }
 
     /// Wakes the worker from its poll (thread-safe), e.g. when the run is stopping.
@@ -134,7 +141,10 @@ public final class LoadWorker: @unchecked Sendable {
             reapCompleted()
             let after = clock.nowNanos()
             if after &- lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
-            curl_multi_poll(multi, nil, 0, Int32(pollTimeoutMillis(now: after, stopping: stopping)), nil)
+            let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping)
+            if let ns = preciseNanos, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
+            _ = ccurl_multi_poll_with_fd(multi, preciseNanos == nil ? -1 : timer, Int32(timeoutMillis))
+            if preciseNanos != nil, timer >= 0 { ccurl_timer_drain(timer) }
         }
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
@@ -143,16 +153,26 @@ public final class LoadWorker: @unchecked Sendable {
         flush(at: end, finished: true)
     }
 
-    private func pollTimeoutMillis(now: UInt64, stopping: Bool) -> Int {
-        var next = lastFlush &+ Self.flushNanos
+    /// How long to sleep: a whole-millisecond backstop for curl, plus the exact nanoseconds to
+    /// the next due user or arrival (armed on the timerfd) when one is due before it.
+    private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
+        // Control changes (users, stop) are polled at least every 50 ms; stats flush every 250.
+        var next = min(lastFlush &+ Self.flushNanos, now &+ 50_000_000)
+        var due: UInt64?
         if !stopping, !control.paused {
-            if let k = wakeups.minKey { next = min(next, k) }
-            if let a = pendingArrival, inFlight < maxInFlight { next = min(next, startNanos &+ a.offsetNanos) }
+            if let k = wakeups.minKey { due = k }
+            if let a = pendingArrival, inFlight < maxInFlight {
+                let t = startNanos &+ UInt64(Double(a.offsetNanos) / max(control.rateScale, 1e-9))
+                due = min(due ?? t, t)
+            }
         }
-        // Control changes (users, stop) are polled at least every 50 ms.
-        next = min(next, now &+ 50_000_000)
-        if next <= now { return 0 }
-        return Int((next - now + 999_999) / 1_000_000)
+        if let d = due, d < next {
+            if d <= now { return (0, nil) }
+            next = d
+            return (Int((next - now) / 1_000_000) + 1, next - now)
+        }
+        if next <= now { return (0, nil) }
+        return (Int((next - now + 999_999) / 1_000_000), nil)
     }
 
     // MARK: Closed model

@@ -21,9 +21,9 @@ struct Run: ParsableCommand {
     @Argument(help: "Scenario file (YAML).") var file: String
 
     @Flag(help: "No interactive display (the default when stdout is not a terminal or CI is set).") var headless = false
-    @Option(name: [.short, .customLong("users")], help: "Override the number of users (closed model).") var users: Int?
-    @Option(name: [.short, .customLong("spawn-rate")], help: "Override users started per second.") var spawnRate: Double?
-    @Option(name: [.short, .customLong("run-time")], help: "Override the run time, e.g. 90s, 1h30m.") var runTime: String?
+    @Option(name: [.customShort("u"), .customLong("users")], help: "Override the number of users (closed model).") var users: Int?
+    @Option(name: [.customShort("r"), .customLong("spawn-rate")], help: "Override users started per second.") var spawnRate: Double?
+    @Option(name: [.customShort("t"), .customLong("run-time")], help: "Override the run time, e.g. 90s, 1h30m.") var runTime: String?
     @Option(help: "Override the arrival rate per second (open model).") var rate: Double?
     @Option(help: "Override the target base URL.") var target: String?
     @Option(help: "Override the random seed.") var seed: UInt64?
