@@ -45,6 +45,9 @@ let package = Package(
             name: "CicadaRunner",
             dependencies: ["CicadaCore", "CicadaTransport", "CicadaReport"]
         ),
+        // The embedded inference engine's pure core: Triton-style dynamic batcher, result cache,
+        // modelled GPU device. No I/O; time is injected.
+        .target(name: "CicadaEngine", dependencies: ["CicadaCore"]),
         // A local HTTP target with a known service time and stalls, for tests, quickstart and benchmarks.
         .target(
             name: "CicadaTestTarget",
@@ -65,6 +68,7 @@ let package = Package(
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
+        .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
         .testTarget(
             name: "CicadaIntegrationTests",
             dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "cicada"]
