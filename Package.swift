@@ -28,7 +28,7 @@ let package = Package(
         // Scenario files: YAML -> validated CicadaCore.Scenario, every error with file:line:column.
         .target(
             name: "CicadaScenario",
-            dependencies: ["CicadaCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CicadaCore", "CicadaEngine", .product(name: "Yams", package: "Yams")]
         ),
         // libcurl multi workers: the only module that imports CCurl.
         .target(
@@ -48,6 +48,17 @@ let package = Package(
         // The embedded inference engine's pure core: Triton-style dynamic batcher, result cache,
         // modelled GPU device. No I/O; time is injected.
         .target(name: "CicadaEngine", dependencies: ["CicadaCore"]),
+        // The embedded engine's HTTP server (SwiftNIO): /predict, OpenAI-compatible, /health,
+        // /metrics, /admin/batching.
+        .target(
+            name: "CicadaEngineServer",
+            dependencies: [
+                "CicadaCore", "CicadaEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // A local HTTP target with a known service time and stalls, for tests, quickstart and benchmarks.
         .target(
             name: "CicadaTestTarget",
@@ -61,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "cicada",
             dependencies: [
-                "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget",
+                "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,7 +82,7 @@ let package = Package(
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "cicada"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -90,6 +90,33 @@ stop_nginx() {
   fi
 }
 
+# Machine busy (all processes, user+system+irq+softirq) over $1 seconds, in % of one core.
+machine_busy() {
+  local a b
+  a="$(awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, t-$5-$6}' /proc/stat)"
+  sleep "${1:-2}"
+  b="$(awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, t-$5-$6}' /proc/stat)"
+  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN{split(a,x," "); split(b,y," "); d=y[1]-x[1]; if (d<=0) d=1; printf "%.0f\n", (y[2]-x[2])/d*100*n}'
+}
+
+# Waits (up to QUIET_WAIT s, default 300) until the machine is idle (< QUIET_MAX % of one core,
+# default 15) for 2 s, so another job on the shared cores does not distort a run. Warns and
+# goes on when it stays busy; the busy figures are kept in each run's record.
+wait_quiet() {
+  local waited=0 busy
+  while :; do
+    busy="$(machine_busy 2)"
+    [ "$busy" -le "${QUIET_MAX:-15}" ] && return 0
+    if [ "$waited" -ge "${QUIET_WAIT:-300}" ]; then
+      log "WARNING: machine still busy (${busy}% of one core) after ${waited}s; running anyway"
+      return 0
+    fi
+    [ "$waited" -eq 0 ] && log "machine busy (${busy}% of one core, other processes:" \
+      "$(ps -eo pcpu=,comm= --sort=-pcpu | head -3 | awk '{printf "%s %s%%; ", $2, $1}')); waiting"
+    waited=$((waited + 2))
+  done
+}
+
 # The machine, as one Markdown-friendly line.
 machine_info() {
   local cpu mem

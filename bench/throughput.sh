@@ -7,14 +7,14 @@
 #   CICADA=/path/to/cicada bench/throughput.sh
 #
 # Env: CICADA (default: release build in .build-bench), ROUNDS (3), DURATION (10s),
-# CONNS (64), PAIR2 (1: also wrk -t2 vs Cicada --workers 2), PAUSE (2 s between runs).
+# CONNS (64), PAIR2 (1: also wrk -t2 vs Cicada --workers 2), QUIET_MAX / QUIET_WAIT (before each
+# run, wait until the machine is idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s).
 # Output: bench/results/throughput-<stamp>/ (raw outputs, runs.tsv, summary.md), table on stdout.
 . "$(dirname "$0")/lib.sh"
 ROUNDS="${ROUNDS:-${1:-3}}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-64}"
 PAIR2="${PAIR2:-1}"
-PAUSE="${PAUSE:-2}"
 
 ensure_tools
 ensure_cicada
@@ -24,12 +24,14 @@ raise_nofile
 OUT="$RESULTS/throughput-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 TSV="$OUT/runs.tsv"
-printf 'round\ttool\treq_per_s\trequests\tgen_user_s\tgen_sys_s\tgen_wall_s\tgen_maxrss_kb\tnginx_cpu_s\n' > "$TSV"
+printf 'round\ttool\treq_per_s\trequests\tgen_user_s\tgen_sys_s\tgen_wall_s\tgen_maxrss_kb\tnginx_cpu_s\tsteal_pct\tmachine_busy_pct\n' > "$TSV"
 CLK_TCK="$(getconf CLK_TCK)"
 
 start_nginx
 NGINX_MASTER="$(cat "$NGINX_PREFIX/nginx.pid")"
 NGINX_WORKER="$(pgrep -P "$NGINX_MASTER" | head -1)"
+# all-CPU jiffies and steal jiffies from /proc/stat (steal: time the hypervisor gave elsewhere)
+cpu_steal() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, $9, t-$5-$6}' /proc/stat; }
 nginx_cpu() { awk -v t="$CLK_TCK" '{printf "%.2f\n", ($14+$15)/t}' "/proc/$NGINX_WORKER/stat"; }
 
 # time_run NAME CMD... : runs CMD under /usr/bin/time, output in $OUT/NAME.out, times in NAME.time
@@ -39,16 +41,18 @@ time_run() {
 }
 
 record() { # round tool rps requests name nginx_before
-  local r="$1" tool="$2" rps="$3" reqs="$4" name="$5" nb="$6" na
+  local r="$1" tool="$2" rps="$3" reqs="$4" name="$5" nb="$6" na steal
   na="$(nginx_cpu)"
+  # steal % of all CPU time, and machine busy (all processes) in % of one core
+  steal="$(cpu_steal | awk -v s="$STEAL0" -v n="$(nproc)" '{split(s,a," "); dt=$1-a[1]; st=0; b=0; if (dt>0) { st=($2-a[2])/dt*100; b=($3-a[3])/dt*100*n }; printf "%.1f\t%.0f", st, b}')"
   read -r u s e m < "$OUT/$name.time"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "$rps" "$reqs" "$u" "$s" "$e" "$m" \
-    "$(awk -v a="$na" -v b="$nb" 'BEGIN{printf "%.2f", a-b}')" >> "$TSV"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "$rps" "$reqs" "$u" "$s" "$e" "$m" \
+    "$(awk -v a="$na" -v b="$nb" 'BEGIN{printf "%.2f", a-b}')" "$steal" >> "$TSV"
   log "round $r $tool: $rps req/s (cpu user $u s, sys $s s)"
 }
 
 run_wrk() { # round threads
-  local r="$1" t="$2" name="wrk-t$2-r$1" nb; nb="$(nginx_cpu)"
+  local r="$1" t="$2" name="wrk-t$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
   time_run "$name" wrk -t"$t" -c"$CONNS" -d"$DURATION" "$NGINX_URL/"
   local rps reqs
   rps="$(awk '/^Requests\/sec:/{print $2}' "$OUT/$name.out")"
@@ -57,7 +61,7 @@ run_wrk() { # round threads
 }
 
 run_cicada() { # round workers
-  local r="$1" w="$2" name="cicada-w$2-r$1" nb; nb="$(nginx_cpu)"
+  local r="$1" w="$2" name="cicada-w$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
   time_run "$name" "$CICADA" run "$BENCH/scenarios/max-rps.yaml" --workers "$w" --quiet \
     -u "$CONNS" -t "$DURATION" --json "$OUT/$name.json"
   local rps reqs
@@ -69,7 +73,7 @@ print(round(q,1), t["requests"])' "$OUT/$name.json")
 }
 
 run_locust() { # round
-  local r="$1" name="locust-r$1" nb; nb="$(nginx_cpu)"
+  local r="$1" name="locust-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
   (cd "$OUT" && time_run "$name" "$LOCUST" -f "$BENCH/locustfile.py" --headless -u "$CONNS" -r 1000 \
      -t "$DURATION" --host "$NGINX_URL" --csv "$OUT/$name" --only-summary)
   local rps reqs
@@ -79,12 +83,12 @@ run_locust() { # round
 
 log "results in $OUT; $ROUNDS rounds of $DURATION, $CONNS connections"
 for r in $(seq 1 "$ROUNDS"); do
-  run_wrk "$r" 1;    sleep "$PAUSE"
-  run_cicada "$r" 1; sleep "$PAUSE"
-  run_locust "$r";   sleep "$PAUSE"
+  wait_quiet; run_wrk "$r" 1
+  wait_quiet; run_cicada "$r" 1
+  wait_quiet; run_locust "$r"
   if [ "$PAIR2" = 1 ]; then
-    run_wrk "$r" 2;    sleep "$PAUSE"
-    run_cicada "$r" 2; sleep "$PAUSE"
+    wait_quiet; run_wrk "$r" 2
+    wait_quiet; run_cicada "$r" 2
   fi
 done
 stop_nginx
@@ -93,33 +97,7 @@ stop_nginx
   echo "Throughput, $(date -u +%Y-%m-%dT%H:%MZ): $(machine_info)"
   echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), Locust $("$LOCUST" --version 2>&1 | awk '{print $2}'), $ROUNDS interleaved rounds of $DURATION, $CONNS connections, GET / (3-byte body)"
   echo
-  /usr/bin/python3 - "$TSV" <<'PY'
-import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-tools = []
-for r in rows:
-    if r["tool"] not in tools: tools.append(r["tool"])
-med = {}
-print("| generator | runs (req/s) | median req/s | generator CPU (user+sys, % of one core) | CPU µs / request | nginx worker CPU (% of one core) |")
-print("|---|---|---:|---:|---:|---:|")
-for t in tools:
-    rs = [r for r in rows if r["tool"] == t]
-    q = [float(r["req_per_s"]) for r in rs]
-    cpu = [(float(r["gen_user_s"]) + float(r["gen_sys_s"])) for r in rs]
-    wall = [float(r["gen_wall_s"]) for r in rs]
-    us = [c / int(r["requests"]) * 1e6 for c, r in zip(cpu, rs)]
-    ng = [float(r["nginx_cpu_s"]) / w * 100 for r, w in zip(rs, wall)]
-    med[t] = statistics.median(q)
-    print(f"| {t} | {', '.join(f'{x:,.0f}' for x in q)} | {med[t]:,.0f} | "
-          f"{statistics.median(c/w*100 for c, w in zip(cpu, wall)):.0f}% | {statistics.median(us):.1f} | {statistics.median(ng):.0f}% |")
-print()
-def ratio(a, b):
-    if a in med and b in med: print(f"- {a} / {b} = **{med[a]/med[b]:.2f}** (medians)")
-ratio("cicada --workers 1", "wrk -t1")
-ratio("cicada --workers 2", "wrk -t2")
-ratio("cicada --workers 1", "locust FastHttpUser")
-ratio("cicada --workers 2", "locust FastHttpUser")
-PY
+  /usr/bin/python3 "$BENCH/throughput_summary.py" "$TSV"
   echo
   echo "Raw outputs: $OUT"
 } | tee "$OUT/summary.md"

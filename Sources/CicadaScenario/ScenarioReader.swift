@@ -1,4 +1,5 @@
 import CicadaCore
+import CicadaEngine
 import Foundation
 import Yams
 
@@ -12,6 +13,11 @@ public struct ScenarioReader {
 
     /// Reads and validates the scenario file at `path`.
     public func read(path: String) throws(ScenarioErrors) -> Scenario {
+        try readDocument(path: path).scenario
+    }
+
+    /// Reads and validates the scenario file at `path`, with its engine block.
+    public func readDocument(path: String) throws(ScenarioErrors) -> ScenarioDocument {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScenarioErrors([ScenarioIssue(file: path, line: nil, column: nil, keyPath: "", message: "cannot read file")])
         }
@@ -20,11 +26,16 @@ public struct ScenarioReader {
         }
         let dir = (path as NSString).deletingLastPathComponent
         let base = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try parse(text, file: path, baseDirectory: dir.isEmpty ? "." : dir, defaultName: base)
+        return try parseDocument(text, file: path, baseDirectory: dir.isEmpty ? "." : dir, defaultName: base)
     }
 
     /// Parses scenario text; `file` is used in messages and `baseDirectory` for prompt files.
     public func parse(_ text: String, file: String, baseDirectory: String = ".", defaultName: String = "scenario") throws(ScenarioErrors) -> Scenario {
+        try parseDocument(text, file: file, baseDirectory: baseDirectory, defaultName: defaultName).scenario
+    }
+
+    /// Parses scenario text with its engine block.
+    public func parseDocument(_ text: String, file: String, baseDirectory: String = ".", defaultName: String = "scenario") throws(ScenarioErrors) -> ScenarioDocument {
         let root: Node
         do {
             guard let n = try Yams.compose(yaml: text) else {
@@ -41,7 +52,28 @@ public struct ScenarioReader {
         let v = Validator(file: file, baseDirectory: baseDirectory)
         let scenario = v.scenario(root, defaultName: defaultName)
         if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
-        return scenario!
+        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine)
+    }
+
+    /// Reads an engine configuration file: a YAML mapping with the keys of a scenario's
+    /// `engine:` block (for `cicada serve --config`).
+    public func readEngine(path: String) throws(ScenarioErrors) -> EngineSpec {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioErrors([ScenarioIssue(file: path, line: nil, column: nil, keyPath: "", message: "cannot read file")])
+        }
+        let root: Node
+        do {
+            guard let n = try Yams.compose(yaml: text) else { return EngineSpec() }
+            root = n
+        } catch let e as YamlError {
+            throw ScenarioErrors([Self.issue(from: e, file: path)])
+        } catch {
+            throw ScenarioErrors([ScenarioIssue(file: path, line: nil, column: nil, keyPath: "", message: "\(error)")])
+        }
+        let v = Validator(file: path, baseDirectory: ".")
+        let spec = v.engineSpec(root, path: "")
+        if !v.issues.isEmpty || spec == nil { throw ScenarioErrors(v.issues) }
+        return spec!
     }
 
     static func issue(from e: YamlError, file: String) -> ScenarioIssue {
@@ -60,6 +92,10 @@ final class Validator {
     let file: String
     let baseDirectory: String
     var issues: [ScenarioIssue] = []
+    var engine: EngineSpec?
+    var targetsEngine = false
+    /// The placeholder target of an embedded-engine scenario until the engine has a port.
+    static let embeddedPlaceholder = "http://127.0.0.1:0"
 
     init(file: String, baseDirectory: String) { self.file = file; self.baseDirectory = baseDirectory }
 
@@ -146,7 +182,7 @@ final class Validator {
 
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
-                          "arrival", "tasks", "thresholds"]
+                          "arrival", "tasks", "thresholds", "engine"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -155,7 +191,8 @@ final class Validator {
         if let t = top["target"] {
             if let s = string(t.value, "target") {
                 if s == "embedded" {
-                    fail(t.value, "target", "the embedded inference engine is not available in this build yet", hint: "point target at an HTTP server, or run with --local-target")
+                    targetsEngine = true
+                    target = Self.embeddedPlaceholder
                 } else if let u = URL(string: s), let scheme = u.scheme, ["http", "https"].contains(scheme.lowercased()), u.host != nil {
                     target = s
                 } else {
@@ -165,6 +202,7 @@ final class Validator {
         } else {
             fail(root, "target", "missing required key 'target' (the base URL, e.g. http://127.0.0.1:8000)")
         }
+        if let e = top["engine"] { engine = engineSpec(e.value) } else if targetsEngine { engine = EngineSpec() }
         let seed = top["seed"].flatMap { int($0.value, "seed") }.map { UInt64($0) } ?? 1
         var headers: [(name: String, value: String)] = []
         if let h = top["headers"], case .mapping(let m) = h.value {
@@ -490,6 +528,67 @@ final class Validator {
                 return nil
             }
         } catch { fail(exprNode, p, error.message); return nil }
+        return spec
+    }
+
+    // MARK: Engine
+
+    static let engineKeys = ["gpu", "model", "precision", "batching", "presets", "cache", "predict_output_tokens"]
+    static let presetKeys = ["name", "max_batch_size", "preferred_batch_sizes", "max_queue_delay_us", "max_queue_size",
+                             "default_timeout_us", "timeout_action", "allow_timeout_override", "priority_levels",
+                             "default_priority_level", "preserve_ordering", "instance_count"]
+
+    func engineSpec(_ n: Node, path p: String = "engine") -> EngineSpec? {
+        guard let m = mapping(n, p, allowed: Self.engineKeys) else { return nil }
+        var spec = EngineSpec()
+        if let g = m["gpu"], let s = string(g.value, "\(p).gpu") {
+            do { spec.gpu = try GPUProfile.named(s).name } catch { fail(g.value, "\(p).gpu", error.description) }
+        }
+        if let g = m["model"], let s = string(g.value, "\(p).model") {
+            do { spec.model = try ModelProfile.named(s).name } catch { fail(g.value, "\(p).model", error.description) }
+        }
+        if let g = m["precision"], let s = string(g.value, "\(p).precision") {
+            do { spec.precision = try Precision.named(s).rawValue } catch { fail(g.value, "\(p).precision", error.description) }
+        }
+        if let ps = m["presets"], let items = list(ps.value, "\(p).presets") {
+            for (i, item) in items.enumerated() {
+                let ip = "\(p).presets[\(i)]"
+                guard let pm = mapping(item, ip, allowed: Self.presetKeys) else { continue }
+                guard let nameNode = pm["name"], let name = string(nameNode.value, "\(ip).name") else { fail(item, ip, "a preset needs a 'name'"); continue }
+                var c = BatcherConfig.preset(named: name) ?? BatcherConfig()
+                if let v = pm["max_batch_size"], let x = int(v.value, "\(ip).max_batch_size", min: 1) { c.maxBatchSize = x }
+                if let v = pm["preferred_batch_sizes"], let xs = list(v.value, "\(ip).preferred_batch_sizes") {
+                    c.preferredBatchSizes = xs.compactMap { int($0, "\(ip).preferred_batch_sizes", min: 1) }
+                }
+                if let v = pm["max_queue_delay_us"], let x = int(v.value, "\(ip).max_queue_delay_us") { c.maxQueueDelayMicros = UInt64(x) }
+                if let v = pm["max_queue_size"], let x = int(v.value, "\(ip).max_queue_size") { c.maxQueueSize = x }
+                if let v = pm["default_timeout_us"], let x = int(v.value, "\(ip).default_timeout_us") { c.defaultTimeoutMicros = UInt64(x) }
+                if let v = pm["timeout_action"], let x = string(v.value, "\(ip).timeout_action") {
+                    if let a = BatcherConfig.TimeoutAction(rawValue: x.lowercased()) { c.timeoutAction = a } else {
+                        fail(v.value, "\(ip).timeout_action", "expected REJECT or DELAY, found '\(x)'")
+                    }
+                }
+                if let v = pm["allow_timeout_override"], let x = bool(v.value, "\(ip).allow_timeout_override") { c.allowTimeoutOverride = x }
+                if let v = pm["priority_levels"], let x = int(v.value, "\(ip).priority_levels") { c.priorityLevels = x }
+                if let v = pm["default_priority_level"], let x = int(v.value, "\(ip).default_priority_level") { c.defaultPriorityLevel = x }
+                if let v = pm["preserve_ordering"], let x = bool(v.value, "\(ip).preserve_ordering") { c.preserveOrdering = x }
+                if let v = pm["instance_count"], let x = int(v.value, "\(ip).instance_count", min: 1) { c.instanceCount = x }
+                for problem in c.validate() { fail(item, ip, problem) }
+                if let k = spec.presets.firstIndex(where: { $0.name == name }) { spec.presets[k].config = c } else { spec.presets.append((name, c)) }
+            }
+        }
+        if let b = m["batching"], let s = string(b.value, "\(p).batching") {
+            if spec.presets.contains(where: { $0.name == s }) { spec.startPreset = s } else {
+                let names = spec.presets.map(\.name)
+                fail(b.value, "\(p).batching", "unknown batching preset '\(s)'", hint: Suggest.closest(s, in: names).map { "did you mean '\($0)'?" } ?? "presets: \(names.joined(separator: ", "))")
+            }
+        }
+        if let c = m["cache"], let cm = mapping(c.value, "\(p).cache", allowed: ["enabled", "ttl", "max_entries"]) {
+            if let v = cm["enabled"], let x = bool(v.value, "\(p).cache.enabled") { spec.cacheEnabled = x }
+            if let v = cm["ttl"], let x = duration(v.value, "\(p).cache.ttl") { spec.cacheTTL = x }
+            if let v = cm["max_entries"], let x = int(v.value, "\(p).cache.max_entries", min: 1) { spec.cacheEntries = x }
+        }
+        if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { spec.predictOutputTokens = x }
         return spec
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CicadaCore
 import CicadaReport
 import CicadaRunner
+import CicadaEngineServer
 import CicadaScenario
 import CicadaTestTarget
 @preconcurrency import Foundation
@@ -33,6 +34,7 @@ struct Run: ParsableCommand {
     @Option(help: "How long in-flight requests may finish after the load ends.") var stopTimeout = "10s"
     @Flag(help: "Use HTTP/2.") var http2 = false
     @Flag(help: "Skip TLS certificate verification.") var insecure = false
+    @Flag(help: "Start the embedded inference engine (modelled GPU) on 127.0.0.1 and aim the scenario at it.") var engine = false
     @Flag(help: "Start Cicada's local test target on 127.0.0.1 and aim the scenario at it.") var localTarget = false
     @Option(help: "Service time of the local test target.") var localLatency = "2ms"
 
@@ -46,8 +48,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         // 1. Read and validate everything before any load starts.
-        var scenario: Scenario
-        do { scenario = try ScenarioReader().read(path: file) } catch { throw ScenarioProblem(description: error.description) }
+        let document: ScenarioDocument
+        do { document = try ScenarioReader().readDocument(path: file) } catch { throw ScenarioProblem(description: error.description) }
+        var scenario = document.scenario
         var overrides = ScenarioOverrides(users: users, spawnRate: spawnRate, rate: rate, target: target, seed: seed,
                                           http2: http2 ? true : nil, insecure: insecure ? true : nil)
         if let runTime {
@@ -62,7 +65,22 @@ struct Run: ParsableCommand {
         }
         guard (1...3600).contains(window) else { throw ScenarioProblem(description: "error: --window must be 1..3600 seconds") }
 
-        // 2. The local test target, when asked for.
+        // 2. The embedded engine or the local test target, when asked for.
+        let useEngine = engine || (document.targetsEngine && target == nil)
+        if useEngine && localTarget { throw ScenarioProblem(description: "error: --engine and --local-target each start a server; choose one") }
+        if document.targetsEngine && !useEngine && target == nil {
+            throw ScenarioProblem(description: "error: \(file) targets the embedded engine; run with --engine or give --target")
+        }
+        var embedded: EngineServer?
+        if useEngine {
+            let config = try (document.engine ?? EngineSpec()).engineConfig()
+            let server: EngineServer
+            do { server = try EngineServer(config: config) } catch { throw ScenarioProblem(description: "error: engine: \(error.description)") }
+            do { try server.start() } catch { throw ToolFailure(description: "cannot start the embedded engine: \(error)") }
+            scenario.target = server.baseURL
+            embedded = server
+        }
+        defer { embedded?.stop() }
         var local: TestTarget?
         if localTarget {
             let t = TestTarget(config: .init(serviceTime: serviceTime), threads: 1)
@@ -97,7 +115,8 @@ struct Run: ParsableCommand {
 
         // 4. Run. SIGINT/SIGTERM stop the load; everything measured is still reported.
         installStopSignalHandlers()
-        printError("cicada: running \(scenario.name) against \(localTarget ? "local test target " : "")\(plan.baseURL) (\(LoadRun.describe(scenario.load)), \(options.workers) workers)")
+        let against = embedded.map { "embedded engine (\($0.stats.deviceLabel)) at " } ?? (localTarget ? "local test target " : "")
+        printError("cicada: running \(scenario.name) against \(against)\(plan.baseURL) (\(LoadRun.describe(scenario.load)), \(options.workers) workers)")
         let result: RunResult
         do { result = try run.run(shouldStop: { receivedSignal.load(ordering: .relaxed) != 0 }) } catch {
             throw ToolFailure(description: "\(error)")
@@ -105,6 +124,7 @@ struct Run: ParsableCommand {
 
         // 5. Summary and reports.
         print(SummaryPrinter(plain: plain).render(result), terminator: "")
+        if let embedded { print("\n" + embedded.stats.summaryLines().joined(separator: "\n")) }
         var writeFailures: [String] = []
         func write(_ text: String, _ path: String) {
             do { try AtomicFile.write(text, to: path) } catch { writeFailures.append("\(path): \(error)") }

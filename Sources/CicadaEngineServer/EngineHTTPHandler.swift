@@ -1,0 +1,306 @@
+import CicadaCore
+import CicadaEngine
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Parses one HTTP request at a time and routes it to the engine.
+final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let server: EngineServer
+    var head: HTTPRequestHead?
+    var body = ByteBuffer()
+    var tooLarge = false
+
+    init(server: EngineServer) { self.server = server }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.clear()
+            tooLarge = (h.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > server.config.maxBodyBytes
+        case .body(var b):
+            if body.readableBytes + b.readableBytes > server.config.maxBodyBytes { tooLarge = true } else if !tooLarge { body.writeBuffer(&b) }
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            route(context: context, head: h)
+        }
+    }
+
+    // MARK: Routing
+
+    func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let ka = head.isKeepAlive
+        if tooLarge {
+            return respond(context, .payloadTooLarge, error: "request body exceeds \(server.config.maxBodyBytes) bytes", keepAlive: false)
+        }
+        switch (head.method, path) {
+        case (.GET, "/health"):
+            respond(context, .ok, json: #"{"status":"ok"}"#, keepAlive: ka)
+        case (.GET, "/health/ready"):
+            if server.draining.load(ordering: .acquiring) {
+                respond(context, .serviceUnavailable, json: #"{"status":"draining"}"#, keepAlive: ka)
+            } else {
+                respond(context, .ok, json: #"{"status":"ready"}"#, keepAlive: ka)
+            }
+        case (.GET, "/metrics"):
+            respond(context, .ok, text: EngineMetrics.render(server.stats, config: server.config), contentType: "text/plain; version=0.0.4", keepAlive: ka)
+        case (.POST, "/predict"):
+            predict(context, keepAlive: ka)
+        case (.POST, "/v1/completions"):
+            openAI(context, chat: false, keepAlive: ka)
+        case (.POST, "/v1/chat/completions"):
+            openAI(context, chat: true, keepAlive: ka)
+        case (.GET, "/admin/batching"), (.PUT, "/admin/batching"):
+            admin(context, head: head, keepAlive: ka)
+        case (_, "/health"), (_, "/health/ready"), (_, "/metrics"), (_, "/predict"), (_, "/v1/completions"), (_, "/v1/chat/completions"), (_, "/admin/batching"):
+            respond(context, .methodNotAllowed, error: "\(head.method) is not allowed on \(path)", keepAlive: ka)
+        default:
+            respond(context, .notFound, error: "no route for \(head.method) \(path)", keepAlive: ka)
+        }
+    }
+
+    var bodyBytes: [UInt8] { body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [] }
+
+    func parseJSONObject(_ context: ChannelHandlerContext, keepAlive: Bool) -> [String: JSONValue]? {
+        guard case .object(let o)? = JSONValue.parse(bodyBytes) else {
+            respond(context, .badRequest, error: "body is not a JSON object", keepAlive: keepAlive)
+            return nil
+        }
+        return o
+    }
+
+    // MARK: /predict
+
+    func predict(_ context: ChannelHandlerContext, keepAlive: Bool) {
+        guard let o = parseJSONObject(context, keepAlive: keepAlive) else { return }
+        guard case .string(let input)? = o["input"] else {
+            return respond(context, .badRequest, error: "missing string field 'input'", keepAlive: keepAlive)
+        }
+        let config = server.config
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let channelLoop = context.eventLoop
+        let job = Job(inputTokens: DeviceModel.approximateTokens(input), outputTokens: config.predictOutputTokens, input: input,
+                      cacheKey: CacheKey.request(endpoint: "predict", model: config.model, input: input, parameters: [:]),
+                      done: { outcome in
+                          channelLoop.execute {
+                              let (handler, ctx) = bound.value
+                              switch outcome {
+                              case .success(let output, let batch, let cached, let q, let c, _, _):
+                                  let json = "{\"output\":\(JSONText.quoted(output)),\"batch_size\":\(batch),\"cached\":\(cached),\"queue_ms\":\(ms(q)),\"compute_ms\":\(ms(c))}"
+                                  handler.respond(ctx, .ok, json: json, keepAlive: keepAlive)
+                              case .failure(let status, let message, let retry):
+                                  handler.respond(ctx, HTTPResponseStatus(statusCode: status), error: message, keepAlive: keepAlive, retryAfter: retry)
+                              }
+                          }
+                      }, token: nil)
+        submit(job)
+    }
+
+    func submit(_ job: Job) {
+        let rt = server.runtime
+        rt.loop.execute { rt.submit(job) }
+    }
+
+    // MARK: OpenAI-compatible
+
+    func openAI(_ context: ChannelHandlerContext, chat: Bool, keepAlive: Bool) {
+        guard let o = parseJSONObject(context, keepAlive: keepAlive) else { return }
+        var input = ""
+        if chat {
+            guard case .array(let messages)? = o["messages"], !messages.isEmpty else {
+                return respond(context, .badRequest, error: "missing 'messages' (a non-empty array)", keepAlive: keepAlive)
+            }
+            for m in messages {
+                guard case .object(let mo) = m, case .string(let content)? = mo["content"] else {
+                    return respond(context, .badRequest, error: "each message needs a string 'content'", keepAlive: keepAlive)
+                }
+                input += content + "\n"
+            }
+        } else {
+            switch o["prompt"] {
+            case .string(let p)?: input = p
+            case .array(let a)? where a.count == 1: if case .string(let p) = a[0] { input = p } else { fallthrough }
+            default: return respond(context, .badRequest, error: "missing string 'prompt'", keepAlive: keepAlive)
+            }
+        }
+        var maxTokens = 16
+        if let m = o["max_tokens"] ?? o["max_completion_tokens"] {
+            guard case .number(let n) = m, n >= 1, n <= 1_000_000, n == n.rounded() else {
+                return respond(context, .badRequest, error: "'max_tokens' must be a positive integer", keepAlive: keepAlive)
+            }
+            maxTokens = Int(n)
+        }
+        var stream = false
+        if case .bool(let b)? = o["stream"] { stream = b }
+        var includeUsage = false
+        if case .object(let so)? = o["stream_options"], case .bool(let b)? = so["include_usage"] { includeUsage = b }
+        let model: String
+        if case .string(let m)? = o["model"] { model = m } else { model = server.config.model }
+        var params: [String: String] = ["max_tokens": String(maxTokens)]
+        for k in ["temperature", "top_p", "seed", "stop"] { if let v = o[k] { params[k] = v.text } }
+        let cacheKey = CacheKey.request(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: params)
+
+        let inputTokens = DeviceModel.approximateTokens(input)
+        let id = "cmpl-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
+        let created = Int(Date().timeIntervalSince1970)
+        let channelLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let object = chat ? "chat.completion" : "text_completion"
+
+        if !stream {
+            let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
+                channelLoop.execute {
+                    let (handler, ctx) = bound.value
+                    switch outcome {
+                    case .success(let output, _, _, _, _, let inTok, let outTok):
+                        let choice = chat
+                            ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quoted(output))},\"finish_reason\":\"length\"}"
+                            : "{\"index\":0,\"text\":\(JSONText.quoted(output)),\"finish_reason\":\"length\"}"
+                        let json = "{\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),\"choices\":[\(choice)],\"usage\":{\"prompt_tokens\":\(inTok),\"completion_tokens\":\(outTok),\"total_tokens\":\(inTok + outTok)}}"
+                        handler.respond(ctx, .ok, json: json, keepAlive: keepAlive)
+                    case .failure(let status, let message, let retry):
+                        handler.respond(ctx, HTTPResponseStatus(statusCode: status), error: message, keepAlive: keepAlive, retryAfter: retry)
+                    }
+                }
+            }, token: nil)
+            return submit(job)
+        }
+
+        // Streaming: SSE chunks paced by the modelled device.
+        let chunkObject = chat ? "chat.completion.chunk" : "text_completion"
+        let words = EngineRuntime.text(for: input, tokens: maxTokens).split(separator: " ").map(String.init)
+        let state = StreamState()
+        let chunk: @Sendable (String, String?) -> String = { choices, usage in
+            "data: {\"id\":\"\(id)\",\"object\":\"\(chunkObject)\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),\"choices\":\(choices)\(usage.map { ",\"usage\":\($0)" } ?? "")}\n\n"
+        }
+        let tokenChunk: @Sendable (Int) -> String = { k in
+            let piece = (k == 0 ? "" : " ") + words[k]
+            return chunk(chat ? "[{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(piece))},\"finish_reason\":null}]"
+                              : "[{\"index\":0,\"text\":\(JSONText.quoted(piece)),\"finish_reason\":null}]", nil)
+        }
+        let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
+            channelLoop.execute {
+                let (handler, ctx) = bound.value
+                switch outcome {
+                case .success(_, _, _, _, _, let inTok, let outTok):
+                    handler.startStreamIfNeeded(ctx, state, chat: chat, first: chunk)
+                    while state.sent < outTok { handler.writeChunk(ctx, tokenChunk(state.sent)); state.sent += 1 }
+                    handler.writeChunk(ctx, chunk(chat ? "[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]" : "[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]", nil))
+                    if includeUsage {
+                        handler.writeChunk(ctx, chunk("[]", "{\"prompt_tokens\":\(inTok),\"completion_tokens\":\(outTok),\"total_tokens\":\(inTok + outTok)}"))
+                    }
+                    handler.writeChunk(ctx, "data: [DONE]\n\n")
+                    state.finished = true
+                    handler.endStream(ctx, keepAlive: keepAlive)
+                case .failure(let status, let message, let retry):
+                    if state.started {
+                        // Headers already went out with 200: report the error inside the stream.
+                        handler.writeChunk(ctx, "data: {\"error\":{\"message\":\(JSONText.quoted(message)),\"type\":\"server_error\",\"code\":\(status)}}\n\n")
+                        handler.endStream(ctx, keepAlive: keepAlive)
+                    } else {
+                        handler.respond(ctx, HTTPResponseStatus(statusCode: status), error: message, keepAlive: keepAlive, retryAfter: retry)
+                    }
+                }
+            }
+        }, token: { k in
+            channelLoop.execute {
+                let (handler, ctx) = bound.value
+                guard !state.finished, k == state.sent else { return }
+                handler.startStreamIfNeeded(ctx, state, chat: chat, first: chunk)
+                handler.writeChunk(ctx, tokenChunk(k))
+                state.sent += 1
+            }
+        })
+        submit(job)
+    }
+
+    /// Progress of one SSE response (touched only on the channel's loop).
+    final class StreamState: @unchecked Sendable {
+        var started = false
+        var sent = 0
+        var finished = false
+    }
+
+    func startStreamIfNeeded(_ context: ChannelHandlerContext, _ state: StreamState, chat: Bool, first: @Sendable (String, String?) -> String) {
+        guard !state.started else { return }
+        state.started = true
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        if chat { writeChunk(context, first("[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]", nil)) }
+    }
+
+    func writeChunk(_ context: ChannelHandlerContext, _ s: String) {
+        var buf = context.channel.allocator.buffer(capacity: s.utf8.count)
+        buf.writeString(s)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+    }
+
+    func endStream(_ context: ChannelHandlerContext, keepAlive: Bool) {
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { let ctx = NIOLoopBound(context, eventLoop: context.eventLoop); done.whenComplete { _ in ctx.value.close(promise: nil) } }
+    }
+
+    // MARK: Admin
+
+    func admin(_ context: ChannelHandlerContext, head: HTTPRequestHead, keepAlive: Bool) {
+        guard Self.isLoopback(context.channel.remoteAddress) else {
+            return respond(context, .forbidden, error: "the admin API answers loopback clients only", keepAlive: keepAlive)
+        }
+        if let token = server.config.adminToken, head.headers.first(name: "authorization") != "Bearer \(token)" {
+            return respond(context, .unauthorized, error: "missing or wrong bearer token", keepAlive: keepAlive)
+        }
+        if head.method == .PUT {
+            guard let config = try? JSONDecoder().decode(BatcherConfig.self, from: Data(bodyBytes)) else {
+                return respond(context, .badRequest, error: "body is not a batching configuration (see GET /admin/batching)", keepAlive: keepAlive)
+            }
+            do { try server.reconfigure(config) } catch {
+                return respond(context, .badRequest, error: error.description, keepAlive: keepAlive)
+            }
+        }
+        let s = server.stats
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(s.batching)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        respond(context, .ok, json: json, keepAlive: keepAlive)
+    }
+
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+
+    // MARK: Responses
+
+    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, error: String, keepAlive: Bool, retryAfter: Int? = nil) {
+        respond(context, status, json: "{\"error\":{\"message\":\(JSONText.quoted(error)),\"code\":\(status.code)}}", keepAlive: keepAlive, retryAfter: retryAfter)
+    }
+
+    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, json: String, keepAlive: Bool, retryAfter: Int? = nil) {
+        respond(context, status, text: json, contentType: "application/json", keepAlive: keepAlive, retryAfter: retryAfter)
+    }
+
+    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, text: String, contentType: String, keepAlive: Bool, retryAfter: Int? = nil) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        if let r = retryAfter { headers.add(name: "Retry-After", value: String(r)) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        var buf = context.channel.allocator.buffer(capacity: text.utf8.count)
+        buf.writeString(text)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { let ctx = NIOLoopBound(context, eventLoop: context.eventLoop); done.whenComplete { _ in ctx.value.close(promise: nil) } }
+    }
+}
+
+/// Nanoseconds as milliseconds with 3 decimals, for JSON.
+func ms(_ nanos: UInt64) -> String { Format.number(Double(nanos) / 1e6, digits: 3) }

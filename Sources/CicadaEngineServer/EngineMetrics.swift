@@ -1,0 +1,53 @@
+import CicadaCore
+import CicadaEngine
+
+/// Renders the engine's counters in the Prometheus text format for `GET /metrics`.
+///
+/// Device figures carry `modelled="true"` and the device label, so nothing scraping them can
+/// mistake a modelled GPU for a measured one.
+enum EngineMetrics {
+    static func render(_ s: EngineStats, config: EngineConfig) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func esc(_ v: String) -> String {
+            v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        }
+        family("cicada_engine_requests_total", "counter", "Requests answered by the engine, by outcome.")
+        for (k, v) in s.requestsByOutcome.sorted(by: { $0.key < $1.key }) { out += "cicada_engine_requests_total{outcome=\"\(esc(k))\"} \(v)\n" }
+        family("cicada_engine_queue_size", "gauge", "Requests waiting in the dynamic batcher's queue.")
+        out += "cicada_engine_queue_size \(s.queueSize)\n"
+        family("cicada_engine_executing_batches", "gauge", "Batches executing on the modelled device now.")
+        out += "cicada_engine_executing_batches \(s.executing)\n"
+        family("cicada_engine_batch_size", "histogram", "Requests per dispatched batch.")
+        var cumulative: UInt64 = 0
+        var sum: UInt64 = 0
+        let sizes = s.batchSizes.sorted { $0.key < $1.key }
+        for le in [1, 2, 4, 8, 16, 32, 64, 128, 256] {
+            cumulative = sizes.filter { $0.key <= le }.map(\.value).reduce(0, +)
+            out += "cicada_engine_batch_size_bucket{le=\"\(le)\"} \(cumulative)\n"
+        }
+        for (k, v) in sizes { sum += UInt64(k) * v }
+        out += "cicada_engine_batch_size_bucket{le=\"+Inf\"} \(s.executions)\n"
+        out += "cicada_engine_batch_size_sum \(sum)\ncicada_engine_batch_size_count \(s.executions)\n"
+        family("cicada_engine_queue_duration_seconds_total", "counter", "Total time requests spent queued before their batch started.")
+        out += "cicada_engine_queue_duration_seconds_total \(Format.number(Double(s.queueNanosTotal) / 1e9, digits: 6))\n"
+        family("cicada_engine_compute_duration_seconds_total", "counter", "Total modelled compute time of answered requests.")
+        out += "cicada_engine_compute_duration_seconds_total \(Format.number(Double(s.computeNanosTotal) / 1e9, digits: 6))\n"
+        family("cicada_engine_cache_hits_total", "counter", "Result cache hits.")
+        out += "cicada_engine_cache_hits_total \(s.cacheHits)\n"
+        family("cicada_engine_cache_misses_total", "counter", "Result cache misses.")
+        out += "cicada_engine_cache_misses_total \(s.cacheMisses)\n"
+        family("cicada_engine_cache_evictions_total", "counter", "Result cache evictions by capacity.")
+        out += "cicada_engine_cache_evictions_total \(s.cacheEvictions)\n"
+        let labels = "gpu=\"\(esc(config.gpu))\",model=\"\(esc(config.model))\",precision=\"\(config.precision.rawValue)\",modelled=\"true\""
+        family("cicada_engine_device_memory_used_bytes", "gauge", "Modelled device memory in use (weights, KV cache, workspace). Modelled, not measured.")
+        out += "cicada_engine_device_memory_used_bytes{\(labels)} \(s.memoryUsedBytes)\n"
+        family("cicada_engine_device_memory_total_bytes", "gauge", "Modelled device memory capacity. Modelled, not measured.")
+        out += "cicada_engine_device_memory_total_bytes{\(labels)} \(s.memoryTotalBytes)\n"
+        family("cicada_engine_out_of_memory_total", "counter", "Requests failed because their batch did not fit the modelled device memory.")
+        out += "cicada_engine_out_of_memory_total \(s.outOfMemory)\n"
+        return out
+    }
+}

@@ -1,0 +1,242 @@
+import CicadaCore
+import CicadaEngine
+import NIOCore
+import Synchronization
+
+/// What the engine answers for one request.
+enum JobOutcome: Sendable {
+    case success(output: String, batchSize: Int, cached: Bool, queueNanos: UInt64, computeNanos: UInt64, inputTokens: Int, outputTokens: Int)
+    case failure(status: Int, message: String, retryAfterSeconds: Int?)
+}
+
+/// One request queued in the engine.
+struct Job: Sendable {
+    var inputTokens: Int
+    var outputTokens: Int
+    var input: String
+    var cacheKey: CacheKey?
+    /// Called once, on the engine's event loop, with the outcome.
+    var done: @Sendable (JobOutcome) -> Void
+    /// Streaming only: called on the engine loop as each token is produced (index from 0).
+    var token: (@Sendable (Int) -> Void)?
+}
+
+/// Counters and gauges of the engine, copied out for `/metrics`, the dashboard and reports.
+public struct EngineStats: Sendable {
+    public var requestsByOutcome: [String: UInt64] = [:]
+    public var queueSize = 0
+    public var executing = 0
+    public var executions: UInt64 = 0
+    public var inferences: UInt64 = 0
+    /// Dispatched batch sizes: size -> count.
+    public var batchSizes: [Int: UInt64] = [:]
+    public var queueNanosTotal: UInt64 = 0
+    public var computeNanosTotal: UInt64 = 0
+    public var cacheHits: UInt64 = 0
+    public var cacheMisses: UInt64 = 0
+    public var cacheEvictions: UInt64 = 0
+    public var outOfMemory: UInt64 = 0
+    /// Modelled device memory in use now (weights + KV cache and workspace of running batches).
+    public var memoryUsedBytes: UInt64 = 0
+    /// The most modelled device memory in use at any moment so far.
+    public var memoryPeakBytes: UInt64 = 0
+    public var memoryTotalBytes: UInt64 = 0
+    /// "modelled: <gpu> / <model> / <precision>".
+    public var deviceLabel = ""
+    public var batching: BatcherConfig = .seed
+    public var presetName: String?
+    /// Average batch size (inferences / executions); nil before the first execution.
+    public var averageBatchSize: Double? { executions == 0 ? nil : Double(inferences) / Double(executions) }
+
+    /// Lines for the end-of-run summary; every device figure says it is modelled.
+    public func summaryLines() -> [String] {
+        let b = batching
+        let gib = { (v: UInt64) in Format.number(Double(v) / Double(1 << 30), digits: 2) + " GiB" }
+        let lookups = cacheHits + cacheMisses
+        let answered = requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return [
+            "ENGINE (\(deviceLabel))",
+            "  batching: \(presetName ?? "custom") (max \(b.maxBatchSize), preferred \(b.effectivePreferredBatchSizes.map(String.init).joined(separator: ",")), delay \(Format.number(Double(b.maxQueueDelayMicros) / 1000, digits: 1))ms, instances \(b.instanceCount))",
+            "  executions \(executions), average batch \(averageBatchSize.map { Format.number($0, digits: 2) } ?? "-"), answered: \(answered.isEmpty ? "-" : answered)",
+            "  cache: hits \(cacheHits), misses \(cacheMisses), hit rate \(lookups == 0 ? "-" : Format.number(Double(cacheHits) * 100 / Double(lookups), digits: 1) + "%")",
+            "  device memory (modelled): peak \(gib(memoryPeakBytes)) of \(gib(memoryTotalBytes)); out-of-memory failures \(outOfMemory)",
+        ]
+    }
+}
+
+/// The engine's state: batcher, cache and device, confined to one event loop.
+///
+/// All mutation happens on `loop`; the batcher is a pure state machine and this class only
+/// carries out its actions: it starts modelled batch executions (waiting out the modelled
+/// time with a scheduled task, as a host thread waits on a GPU, burning no CPU), fires the
+/// batcher's timer, and answers requests.
+final class EngineRuntime: @unchecked Sendable {
+    let loop: EventLoop
+    private(set) var config: EngineConfig
+    private var batcher: DynamicBatcherStateMachine<UInt64>
+    private var cache: ResultCache<String>?
+    let device: DeviceModel
+    private var jobs: [UInt64: (job: Job, enqueuedNanos: UInt64)] = [:]
+    private var nextID: UInt64 = 0
+    private var timer: Scheduled<Void>?
+    private var executingBytes: [Int: UInt64] = [:]
+    private var stats = EngineStats()
+    /// A copy of `stats` readable from any thread.
+    let published = Mutex(EngineStats())
+
+    init(config: EngineConfig, device: DeviceModel, loop: EventLoop) {
+        self.config = config
+        self.loop = loop
+        self.device = device
+        self.batcher = DynamicBatcherStateMachine(config: config.batching)
+        if config.cacheEntries > 0 {
+            cache = ResultCache(maxEntries: config.cacheEntries, maxBytes: config.cacheBytes, ttl: config.cacheTTL)
+        }
+        stats.deviceLabel = device.label
+        stats.memoryTotalBytes = UInt64(device.gpu.memoryBytes)
+        stats.memoryUsedBytes = UInt64(device.memory(for: []).total)
+        stats.batching = config.batching
+        stats.presetName = config.presets.first { $0.config == config.batching }?.name
+        publish()
+    }
+
+    static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    private func publish() {
+        stats.memoryPeakBytes = max(stats.memoryPeakBytes, stats.memoryUsedBytes)
+        stats.queueSize = batcher.pendingCount
+        stats.executing = executingBytes.count
+        if let c = cache { stats.cacheHits = UInt64(c.hits); stats.cacheMisses = UInt64(c.misses); stats.cacheEvictions = UInt64(c.evictions) }
+        let s = stats
+        published.withLock { $0 = s }
+    }
+
+    private func count(_ outcome: String) { stats.requestsByOutcome[outcome, default: 0] += 1 }
+
+    /// Takes a request. Must be called on `loop`.
+    func submit(_ job: Job) {
+        loop.preconditionInEventLoop()
+        let now = Self.now()
+        if let key = job.cacheKey, job.token == nil, let hit = cache?.get(key, nowNanos: now) {
+            count("success")
+            job.done(.success(output: hit, batchSize: 0, cached: true, queueNanos: 0, computeNanos: 0, inputTokens: job.inputTokens, outputTokens: job.outputTokens))
+            publish()
+            return
+        }
+        if jobs.count >= config.maxInFlight {
+            count("overload")
+            job.done(.failure(status: 503, message: "engine overloaded: \(jobs.count) requests in flight", retryAfterSeconds: 1))
+            publish()
+            return
+        }
+        let id = nextID
+        nextID += 1
+        jobs[id] = (job, now)
+        apply(batcher.enqueue(id, nowNanos: now))
+        publish()
+    }
+
+    /// Changes the batching configuration live.
+    func reconfigure(_ batching: BatcherConfig) {
+        loop.preconditionInEventLoop()
+        config.batching = batching
+        stats.batching = batching
+        stats.presetName = config.presets.first { $0.config == batching }?.name
+        apply(batcher.reconfigure(batching, nowNanos: Self.now()))
+        publish()
+    }
+
+    private func apply(_ actions: [DynamicBatcherStateMachine<UInt64>.Action]) {
+        for action in actions {
+            switch action {
+            case .dispatch(let instance, let batch):
+                execute(instance: instance, batch: batch)
+            case .reject(let id, let why):
+                guard let entry = jobs.removeValue(forKey: id) else { continue }
+                let queueFull = why == .queueFull
+                count(queueFull ? "rejected_queue_full" : "rejected_timeout")
+                entry.job.done(.failure(status: queueFull ? 503 : 504, message: why.message, retryAfterSeconds: queueFull ? 1 : nil))
+            case .setTimer(let at):
+                timer?.cancel()
+                timer = loop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
+                    guard let self else { return }
+                    self.timer = nil
+                    self.apply(self.batcher.timerFired(nowNanos: Self.now()))
+                    self.publish()
+                }
+            case .cancelTimer:
+                timer?.cancel()
+                timer = nil
+            }
+        }
+    }
+
+    private func execute(instance: Int, batch: [UInt64]) {
+        let start = Self.now()
+        let entries = batch.compactMap { id in jobs.removeValue(forKey: id) }
+        let shapes = entries.map { (inputTokens: $0.job.inputTokens, outputTokens: $0.job.outputTokens) }
+        stats.executions += 1
+        stats.inferences += UInt64(entries.count)
+        stats.batchSizes[entries.count, default: 0] += 1
+        switch device.check(requests: shapes) {
+        case .failure(let oom):
+            stats.outOfMemory += UInt64(entries.count)
+            for e in entries {
+                count("out_of_memory")
+                e.job.done(.failure(status: 507, message: oom.message, retryAfterSeconds: nil))
+            }
+            apply(batcher.instanceFree(instance, nowNanos: Self.now()))
+        case .success(let duration):
+            let mem = device.memory(for: shapes)
+            executingBytes[instance] = UInt64(mem.total - device.memory(for: []).total)
+            stats.memoryUsedBytes = UInt64(device.memory(for: []).total) + executingBytes.values.reduce(0, +)
+            stats.memoryPeakBytes = max(stats.memoryPeakBytes, stats.memoryUsedBytes)
+            let computeNanos = duration.nanos
+            // Streaming requests get their tokens on the device's pace: the first after the
+            // batch's prefill and one decode step, then one per decode step.
+            let longest = shapes.map(\.outputTokens).max() ?? 0
+            if longest > 0, entries.contains(where: { $0.job.token != nil }) {
+                let prefill = device.prefillTime(tokens: shapes.map(\.inputTokens).reduce(0, +)).nanos
+                let step = longest > 0 ? (computeNanos - min(prefill, computeNanos)) / UInt64(longest) : 0
+                for e in entries {
+                    guard let token = e.job.token else { continue }
+                    for k in 0..<e.job.outputTokens {
+                        loop.scheduleTask(deadline: .uptimeNanoseconds(start + prefill + step * UInt64(k + 1))) { token(k) }
+                    }
+                }
+            }
+            loop.scheduleTask(deadline: .uptimeNanoseconds(start + computeNanos)) { [weak self] in
+                guard let self else { return }
+                for e in entries {
+                    let output = Self.text(for: e.job.input, tokens: e.job.outputTokens)
+                    if let key = e.job.cacheKey { self.cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: Self.now()) }
+                    self.stats.queueNanosTotal += start - e.enqueuedNanos
+                    self.stats.computeNanosTotal += computeNanos
+                    self.count("success")
+                    e.job.done(.success(output: output, batchSize: entries.count, cached: false, queueNanos: start - e.enqueuedNanos,
+                                        computeNanos: computeNanos, inputTokens: e.job.inputTokens, outputTokens: e.job.outputTokens))
+                }
+                self.executingBytes[instance] = nil
+                self.stats.memoryUsedBytes = UInt64(self.device.memory(for: []).total) + self.executingBytes.values.reduce(0, +)
+                self.apply(self.batcher.instanceFree(instance, nowNanos: Self.now()))
+                self.publish()
+            }
+        }
+    }
+
+    static let words = ["the", "model", "answers", "with", "tokens", "from", "a", "modelled", "device", "batch", "queue", "cache",
+                        "latency", "throughput", "memory", "prefill", "decode", "step", "kernel", "stream"]
+
+    /// Deterministic filler text of `tokens` words, so identical requests get identical answers.
+    static func text(for input: String, tokens: Int) -> String {
+        var h: UInt64 = 1469598103934665603
+        for b in input.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        var out: [String] = []
+        out.reserveCapacity(tokens)
+        for _ in 0..<tokens {
+            h = h &* 6364136223846793005 &+ 1442695040888963407
+            out.append(words[Int(h >> 59) % words.count])
+        }
+        return out.joined(separator: " ")
+    }
+}

@@ -1,0 +1,96 @@
+import CicadaCore
+import CicadaEngine
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The embedded inference engine as an HTTP/1.1 server on 127.0.0.1 (by default).
+///
+/// Endpoints: `POST /predict` (the seed service's API), `POST /v1/completions` and
+/// `POST /v1/chat/completions` (OpenAI-compatible, streaming or not), `GET /health`,
+/// `GET /health/ready` (503 while draining), `GET /metrics` (Prometheus text),
+/// `GET`/`PUT /admin/batching` (loopback only; bearer token when configured).
+/// Every figure it reports about the GPU is modelled and labelled so.
+public final class EngineServer: Sendable {
+    public let config: EngineConfig
+    let group: MultiThreadedEventLoopGroup
+    let runtime: EngineRuntime
+    private let channel = Mutex<Channel?>(nil)
+    let draining = Atomic<Bool>(false)
+
+    /// An engine configuration that cannot run (unknown GPU or model, bad batching).
+    public struct ConfigError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Builds the engine; nothing listens until ``start()``.
+    public init(config: EngineConfig, threads: Int = 1) throws(ConfigError) {
+        let problems = config.batching.validate()
+        guard problems.isEmpty else { throw ConfigError(description: "batching: " + problems.joined(separator: "; ")) }
+        let device: DeviceModel
+        do { device = try DeviceModel(gpu: config.gpu, model: config.model, precision: config.precision.rawValue) } catch {
+            throw ConfigError(description: "\(error)")
+        }
+        self.config = config
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        runtime = EngineRuntime(config: config, device: device, loop: group.next())
+    }
+
+    /// Starts listening; returns the bound port.
+    @discardableResult
+    public func start() throws -> Int {
+        let server = self
+        let ch = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { ch in
+                ch.pipeline.configureHTTPServerPipeline().flatMap { ch.pipeline.addHandler(EngineHTTPHandler(server: server)) }
+            }
+            .bind(host: config.host, port: config.port).wait()
+        channel.withLock { $0 = ch }
+        return ch.localAddress?.port ?? config.port
+    }
+
+    /// `http://host:port` once started.
+    public var baseURL: String {
+        let port = channel.withLock { $0?.localAddress?.port } ?? config.port
+        return "http://\(config.host):\(port)"
+    }
+
+    /// The engine's counters and gauges now.
+    public var stats: EngineStats { runtime.published.withLock { $0 } }
+
+    /// Changes the batching configuration live (what `PUT /admin/batching` does).
+    public func reconfigure(_ batching: BatcherConfig) throws(ConfigError) {
+        let problems = batching.validate()
+        guard problems.isEmpty else { throw ConfigError(description: problems.joined(separator: "; ")) }
+        let rt = runtime
+        try? rt.loop.submit { rt.reconfigure(batching) }.wait()
+    }
+
+    /// Readiness goes 503, in-flight requests finish (up to `timeout`), then the server stops.
+    public func drainAndStop(timeout: Duration = .seconds(30)) {
+        draining.store(true, ordering: .releasing)
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.nanos))
+        while NIODeadline.now() < deadline {
+            let s = stats
+            if s.queueSize == 0 && s.executing == 0 { break }
+            usleepCompat(20_000)
+        }
+        stop()
+    }
+
+    /// Stops at once.
+    public func stop() {
+        let ch = channel.withLock { c in let x = c; c = nil; return x }
+        try? ch?.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+func usleepCompat(_ us: UInt32) { usleep(us) }
+#endif

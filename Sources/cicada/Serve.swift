@@ -1,0 +1,84 @@
+import ArgumentParser
+import CicadaCore
+import CicadaEngine
+import CicadaEngineServer
+import CicadaScenario
+import Foundation
+
+/// `cicada serve`: runs the embedded inference engine standalone so other tools (Locust, wrk,
+/// curl) can hit it.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the embedded inference engine (modelled GPU, dynamic batching, cache) as an HTTP server.",
+        discussion: """
+        Endpoints: POST /predict, POST /v1/completions, POST /v1/chat/completions (streaming or not),
+        GET /health, GET /health/ready, GET /metrics, GET/PUT /admin/batching (loopback only).
+        The GPU is modelled, not real: every device figure is labelled "modelled".
+        """)
+
+    @Option(help: "Engine configuration file (YAML with the keys of a scenario's engine: block).") var config: String?
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one).") var port = 8000
+    @Option(help: "Modelled GPU (A10, A30, A100-40GB, A100-80GB, H100-SXM, H200).") var gpu: String?
+    @Option(help: "Modelled model (e.g. deepseek-llm-7b).") var model: String?
+    @Option(help: "fp16, bf16 or int8.") var precision: String?
+    @Option(help: "Batching preset to start with (no-batching, seed, low-latency, throughput).") var batching: String?
+    @Option(help: "Environment variable holding a bearer token for /admin.") var adminTokenEnv: String?
+    @Option(help: "Event-loop threads for HTTP.") var threads = 1
+    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
+
+    func run() throws {
+        var spec = EngineSpec()
+        if let config {
+            do { spec = try ScenarioReader().readEngine(path: config) } catch { throw ScenarioProblem(description: error.description) }
+        }
+        if let gpu { spec.gpu = gpu }
+        if let model { spec.model = model }
+        if let precision { spec.precision = precision }
+        if let batching {
+            guard spec.presets.contains(where: { $0.name == batching }) else {
+                throw ScenarioProblem(description: "error: --batching: unknown preset '\(batching)'; presets: \(spec.presets.map(\.name).joined(separator: ", "))")
+            }
+            spec.startPreset = batching
+        }
+        var token: String?
+        if let env = adminTokenEnv {
+            guard let t = ProcessInfo.processInfo.environment[env], !t.isEmpty else { throw ScenarioProblem(description: "error: --admin-token-env: \(env) is not set") }
+            token = t
+        }
+        let limit = try duration.map { s -> Duration in
+            guard let d = DurationText.parse(s) else { throw ValidationError("--duration '\(s)' is not a duration") }
+            return d
+        }
+        var engineConfig = try spec.engineConfig()
+        engineConfig.host = host
+        engineConfig.port = port
+        engineConfig.adminToken = token
+        installStopSignalHandlers()
+        let server: EngineServer
+        do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw ScenarioProblem(description: "error: \(error.description)") }
+        do { try server.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(spec.startPreset)")
+        let clock = MonotonicTimeSource()
+        let start = clock.nowNanos()
+        while receivedSignal.load(ordering: .relaxed) == 0 {
+            if let limit, clock.nowNanos() - start >= limit.nanos { break }
+            usleep(50_000)
+        }
+        printError("draining: readiness is 503, in-flight requests finish")
+        server.drainAndStop()
+        let s = server.stats
+        printError("served \(s.requestsByOutcome.values.reduce(0, +)) requests (\(s.requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+    }
+}
+
+extension EngineSpec {
+    /// The engine configuration this spec describes; a bad name is a usage error.
+    func engineConfig() throws -> EngineConfig {
+        guard let p = Precision(rawValue: precision.lowercased()) else {
+            throw ScenarioProblem(description: "error: unknown precision '\(precision)' (fp16, bf16, int8)")
+        }
+        return EngineConfig(gpu: gpu, model: model, precision: p, batching: startBatching, presets: presets,
+                            cacheEntries: cacheEnabled ? cacheEntries : 0, cacheTTL: cacheTTL, predictOutputTokens: predictOutputTokens)
+    }
+}
