@@ -257,18 +257,21 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         if let token = server.config.adminToken, head.headers.first(name: "authorization") != "Bearer \(token)" {
             return respond(context, .unauthorized, error: "missing or wrong bearer token", keepAlive: keepAlive)
         }
+        var current = server.stats.batching
         if head.method == .PUT {
             guard let config = try? JSONDecoder().decode(BatcherConfig.self, from: Data(bodyBytes)) else {
                 return respond(context, .badRequest, error: "body is not a batching configuration (see GET /admin/batching)", keepAlive: keepAlive)
             }
-            do { try server.reconfigure(config) } catch {
-                return respond(context, .badRequest, error: error.description, keepAlive: keepAlive)
-            }
+            let problems = config.validate()
+            guard problems.isEmpty else { return respond(context, .badRequest, error: problems.joined(separator: "; "), keepAlive: keepAlive) }
+            // The engine may live on another event loop: hand the change over, never wait here.
+            let rt = server.runtime
+            if rt.loop.inEventLoop { rt.reconfigure(config) } else { rt.loop.execute { rt.reconfigure(config) } }
+            current = config
         }
-        let s = server.stats
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(s.batching)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json = (try? encoder.encode(current)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         respond(context, .ok, json: json, keepAlive: keepAlive)
     }
 

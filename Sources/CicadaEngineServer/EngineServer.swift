@@ -67,7 +67,7 @@ public final class EngineServer: Sendable {
         let problems = batching.validate()
         guard problems.isEmpty else { throw ConfigError(description: problems.joined(separator: "; ")) }
         let rt = runtime
-        try? rt.loop.submit { rt.reconfigure(batching) }.wait()
+        if rt.loop.inEventLoop { rt.reconfigure(batching) } else { try? rt.loop.submit { rt.reconfigure(batching) }.wait() }
     }
 
     /// Readiness goes 503, in-flight requests finish (up to `timeout`), then the server stops.

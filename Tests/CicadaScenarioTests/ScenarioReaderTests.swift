@@ -211,3 +211,44 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(ScenarioOverrides.cap(stages, at: .seconds(30), duration: \.duration).map(\.duration) == [.seconds(10), .seconds(20)])
     }
 }
+
+@Suite struct EngineBlockTests {
+    @Test func embeddedTargetWithEngineBlock() throws {
+        let doc = try ScenarioReader().parseDocument("""
+        target: embedded
+        engine:
+          gpu: h200
+          model: deepseek-coder-1.3b
+          precision: bf16
+          batching: mine
+          presets:
+            - {name: mine, max_batch_size: 16, preferred_batch_sizes: [8, 16], max_queue_delay_us: 500}
+          cache: {enabled: false}
+        tasks: [{path: /predict, json: {input: x}}]
+        """, file: "e.yaml")
+        #expect(doc.targetsEngine)
+        let e = try #require(doc.engine)
+        #expect(e.gpu == "H200")
+        #expect(e.precision == "bf16")
+        #expect(e.startPreset == "mine")
+        #expect(e.startBatching.maxBatchSize == 16 && e.startBatching.maxQueueDelayMicros == 500)
+        #expect(e.presets.map(\.name).prefix(2) == ["no-batching", "seed"])
+        #expect(!e.cacheEnabled)
+    }
+
+    @Test func engineErrorsAreLocated() {
+        let found = issues("""
+        target: embedded
+        engine:
+          gpu: A100-90GB
+          batching: sed
+          presets:
+            - {name: bad, max_batch_size: 4, preferred_batch_sizes: [8]}
+        tasks: [{path: /}]
+        """).map(\.description)
+        #expect(found.count == 3, "\(found)")
+        #expect(found.contains { $0.hasPrefix("test.yaml:3:8: error: engine.gpu: unknown GPU \"A100-90GB\"") })
+        #expect(found.contains { $0.hasPrefix("test.yaml:4:13: error: engine.batching: unknown batching preset 'sed'") && $0.contains("did you mean 'seed'?") })
+        #expect(found.contains { $0.hasPrefix("test.yaml:6:7: error: engine.presets[0]:") })
+    }
+}
