@@ -82,10 +82,20 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         guard case .string(let input)? = o["input"] else {
             return respond(context, .badRequest, error: "missing string field 'input'", keepAlive: keepAlive)
         }
+        var priority: Int?
+        if let p = o["priority"] {
+            guard case .number(let n) = p, n >= 0, n == n.rounded() else { return respond(context, .badRequest, error: "'priority' must be a non-negative integer", keepAlive: keepAlive) }
+            priority = Int(n)
+        }
+        var timeoutMicros: UInt64?
+        if let t = o["timeout_us"] {
+            guard case .number(let n) = t, n >= 0, n == n.rounded() else { return respond(context, .badRequest, error: "'timeout_us' must be a non-negative integer", keepAlive: keepAlive) }
+            timeoutMicros = UInt64(n)
+        }
         let config = server.config
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let channelLoop = context.eventLoop
-        let job = Job(inputTokens: DeviceModel.approximateTokens(input), outputTokens: config.predictOutputTokens, input: input,
+        var job = Job(inputTokens: DeviceModel.approximateTokens(input), outputTokens: config.predictOutputTokens, input: input,
                       cacheKey: CacheKey.request(endpoint: "predict", model: config.model, input: input, parameters: [:]),
                       done: { outcome in
                           channelLoop.execute {
@@ -99,6 +109,8 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                               }
                           }
                       }, token: nil)
+        job.priority = priority
+        job.timeoutMicros = timeoutMicros
         submit(job)
     }
 

@@ -19,6 +19,10 @@ struct Job: Sendable {
     var done: @Sendable (JobOutcome) -> Void
     /// Streaming only: called on the engine loop as each token is produced (index from 0).
     var token: (@Sendable (Int) -> Void)?
+    /// Triton priority level (1 is highest); nil takes the default level.
+    var priority: Int? = nil
+    /// Queue timeout for this request in µs (may only shorten the configured default).
+    var timeoutMicros: UInt64? = nil
 }
 
 /// Counters and gauges of the engine, copied out for `/metrics`, the dashboard and reports.
@@ -80,6 +84,12 @@ final class EngineRuntime: @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var timer: Scheduled<Void>?
     private var executingBytes: [Int: UInt64] = [:]
+    /// `preserve_ordering`: outcomes held back until every earlier request has its answer.
+    private var heldBack: [UInt64: (job: Job, outcome: JobOutcome)] = [:]
+    /// Requests finished (answered or held) whose id is above `nextToRelease`.
+    private var finishedAhead = Set<UInt64>()
+    /// The oldest request id whose answer has not been released.
+    private var nextToRelease: UInt64 = 0
     private var stats = EngineStats()
     /// A copy of `stats` readable from any thread.
     let published = Mutex(EngineStats())
@@ -132,7 +142,7 @@ final class EngineRuntime: @unchecked Sendable {
         let id = nextID
         nextID += 1
         jobs[id] = (job, now)
-        apply(batcher.enqueue(id, nowNanos: now))
+        apply(batcher.enqueue(id, priority: job.priority, timeoutMicros: job.timeoutMicros, nowNanos: now))
         publish()
     }
 
@@ -155,7 +165,7 @@ final class EngineRuntime: @unchecked Sendable {
                 guard let entry = jobs.removeValue(forKey: id) else { continue }
                 let queueFull = why == .queueFull
                 count(queueFull ? "rejected_queue_full" : "rejected_timeout")
-                entry.job.done(.failure(status: queueFull ? 503 : 504, message: why.message, retryAfterSeconds: queueFull ? 1 : nil))
+                finish(id, entry.job, .failure(status: queueFull ? 503 : 504, message: why.message, retryAfterSeconds: queueFull ? 1 : nil))
             case .setTimer(let at):
                 timer?.cancel()
                 timer = loop.scheduleTask(deadline: .uptimeNanoseconds(at)) { [weak self] in
@@ -171,9 +181,24 @@ final class EngineRuntime: @unchecked Sendable {
         }
     }
 
+    /// Answers request `id`, in arrival order when `preserve_ordering` is on (Triton's
+    /// semantics: a later request's response waits for every earlier one's).
+    private func finish(_ id: UInt64, _ job: Job, _ outcome: JobOutcome) {
+        if config.batching.preserveOrdering {
+            heldBack[id] = (job, outcome)
+        } else {
+            job.done(outcome)
+        }
+        finishedAhead.insert(id)
+        while finishedAhead.remove(nextToRelease) != nil {
+            if let held = heldBack.removeValue(forKey: nextToRelease) { held.job.done(held.outcome) }
+            nextToRelease += 1
+        }
+    }
+
     private func execute(instance: Int, batch: [UInt64]) {
         let start = Self.now()
-        let entries = batch.compactMap { id in jobs.removeValue(forKey: id) }
+        let entries = batch.compactMap { id in jobs.removeValue(forKey: id).map { (id: id, job: $0.job, enqueuedNanos: $0.enqueuedNanos) } }
         let shapes = entries.map { (inputTokens: $0.job.inputTokens, outputTokens: $0.job.outputTokens) }
         stats.executions += 1
         stats.inferences += UInt64(entries.count)
@@ -183,7 +208,7 @@ final class EngineRuntime: @unchecked Sendable {
             stats.outOfMemory += UInt64(entries.count)
             for e in entries {
                 count("out_of_memory")
-                e.job.done(.failure(status: 507, message: oom.message, retryAfterSeconds: nil))
+                finish(e.id, e.job, .failure(status: 507, message: oom.message, retryAfterSeconds: nil))
             }
             apply(batcher.instanceFree(instance, nowNanos: Self.now()))
         case .success(let duration):
@@ -213,8 +238,8 @@ final class EngineRuntime: @unchecked Sendable {
                     self.stats.queueNanosTotal += start - e.enqueuedNanos
                     self.stats.computeNanosTotal += computeNanos
                     self.count("success")
-                    e.job.done(.success(output: output, batchSize: entries.count, cached: false, queueNanos: start - e.enqueuedNanos,
-                                        computeNanos: computeNanos, inputTokens: e.job.inputTokens, outputTokens: e.job.outputTokens))
+                    self.finish(e.id, e.job, .success(output: output, batchSize: entries.count, cached: false, queueNanos: start - e.enqueuedNanos,
+                                                      computeNanos: computeNanos, inputTokens: e.job.inputTokens, outputTokens: e.job.outputTokens))
                 }
                 self.executingBytes[instance] = nil
                 self.stats.memoryUsedBytes = UInt64(self.device.memory(for: []).total) + self.executingBytes.values.reduce(0, +)

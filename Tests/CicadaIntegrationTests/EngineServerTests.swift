@@ -173,4 +173,26 @@ func withEngine<T>(_ config: EngineConfig = EngineConfig(), _ body: (EngineServe
         #expect(seed.avgBatch > 8, "average batch \(seed.avgBatch)")
         #expect(seed.qps > 2.5 * single.qps, "no-batching \(single.qps)/s, seed \(seed.qps)/s")
     }
+
+    @Test(arguments: [false, true])
+    func preserveOrderingHoldsLaterAnswersBack(preserve: Bool) throws {
+        var b = BatcherConfig.noBatching
+        b.instanceCount = 2
+        b.preserveOrdering = preserve
+        try withEngine(EngineConfig(batching: b, cacheEntries: 0)) { e in
+            let url = e.baseURL
+            let longDone = Locked<Date?>(nil), shortDone = Locked<Date?>(nil)
+            let long = Thread { _ = try? http("POST", url + "/v1/completions", body: #"{"prompt": "a", "max_tokens": 60}"#); longDone.set(Date()) }
+            long.start()
+            var waited = 0
+            while e.stats.executing == 0, waited < 200 { usleep(5_000); waited += 1 }
+            let short = Thread { _ = try? http("POST", url + "/v1/completions", body: #"{"prompt": "b", "max_tokens": 1}"#); shortDone.set(Date()) }
+            short.start()
+            var spins = 0
+            while (longDone.get() == nil || shortDone.get() == nil), spins < 1000 { usleep(10_000); spins += 1 }
+            let l = try #require(longDone.get()), s = try #require(shortDone.get())
+            // 60 modelled decode steps take ~0.55 s; the one-token answer takes ~15 ms.
+            if preserve { #expect(s >= l) } else { #expect(s < l) }
+        }
+    }
 }
