@@ -77,7 +77,11 @@ run_locust() { # round
   (cd "$OUT" && time_run "$name" "$LOCUST" -f "$BENCH/locustfile.py" --headless -u "$CONNS" -r 1000 \
      -t "$DURATION" --host "$NGINX_URL" --csv "$OUT/$name" --only-summary)
   local rps reqs
+  # req/s: the CSV's Aggregated row. Request count: the final printed summary (the CSV is
+  # written every second, so its count can miss the last second; its req/s is a rate and is not).
   read -r rps reqs < <(awk -F, '$2=="Aggregated"{printf "%.1f %s\n", $10, $3}' "$OUT/${name}_stats.csv")
+  local sreqs; sreqs="$(awk '$1=="Aggregated" && $3 ~ /\(/ {print $2; exit}' "$OUT/$name.out")"
+  [ -n "$sreqs" ] && reqs="$sreqs"
   record "$r" "locust FastHttpUser" "$rps" "$reqs" "$name" "$nb"
 }
 

@@ -20,6 +20,7 @@ static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v)
 static inline CURLcode ccurl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ccurl_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ccurl_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode ccurl_easy_getinfo_string(CURL *h, CURLINFO i, const char **v) { return curl_easy_getinfo(h, i, v); }
 
 // CURLMsg.data is a union; Swift sees it awkwardly, so read the result here.
 static inline CURLcode ccurl_msg_result(const CURLMsg *msg) { return msg->data.result; }

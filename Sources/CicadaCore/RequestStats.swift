@@ -12,6 +12,8 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable, Comparable {
     case connection
     /// The status was fine but a check on the response failed.
     case check
+    /// A streamed response carried an `error` object after its 200 status.
+    case streamError = "stream_error"
     public static func < (a: FailureKind, b: FailureKind) -> Bool { a.rawValue < b.rawValue }
 }
 
@@ -35,6 +37,10 @@ public struct RequestOutcome: Sendable {
     public var error: String?
     public var bytesIn: UInt64
     public var bytesOut: UInt64
+    /// Per-token figures when the response was a stream; nil otherwise.
+    public var stream: StreamOutcome?
+    /// Whether this request met the scenario's goodput SLOs (only for streams).
+    public var good: Bool = false
 
     public init(statIndex: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, ttfbMicros: UInt64?,
                 status: Int, failure: FailureKind?, error: String?, bytesIn: UInt64, bytesOut: UInt64) {
@@ -59,6 +65,8 @@ public struct RequestStats: Sendable, Equatable {
     public var statusCodes: [Int: UInt64] = [:]
     public var bytesIn: UInt64 = 0
     public var bytesOut: UInt64 = 0
+    /// Per-token figures of streamed responses; nil when none was seen (absent, not zero).
+    public var llm: LLMStats?
 
     public init() {}
 
@@ -72,6 +80,20 @@ public struct RequestStats: Sendable, Equatable {
         if o.status > 0 { statusCodes[o.status, default: 0] += 1 }
         bytesIn += o.bytesIn
         bytesOut += o.bytesOut
+        if let st = o.stream, o.failure == nil {
+            var l = llm ?? LLMStats()
+            l.streams += 1
+            if let v = st.ttftMicros { l.ttft.record(micros: v) }
+            if let v = st.firstContentMicros { l.firstContent.record(micros: v) }
+            if let v = st.tpotMicros { l.tpot.record(micros: v) }
+            if let v = st.e2elMicros { l.e2el.record(micros: v) }
+            for g in st.itlMicros { l.itl.record(micros: g) }
+            l.outputTokens += UInt64(max(0, st.outputTokens))
+            if let i = st.inputTokens { l.inputTokens += UInt64(max(0, i)) }
+            if st.outputTokensFromUsage { l.usageReported += 1 }
+            if o.good { l.goodRequests += 1 }
+            llm = l
+        }
     }
 
     /// Adds another set of stats into this one.
@@ -81,6 +103,7 @@ public struct RequestStats: Sendable, Equatable {
         for (k, v) in o.failuresByKind { failuresByKind[k, default: 0] += v }
         for (k, v) in o.statusCodes { statusCodes[k, default: 0] += v }
         bytesIn += o.bytesIn; bytesOut += o.bytesOut
+        if let ol = o.llm { var l = llm ?? LLMStats(); l.merge(ol); llm = l }
     }
 
     /// Failures / requests; nil with no requests.

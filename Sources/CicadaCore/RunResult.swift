@@ -26,6 +26,8 @@ public struct RunResult: Sendable {
     /// The test start on the run's monotonic clock (ns), to turn ``ErrorStat`` times into
     /// offsets from the start.
     public var startNanos: UInt64
+    /// Whether the scenario set goodput SLOs (so goodput is reported, or absent).
+    public var goodputConfigured: Bool = false
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {

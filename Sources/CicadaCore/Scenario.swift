@@ -22,18 +22,21 @@ public struct Scenario: Sendable {
     public var seed: UInt64
     /// Prompts for `{{prompt}}`, from the scenario's prompt file; empty when none.
     public var prompts: [String]
+    /// Objectives a streamed request must meet to count toward goodput; nil = no goodput.
+    public var goodput: GoodputSLO?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],
         bearerTokenEnv: String? = nil, timeouts: Timeouts = Timeouts(), http2: Bool = false,
         insecure: Bool = false, load: LoadProfile, onStart: [TaskSpec] = [], tasks: [TaskSpec],
         flow: TaskFlow = .weighted, thresholds: [ThresholdSpec] = [], seed: UInt64 = 1,
-        prompts: [String] = []
+        prompts: [String] = [], goodput: GoodputSLO? = nil
     ) {
         self.name = name; self.target = target; self.headers = headers
         self.bearerTokenEnv = bearerTokenEnv; self.timeouts = timeouts; self.http2 = http2
         self.insecure = insecure; self.load = load; self.onStart = onStart; self.tasks = tasks
         self.flow = flow; self.thresholds = thresholds; self.seed = seed; self.prompts = prompts
+        self.goodput = goodput
     }
 }
 
@@ -66,17 +69,35 @@ public struct TaskSpec: Sendable {
     /// Request body; nil sends none.
     public var body: Template?
     public var checks: [Check]
+    /// What protocol the response speaks, so streams can be measured per token.
+    public var kind: RequestKind
 
     public init(name: String, weight: Int = 1, method: String = "GET", path: Template,
-                headers: [(name: String, value: Template)] = [], body: Template? = nil, checks: [Check] = []) {
+                headers: [(name: String, value: Template)] = [], body: Template? = nil, checks: [Check] = [],
+                kind: RequestKind = .http) {
         self.name = name; self.weight = weight; self.method = method; self.path = path
-        self.headers = headers; self.body = body; self.checks = checks
+        self.headers = headers; self.body = body; self.checks = checks; self.kind = kind
     }
 
     /// Whether any check needs the response body (so the transport keeps it).
     public var needsBody: Bool {
         checks.contains { if case .status = $0 { return false } else { return true } }
     }
+}
+
+/// The protocol of a task's request and response.
+public enum RequestKind: String, Sendable, Equatable, CaseIterable {
+    /// Plain HTTP: latency and checks only.
+    case http
+    /// The seed service's `POST /predict {"input": ...}`.
+    case predict
+    /// OpenAI `POST /v1/completions` (streamed when the body asks for it).
+    case openAICompletions = "openai-completions"
+    /// OpenAI `POST /v1/chat/completions`.
+    case openAIChat = "openai-chat"
+
+    /// Whether responses may be OpenAI SSE streams (measured per token) or carry `usage`.
+    public var isOpenAI: Bool { self == .openAICompletions || self == .openAIChat }
 }
 
 /// Picks tasks in weight ratio with a cumulative table (one random draw per pick).

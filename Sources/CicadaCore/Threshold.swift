@@ -25,7 +25,14 @@ public struct Threshold: Sendable, Equatable {
     /// What is measured.
     public enum Metric: String, Sendable, Equatable {
         case latency, rawLatency = "raw_latency", ttfb, errorRate = "error_rate", qps, requests, failures
-        var isLatency: Bool { self == .latency || self == .rawLatency || self == .ttfb }
+        /// Streamed responses (vLLM's definitions): time to first token, time per output token,
+        /// inter-token latency, end-to-end latency.
+        case ttft, tpot, itl, e2el
+        /// Successful streams meeting the goodput SLOs, per second.
+        case goodput
+        /// Output tokens per second.
+        case outputThroughput = "output_throughput"
+        var isLatency: Bool { [.latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el].contains(self) }
     }
 
     /// How the measurements are reduced to one number.
@@ -109,10 +116,12 @@ public struct Threshold: Sendable, Equatable {
         let standalone: [String: Metric] = [
             "qps": .qps, "rps": .qps, "error_rate": .errorRate, "http_req_failed": .errorRate,
             "requests": .requests, "http_reqs": .requests, "failures": .failures,
+            "goodput": .goodput, "request_goodput": .goodput, "output_throughput": .outputThroughput,
         ]
         let latencyNames: [String: Metric] = [
             "latency": .latency, "http_req_duration": .latency, "raw_latency": .rawLatency,
             "ttfb": .ttfb, "http_req_waiting": .ttfb,
+            "ttft": .ttft, "tpot": .tpot, "itl": .itl, "e2el": .e2el,
         ]
         if metricName == nil, let m = standalone[aggName] {
             metric = m
@@ -163,7 +172,7 @@ public struct Threshold: Sendable, Equatable {
 
         // Bound with its unit.
         switch metric {
-        case .latency, .rawLatency, .ttfb:
+        case .latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el:
             if aggregate == .count {
                 guard let v = Double(rhs) else { throw fail("\"\(rhs)\" is not a count") }
                 bound = v
@@ -180,8 +189,8 @@ public struct Threshold: Sendable, Equatable {
                 guard v <= 1 else { throw fail("an error rate is a fraction 0..1 or a percentage; did you mean \(rhs)%?") }
                 bound = v
             } else { throw fail("\"\(rhs)\" is not a rate (e.g. 0.01 or 1%)") }
-        case .qps:
-            guard let v = Double(rhs.hasSuffix("/s") ? String(rhs.dropLast(2)) : rhs) else { throw fail("\"\(rhs)\" is not a number of requests per second") }
+        case .qps, .goodput, .outputThroughput:
+            guard let v = Double(rhs.hasSuffix("/s") ? String(rhs.dropLast(2)) : rhs) else { throw fail("\"\(rhs)\" is not a number per second") }
             bound = v
         case .requests, .failures:
             guard let v = Double(rhs) else { throw fail("\"\(rhs)\" is not a count") }
@@ -203,11 +212,26 @@ public struct Threshold: Sendable, Equatable {
         }
         switch metric {
         case .qps: return seconds > 0 ? Double(stats.requests) / seconds : nil
+        case .goodput:
+            guard let l = stats.llm, seconds > 0 else { return nil }
+            return Double(l.goodRequests) / seconds
+        case .outputThroughput:
+            guard let l = stats.llm, seconds > 0 else { return nil }
+            return Double(l.outputTokens) / seconds
         case .errorRate: return stats.errorRate
         case .requests: return Double(stats.requests)
         case .failures: return Double(stats.failures)
-        case .latency, .rawLatency, .ttfb:
-            let h = metric == .latency ? stats.corrected : metric == .rawLatency ? stats.raw : stats.ttfb
+        case .latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el:
+            let h: LatencyHistogram
+            switch metric {
+            case .latency: h = stats.corrected
+            case .rawLatency: h = stats.raw
+            case .ttfb: h = stats.ttfb
+            case .ttft: guard let l = stats.llm else { return nil }; h = l.ttft
+            case .tpot: guard let l = stats.llm else { return nil }; h = l.tpot
+            case .itl: guard let l = stats.llm else { return nil }; h = l.itl
+            default: guard let l = stats.llm else { return nil }; h = l.e2el
+            }
             if aggregate == .count { return Double(h.count) }
             let micros: Double?
             switch aggregate {
@@ -231,10 +255,11 @@ public struct Threshold: Sendable, Equatable {
     /// The measured value formatted in the threshold's unit.
     public func format(_ v: Double) -> String {
         switch metric {
-        case .latency, .rawLatency, .ttfb:
+        case .latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el:
             return aggregate == .count ? String(Int(v)) : Format.millis(v)
         case .errorRate: return Format.number(v * 100, digits: 2) + "%"
-        case .qps: return Format.number(v, digits: 1) + "/s"
+        case .qps, .goodput: return Format.number(v, digits: 1) + "/s"
+        case .outputThroughput: return Format.number(v, digits: 1) + " tok/s"
         case .requests, .failures: return String(Int(v))
         }
     }

@@ -114,6 +114,7 @@ public struct JSONReport: Sendable {
             ("events", .array(r.events.map { e in
                 .object([("t", .number(e.t)), ("kind", .string(e.kind)), ("detail", .string(e.detail))])
             })),
+            ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
         ])
     }
 
@@ -143,9 +144,10 @@ public struct JSONReport: Sendable {
     /// The unit of a threshold's measured value: `ms`, `ratio`, `req/s` or `count`.
     static func unit(_ t: Threshold) -> String {
         switch t.metric {
-        case .latency, .rawLatency, .ttfb: return t.aggregate == .count ? "count" : "ms"
+        case .latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el: return t.aggregate == .count ? "count" : "ms"
         case .errorRate: return "ratio"
-        case .qps: return "req/s"
+        case .qps, .goodput: return "req/s"
+        case .outputThroughput: return "tok/s"
         case .requests, .failures: return "count"
         }
     }

@@ -158,11 +158,13 @@ public final class LoadRun: @unchecked Sendable {
         snap.gauges.inFlight = 0
         if snap.measuredSeconds - prevT > 0.05 { addPoint(snap) }
         let results = thresholds.map { $0.evaluate(snap) }
-        return RunResult(
+        var result = RunResult(
             scenarioName: plan.scenario.name, target: plan.baseURL, snapshot: snap, thresholds: results,
             stopReason: stopReason, timeline: timeline, events: events, startedAtUnix: startWall,
             cpuSeconds: Self.cpuSeconds() - cpuStart, workers: workers.count,
             modelDescription: Self.describe(load), startNanos: start)
+        result.goodputConfigured = plan.scenario.goodput != nil
+        return result
     }
 
     /// The first `abort_on_fail` threshold failing now, past its delay.

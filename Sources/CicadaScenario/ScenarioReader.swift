@@ -182,7 +182,7 @@ final class Validator {
 
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -253,6 +253,19 @@ final class Validator {
             fail(root, "prompts", "a task uses {{prompt}} but the scenario names no prompts file", hint: "add 'prompts: prompts.txt'")
         }
 
+        var goodput: GoodputSLO?
+        if let g = top["goodput"], let gm = mapping(g.value, "goodput", allowed: ["ttft", "tpot", "e2el"]) {
+            var slo = GoodputSLO()
+            func ms(_ key: String) -> Duration? {
+                guard let v = gm[key] else { return nil }
+                guard let sv = v.value.scalar?.string, let d = DurationText.parse(sv, defaultUnit: .milliseconds) else {
+                    fail(v.value, "goodput.\(key)", "expected a duration such as 200ms (a bare number is ms)"); return nil
+                }
+                return d
+            }
+            slo.ttft = ms("ttft"); slo.tpot = ms("tpot"); slo.e2el = ms("e2el")
+            if slo == GoodputSLO() { fail(g.value, "goodput", "give at least one of ttft, tpot, e2el") } else { goodput = slo }
+        }
         var thresholds: [ThresholdSpec] = []
         if let t = top["thresholds"], let items = list(t.value, "thresholds") {
             for (i, item) in items.enumerated() { if let th = threshold(item, "thresholds[\(i)]", taskNames: tasks.map(\.name)) { thresholds.append(th) } }
@@ -260,7 +273,7 @@ final class Validator {
         guard let load, !target.isEmpty else { return nil }
         return Scenario(name: name, target: target, headers: headers, bearerTokenEnv: bearerEnv, timeouts: timeouts, http2: http2,
                         insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
-                        seed: seed, prompts: prompts)
+                        seed: seed, prompts: prompts, goodput: goodput)
     }
 
     // MARK: Load
@@ -370,19 +383,37 @@ final class Validator {
 
     // MARK: Tasks
 
-    static let taskKeys = ["name", "weight", "method", "path", "headers", "json", "body", "checks"]
+    static let taskKeys = ["name", "weight", "method", "path", "headers", "json", "body", "checks", "kind", "model", "prompt", "max_tokens", "stream"]
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     func task(_ n: Node, _ p: String) -> TaskSpec? {
         guard let m = mapping(n, p, allowed: Self.taskKeys) else { return nil }
-        let method = (m["method"].flatMap { string($0.value, "\(p).method") } ?? (m["json"] != nil || m["body"] != nil ? "POST" : "GET")).uppercased()
+        var kind = RequestKind.http
+        if let k = m["kind"], let ks = string(k.value, "\(p).kind") {
+            if let rk = RequestKind(rawValue: ks) { kind = rk } else {
+                let names = RequestKind.allCases.map(\.rawValue)
+                fail(k.value, "\(p).kind", "unknown request kind '\(ks)'", hint: Suggest.closest(ks, in: names).map { "did you mean '\($0)'?" } ?? "kinds: \(names.joined(separator: ", "))")
+            }
+        }
+        for key in ["model", "prompt", "max_tokens", "stream"] where m[key] != nil && kind == .http {
+            fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions or predict)")
+        }
+        var synthesized: Node?
+        if kind != .http, m["json"] == nil, m["body"] == nil {
+            synthesized = requestBody(kind: kind, m, p)
+        }
+        let defaultPath: String? = kind == .predict ? "/predict" : kind == .openAIChat ? "/v1/chat/completions" : kind == .openAICompletions ? "/v1/completions" : nil
+        let method = (m["method"].flatMap { string($0.value, "\(p).method") } ?? (m["json"] != nil || m["body"] != nil || synthesized != nil ? "POST" : "GET")).uppercased()
         if !Self.methods.contains(method) { fail(m["method"]?.value, "\(p).method", "unknown HTTP method '\(method)'", hint: Suggest.closest(method, in: Self.methods).map { "did you mean '\($0)'?" }) }
-        guard let pathNode = m["path"] else { fail(n, "\(p).path", "missing required key 'path' (e.g. /predict)"); return nil }
-        guard let pathText = string(pathNode.value, "\(p).path") else { return nil }
-        if !pathText.hasPrefix("/") { fail(pathNode.value, "\(p).path", "a path starts with '/', found '\(pathText)'") }
+        let pathNode: Node
+        if let given = m["path"] { pathNode = given.value } else if let d = defaultPath { pathNode = Node(d) } else {
+            fail(n, "\(p).path", "missing required key 'path' (e.g. /predict)"); return nil
+        }
+        guard let pathText = string(pathNode, "\(p).path") else { return nil }
+        if !pathText.hasPrefix("/") { fail(pathNode, "\(p).path", "a path starts with '/', found '\(pathText)'") }
         let name = m["name"].flatMap { string($0.value, "\(p).name") } ?? "\(method) \(pathText)"
         let weight = m["weight"].flatMap { int($0.value, "\(p).weight", min: 0) } ?? 1
-        let path = template(pathText, pathNode.value, "\(p).path", .none)
+        let path = template(pathText, pathNode, "\(p).path", .none)
         var headers: [(name: String, value: Template)] = []
         if let h = m["headers"] {
             if case .mapping(let hm) = h.value {
@@ -394,9 +425,9 @@ final class Validator {
         }
         var body: Template?
         if m["json"] != nil, m["body"] != nil { fail(m["body"]!.key, "\(p).body", "give either 'json' or 'body', not both") }
-        if let j = m["json"] {
+        if let j = m["json"]?.value ?? synthesized {
             var t = Template(segments: [])
-            jsonTemplate(j.value, "\(p).json", into: &t)
+            jsonTemplate(j, "\(p).json", into: &t)
             body = t
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { headers.append(("Content-Type", .literal("application/json"))) }
         } else if let b = m["body"], let s = string(b.value, "\(p).body") {
@@ -405,7 +436,30 @@ final class Validator {
         var checks: [Check] = []
         if let c = m["checks"] { checks = self.checks(c.value, "\(p).checks") }
         guard let path else { return nil }
-        return TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks)
+        return TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks, kind: kind)
+    }
+
+    /// The JSON body a request kind sends when the task gives none: the seed's
+    /// `{"input": prompt}`, or an OpenAI request with `stream_options.include_usage` so the
+    /// server reports exact token counts.
+    func requestBody(kind: RequestKind, _ m: [String: (key: Node, value: Node)], _ p: String) -> Node {
+        func plain(_ v: String, _ tag: Tag.Name) -> Node { .scalar(.init(v, Tag(tag), .plain)) }
+        let prompt = m["prompt"]?.value ?? Node("{{prompt}}")
+        if kind == .predict { return .mapping(.init([(Node("input"), prompt)])) }
+        var pairs: [(Node, Node)] = [(Node("model"), m["model"]?.value ?? Node("default"))]
+        if kind == .openAIChat {
+            pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))
+        } else {
+            pairs.append((Node("prompt"), prompt))
+        }
+        pairs.append((Node("max_tokens"), m["max_tokens"]?.value ?? plain("128", .int)))
+        var stream = true
+        if let st = m["stream"], let b = bool(st.value, "\(p).stream") { stream = b }
+        pairs.append((Node("stream"), plain(stream ? "true" : "false", .bool)))
+        if stream {
+            pairs.append((Node("stream_options"), .mapping(.init([(Node("include_usage"), plain("true", .bool))]))))
+        }
+        return .mapping(.init(pairs))
     }
 
     func template(_ text: String, _ node: Node, _ path: String, _ escaping: Template.Escaping) -> Template? {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -10,6 +11,8 @@ import Synchronization
 /// computed and compared with what Cicada reports. It is not the embedded inference engine.
 ///
 /// Endpoints: `POST /predict` (`{"input": ...}` -> `{"output": ..., "served_ms": ...}`),
+/// `POST /v1/completions` (OpenAI-style; with `"stream": true` an SSE stream whose first token
+/// comes after `ttft` and each next one `interToken` later: the known truth for TTFT/TPOT tests),
 /// `GET /health`, `GET /status/{code}` (answers that status), `GET /count` (requests served),
 /// anything else -> 404. Binds 127.0.0.1 unless told otherwise.
 public final class TestTarget: Sendable {
@@ -24,8 +27,18 @@ public final class TestTarget: Sendable {
         public var host: String
         /// 0 picks a free port.
         public var port: Int
-        public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0) {
+        /// `POST /v1/completions` streams: time to the first token...
+        public var ttft: Duration
+        /// ...and between tokens.
+        public var interToken: Duration
+        /// Send the `usage` chunk when the request asks for it.
+        public var reportUsage: Bool
+        /// Put an `error` object into the stream after this many tokens (then end it).
+        public var streamErrorAfter: Int?
+        public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0,
+                    ttft: Duration = .milliseconds(20), interToken: Duration = .milliseconds(5), reportUsage: Bool = true, streamErrorAfter: Int? = nil) {
             self.serviceTime = serviceTime; self.stallEvery = stallEvery; self.stallFor = stallFor; self.host = host; self.port = port
+            self.ttft = ttft; self.interToken = interToken; self.reportUsage = reportUsage; self.streamErrorAfter = streamErrorAfter
         }
     }
 
@@ -112,12 +125,87 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// An OpenAI-style completion paced by the configured TTFT and inter-token delay.
+    func stream(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let text = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
+        func intField(_ name: String) -> Int? {
+            guard let r = text.range(of: "\"\(name)\"") else { return nil }
+            let rest = text[r.upperBound...].drop { $0 == ":" || $0 == " " }
+            return Int(rest.prefix { $0.isNumber })
+        }
+        let tokens = max(1, intField("max_tokens") ?? 16)
+        let streaming = text.replacingOccurrences(of: " ", with: "").contains("\"stream\":true")
+        let usage = target.config.reportUsage && text.replacingOccurrences(of: " ", with: "").contains("\"include_usage\":true")
+        let cfg = target.config
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        func nanos(_ d: Duration) -> Int64 { Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+        let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)}"
+        if !streaming {
+            let json = "{\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"ok\",\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
+            context.eventLoop.scheduleTask(in: .nanoseconds(nanos(cfg.ttft) + nanos(cfg.interToken) * Int64(tokens - 1))) {
+                handler.value.write(bound.value, status: .ok, contentType: "application/json", text: json, keepAlive: head.isKeepAlive)
+            }
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        func send(_ s: String) {
+            let ctx = bound.value
+            var buf = ctx.channel.allocator.buffer(capacity: s.utf8.count)
+            buf.writeString(s)
+            ctx.writeAndFlush(handler.value.wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+        }
+        func finish() {
+            let ctx = bound.value
+            let done = ctx.writeAndFlush(handler.value.wrapOutboundOut(.end(nil)))
+            if !head.isKeepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
+        }
+        for k in 0..<tokens {
+            let at = nanos(cfg.ttft) + nanos(cfg.interToken) * Int64(k)
+            context.eventLoop.scheduleTask(in: .nanoseconds(at)) {
+                if let e = cfg.streamErrorAfter, k == e {
+                    send("data: {\"error\":{\"message\":\"model crashed\",\"type\":\"server_error\",\"code\":500}}\n\n")
+                    finish()
+                    return
+                }
+                if let e = cfg.streamErrorAfter, k > e { return }
+                let last = k == tokens - 1
+                // Split each event across two writes to exercise chunk-boundary parsing.
+                let event = "data: {\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\(k)\",\"finish_reason\":\(last ? "\"length\"" : "null")}]}\r\n\r\n"
+                let cut = event.index(event.startIndex, offsetBy: event.count / 2)
+                send(String(event[..<cut]))
+                send(String(event[cut...]))
+                if last {
+                    if usage { send("data: {\"id\":\"t\",\"choices\":[],\"usage\":\(usageJSON)}\n\n") }
+                    send(": keep-alive comment\n\ndata: [DONE]\n\n")
+                    finish()
+                }
+            }
+        }
+    }
+
+    func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, contentType: String, text: String, keepAlive: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        var buf = context.channel.allocator.buffer(capacity: text.utf8.count)
+        buf.writeString(text)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buf))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
     func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
         var status = HTTPResponseStatus.ok
         var text = ""
         var delayed = true
         switch (head.method, path) {
+        case (.POST, "/v1/completions"):
+            target.countServed()
+            return stream(context: context, head: head)
         case (.GET, "/health"):
             text = "{\"status\":\"ok\"}"
         case (.GET, "/count"):

@@ -381,7 +381,10 @@ public final class LoadWorker: @unchecked Sendable {
         let ctxPtr = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctxPtr)
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_PRIVATE, ctxPtr)
-        t.keepBody = spec.needsBody
+        t.keepBody = spec.needsBody || spec.kind.isOpenAI
+        t.checksNeedBody = spec.needsBody
+        t.measureStream = spec.kind.isOpenAI
+        t.clock = clock
         t.statIndex = statIndex
         t.task = ref
         t.userSlot = slot
@@ -439,15 +442,34 @@ public final class LoadWorker: @unchecked Sendable {
         } else {
             (failure, reason) = Self.judge(status: status, body: t.body, checks: spec.checks)
         }
-        stats.record(RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
-                                    ttfbMicros: ttfb, status: status, failure: failure, error: reason,
-                                    bytesIn: t.bytesIn, bytesOut: t.bytesOut),
-                     method: spec.method, name: spec.name)
+        var outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
+                                     ttfbMicros: ttfb, status: status, failure: failure, error: reason,
+                                     bytesIn: t.bytesIn, bytesOut: t.bytesOut)
+        if var timing = t.timing {
+            t.sse?.finish { event in timing.record(OpenAIStreamChunk.classify(event.data), atNanos: end) }
+            if outcome.failure == nil, let e = timing.error {
+                outcome.failure = .streamError
+                outcome.error = "error in stream: " + e
+            }
+            let stream = Self.streamOutcome(timing)
+            outcome.stream = stream
+            outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
+        }
+        stats.record(outcome, method: spec.method, name: spec.name)
         let slot = t.userSlot
         let intended = t.intendedNanos, sent = t.sentNanos
         t.prepareForReuse()
         pool.append(t)
         if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end) }
+    }
+
+    /// The per-token figures of a finished stream, in microseconds.
+    static func streamOutcome(_ t: StreamTiming) -> StreamOutcome {
+        func us(_ n: UInt64?) -> UInt64? { n.map { ($0 + 500) / 1000 } }
+        return StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
+                             e2elMicros: us(t.e2elNanos), itlMicros: t.interChunkNanos.map { ($0 + 500) / 1000 },
+                             outputTokens: t.outputTokens, inputTokens: t.usage?.promptTokens,
+                             outputTokensFromUsage: t.outputTokensFromUsage)
     }
 
     /// Classifies a response against a task's checks (the default accepts 2xx and 3xx).

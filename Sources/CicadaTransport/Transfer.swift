@@ -1,4 +1,5 @@
 import CCurl
+import CicadaCore
 
 /// One reusable curl easy handle and the state of the request it carries.
 ///
@@ -23,6 +24,15 @@ final class Transfer {
     var userSlot = -1
     var intendedNanos: UInt64 = 0
     var sentNanos: UInt64 = 0
+    /// OpenAI kinds: look at the Content-Type on the first body bytes and, for an SSE stream,
+    /// time every chunk as it arrives (in the write callback, not after the body is complete).
+    var measureStream = false
+    var streamChecked = false
+    var sse: SSEParser?
+    var timing: StreamTiming?
+    var clock: (any TimeSource)?
+    /// Keep the body for checks even when it is a stream.
+    var checksNeedBody = false
 
     /// A task or an on_start step, by index.
     enum TaskRef { case task(Int), onStart(Int) }
@@ -42,6 +52,9 @@ final class Transfer {
 
     func prepareForReuse() {
         body.removeAll(keepingCapacity: body.capacity <= 64 * 1024)
+        streamChecked = false
+        sse = nil
+        timing = nil
         bytesIn = 0
         bytesOut = 0
         if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
@@ -54,6 +67,24 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
     guard let userdata else { return n }
     let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     t.bytesIn += UInt64(n)
+    if t.measureStream {
+        if !t.streamChecked {
+            t.streamChecked = true
+            var ct: UnsafePointer<CChar>?
+            if ccurl_easy_getinfo_string(t.easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK, let ct,
+               String(cString: ct).lowercased().hasPrefix("text/event-stream") {
+                t.sse = SSEParser()
+                t.timing = StreamTiming(sentNanos: t.sentNanos)
+                t.keepBody = t.checksNeedBody
+            }
+        }
+        if t.sse != nil, let ptr, let clock = t.clock {
+            let now = clock.nowNanos()
+            t.sse!.feed(UnsafeRawBufferPointer(start: ptr, count: n)) { event in
+                t.timing?.record(OpenAIStreamChunk.classify(event.data), atNanos: now)
+            }
+        }
+    }
     if t.keepBody, let ptr, t.body.count < Transfer.bodyLimit {
         let take = min(n, Transfer.bodyLimit - t.body.count)
         ptr.withMemoryRebound(to: UInt8.self, capacity: take) { p in

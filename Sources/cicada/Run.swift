@@ -124,6 +124,7 @@ struct Run: ParsableCommand {
 
         // 5. Summary and reports.
         print(SummaryPrinter(plain: plain).render(result), terminator: "")
+        if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { print("\n" + llm, terminator: "") }
         if let embedded { print("\n" + embedded.stats.summaryLines().joined(separator: "\n")) }
         var writeFailures: [String] = []
         func write(_ text: String, _ path: String) {

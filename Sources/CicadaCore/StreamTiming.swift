@@ -1,0 +1,122 @@
+/// Per-request timing of an OpenAI-compatible stream, fed chunk by chunk as they arrive, with
+/// vLLM `bench serve`'s definitions.
+///
+/// The definitions (vLLM `benchmarks/serve`; REFERENCE section 4):
+/// - TTFT: from just before sending to the first chunk with a non-empty `choices` array, even a
+///   role-only chat chunk that carries no text.
+/// - ITL: the gap between consecutive chunks that carry `choices`, per chunk, not per token.
+/// - E2EL: from sending to the last chunk with `choices`.
+/// - TPOT: (E2EL - TTFT) / (output tokens - 1), only when there is more than one output token.
+///
+/// Names clash between tools: GenAI-Perf/AIPerf and GuideLLM call vLLM's TPOT "ITL"; GuideLLM's
+/// TPOT and llmperf's ITL include the first token. AIPerf/GenAI-Perf's TTFT skips responses whose
+/// content is empty, so it is offered too, named ``firstContentNanos``, never as "TTFT".
+///
+/// All times are nanoseconds from the same monotonic clock (``TimeSource``); `sentNanos` is taken
+/// just before the request is handed to the transport, so connection set-up and queueing in the
+/// client count, as in vLLM. A clock reading earlier than `sentNanos` counts as zero elapsed.
+public struct StreamTiming: Sendable {
+    /// At most this many inter-chunk gaps are kept per request; later ones are only counted.
+    ///
+    /// 100,000 gaps (800 KB) covers the longest outputs current models produce while bounding
+    /// the memory of a runaway or misbehaving stream; the ITL of a longer stream is its first
+    /// 100,000 gaps, and ``droppedInterChunkGaps`` says how many were left out.
+    public static let maxInterChunkGaps = 100_000
+
+    /// When the request was sent (just before sending), in nanoseconds.
+    public let sentNanos: UInt64
+    /// vLLM's TTFT: sent -> first chunk with non-empty `choices`; nil until one arrives.
+    public private(set) var ttftNanos: UInt64?
+    /// Sent -> first chunk with non-empty content: AIPerf/GenAI-Perf's TTFT, which skips a
+    /// role-only first chat chunk; nil until text arrives.
+    public private(set) var firstContentNanos: UInt64?
+    /// Gaps between consecutive chunks carrying `choices` (vLLM's ITL, one per chunk, not per
+    /// token), at most ``maxInterChunkGaps`` of them.
+    public private(set) var interChunkNanos: [UInt64] = []
+    /// Gaps beyond ``maxInterChunkGaps`` that were counted but not kept.
+    public private(set) var droppedInterChunkGaps = 0
+    /// vLLM's E2EL: sent -> last chunk with `choices` so far; nil until one arrives.
+    public private(set) var e2elNanos: UInt64?
+    /// Chunks with a non-empty `choices` array.
+    public private(set) var chunksWithChoices = 0
+    /// Chunks with non-empty content: the output token count when the server reports no usage.
+    public private(set) var contentChunks = 0
+    /// The last `usage` the server reported (a later report replaces an earlier one, since
+    /// vLLM's `continuous_usage_stats` sends running totals).
+    public private(set) var usage: OpenAIStreamChunk.Usage?
+    /// The first finish reason a choice reported (`stop`, `length`, ...).
+    public private(set) var finishReason: String?
+    /// The first error reported inside the stream.
+    public private(set) var error: String?
+    /// Whether `data: [DONE]` arrived.
+    public private(set) var sawDone = false
+
+    /// Arrival time of the latest chunk with `choices`, the start of the next ITL gap.
+    private var lastChoicesNanos: UInt64 = 0
+
+    /// Starts timing a request sent at `sentNanos`.
+    public init(sentNanos: UInt64) {
+        self.sentNanos = sentNanos
+    }
+
+    /// Records a classified chunk that arrived at `nanos`.
+    ///
+    /// Only chunks with `choices` move TTFT, ITL and E2EL (vLLM): a usage-only final chunk or the
+    /// `[DONE]` sentinel arrives after generation ended and would stretch E2EL and add a bogus gap.
+    public mutating func record(_ chunk: OpenAIStreamChunk, atNanos nanos: UInt64) {
+        switch chunk {
+        case .done:
+            sawDone = true
+        case .choices(let content, let reason, let reported):
+            let elapsed = nanos >= sentNanos ? nanos - sentNanos : 0
+            if ttftNanos == nil {
+                ttftNanos = elapsed
+            } else if interChunkNanos.count < Self.maxInterChunkGaps {
+                interChunkNanos.append(nanos >= lastChoicesNanos ? nanos - lastChoicesNanos : 0)
+            } else {
+                droppedInterChunkGaps += 1
+            }
+            lastChoicesNanos = nanos
+            e2elNanos = elapsed
+            chunksWithChoices += 1
+            if !content.isEmpty {
+                contentChunks += 1
+                if firstContentNanos == nil { firstContentNanos = elapsed }
+            }
+            if finishReason == nil, let reason { finishReason = reason }
+            if let reported { usage = reported }
+        case .usage(let reported):
+            usage = reported
+        case .error(let message):
+            if error == nil { error = message }
+        case .other:
+            break
+        }
+    }
+
+    /// Output tokens: `usage.completion_tokens` if reported, else ``contentChunks``.
+    ///
+    /// The fallback counts one token per chunk with text. That is exact for a server that streams
+    /// one token per chunk (vLLM's default) and an undercount when chunks carry several tokens
+    /// (speculative decoding, `stream_interval` > 1, proxies that coalesce); vLLM itself retokenizes
+    /// the text instead, which needs the model's tokenizer. Ask for
+    /// `stream_options: {include_usage: true}` to get the exact count.
+    public var outputTokens: Int {
+        usage?.completionTokens ?? contentChunks
+    }
+
+    /// Whether ``outputTokens`` came from the server's `usage` rather than from counting chunks.
+    public var outputTokensFromUsage: Bool {
+        usage?.completionTokens != nil
+    }
+
+    /// vLLM's TPOT: (E2EL - TTFT) / (output tokens - 1), only when output tokens > 1; else nil.
+    ///
+    /// GenAI-Perf/AIPerf and GuideLLM call this figure "ITL"; it excludes the first token, unlike
+    /// GuideLLM's TPOT and llmperf's ITL.
+    public var tpotNanos: UInt64? {
+        let tokens = outputTokens
+        guard tokens > 1, let ttft = ttftNanos, let e2el = e2elNanos else { return nil }
+        return (e2el >= ttft ? e2el - ttft : 0) / UInt64(tokens - 1)
+    }
+}

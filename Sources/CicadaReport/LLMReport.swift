@@ -1,0 +1,87 @@
+import CicadaCore
+
+/// Per-token results of streamed responses, in vLLM `bench serve`'s layout and JSON keys.
+///
+/// Users already parse vLLM's keys (`p99_ttft_ms`, `mean_tpot_ms`, `request_goodput`, ...), so the
+/// same names and definitions are used; the mapping to AIPerf/GenAI-Perf and GuideLLM names is
+/// in docs/LLM-METRICS.md. Everything here is absent when no stream was measured.
+public enum LLMReport {
+    /// Percentiles vLLM prints by default (`--metric-percentiles 99`) plus the usual tail set.
+    static let percentiles: [Double] = [50, 90, 95, 99]
+
+    /// The vLLM-style text block, or nil when the run measured no stream.
+    public static func text(_ result: RunResult, goodputConfigured: Bool) -> String? {
+        let snap = result.snapshot
+        guard let l = snap.total.llm else { return nil }
+        let seconds = snap.measuredSeconds
+        var lines: [String] = []
+        func row(_ label: String, _ value: String) {
+            let pad = max(1, 50 - label.count - value.count)
+            lines.append(label + String(repeating: " ", count: pad) + value)
+        }
+        func num(_ v: Double?, _ d: Int = 2) -> String { v.map { Format.number($0, digits: d) } ?? "-" }
+        func section(_ title: String) {
+            let side = max(0, 50 - title.count - 2) / 2
+            let left = String(repeating: "-", count: side)
+            lines.append(left + title + String(repeating: "-", count: 50 - side - title.count))
+        }
+        lines.append(String(repeating: "=", count: 12) + " Serving Benchmark Result " + String(repeating: "=", count: 12))
+        row("Successful requests:", String(l.streams))
+        row("Failed requests:", String(snap.total.failures))
+        row("Benchmark duration (s):", num(seconds))
+        row("Total input tokens:", l.usageReported > 0 ? String(l.inputTokens) : "-")
+        row("Total generated tokens:", String(l.outputTokens))
+        row("Request throughput (req/s):", num(seconds > 0 ? Double(l.streams) / seconds : nil))
+        if goodputConfigured { row("Request goodput (req/s):", num(seconds > 0 ? Double(l.goodRequests) / seconds : nil)) }
+        row("Output token throughput (tok/s):", num(seconds > 0 ? Double(l.outputTokens) / seconds : nil))
+        row("Total Token throughput (tok/s):", l.usageReported > 0 ? num(seconds > 0 ? Double(l.outputTokens + l.inputTokens) / seconds : nil) : "-")
+        for (title, short, h) in [("Time to First Token", "TTFT", l.ttft), ("Time per Output Token (excl. 1st token)", "TPOT", l.tpot),
+                                  ("Inter-token Latency", "ITL", l.itl), ("End-to-end Latency", "E2EL", l.e2el)] {
+            section(title)
+            row("Mean \(short) (ms):", num(h.meanMicros.map { $0 / 1000 }))
+            row("Median \(short) (ms):", num(h.percentile(50).map { Double($0) / 1000 }))
+            for p in [99.0] { row("P\(Int(p)) \(short) (ms):", num(h.percentile(p).map { Double($0) / 1000 })) }
+        }
+        lines.append(String(repeating: "=", count: 50))
+        if l.usageReported < l.streams {
+            lines.append("Note: \(l.streams - l.usageReported) stream(s) reported no usage; their output tokens were counted as content chunks.")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// vLLM's JSON keys for the run, or nil when no stream was measured.
+    static func json(_ result: RunResult, goodputConfigured: Bool) -> JSONOut {
+        let snap = result.snapshot
+        guard let l = snap.total.llm else { return .null }
+        let seconds = snap.measuredSeconds
+        var pairs: [(String, JSONOut)] = [
+            ("completed", .integer(l.streams)),
+            ("failed", .integer(snap.total.failures)),
+            ("duration", .number(seconds)),
+            ("total_input_tokens", l.usageReported > 0 ? .integer(l.inputTokens) : .null),
+            ("total_output_tokens", .integer(l.outputTokens)),
+            ("request_throughput", .number(seconds > 0 ? Double(l.streams) / seconds : nil)),
+            ("request_goodput", goodputConfigured ? .number(seconds > 0 ? Double(l.goodRequests) / seconds : nil) : .null),
+            ("output_throughput", .number(seconds > 0 ? Double(l.outputTokens) / seconds : nil)),
+            ("total_token_throughput", l.usageReported > 0 ? .number(seconds > 0 ? Double(l.outputTokens + l.inputTokens) / seconds : nil) : .null),
+            ("output_tokens_from_usage", .integer(l.usageReported)),
+        ]
+        for (name, h) in [("ttft", l.ttft), ("tpot", l.tpot), ("itl", l.itl), ("e2el", l.e2el), ("first_content", l.firstContent)] {
+            pairs.append(("mean_\(name)_ms", .number(h.meanMicros.map { $0 / 1000 })))
+            pairs.append(("median_\(name)_ms", .millis(h.percentile(50))))
+            pairs.append(("std_\(name)_ms", .number(std(h))))
+            for p in percentiles {
+                pairs.append(("p\(Int(p))_\(name)_ms", .millis(h.percentile(p))))
+            }
+        }
+        return .object(pairs)
+    }
+
+    /// Standard deviation (ms) from the histogram's buckets; nil when empty.
+    static func std(_ h: LatencyHistogram) -> Double? {
+        guard let mean = h.meanMicros, h.count > 0 else { return nil }
+        var acc = 0.0
+        for b in h.buckets() { let d = Double(b.micros) - mean; acc += d * d * Double(b.count) }
+        return (acc / Double(h.count)).squareRoot() / 1000
+    }
+}
