@@ -4,7 +4,7 @@ import Testing
 @Suite struct OpenAIStreamChunkTests {
     typealias Usage = OpenAIStreamChunk.Usage
 
-    @Test(arguments: [
+    static let cases: [(String, OpenAIStreamChunk)] = [
         // vLLM /v1/completions chunk.
         (#"{"id":"cmpl-8f2","object":"text_completion","created":1715000000,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[{"index":0,"text":" Paris","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}"#,
          OpenAIStreamChunk.choices(content: " Paris", finishReason: nil, usage: nil)),
@@ -52,7 +52,9 @@ import Testing
         (#"{"choices":[],"usage":null,"error":null}"#, .other),
         (#"{"choices":[{"index":0,"text":"a"}"#, .other),
         ("[DONE]x", .other),
-    ])
+    ]
+
+    @Test(arguments: cases)
     func classifies(_ data: String, _ expected: OpenAIStreamChunk) {
         #expect(OpenAIStreamChunk.classify(data) == expected)
     }
