@@ -5,7 +5,8 @@ import Foundation
 /// Placeholders: `{{prompt}}` (next prompt from the prompt file, chosen by the request's
 /// random generator), `{{uuid}}` (a v4 UUID from that generator), `{{seq}}` (the user's
 /// request number, or the arrival index in the open model), `{{user}}` (the user's number),
-/// `{{random_int A B}}` (uniform in [A, B]), `{{choice X Y ...}}` (one of the words).
+/// `{{random_int A B}}` (uniform in [A, B]), `{{random_normal MEAN SD}}` (a whole number from a
+/// normal distribution, at least 1: output-length distributions), `{{choice X Y ...}}`.
 /// All randomness comes from the caller's ``SeededRandom``, so a seed fixes every body.
 public struct Template: Sendable, Equatable {
     /// One compiled piece of a template.
@@ -16,6 +17,8 @@ public struct Template: Sendable, Equatable {
         case seq
         case user
         case randomInt(Int, Int)
+        /// A whole number from a normal distribution (mean, standard deviation), at least 1.
+        case randomNormal(Double, Double)
         case choice([String])
     }
 
@@ -76,7 +79,7 @@ public struct Template: Sendable, Equatable {
         return out
     }
 
-    static let placeholderNames = ["prompt", "uuid", "seq", "user", "random_int", "choice"]
+    static let placeholderNames = ["prompt", "uuid", "seq", "user", "random_int", "random_normal", "choice"]
 
     static func parsePlaceholder(_ words: [String], in text: String) throws(ParseError) -> Part {
         guard let head = words.first else { throw ParseError(message: "empty placeholder '{{}}' in \"\(text)\"") }
@@ -89,6 +92,11 @@ public struct Template: Sendable, Equatable {
                 throw ParseError(message: "{{random_int A B}} needs two integers A <= B, got \"{{\(words.joined(separator: " "))}}\"")
             }
             return .randomInt(a, b)
+        case "random_normal":
+            guard words.count == 3, let m = Double(words[1]), let sd = Double(words[2]), sd >= 0 else {
+                throw ParseError(message: "{{random_normal MEAN STDDEV}} needs two numbers with STDDEV >= 0, got \"{{\(words.joined(separator: " "))}}\"")
+            }
+            return .randomNormal(m, sd)
         case "choice":
             guard words.count >= 2 else { throw ParseError(message: "{{choice ...}} needs at least one option") }
             return .choice(Array(words.dropFirst()))
@@ -120,6 +128,8 @@ public struct Template: Sendable, Equatable {
             case .randomInt(let a, let b):
                 let span = UInt64(b - a) + 1
                 out += String(a + Int(rng.next() % span))
+            case .randomNormal(let m, let sd):
+                out += String(max(1, Int((m + sd * rng.normal()).rounded())))
             case .choice(let options):
                 Template.append(options[Int(rng.next() % UInt64(options.count))], seg.escaping, &out)
             }

@@ -21,7 +21,8 @@ public enum LLMReport {
         }
         func num(_ v: Double?, _ d: Int = 2) -> String { v.map { Format.number($0, digits: d) } ?? "-" }
         func section(_ title: String) {
-            let side = max(0, 50 - title.count - 2) / 2
+            // Python's str.format centring, as vLLM prints it: the odd dash goes right.
+            let side = max(0, 50 - title.count) / 2
             let left = String(repeating: "-", count: side)
             lines.append(left + title + String(repeating: "-", count: 50 - side - title.count))
         }

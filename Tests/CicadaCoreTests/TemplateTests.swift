@@ -65,3 +65,14 @@ import Testing
     @Test(arguments: ["{", "[1,]", "{\"a\":}", "tru", "\"unterminated", "{\"a\":1}x"])
     func strictParser(text: String) { #expect(JSONValue.parse(Array(text.utf8)) == nil) }
 }
+
+@Suite struct RandomNormalTemplateTests {
+    @Test func normalLengthsHaveTheirMeanAndStayPositive() throws {
+        let t = try Template(parsing: "{{random_normal 64 16}}")
+        var rng = SeededRandom(seed: 12)
+        let xs = (0..<5000).map { _ in Int(t.render(context: .init(user: 0, seq: 0, prompts: []), rng: &rng))! }
+        #expect(xs.allSatisfy { $0 >= 1 })
+        #expect(abs(Double(xs.reduce(0, +)) / 5000 - 64) < 1)
+        #expect(throws: Template.ParseError.self) { try Template(parsing: "{{random_normal 5 -1}}") }
+    }
+}

@@ -252,3 +252,32 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(found.contains { $0.hasPrefix("test.yaml:6:7: error: engine.presets[0]:") })
     }
 }
+
+@Suite struct DatasetTests {
+    @Test func shareGPTTakesTheFirstHumanTurn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cicada-sg-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try #"[{"id": "a", "conversations": [{"from": "system", "value": "sys"}, {"from": "human", "value": "Q1"}, {"from": "gpt", "value": "A1"}]}, {"conversations": [{"from": "human", "value": "Q2"}]}, {"conversations": []}]"#
+            .write(to: dir.appendingPathComponent("sg.json"), atomically: true, encoding: .utf8)
+        let s = try ScenarioReader().parse("target: http://127.0.0.1:1\nprompts: sg.json\ntasks: [{path: /}]\n", file: "s.yaml", baseDirectory: dir.path)
+        #expect(s.prompts == ["Q1", "Q2"])
+    }
+
+    @Test func syntheticPromptsFollowTheLengthDistribution() throws {
+        let yaml = """
+        target: http://127.0.0.1:1
+        prompts: {synthetic: {count: 500, seed: 3, input_tokens: {uniform: [10, 20]}}}
+        tasks: [{path: /}]
+        """
+        let a = try parse(yaml), b = try parse(yaml)
+        #expect(a.prompts.count == 500)
+        #expect(a.prompts == b.prompts)
+        let tokens = a.prompts.map { ($0.count + 3) / 4 }
+        #expect(tokens.min()! >= 10 && tokens.max()! <= 20)
+        #expect(Set(tokens).count > 5)
+        let normal = try parse("target: http://127.0.0.1:1\nprompts: {synthetic: {count: 2000, input_tokens: {normal: {mean: 100, stddev: 10}}}}\ntasks: [{path: /}]\n")
+        let mean = Double(normal.prompts.map(\.count).reduce(0, +)) / 2000 / 4
+        #expect(abs(mean - 100) < 2)
+    }
+}
