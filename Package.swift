@@ -73,13 +73,26 @@ let package = Package(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
+                "CicadaTelemetry", "CicadaTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // C edge: NVML through dlopen (no link-time dependency on the NVIDIA driver); typed cnvml_* calls.
+        .target(name: "CNVML", linkerSettings: [.linkedLibrary("dl")]),
+        // GPU and server telemetry: Prometheus text parser, known families (DCGM, Triton, vLLM, TGI,
+        // SGLang, engine), NVML and nvidia-smi readers. The only module that imports CNVML.
+        .target(name: "CicadaTelemetry", dependencies: ["CicadaCore", "CNVML"]),
+        // Debug probe for scripts/check-nvml.sh: NVML and nvidia-smi readings side by side as JSON lines.
+        .executableTarget(name: "cicada-gpu-probe", dependencies: ["CicadaTelemetry"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
+        .testTarget(
+            name: "CicadaTelemetryTests",
+            dependencies: ["CicadaTelemetry", "CicadaCore"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "CicadaIntegrationTests",
             dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "cicada"]

@@ -4,6 +4,8 @@
 #   bench/footprint.sh users   # RSS with 100, 1,000, 10,000 users (wait constant(1)), 40 s each
 #   bench/footprint.sh soak    # 64 users, no wait, SOAK_DURATION s: RSS at 60 s vs at the end
 #   bench/footprint.sh         # both
+#   bench/footprint.sh inflight  # 10,000 users all in flight at once (a target with a 1 s service
+#                                # time: Cicada's own test target on :8089), so 10,000 connections
 #
 # Env: CICADA (default: release build in .build-bench), USERS_LIST ("100 1000 10000"),
 # USERS_DURATION (40s), REPEATS (3 runs per user count), SOAK_DURATION (600, seconds),
@@ -57,16 +59,17 @@ def rep(name):
     p = f"{out}/{name}.json"
     return json.load(open(p)) if os.path.exists(p) else None
 mb = lambda kb: kb / 1024
-if mode == "users":
+if mode in ("users", "inflight"):
     users, repeats = sys.argv[3].split(), int(sys.argv[4])
     print("| users | runs: peak RSS (MiB) | median peak RSS (MiB) | median RSS at end (MiB) | median req/s | failures | workers | max open fds |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for u in users:
         peaks, ends, qps, fails, workers, fds = [], [], [], 0, set(), 0
         for k in range(1, repeats + 1):
-            s = rss(f"users{u}-r{k}")
+            name = f"users{u}-r{k}" if mode == "users" else f"inflight-r{k}"
+            s = rss(name)
             peaks.append(mb(max(p[1] for p in s))); ends.append(mb(s[-1][1])); fds = max([fds] + [p[2] for p in s])
-            d = rep(f"users{u}-r{k}")
+            d = rep(name)
             if d:
                 qps.append(d["totals"]["qps"] or 0); fails += d["totals"]["failures"]; workers.add(d["workers"])
         print(f"| {int(u):,} | {', '.join(f'{p:.1f}' for p in peaks)} | {statistics.median(peaks):.1f} | "
@@ -107,6 +110,23 @@ if [ "$MODE" = users ] || [ "$MODE" = all ]; then
   done
   { echo "RSS by users ($USERS_DURATION each, wait constant(1), spawn 2000/s, $REPEATS runs, interleaved):"; echo
     summary_py users "$USERS_LIST" "$REPEATS"; echo; } | tee -a "$OUT/summary.md"
+fi
+
+if [ "$MODE" = inflight ]; then
+  INFLIGHT_USERS="${INFLIGHT_USERS:-10000}"
+  "$CICADA" target --port 8089 --latency 1s --threads 1 > "$OUT/target.out" 2>&1 &
+  TARGET_PID=$!
+  trap 'kill "$TARGET_PID" 2>/dev/null || true; stop_nginx' EXIT
+  for i in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:8089/count && break; sleep 0.2; done
+  for k in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    log "inflight: $INFLIGHT_USERS users, no wait, 1 s service time, run $k"
+    sample "inflight-r$k" 1 "$CICADA" run "$BENCH/scenarios/footprint-inflight.yaml" -u "$INFLIGHT_USERS" \
+      -t "$USERS_DURATION" --quiet "${WORKER_FLAG[@]}" --json "$OUT/inflight-r$k.json"
+  done
+  kill "$TARGET_PID" 2>/dev/null || true
+  { echo "RSS with $INFLIGHT_USERS users all in flight ($USERS_DURATION, no wait, target with 1 s service time, $REPEATS runs):"; echo
+    summary_py inflight "$INFLIGHT_USERS" "$REPEATS"; echo; } | tee -a "$OUT/summary.md"
 fi
 
 if [ "$MODE" = soak ] || [ "$MODE" = all ]; then

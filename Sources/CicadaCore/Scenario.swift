@@ -24,6 +24,8 @@ public struct Scenario: Sendable {
     public var prompts: [String]
     /// Objectives a streamed request must meet to count toward goodput; nil = no goodput.
     public var goodput: GoodputSLO?
+    /// What telemetry to poll (GPU memory, server gauges).
+    public var telemetry: TelemetrySpec = TelemetrySpec()
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -26,6 +26,8 @@ public struct Snapshot: Sendable {
     public var targetRate: Double?
     /// Seconds over which `total` was measured (test start .. now, after any reset).
     public var measuredSeconds: Double
+    /// GPU memory and server gauges, when the run polls any telemetry source.
+    public var telemetry: TelemetrySummary?
 
     public init(elapsed: Duration, names: [String], methods: [String], perStat: [RequestStats], total: RequestStats,
                 windows: [Int: WindowStats], defaultWindowSeconds: Int, errors: ErrorTable, scheduleLag: LatencyHistogram,

@@ -32,6 +32,14 @@ public struct Threshold: Sendable, Equatable {
         case goodput
         /// Output tokens per second.
         case outputThroughput = "output_throughput"
+        /// The highest GPU memory used/total of any GPU over the run (telemetry).
+        case gpuMemory = "gpu_memory"
+        /// The highest KV-cache fill a server reported over the run (0..1).
+        case kvCache = "kv_cache"
+        /// The most requests a server reported waiting in its queue over the run.
+        case queueWaiting = "queue_waiting"
+        /// Whether the figure comes from telemetry (and so "no data" means "no GPU telemetry").
+        public var isTelemetry: Bool { self == .gpuMemory || self == .kvCache || self == .queueWaiting }
         var isLatency: Bool { [.latency, .rawLatency, .ttfb, .ttft, .tpot, .itl, .e2el].contains(self) }
     }
 
@@ -117,6 +125,7 @@ public struct Threshold: Sendable, Equatable {
             "qps": .qps, "rps": .qps, "error_rate": .errorRate, "http_req_failed": .errorRate,
             "requests": .requests, "http_reqs": .requests, "failures": .failures,
             "goodput": .goodput, "request_goodput": .goodput, "output_throughput": .outputThroughput,
+            "gpu_memory": .gpuMemory, "kv_cache": .kvCache, "queue_waiting": .queueWaiting,
         ]
         let latencyNames: [String: Metric] = [
             "latency": .latency, "http_req_duration": .latency, "raw_latency": .rawLatency,
@@ -182,6 +191,15 @@ public struct Threshold: Sendable, Equatable {
                 }
                 bound = d.milliseconds
             }
+        case .gpuMemory, .kvCache:
+            if rhs.hasSuffix("%"), let v = Double(rhs.dropLast().trimmingCharacters(in: .whitespaces)) {
+                bound = v / 100
+            } else if let v = Double(rhs), v <= 1 {
+                bound = v
+            } else { throw fail("\"\(rhs)\" is not a fraction 0..1 or a percentage (e.g. 90%)") }
+        case .queueWaiting:
+            guard let v = Double(rhs) else { throw fail("\"\(rhs)\" is not a number of requests") }
+            bound = v
         case .errorRate:
             if rhs.hasSuffix("%"), let v = Double(rhs.dropLast().trimmingCharacters(in: .whitespaces)) {
                 bound = v / 100
@@ -212,6 +230,9 @@ public struct Threshold: Sendable, Equatable {
         }
         switch metric {
         case .qps: return seconds > 0 ? Double(stats.requests) / seconds : nil
+        case .gpuMemory: return snapshot.telemetry?.gpuMemoryPeakFraction
+        case .kvCache: return snapshot.telemetry?.kvCachePeak
+        case .queueWaiting: return snapshot.telemetry?.queueWaitingPeak
         case .goodput:
             guard let l = stats.llm, seconds > 0 else { return nil }
             return Double(l.goodRequests) / seconds
@@ -260,6 +281,8 @@ public struct Threshold: Sendable, Equatable {
         case .errorRate: return Format.number(v * 100, digits: 2) + "%"
         case .qps, .goodput: return Format.number(v, digits: 1) + "/s"
         case .outputThroughput: return Format.number(v, digits: 1) + " tok/s"
+        case .gpuMemory, .kvCache: return Format.number(v * 100, digits: 1) + "%"
+        case .queueWaiting: return Format.number(v, digits: 0)
         case .requests, .failures: return String(Int(v))
         }
     }
@@ -271,8 +294,10 @@ public struct ThresholdResult: Sendable, Equatable {
     public var passed: Bool
     /// The measured value in the threshold's unit; nil when there was no data.
     public var measured: Double?
-    /// The measured value as text, or "no data".
-    public var measuredText: String { measured.map(threshold.format) ?? "no data" }
+    /// The measured value as text, or why there is none ("no GPU telemetry" for GPU gauges).
+    public var measuredText: String {
+        measured.map(threshold.format) ?? (threshold.metric.isTelemetry ? "no GPU telemetry" : "no data")
+    }
     public init(threshold: Threshold, passed: Bool, measured: Double?) {
         self.threshold = threshold; self.passed = passed; self.measured = measured
     }

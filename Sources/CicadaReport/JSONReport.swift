@@ -115,6 +115,7 @@ public struct JSONReport: Sendable {
                 .object([("t", .number(e.t)), ("kind", .string(e.kind)), ("detail", .string(e.detail))])
             })),
             ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
+            ("telemetry", TelemetryReport.json(snap.telemetry)),
         ])
     }
 
@@ -148,6 +149,8 @@ public struct JSONReport: Sendable {
         case .errorRate: return "ratio"
         case .qps, .goodput: return "req/s"
         case .outputThroughput: return "tok/s"
+        case .gpuMemory, .kvCache: return "ratio"
+        case .queueWaiting: return "count"
         case .requests, .failures: return "count"
         }
     }

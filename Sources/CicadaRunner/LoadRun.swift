@@ -41,6 +41,8 @@ public final class LoadRun: @unchecked Sendable {
     public var onProgress: ((Snapshot) -> Void)?
     /// Called once a second with the run so far (CSV history rows).
     public var onSecond: ((Snapshot) -> Void)?
+    /// GPU memory and server gauges, polled elsewhere; attached to every snapshot.
+    public var telemetry: (any TelemetryFeed)?
 
     public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource()) throws(Threshold.ParseError) {
         self.plan = plan
@@ -122,14 +124,16 @@ public final class LoadRun: @unchecked Sendable {
             if second > lastSecond {
                 lastSecond = second
                 let (tu, tr) = targets(elapsed)
-                let snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                snap.telemetry = telemetry?.summary(nowNanos: now)
                 addPoint(snap)
                 onSecond?(snap)
             }
             if now - lastProgress >= progressNanos {
                 lastProgress = now
                 let (tu, tr) = targets(elapsed)
-                let snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                snap.telemetry = telemetry?.summary(nowNanos: now)
                 onProgress?(snap)
                 if let failed = abortingThreshold(snap) {
                     stopReason = .thresholdAbort(failed)
@@ -156,6 +160,7 @@ public final class LoadRun: @unchecked Sendable {
         let (tu, tr) = targets(.nanos(endNanos - start))
         var snap = aggregator.snapshot(atNanos: endNanos, targetUsers: tu, targetRate: tr)
         snap.gauges.inFlight = 0
+        snap.telemetry = telemetry?.summary(nowNanos: clock.nowNanos())
         if snap.measuredSeconds - prevT > 0.05 { addPoint(snap) }
         let results = thresholds.map { $0.evaluate(snap) }
         var result = RunResult(

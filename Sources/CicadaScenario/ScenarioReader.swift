@@ -182,7 +182,7 @@ final class Validator {
 
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -270,10 +270,36 @@ final class Validator {
         if let t = top["thresholds"], let items = list(t.value, "thresholds") {
             for (i, item) in items.enumerated() { if let th = threshold(item, "thresholds[\(i)]", taskNames: tasks.map(\.name)) { thresholds.append(th) } }
         }
+        var telemetry = TelemetrySpec()
+        if let t = top["telemetry"], let tm = mapping(t.value, "telemetry", allowed: ["gpu", "prometheus", "scrape_target", "interval", "stale_after"]) {
+            if let g = tm["gpu"], let gs = string(g.value, "telemetry.gpu") {
+                let modes = ["auto", "none"]
+                if modes.contains(gs) { telemetry.gpu = gs } else {
+                    fail(g.value, "telemetry.gpu", "expected one of \(modes.joined(separator: ", ")), found '\(gs)'", hint: Suggest.closest(gs, in: modes).map { "did you mean '\($0)'?" })
+                }
+            }
+            if let pr = tm["prometheus"] {
+                let nodes: [Node]
+                if case .sequence(let sq) = pr.value { nodes = Array(sq) } else { nodes = [pr.value] }
+                for (i, u) in nodes.enumerated() {
+                    guard let us = string(u, "telemetry.prometheus[\(i)]") else { continue }
+                    if us.hasPrefix("http://") || us.hasPrefix("https://") { telemetry.prometheus.append(us) } else {
+                        fail(u, "telemetry.prometheus[\(i)]", "'\(us)' is not an http:// URL (e.g. http://127.0.0.1:9400/metrics)")
+                    }
+                }
+            }
+            if let v = tm["scrape_target"], let b = bool(v.value, "telemetry.scrape_target") { telemetry.scrapeTarget = b }
+            if let v = tm["interval"], let d = duration(v.value, "telemetry.interval") {
+                if d < .milliseconds(100) { fail(v.value, "telemetry.interval", "must be at least 100ms") } else { telemetry.interval = d }
+            }
+            if let v = tm["stale_after"], let d = duration(v.value, "telemetry.stale_after") { telemetry.staleAfter = d }
+        }
         guard let load, !target.isEmpty else { return nil }
-        return Scenario(name: name, target: target, headers: headers, bearerTokenEnv: bearerEnv, timeouts: timeouts, http2: http2,
+        var built = Scenario(name: name, target: target, headers: headers, bearerTokenEnv: bearerEnv, timeouts: timeouts, http2: http2,
                         insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
                         seed: seed, prompts: prompts, goodput: goodput)
+        built.telemetry = telemetry
+        return built
     }
 
     // MARK: Load

@@ -61,9 +61,11 @@ public enum KnownFamilies {
         engineMemoryUsed, engineMemoryTotal, engineQueueSize,
     ]
 
-    /// DCGM's int64 "blank" value (`DCGM_INT64_BLANK`, 0x7ffffffffffffff0); it and the values just
-    /// above it (not found, not supported, no permission) mean "no data".
-    public static let dcgmInt64Blank: Double = 9_223_372_036_854_775_792
+    /// DCGM's int64 "blank" value (`DCGM_INT64_BLANK`, 0x7ffffffffffffff0 = 9223372036854775792); it
+    /// and the values just above it (not found, not supported, no permission) mean "no data".
+    ///
+    /// As a Double it rounds to 2^63, as do the sentinels above it.
+    public static let dcgmInt64Blank = Double(Int64(0x7fff_ffff_ffff_fff0))
 
     /// DCGM's double "blank" value (`DCGM_FP64_BLANK`, 2^47); it and larger values mean "no data" in double fields.
     public static let dcgmDoubleBlank: Double = 140_737_488_355_328
@@ -73,8 +75,9 @@ public enum KnownFamilies {
 
     /// True when an int64 DCGM field's value is a blank sentinel rather than data.
     ///
-    /// In a Double, 9223372036854775792 rounds up to 2^63, as do the sentinels above it; the
-    /// largest Double below that is 2^63 - 1024, so no real int64 reading is caught by mistake.
+    /// Prometheus values are Doubles, in which 9223372036854775792 rounds up to 2^63, as do the
+    /// sentinels above it; the largest Double below that is 2^63 - 1024, so no real int64 reading
+    /// is caught by mistake.
     public static func isDCGMBlank(_ value: Double) -> Bool {
         value >= dcgmInt64Blank
     }

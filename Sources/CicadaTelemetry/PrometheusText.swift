@@ -190,7 +190,8 @@ private struct Parser {
             j = skipBlanks(stampEnd, e)
             guard j == e else { throw fail("unexpected text '\(text(j, e))' after the timestamp of sample \(name)") }
         }
-        let f = try knownFamily ?? resolveFamily(name)
+        let f: Int
+        if let knownFamily { f = knownFamily } else { f = try resolveFamily(name) }
         try validate(name: name, labels: labels, family: f)
         families[f].samples.append(PrometheusSample(name: name, labels: labels, value: value, timestampMillis: timestamp))
         lastName = (s, nameEnd, name, f)

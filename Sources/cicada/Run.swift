@@ -4,7 +4,9 @@ import CicadaReport
 import CicadaRunner
 import CicadaEngineServer
 import CicadaScenario
+import CicadaTelemetry
 import CicadaTestTarget
+import CicadaTransport
 @preconcurrency import Foundation
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -113,6 +115,25 @@ struct Run: ParsableCommand {
             }
         }
 
+        // Telemetry, polled on its own thread: local GPUs, named Prometheus endpoints, or the
+        // target's own /metrics (the engine's modelled device memory when the engine is on).
+        let spec = scenario.telemetry
+        var endpoints: [TelemetryEndpoint] = []
+        if spec.gpu != "none", embedded == nil { endpoints.append(.localGPUs) }
+        endpoints += spec.prometheus.map { .prometheus(url: $0) }
+        if spec.prometheus.isEmpty, spec.scrapeTarget, local == nil { endpoints.append(.prometheus(url: plan.baseURL + "/metrics")) }
+        var poller: TelemetryPoller?
+        if !endpoints.isEmpty {
+            let reader = spec.gpu == "none" ? nil : LocalGPUReader()
+            let p = TelemetryPoller(endpoints: endpoints, interval: spec.interval, staleAfter: spec.staleAfter,
+                                    startNanos: MonotonicTimeSource().nowNanos(),
+                                    fetch: { url, timeout in try HTTPGet.fetch(url, timeout: timeout) }, localReader: reader)
+            p.start()
+            run.telemetry = p
+            poller = p
+        }
+        defer { poller?.stop() }
+
         // 4. Run. SIGINT/SIGTERM stop the load; everything measured is still reported.
         installStopSignalHandlers()
         let against = embedded.map { "embedded engine (\($0.stats.deviceLabel)) at " } ?? (localTarget ? "local test target " : "")
@@ -126,6 +147,7 @@ struct Run: ParsableCommand {
         print(SummaryPrinter(plain: plain).render(result), terminator: "")
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { print("\n" + llm, terminator: "") }
         if let embedded { print("\n" + embedded.stats.summaryLines().joined(separator: "\n")) }
+        if let t = TelemetryReport.lines(result.snapshot.telemetry) { print("\n" + t.joined(separator: "\n")) }
         var writeFailures: [String] = []
         func write(_ text: String, _ path: String) {
             do { try AtomicFile.write(text, to: path) } catch { writeFailures.append("\(path): \(error)") }
