@@ -10,6 +10,8 @@ public final class RunControl: Sendable {
     private let _paused = Atomic<Bool>(false)
     private let _stopStarting = Atomic<Bool>(false)
     private let _abort = Atomic<Bool>(false)
+    private let _userOffset = Atomic<Int>(0)
+    private let _resetRequested = Atomic<Bool>(false)
 
     public init() {}
 
@@ -37,6 +39,18 @@ public final class RunControl: Sendable {
     public var abort: Bool {
         get { _abort.load(ordering: .acquiring) }
         set { _abort.store(newValue, ordering: .releasing) }
+    }
+
+    /// Users added (or, negative, removed) live on top of the scenario's ramp (the dashboard's
+    /// `w`/`W`/`s`/`S`, Locust's keys).
+    public var userOffset: Int {
+        get { _userOffset.load(ordering: .acquiring) }
+        set { _userOffset.store(newValue, ordering: .releasing) }
+    }
+    /// Asks the runner to clear the statistics (the dashboard's `r`); the runner clears the flag.
+    public var resetRequested: Bool {
+        get { _resetRequested.load(ordering: .acquiring) }
+        set { _resetRequested.store(newValue, ordering: .releasing) }
     }
 
     /// This worker's share of `users` when users are dealt round-robin: user `i` belongs to

@@ -4,6 +4,7 @@ import Glibc
 import CicadaCore
 import CicadaTransport
 import Foundation
+import Synchronization
 
 /// How a run is executed (not what it sends: that is the scenario).
 public struct RunOptions: Sendable {
@@ -43,6 +44,20 @@ public final class LoadRun: @unchecked Sendable {
     public var onSecond: ((Snapshot) -> Void)?
     /// GPU memory and server gauges, polled elsewhere; attached to every snapshot.
     public var telemetry: (any TelemetryFeed)?
+    /// Called every 250 ms with the run so far (the dashboard draws the latest one).
+    public var onTick: ((Snapshot) -> Void)?
+    /// Called with each per-second timeline point (the dashboard's charts).
+    public var onPoint: ((TimelinePoint) -> Void)?
+    private let notes = Mutex<[RunEvent]>([])
+    private let startedAt = Atomic<UInt64>(0)
+
+    /// Records something that happened (a key pressed, a preset changed) with its time, for the
+    /// JSON report's `events`; callable from any thread.
+    public func note(kind: String, detail: String) {
+        let start = startedAt.load(ordering: .acquiring)
+        let t = start == 0 ? 0 : Double(clock.nowNanos() &- start) / 1e9
+        notes.withLock { $0.append(RunEvent(t: t, kind: kind, detail: detail)) }
+    }
 
     public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource()) throws(Threshold.ParseError) {
         self.plan = plan
@@ -59,6 +74,7 @@ public final class LoadRun: @unchecked Sendable {
         let startWall = Date().timeIntervalSince1970
         let cpuStart = Self.cpuSeconds()
         let start = clock.nowNanos()
+        startedAt.store(start, ordering: .releasing)
         let outbox = IntervalOutbox()
         let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
                                     windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
@@ -93,19 +109,22 @@ public final class LoadRun: @unchecked Sendable {
         var timeline = Timeline()
         var lastSecond: UInt64 = 0
         var lastProgress: UInt64 = start
+        var lastTick: UInt64 = 0
         var prevRequests: UInt64 = 0, prevFailures: UInt64 = 0, prevT = 0.0
         var stopReason = StopReason.completed
         /// One timeline point: rates since the previous point, percentiles over the window.
         func addPoint(_ snap: Snapshot) {
             let dt = snap.measuredSeconds - prevT
             let win = snap.window?.total.corrected
-            timeline.append(TimelinePoint(
+            let point = TimelinePoint(
                 t: snap.elapsed.seconds, users: snap.gauges.users,
                 qps: dt > 0 ? Double(snap.total.requests &- prevRequests) / dt : 0,
                 failuresPerSecond: dt > 0 ? Double(snap.total.failures &- prevFailures) / dt : 0,
                 p50Millis: win?.percentile(50).map { Double($0) / 1000 },
                 p95Millis: win?.percentile(95).map { Double($0) / 1000 },
-                p99Millis: win?.percentile(99).map { Double($0) / 1000 }))
+                p99Millis: win?.percentile(99).map { Double($0) / 1000 })
+            timeline.append(point)
+            onPoint?(point)
             prevRequests = snap.total.requests; prevFailures = snap.total.failures; prevT = snap.measuredSeconds
         }
         let durationNanos = load.duration?.nanos
@@ -116,8 +135,21 @@ public final class LoadRun: @unchecked Sendable {
             let now = clock.nowNanos()
             let elapsedNanos = now - start
             let elapsed = Duration.nanos(elapsedNanos)
-            if case .closed(let c) = load { control.targetUsers = c.users(at: elapsed) }
+            if case .closed(let c) = load { control.targetUsers = max(0, c.users(at: elapsed) + control.userOffset) }
+            if control.resetRequested {
+                control.resetRequested = false
+                drain()
+                aggregator.reset(atNanos: now)
+                prevRequests = 0; prevFailures = 0; prevT = 0
+            }
             drain()
+            if now - lastTick >= 250_000_000, let onTick {
+                lastTick = now
+                let (tu, tr) = targets(elapsed)
+                var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
+                snap.telemetry = telemetry?.summary(nowNanos: now)
+                onTick(snap)
+            }
             if let d = durationNanos, elapsedNanos >= d { break }
             if shouldStop() { stopReason = .interrupted; break }
             let second = elapsedNanos / 1_000_000_000
@@ -169,6 +201,7 @@ public final class LoadRun: @unchecked Sendable {
             cpuSeconds: Self.cpuSeconds() - cpuStart, workers: workers.count,
             modelDescription: Self.describe(load), startNanos: start)
         result.goodputConfigured = plan.scenario.goodput != nil
+        result.events = (events + notes.withLock { $0 }).sorted { $0.t < $1.t }
         return result
     }
 
