@@ -68,12 +68,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // C edge: ncursesw with shims for its macros.
+        .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores
+        // the terminal. The only module that imports CNcursesw.
+        .target(name: "CicadaTerminal", dependencies: ["CNcursesw", "CicadaDashboard"]),
         // Composition root: CLI, signals, exit codes.
         .executableTarget(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaTelemetry", "CicadaTransport",
+                "CicadaTelemetry", "CicadaTransport", "CicadaDashboard", "CicadaTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,6 +89,8 @@ let package = Package(
         .target(name: "CicadaTelemetry", dependencies: ["CicadaCore", "CNVML"]),
         // Debug probe for scripts/check-nvml.sh: NVML and nvidia-smi readings side by side as JSON lines.
         .executableTarget(name: "cicada-gpu-probe", dependencies: ["CicadaTelemetry"]),
+        // Pure dashboard: model -> frame of styled cells. No curses, no I/O.
+        .target(name: "CicadaDashboard", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
@@ -92,6 +99,11 @@ let package = Package(
             name: "CicadaTelemetryTests",
             dependencies: ["CicadaTelemetry", "CicadaCore"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "CicadaDashboardTests",
+            dependencies: ["CicadaDashboard", "CicadaCore"],
+            resources: [.copy("Goldens")]
         ),
         .testTarget(
             name: "CicadaIntegrationTests",

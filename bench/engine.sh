@@ -8,7 +8,7 @@
 #       fails, then bisection between the last hold and that failure to RESOLUTION.
 # The engine runs inside the Cicada process, so engine and load generator share the cores.
 #
-#   bench/engine.sh                       # both parts, about 6-10 minutes
+#   bench/engine.sh                       # both parts: ~6 minutes on a quiet machine (5.6 here)
 #   PARTS=cache bench/engine.sh           # only (a);  PARTS=scan: only (b)
 #   CICADA=/path/to/cicada bench/engine.sh
 #
@@ -203,7 +203,7 @@ if [[ " $PARTS " == *" scan "* ]]; then
     s="${BEST[seed]%%|*}"; n="${BEST[no-batching]%%|*}"
     ratio="$(awk -v s="$s" -v n="$n" 'BEGIN{ if (n > 0) printf "%.2fx", s / n; else print "n/a" }')"
     say ""
-    say "seed / no-batching = $s / $n = **$ratio**. docs/ENGINE.md (modelled, 32 in / 1 out, saturation, no latency bound): 90.0 -> 358.7 / 366.9 / 371.2 QPS at B = 16 / 32 / 64, 3.98-4.12x. Seed (public): 120 -> 380 QPS, ~3.2x."
+    say "seed / no-batching = $s / $n = **$ratio**. docs/ENGINE.md (modelled, 32 in / 1 out, saturation, no latency bound): 90.0 -> 358.7 / 366.9 / 371.2 QPS at B = 16 / 32 / 64, 3.98-4.12x. Seed (public): 120 -> 380 QPS, ~3.2x. The model under this same p99 criterion: python3 bench/engine_model.py."
   fi
   say ""
 fi

@@ -12,6 +12,8 @@ public final class RunControl: Sendable {
     private let _abort = Atomic<Bool>(false)
     private let _userOffset = Atomic<Int>(0)
     private let _resetRequested = Atomic<Bool>(false)
+    private let _targetGeneration = Atomic<Int>(0)
+    private let _targetOverride = Mutex<String?>(nil)
 
     public init() {}
 
@@ -52,6 +54,17 @@ public final class RunControl: Sendable {
         get { _resetRequested.load(ordering: .acquiring) }
         set { _resetRequested.store(newValue, ordering: .releasing) }
     }
+
+    /// Sends the load to another base URL from now on (nil: back to the scenario's target): the
+    /// dashboard's `e` switches between the target and the embedded engine.
+    public func retarget(_ baseURL: String?) {
+        _targetOverride.withLock { $0 = baseURL }
+        _targetGeneration.add(1, ordering: .releasing)
+    }
+    /// Bumped on every ``retarget(_:)``; workers compare it once per request (one atomic load).
+    public var targetGeneration: Int { _targetGeneration.load(ordering: .acquiring) }
+    /// The base URL override in force, if any.
+    public var targetOverride: String? { _targetOverride.withLock { $0 } }
 
     /// This worker's share of `users` when users are dealt round-robin: user `i` belongs to
     /// worker `i % workerCount`.

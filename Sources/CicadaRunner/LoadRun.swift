@@ -101,7 +101,7 @@ public final class LoadRun: @unchecked Sendable {
         }
         func targets(_ elapsed: Duration) -> (Int?, Double?) {
             switch load {
-            case .closed(let c): return (c.users(at: elapsed), nil)
+            case .closed(let c): return (max(0, c.users(at: elapsed) + control.userOffset), nil)
             case .open(let o): return (nil, o.rate(at: elapsed) * control.rateScale)
             }
         }

@@ -120,6 +120,9 @@ public final class LoadWorker: @unchecked Sendable {
         constantBodies = plan.scenario.tasks.map { t in t.body.flatMap { $0.isConstant ? $0.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil } }
     }
     private var dummyRNG = SeededRandom(seed: 0)
+    /// The base URL requests go to now (the scenario's, or a live override) and its generation.
+    private lazy var currentBase: String = plan.baseURL
+    private var targetGeneration = 0
 
     /// Runs until the run is stopped; blocking. Call on a dedicated thread.
     public func run() {
@@ -317,7 +320,15 @@ public final class LoadWorker: @unchecked Sendable {
             spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
         }
         let ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
-        if url == nil { url = plan.baseURL + spec.path.render(context: ctx, rng: &rng) }
+        let generation = control.targetGeneration
+        if generation != targetGeneration {
+            targetGeneration = generation
+            var base = control.targetOverride ?? plan.baseURL
+            while base.hasSuffix("/") { base.removeLast() }
+            currentBase = base
+        }
+        if currentBase != plan.baseURL { url = nil }
+        if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
         guard let t = checkout() else {

@@ -5,6 +5,7 @@ import CicadaRunner
 import CicadaEngineServer
 import CicadaScenario
 import CicadaTelemetry
+import CicadaTerminal
 import CicadaTestTarget
 import CicadaTransport
 @preconcurrency import Foundation
@@ -99,10 +100,33 @@ struct Run: ParsableCommand {
         let run: LoadRun
         do { run = try LoadRun(plan: plan, options: options) } catch { throw ScenarioProblem(description: "error: \(error.message)") }
 
-        // 3. Outputs that stream during the run.
+        // 3. Outputs that stream during the run: the dashboard in a terminal, else progress lines.
         setvbuf(stdout, nil, _IOLBF, 0)
         let duration = scenario.load.duration
-        if !quiet {
+        let env = ProcessInfo.processInfo.environment
+        let term = env["TERM"] ?? ""
+        let interactive = !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 && env["CI"] == nil && !term.isEmpty && term != "dumb"
+        installStopSignalHandlers()
+        var dashboard: LiveDashboard?
+        if interactive {
+            do {
+                let screen = try TerminalScreen(color: env["NO_COLOR"] == nil)
+                let description = embedded.map { "embedded engine: \($0.stats.deviceLabel.replacingOccurrences(of: "modelled: ", with: "")) (modelled)" } ?? plan.baseURL
+                var isOpen = false
+                if case .open = scenario.load { isOpen = true }
+                let spec = document.engine ?? EngineSpec()
+                let makeEngine: (() throws -> EngineServer)? = embedded != nil ? nil : {
+                    let server = try EngineServer(config: try spec.engineConfig())
+                    try server.start()
+                    return server
+                }
+                dashboard = LiveDashboard(screen: screen, run: run, engine: embedded, makeEngine: makeEngine, scenarioName: scenario.name,
+                                          targetDescription: description, runTime: duration, isOpenModel: isOpen, color: env["NO_COLOR"] == nil)
+            } catch {
+                printError("cicada: no dashboard (\(error)); running headless")
+            }
+        }
+        if !quiet && dashboard == nil {
             run.onProgress = { snap in printError(ProgressLine.format(snap, duration: duration)) }
         }
         var history: StreamingFile?
@@ -134,13 +158,24 @@ struct Run: ParsableCommand {
         }
         defer { poller?.stop() }
 
-        // 4. Run. SIGINT/SIGTERM stop the load; everything measured is still reported.
-        installStopSignalHandlers()
+        // 4. Run. SIGINT/SIGTERM (or q) stop the load; everything measured is still reported.
         let against = embedded.map { "embedded engine (\($0.stats.deviceLabel)) at " } ?? (localTarget ? "local test target " : "")
-        printError("cicada: running \(scenario.name) against \(against)\(plan.baseURL) (\(LoadRun.describe(scenario.load)), \(options.workers) workers)")
+        if dashboard == nil {
+            printError("cicada: running \(scenario.name) against \(against)\(plan.baseURL) (\(LoadRun.describe(scenario.load)), \(options.workers) workers)")
+        }
         let result: RunResult
-        do { result = try run.run(shouldStop: { receivedSignal.load(ordering: .relaxed) != 0 }) } catch {
+        dashboard?.start()
+        let ui = dashboard
+        do {
+            result = try run.run(shouldStop: { receivedSignal.load(ordering: .relaxed) != 0 || (ui?.quit.load(ordering: .relaxed) ?? false) })
+        } catch {
+            dashboard?.stop()
             throw ToolFailure(description: "\(error)")
+        }
+        // The terminal is restored before anything else is printed.
+        dashboard?.stop()
+        if embedded == nil, let started = dashboard?.engine {
+            embedded = started
         }
 
         // 5. Summary and reports.
@@ -162,7 +197,7 @@ struct Run: ParsableCommand {
         if let summaryMd { write(MarkdownSummary.render(result), summaryMd) }
         for f in writeFailures { printError("error: cannot write report \(f)") }
 
-        if result.stopReason == .interrupted { throw ExitCode(Cicada.Exit.signal) }
+        if result.stopReason == .interrupted, receivedSignal.load(ordering: .relaxed) != 0 { throw ExitCode(Cicada.Exit.signal) }
         if !writeFailures.isEmpty { throw ExitCode(Cicada.Exit.toolError) }
         if !result.passed { throw ExitCode(Cicada.Exit.thresholdsFailed) }
     }

@@ -1,0 +1,86 @@
+import CicadaCore
+
+/// Everything the dashboard shows at one moment: a snapshot plus what the run and the
+/// terminal know around it.
+///
+/// Built by the composition root once per frame; the renderer is a pure function of it, so
+/// every screen state can be reproduced in a test from a hand-built model.
+public struct DashboardModel: Sendable {
+    /// The run's current statistics.
+    public var snapshot: Snapshot
+    /// The scenario's name.
+    public var scenarioName: String
+    /// What is under load, e.g. "http://127.0.0.1:8000" or "embedded engine: A100-80GB / deepseek-llm-7b".
+    public var targetDescription: String
+    /// The planned run length; nil for a run that lasts until stopped.
+    public var runTime: Duration?
+    /// Live verdicts of the scenario's thresholds.
+    public var thresholds: [ThresholdResult]
+    /// Per-second points of the run so far (charts read the last ``windowSeconds``).
+    public var history: [TimelinePoint]
+    /// User actions and run events, drawn as markers on the charts.
+    public var events: [RunEvent]
+    /// The chart span and the sliding window the panels name: 10, 60 or 300 seconds.
+    public var windowSeconds: Int
+    /// The p99 latency threshold, drawn as a line on the latency chart; nil for none.
+    public var p99ThresholdMillis: Double?
+    /// Whether the load is paused.
+    public var paused: Bool
+    /// Whether the key help overlay is shown.
+    public var showHelp: Bool
+    /// CPU use of the load generator process, in percent of one core; nil when unknown.
+    public var generatorCPUPercent: Double?
+    /// The embedded engine's state, when the run drives it.
+    public var engine: EngineLine?
+    /// Draw with UTF-8 braille, blocks and box lines; false for plain ASCII.
+    public var unicode: Bool
+    /// Draw with foreground colours; false under `NO_COLOR` (then only bold and reverse).
+    public var color: Bool
+    /// A transient status line, e.g. "engine: switched to preset seed".
+    public var message: String?
+
+    /// A model; everything but the snapshot and names has a quiet default.
+    public init(snapshot: Snapshot, scenarioName: String, targetDescription: String, runTime: Duration? = nil,
+                thresholds: [ThresholdResult] = [], history: [TimelinePoint] = [], events: [RunEvent] = [],
+                windowSeconds: Int = 60, p99ThresholdMillis: Double? = nil, paused: Bool = false, showHelp: Bool = false,
+                generatorCPUPercent: Double? = nil, engine: EngineLine? = nil, unicode: Bool = true, color: Bool = true,
+                message: String? = nil) {
+        self.snapshot = snapshot; self.scenarioName = scenarioName; self.targetDescription = targetDescription
+        self.runTime = runTime; self.thresholds = thresholds; self.history = history; self.events = events
+        self.windowSeconds = windowSeconds; self.p99ThresholdMillis = p99ThresholdMillis; self.paused = paused
+        self.showHelp = showHelp; self.generatorCPUPercent = generatorCPUPercent; self.engine = engine
+        self.unicode = unicode; self.color = color; self.message = message
+    }
+}
+
+/// The embedded engine's batching settings and live figures, as the dashboard shows them.
+///
+/// Plain values rather than `CicadaEngine` types, so the dashboard depends only on the core.
+public struct EngineLine: Sendable, Equatable {
+    /// The batching preset in use.
+    public var presetName: String
+    /// The largest batch the batcher forms.
+    public var maxBatchSize: Int
+    /// Batch sizes the batcher prefers to release (Triton's `preferred_batch_size`).
+    public var preferredBatchSizes: [Int]
+    /// How long a request may wait for a batch to fill, in microseconds.
+    public var maxQueueDelayMicros: UInt64
+    /// Requests waiting in the batcher's queue now.
+    public var queueSize: Int
+    /// Mean size of the batches run so far; nil before the first.
+    public var averageBatchSize: Double?
+    /// How many batches of each size have run.
+    public var batchSizes: [Int: UInt64]
+    /// The result cache's hit rate (0...1); nil when the cache is off or unused.
+    public var cacheHitRate: Double?
+    /// What the figures come from, e.g. "modelled: A100-80GB / deepseek-llm-7b / fp16".
+    public var label: String
+
+    /// An engine line.
+    public init(presetName: String, maxBatchSize: Int, preferredBatchSizes: [Int], maxQueueDelayMicros: UInt64, queueSize: Int,
+                averageBatchSize: Double?, batchSizes: [Int: UInt64], cacheHitRate: Double?, label: String) {
+        self.presetName = presetName; self.maxBatchSize = maxBatchSize; self.preferredBatchSizes = preferredBatchSizes
+        self.maxQueueDelayMicros = maxQueueDelayMicros; self.queueSize = queueSize; self.averageBatchSize = averageBatchSize
+        self.batchSizes = batchSizes; self.cacheHitRate = cacheHitRate; self.label = label
+    }
+}

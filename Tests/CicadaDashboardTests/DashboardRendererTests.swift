@@ -1,0 +1,115 @@
+import CicadaCore
+import CicadaDashboard
+import Testing
+
+@Suite struct DashboardRendererTests {
+    let renderer = DashboardRenderer()
+
+    @Test(arguments: [(80, 24), (160, 48)])
+    func closedModelGolden(width: Int, height: Int) throws {
+        try Golden.check(renderer.render(Fixture.closed(), width: width, height: height), "closed-\(width)x\(height)")
+    }
+
+    @Test(arguments: [(80, 24), (160, 48)])
+    func openModelWithEngineAndLLMGolden(width: Int, height: Int) throws {
+        try Golden.check(renderer.render(Fixture.open(), width: width, height: height), "open-\(width)x\(height)")
+    }
+
+    @Test func asciiWithoutColorGolden() throws {
+        var m = Fixture.closed()
+        m.unicode = false; m.color = false
+        let f = renderer.render(m, width: 80, height: 24)
+        try Golden.check(f, "closed-ascii-80x24")
+        #expect(f.cells.allSatisfy { $0.char.isASCII })
+        #expect(f.cells.allSatisfy { $0.style.fg == .default && !$0.style.dim })
+        #expect(f.text.contains("PASS") && f.text.contains("FAIL"))
+    }
+
+    @Test func openModelAsciiHasNoUnicode() {
+        var m = Fixture.open()
+        m.unicode = false; m.color = false
+        for (w, h) in [(80, 24), (160, 48)] {
+            #expect(renderer.render(m, width: w, height: h).cells.allSatisfy { $0.char.isASCII })
+        }
+    }
+
+    @Test func tinyTerminalShowsOneLine() throws {
+        let f = renderer.render(Fixture.closed(), width: 40, height: 10)
+        try Golden.check(f, "tiny-40x10")
+        #expect(f.text == "terminal too small (need 80x24)" + String(repeating: "\n", count: 9))
+        #expect(renderer.render(Fixture.closed(), width: 79, height: 24).text.hasPrefix("terminal too small"))
+        #expect(renderer.render(Fixture.closed(), width: 80, height: 23).text.hasPrefix("terminal too small"))
+    }
+
+    @Test func helpOverlayGolden() throws {
+        var m = Fixture.closed()
+        m.showHelp = true
+        let f = renderer.render(m, width: 80, height: 24)
+        try Golden.check(f, "help-80x24")
+        for key in ["space", "w / W", "s / S", "+ / -", "[ / ]", "{ / }"] { #expect(f.text.contains(key)) }
+    }
+
+    @Test func pausedMarkerInHeader() {
+        var m = Fixture.closed()
+        m.paused = true
+        let header = renderer.render(m, width: 80, height: 24).text.split(separator: "\n")[1]
+        #expect(header.contains("PAUSED"))
+    }
+
+    @Test func saturatedGeneratorWarns() {
+        let text = renderer.render(Fixture.open(), width: 160, height: 48).text
+        #expect(text.contains("WARNING generator saturated: lag p99"))
+        #expect(!renderer.render(Fixture.closed(), width: 160, height: 48).text.contains("WARNING"))
+    }
+
+    @Test(arguments: [false, true])
+    func absentTelemetryIsNeverAZeroGauge(emptyGPUs: Bool) {
+        var m = Fixture.closed()
+        if emptyGPUs { m.snapshot.telemetry = TelemetrySummary() } else { m.snapshot.telemetry = nil }
+        for (w, h) in [(80, 24), (160, 48)] {
+            let text = renderer.render(m, width: w, height: h).text
+            #expect(text.contains("no GPU telemetry"))
+            #expect(!text.contains("▕") && !text.contains("░") && !text.contains("87.3/141"))
+        }
+    }
+
+    @Test func engineAndLLMPanelsOnlyWhenPresent() {
+        let closed = renderer.render(Fixture.closed(), width: 160, height: 48).text
+        #expect(!closed.contains("Engine") && !closed.contains("TTFT"))
+        let open = renderer.render(Fixture.open(), width: 160, height: 48).text
+        #expect(open.contains("preset seed") && open.contains("TTFT p50") && open.contains("modelled: A100-80GB"))
+    }
+
+    @Test func noColorKeepsBoldAndReverseOnly() {
+        var m = Fixture.open()
+        m.color = false
+        let f = renderer.render(m, width: 160, height: 48)
+        #expect(f.cells.allSatisfy { $0.style.fg == .default && !$0.style.dim })
+        #expect(f.cells.contains { $0.style.bold } && f.cells.contains { $0.style.reverse })
+        m.color = true
+        #expect(renderer.render(m, width: 160, height: 48).cells.contains { $0.style.fg != .default })
+    }
+
+    @Test func everySizeFills() {
+        var sizes: [(Int, Int)] = [(0, 0), (1, 1), (79, 24), (80, 24), (81, 25), (139, 30), (140, 30), (300, 100)]
+        for w in stride(from: 80, through: 200, by: 7) { for h in stride(from: 24, through: 60, by: 5) { sizes.append((w, h)) } }
+        for model in [Fixture.closed(), Fixture.open()] {
+            for (w, h) in sizes {
+                var m = model
+                m.showHelp = (w + h) % 2 == 0
+                m.unicode = w % 3 != 0
+                let f = renderer.render(m, width: w, height: h)
+                #expect(f.cells.count == w * h)
+            }
+        }
+    }
+
+    @Test func emptyRunDrawsGapsNotZeros() {
+        var m = Fixture.closed()
+        m.history = []
+        m.events = []
+        let text = renderer.render(m, width: 80, height: 24).text
+        #expect(text.contains("no data in the last 60s"))
+        #expect(!text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) })
+    }
+}
