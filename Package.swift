@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cicada", targets: ["cicada"]),
+        // For the microbenchmarks package in bench/micro (batcher, cache, histogram, templates).
+        .library(name: "CicadaEngine", targets: ["CicadaEngine", "CicadaCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
