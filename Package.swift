@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "cicada"]
         ),
     ],
     swiftLanguageModes: [.v6]

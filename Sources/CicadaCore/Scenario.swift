@@ -97,6 +97,8 @@ public enum RequestKind: String, Sendable, Equatable, CaseIterable {
     case openAICompletions = "openai-completions"
     /// OpenAI `POST /v1/chat/completions`.
     case openAIChat = "openai-chat"
+    /// KServe v2 / Triton `POST /v2/models/{model}/infer` with one BYTES input.
+    case kserveV2 = "kserve-v2"
 
     /// Whether responses may be OpenAI SSE streams (measured per token) or carry `usage`.
     public var isOpenAI: Bool { self == .openAICompletions || self == .openAIChat }

@@ -124,4 +124,23 @@ public enum CSVReport {
 
     static func name(_ snap: Snapshot, _ i: Int) -> String { i < snap.names.count ? snap.names[i] : "#\(i)" }
     static func method(_ snap: Snapshot, _ i: Int) -> String { i < snap.methods.count ? snap.methods[i] : "" }
+
+    /// Header of `_telemetry_history.csv` (Cicada's own file; Locust has none).
+    public static let telemetryHeader = "Seconds,Source,GPU,Memory Used Bytes,Memory Total Bytes,KV Cache Usage,Requests Waiting"
+
+    /// The telemetry gauge series (GPU memory per GPU, KV cache, waiting requests) as CSV, with
+    /// absent values left empty; nil when the run polled no telemetry.
+    public static func telemetryHistory(_ t: TelemetrySummary?) -> String? {
+        guard let t else { return nil }
+        var out = telemetryHeader + "\n"
+        for p in t.series {
+            let cells: [String] = [
+                ReportNumber.decimal(p.t) ?? "", escape(p.source), escape(p.gpu ?? ""),
+                p.usedBytes.map(String.init) ?? "", p.totalBytes.map(String.init) ?? "",
+                p.kvCacheUsage.flatMap { ReportNumber.decimal($0) } ?? "", p.requestsWaiting.flatMap { ReportNumber.decimal($0) } ?? "",
+            ]
+            out += cells.joined(separator: ",") + "\n"
+        }
+        return out
+    }
 }

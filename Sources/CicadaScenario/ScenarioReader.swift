@@ -422,13 +422,20 @@ final class Validator {
             }
         }
         for key in ["model", "prompt", "max_tokens", "stream"] where m[key] != nil && kind == .http {
-            fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions or predict)")
+            fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions, kserve-v2 or predict)")
         }
         var synthesized: Node?
         if kind != .http, m["json"] == nil, m["body"] == nil {
             synthesized = requestBody(kind: kind, m, p)
         }
-        let defaultPath: String? = kind == .predict ? "/predict" : kind == .openAIChat ? "/v1/chat/completions" : kind == .openAICompletions ? "/v1/completions" : nil
+        var defaultPath: String?
+        switch kind {
+        case .predict: defaultPath = "/predict"
+        case .openAIChat: defaultPath = "/v1/chat/completions"
+        case .openAICompletions: defaultPath = "/v1/completions"
+        case .kserveV2: defaultPath = "/v2/models/\(m["model"]?.value.scalar?.string ?? "model")/infer"
+        case .http: defaultPath = nil
+        }
         let method = (m["method"].flatMap { string($0.value, "\(p).method") } ?? (m["json"] != nil || m["body"] != nil || synthesized != nil ? "POST" : "GET")).uppercased()
         if !Self.methods.contains(method) { fail(m["method"]?.value, "\(p).method", "unknown HTTP method '\(method)'", hint: Suggest.closest(method, in: Self.methods).map { "did you mean '\($0)'?" }) }
         let pathNode: Node
@@ -472,6 +479,14 @@ final class Validator {
         func plain(_ v: String, _ tag: Tag.Name) -> Node { .scalar(.init(v, Tag(tag), .plain)) }
         let prompt = m["prompt"]?.value ?? Node("{{prompt}}")
         if kind == .predict { return .mapping(.init([(Node("input"), prompt)])) }
+        if kind == .kserveV2 {
+            // KServe v2 inference request: one BYTES tensor of shape [1] holding the prompt.
+            let tensor: Node = .mapping(.init([
+                (Node("name"), Node("text_input")), (Node("shape"), .sequence(.init([plain("1", .int)]))),
+                (Node("datatype"), Node("BYTES")), (Node("data"), .sequence(.init([prompt]))),
+            ]))
+            return .mapping(.init([(Node("inputs"), .sequence(.init([tensor])))]))
+        }
         var pairs: [(Node, Node)] = [(Node("model"), m["model"]?.value ?? Node("default"))]
         if kind == .openAIChat {
             pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))

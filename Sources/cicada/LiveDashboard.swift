@@ -34,6 +34,8 @@ final class LiveDashboard: @unchecked Sendable {
     private var message: String?
     private var messageUntil = Date.distantPast
     private var presetIndex = 0
+    /// Changes made from the keyboard, marked on the charts (and noted in the run's events).
+    private var marks: [RunEvent] = []
 
     init(screen: TerminalScreen, run: LoadRun, engine: EngineServer?, makeEngine: (() throws -> EngineServer)?, scenarioName: String,
          targetDescription: String, runTime: Duration?, isOpenModel: Bool, color: Bool) {
@@ -78,10 +80,14 @@ final class LiveDashboard: @unchecked Sendable {
         }
     }
 
-    private func say(_ text: String) {
+    private func say(_ text: String, mark: Bool = true) {
         message = text
         messageUntil = Date().addingTimeInterval(3)
         run.note(kind: "key", detail: text)
+        if mark, let t = latest.withLock({ $0?.elapsed.seconds }) {
+            marks.append(RunEvent(t: t, kind: String(text.prefix(1)), detail: text))
+            if marks.count > 200 { marks.removeFirst(marks.count - 200) }
+        }
     }
 
     private func handle(_ key: Int32) {
@@ -139,6 +145,7 @@ final class LiveDashboard: @unchecked Sendable {
         case "r":
             control.resetRequested = true
             history.withLock { $0.removeAll() }
+            marks.removeAll()
             say("statistics reset")
         case "?":
             showHelp.toggle()
@@ -164,7 +171,7 @@ final class LiveDashboard: @unchecked Sendable {
         let target = onEngine && makeEngine != nil ? "embedded engine \(engine?.baseURL ?? "") (modelled)" : targetDescription
         let model = DashboardModel(
             snapshot: snap, scenarioName: scenarioName, targetDescription: target, runTime: runTime,
-            thresholds: results, history: history.withLock { $0 }, events: [], windowSeconds: windowChoices[windowIndex],
+            thresholds: results, history: history.withLock { $0 }, events: marks, windowSeconds: windowChoices[windowIndex],
             p99ThresholdMillis: p99, paused: run.control.paused, showHelp: showHelp,
             generatorCPUPercent: nil, engine: engineLine, unicode: screen.unicode, color: color,
             message: Date() < messageUntil ? message : nil)

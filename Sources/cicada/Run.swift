@@ -191,6 +191,7 @@ struct Run: ParsableCommand {
         if let csv {
             write(CSVReport.stats(result), csv + "_stats.csv")
             write(CSVReport.failures(result, startNanos: result.startNanos, startUnix: result.startedAtUnix), csv + "_failures.csv")
+            if let t = CSVReport.telemetryHistory(result.snapshot.telemetry) { write(t, csv + "_telemetry_history.csv") }
             do { try history?.finish() } catch { writeFailures.append("\(csv)_stats_history.csv: \(error)") }
         }
         if let junit { write(JUnitReport.render(result), junit) }

@@ -281,3 +281,37 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(abs(mean - 100) < 2)
     }
 }
+
+@Suite struct RequestKindTests {
+    @Test func kserveV2BuildsAnInferRequest() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:1
+        tasks: [{name: infer, kind: kserve-v2, model: ensemble, prompt: "hi {{seq}}"}]
+        """)
+        let t = s.tasks[0]
+        #expect(t.method == "POST")
+        var rng = SeededRandom(seed: 1)
+        #expect(t.path.render(context: .init(user: 0, seq: 0, prompts: []), rng: &rng) == "/v2/models/ensemble/infer")
+        let body = t.body!.render(context: .init(user: 0, seq: 4, prompts: []), rng: &rng)
+        let v = try #require(JSONValue.parse(Array(body.utf8)))
+        #expect(JSONPath("inputs[0].datatype")!.lookup(v) == .string("BYTES"))
+        #expect(JSONPath("inputs[0].shape[0]")!.lookup(v) == .number(1))
+        #expect(JSONPath("inputs[0].data[0]")!.lookup(v) == .string("hi 4"))
+    }
+
+    @Test func openAIChatDefaults() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:1
+        prompts: prompts/sample-prompts.txt
+        tasks: [{name: chat, kind: openai-chat, model: m, max_tokens: 32}]
+        """)
+        var rng = SeededRandom(seed: 1)
+        let body = s.tasks[0].body!.render(context: .init(user: 0, seq: 0, prompts: ["p"]), rng: &rng)
+        let v = try #require(JSONValue.parse(Array(body.utf8)))
+        #expect(JSONPath("stream")!.lookup(v) == .bool(true))
+        #expect(JSONPath("stream_options.include_usage")!.lookup(v) == .bool(true))
+        #expect(JSONPath("max_tokens")!.lookup(v) == .number(32))
+        #expect(JSONPath("messages[0].content")!.lookup(v) == .string("p"))
+        #expect(issues("target: http://127.0.0.1:1\ntasks: [{path: /, max_tokens: 3}]\n").first?.message.contains("needs a request kind") == true)
+    }
+}
