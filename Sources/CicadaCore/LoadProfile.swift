@@ -1,3 +1,5 @@
+import Foundation
+
 /// The load a scenario applies: closed (users) or open (arrivals).
 ///
 /// One enum rather than one loop per feature: the workers ask the profile what to do at a
@@ -76,12 +78,20 @@ public enum ArrivalProcess: Sendable, Equatable {
     case gamma(burstiness: Double)
 }
 
-/// One stage of an open-model ramp: the rate moves linearly to `rate` over `duration`.
+/// One stage of an open-model ramp: the rate moves to `rate` over `duration`, linearly (k6's
+/// ramping-arrival-rate) or exponentially (vLLM's `--ramp-up-strategy exponential`).
 public struct RateStage: Sendable, Equatable {
+    /// How the rate moves from the previous stage's rate to this one's.
+    public enum Ramp: String, Sendable, Equatable { case linear, exponential }
     public var duration: Duration
     /// Target arrivals per second at the end of the stage.
     public var rate: Double
-    public init(duration: Duration, rate: Double) { self.duration = duration; self.rate = rate }
+    public var ramp: Ramp
+    public init(duration: Duration, rate: Double, ramp: Ramp = .linear) { self.duration = duration; self.rate = rate; self.ramp = ramp }
+
+    /// Whether this stage ramps exponentially from `from` (both ends must be positive and differ;
+    /// otherwise it is linear, which covers a ramp from zero).
+    func isExponential(from: Double) -> Bool { ramp == .exponential && from > 0 && rate > 0 && from != rate }
 }
 
 /// Open model: requests arrive on a schedule whatever the server does.
@@ -117,9 +127,13 @@ public struct OpenLoad: Sendable, Equatable {
             let d = stage.duration.seconds
             if seconds < t0 + d {
                 let tau = seconds - t0
+                if stage.isExponential(from: from) {
+                    let lnk = log(stage.rate / from)
+                    return acc + from * d / lnk * (exp(lnk * tau / d) - 1)
+                }
                 return acc + from * tau + (stage.rate - from) * tau * tau / (2 * d)
             }
-            acc += (from + stage.rate) / 2 * d
+            acc += stageArea(stage, from: from)
             from = stage.rate; t0 += d
         }
         return acc + from * (seconds - t0)
@@ -135,9 +149,13 @@ public struct OpenLoad: Sendable, Equatable {
         var from = startRate, t0 = 0.0, acc = 0.0
         for stage in stages {
             let d = stage.duration.seconds
-            let area = (from + stage.rate) / 2 * d
+            let area = stageArea(stage, from: from)
             if target <= acc + area, area > 0 {
                 let rem = target - acc
+                if stage.isExponential(from: from) {
+                    let lnk = log(stage.rate / from)
+                    return t0 + min(max(d * log(1 + rem * lnk / (from * d)) / lnk, 0), d)
+                }
                 let a = (stage.rate - from) / (2 * d)
                 let tau: Double
                 if abs(a) < 1e-12 {
@@ -154,6 +172,13 @@ public struct OpenLoad: Sendable, Equatable {
         return nil
     }
 
+    /// Expected arrivals over a whole stage that starts at rate `from`.
+    func stageArea(_ stage: RateStage, from: Double) -> Double {
+        let d = stage.duration.seconds
+        if stage.isExponential(from: from) { return (stage.rate - from) * d / log(stage.rate / from) }
+        return (from + stage.rate) / 2 * d
+    }
+
     /// The target arrival rate (per second) `elapsed` after test start.
     public func rate(at elapsed: Duration) -> Double {
         var from = startRate
@@ -162,6 +187,7 @@ public struct OpenLoad: Sendable, Equatable {
             let stageEnd = stageStart + stage.duration
             if elapsed < stageEnd {
                 let f = stage.duration == .zero ? 1 : (elapsed - stageStart).seconds / stage.duration.seconds
+                if stage.isExponential(from: from) { return from * pow(stage.rate / from, f) }
                 return from + (stage.rate - from) * f
             }
             from = stage.rate

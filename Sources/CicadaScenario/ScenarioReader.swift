@@ -392,9 +392,13 @@ final class Validator {
             var stages: [RateStage] = []
             for (i, item) in items.enumerated() {
                 let sp = "\(p).stages[\(i)]"
-                guard let sm = mapping(item, sp, allowed: ["duration", "rate"]) else { continue }
+                guard let sm = mapping(item, sp, allowed: ["duration", "rate", "ramp"]) else { continue }
                 guard let d = sm["duration"], let r = sm["rate"] else { fail(item, sp, "each stage needs 'duration' and 'rate'"); continue }
-                if let dur = duration(d.value, "\(sp).duration"), let rate = double(r.value, "\(sp).rate") { stages.append(RateStage(duration: dur, rate: rate)) }
+                var ramp = RateStage.Ramp.linear
+                if let rn = sm["ramp"], let rs = string(rn.value, "\(sp).ramp") {
+                    if let v = RateStage.Ramp(rawValue: rs) { ramp = v } else { fail(rn.value, "\(sp).ramp", "expected linear or exponential, found '\(rs)'") }
+                }
+                if let dur = duration(d.value, "\(sp).duration"), let rate = double(r.value, "\(sp).rate") { stages.append(RateStage(duration: dur, rate: rate, ramp: ramp)) }
             }
             if items.isEmpty { fail(s.value, "\(p).stages", "at least one stage is needed") }
             let start = m["start_rate"].flatMap { double($0.value, "\(p).start_rate") } ?? 0

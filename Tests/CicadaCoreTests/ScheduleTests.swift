@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CicadaCore
 
@@ -137,5 +138,33 @@ import Testing
         // Ramp 0 -> 100/s over 10 s offers ~500 arrivals, then 1000 in the hold.
         #expect(abs(first10 - 500) < 25)
         #expect(abs(total - 1500) < 30)
+    }
+}
+
+@Suite struct ExponentialRampTests {
+    @Test func exponentialRampDoublesAtEqualSteps() {
+        let load = OpenLoad(startRate: 10, stages: [RateStage(duration: .seconds(10), rate: 1000, ramp: .exponential)],
+                            process: .constant, maxInFlight: 10, maxQueue: nil)
+        #expect(abs(load.rate(at: .seconds(5)) - 100) < 1e-6)
+        // Integral of 10 * 100^(t/10) over 10 s = (1000 - 10) * 10 / ln(100).
+        let expected = 990 * 10 / log(100.0)
+        #expect(abs(load.cumulativeArrivals(atSeconds: 10) - expected) < 1e-6)
+        // The inverse maps back.
+        for n in [1.0, 50, 500, expected - 1] {
+            let t = load.secondsForCumulativeArrivals(n)!
+            #expect(abs(load.cumulativeArrivals(atSeconds: t) - n) < 1e-6)
+        }
+        var s = ArrivalSchedule(load: load, seed: 1)
+        var firstHalf = 0, total = 0
+        while let a = s.next() { total += 1; if a.offsetNanos < 5_000_000_000 { firstHalf += 1 } }
+        #expect(abs(Double(total) - expected) <= 2)
+        // Most arrivals come late in an exponential ramp: (100-10)*10/ln(100) ~ 195 in the first half.
+        #expect(abs(Double(firstHalf) - 90 * 10 / log(100.0)) <= 2)
+    }
+
+    @Test func exponentialFromZeroFallsBackToLinear() {
+        let load = OpenLoad(startRate: 0, stages: [RateStage(duration: .seconds(10), rate: 100, ramp: .exponential)],
+                            process: .constant, maxInFlight: 10, maxQueue: nil)
+        #expect(load.rate(at: .seconds(5)) == 50)
     }
 }
