@@ -70,6 +70,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Batch-configuration sweeps against the embedded engine, and their analysis.
+        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaScenario"]),
         // C edge: ncursesw with shims for its macros.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores
@@ -80,7 +82,7 @@ let package = Package(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaTelemetry", "CicadaTransport", "CicadaDashboard", "CicadaTerminal",
+                "CicadaTelemetry", "CicadaTransport", "CicadaDashboard", "CicadaTerminal", "CicadaSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "cicada"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -35,6 +35,8 @@ public struct ScenarioDocument: Sendable {
     public var engine: EngineSpec?
     /// Whether the scenario's target is the embedded engine.
     public var targetsEngine: Bool
+    /// The grid for `cicada sweep`, when the file has a `sweep:` block.
+    public var sweep: SweepSpec?
 }
 
 import CicadaCore

@@ -52,7 +52,7 @@ public struct ScenarioReader {
         let v = Validator(file: file, baseDirectory: baseDirectory)
         let scenario = v.scenario(root, defaultName: defaultName)
         if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
-        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine)
+        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep)
     }
 
     /// Reads an engine configuration file: a YAML mapping with the keys of a scenario's
@@ -94,6 +94,7 @@ final class Validator {
     var issues: [ScenarioIssue] = []
     var engine: EngineSpec?
     var targetsEngine = false
+    var sweep: SweepSpec?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
 
@@ -182,7 +183,7 @@ final class Validator {
 
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -269,6 +270,34 @@ final class Validator {
         var thresholds: [ThresholdSpec] = []
         if let t = top["thresholds"], let items = list(t.value, "thresholds") {
             for (i, item) in items.enumerated() { if let th = threshold(item, "thresholds[\(i)]", taskNames: tasks.map(\.name)) { thresholds.append(th) } }
+        }
+        if let sw = top["sweep"], let sm = mapping(sw.value, "sweep", allowed: ["presets", "rates", "warmup", "measure", "slo"]) {
+            let presetNames = (engine ?? EngineSpec()).presets.map(\.name)
+            var spec = SweepSpec(presets: [], rates: [])
+            if let ps = sm["presets"], let items = list(ps.value, "sweep.presets") {
+                for (i, item) in items.enumerated() {
+                    guard let name = string(item, "sweep.presets[\(i)]") else { continue }
+                    if presetNames.contains(name) { spec.presets.append(name) } else {
+                        fail(item, "sweep.presets[\(i)]", "unknown batching preset '\(name)'", hint: Suggest.closest(name, in: presetNames).map { "did you mean '\($0)'?" } ?? "presets: \(presetNames.joined(separator: ", "))")
+                    }
+                }
+            } else { fail(sw.value, "sweep.presets", "missing 'presets' (batching presets to compare)") }
+            if let rs = sm["rates"], let items = list(rs.value, "sweep.rates") {
+                spec.rates = items.enumerated().compactMap { double($1, "sweep.rates[\($0)]", positive: true) }.sorted()
+            } else { fail(sw.value, "sweep.rates", "missing 'rates' (arrival rates per second)") }
+            if let w = sm["warmup"], let d = duration(w.value, "sweep.warmup") { spec.warmup = d }
+            if let m = sm["measure"], let d = duration(m.value, "sweep.measure") { spec.measure = d }
+            if let slo = sm["slo"], let om = mapping(slo.value, "sweep.slo", allowed: ["p99", "error_rate"]) {
+                if let p = om["p99"], let ps = p.value.scalar?.string, let d = DurationText.parse(ps, defaultUnit: .milliseconds) { spec.p99 = d }
+                else if let p = om["p99"] { fail(p.value, "sweep.slo.p99", "expected a duration such as 100ms") }
+                if let e = om["error_rate"], let es = e.value.scalar?.string {
+                    if es.hasSuffix("%"), let v = Double(es.dropLast()) { spec.maxErrorRate = v / 100 } else if let v = Double(es), v <= 1 { spec.maxErrorRate = v } else {
+                        fail(e.value, "sweep.slo.error_rate", "expected a fraction or a percentage such as 1%")
+                    }
+                }
+            }
+            if case .closed? = load { fail(sw.key, "sweep", "a sweep varies the arrival rate: give the scenario an 'arrival:' block (open model)") }
+            sweep = spec
         }
         var telemetry = TelemetrySpec()
         if let t = top["telemetry"], let tm = mapping(t.value, "telemetry", allowed: ["gpu", "prometheus", "scrape_target", "interval", "stale_after"]) {

@@ -10,7 +10,7 @@ struct Cicada: ParsableCommand {
         commandName: "cicada",
         abstract: "Load testing for model-serving endpoints: truthful latency, thresholds, reports.",
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Serve.self, Target.self]
+        subcommands: [Run.self, Validate.self, Serve.self, Sweep.self, Target.self]
     )
 
     /// Exit codes (k6's where they overlap).

@@ -1,0 +1,45 @@
+import CicadaCore
+
+/// One measured point of a sweep: a batching configuration at an offered arrival rate.
+public struct SweepPoint: Sendable, Equatable {
+    public var preset: String
+    /// Offered arrivals per second.
+    public var rate: Double
+    /// Completed requests per second.
+    public var achievedQPS: Double
+    /// Corrected latency percentiles in ms; nil with no completed request.
+    public var p50Millis: Double?
+    public var p99Millis: Double?
+    public var errorRate: Double?
+    /// Requests that failed because the batch did not fit the modelled GPU memory.
+    public var outOfMemory: UInt64
+    public var averageBatchSize: Double?
+    /// Peak modelled device memory used / total.
+    public var memoryFraction: Double?
+
+    public init(preset: String, rate: Double, achievedQPS: Double, p50Millis: Double?, p99Millis: Double?, errorRate: Double?,
+                outOfMemory: UInt64, averageBatchSize: Double?, memoryFraction: Double?) {
+        self.preset = preset; self.rate = rate; self.achievedQPS = achievedQPS; self.p50Millis = p50Millis; self.p99Millis = p99Millis
+        self.errorRate = errorRate; self.outOfMemory = outOfMemory; self.averageBatchSize = averageBatchSize; self.memoryFraction = memoryFraction
+    }
+
+    /// How the point fared against the objectives.
+    public enum Verdict: String, Sendable, Equatable {
+        /// Held the latency and error objectives and kept up with the offered rate.
+        case holds
+        /// Answered, but too slowly (p99 over the objective) or not keeping up.
+        case slow
+        /// Too many errors.
+        case errors
+        /// Batches did not fit the modelled GPU memory: reported as such, never as slow.
+        case outOfMemory = "out_of_memory"
+    }
+
+    /// The verdict against a p99 objective (ms) and an error-rate objective.
+    public func verdict(p99Millis slo: Double, maxErrorRate: Double) -> Verdict {
+        if outOfMemory > 0 { return .outOfMemory }
+        if (errorRate ?? 1) > maxErrorRate { return .errors }
+        guard let p99 = p99Millis, p99 < slo, achievedQPS >= 0.95 * rate else { return .slow }
+        return .holds
+    }
+}
