@@ -50,7 +50,9 @@ public struct SweepAnalysis: Sendable {
         if let best = ranked.first {
             recommendation = best.preset
             let slo = Format.number(p99SLOMillis, digits: 0)
-            if ranked.count > 1, let second = ranked.dropFirst().first, let r2 = second.rate {
+            if ranked.count > 1, let second = ranked.dropFirst().first, let r2 = second.rate, r2 == best.rate! {
+                reason = "\(best.preset) and \(second.preset) both sustain \(Format.number(r2, digits: 0)) req/s under the \(Format.number(p99SLOMillis, digits: 0)) ms objective; \(best.preset) does it with the lower p99 (\(Format.millis(best.p99Millis ?? 0)) against \(Format.millis(second.p99Millis ?? 0)))"
+            } else if ranked.count > 1, let second = ranked.dropFirst().first, let r2 = second.rate {
                 reason = "\(best.preset) sustains \(Format.number(best.rate!, digits: 0)) req/s with p99 \(Format.millis(best.p99Millis ?? 0)) under the \(slo) ms objective, \(Format.number(best.rate! / r2, digits: 2))x the next best (\(second.preset), \(Format.number(r2, digits: 0)) req/s)"
             } else {
                 reason = "\(best.preset) is the only configuration that held p99 < \(slo) ms (at \(Format.number(best.rate!, digits: 0)) req/s)"
