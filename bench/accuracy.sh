@@ -10,7 +10,7 @@
 #   CICADA=/path/to/cicada bench/accuracy.sh
 #
 # Env: CICADA (default: release build in .build-bench), ROUNDS (3), DURATION (30, seconds),
-# RATE (100), USERS (100, Locust), PORT (8099), SERVICE_MS (20), STALL_EVERY_S (5),
+# RATE (100), USERS (100, Locust), LOCUST_STAGGER (1: spread the users' first requests), PORT (8099), SERVICE_MS (20), STALL_EVERY_S (5),
 # STALL_MS (500), QUIET_MAX / QUIET_WAIT (before each run, wait until the machine is idle: below
 # QUIET_MAX % of one core, default 40, waiting at most QUIET_WAIT s, default 30).
 # Output: bench/results/accuracy-<stamp>/ (truth.json, raw outputs, runs.tsv, summary.md).
@@ -19,6 +19,7 @@ ROUNDS="${ROUNDS:-${1:-3}}"
 DURATION="${DURATION:-30}"
 RATE="${RATE:-100}"
 USERS="${USERS:-100}"
+LOCUST_STAGGER="${LOCUST_STAGGER:-1}"
 PORT="${PORT:-8099}"
 SERVICE_MS="${SERVICE_MS:-20}"
 STALL_EVERY_S="${STALL_EVERY_S:-5}"
@@ -69,14 +70,32 @@ done = function(summary, latency, requests)
     latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, summary.requests))
 end
 EOF
+# Locust starts all users of one second in one batch (-r 100 = 100 users at once) and anchors each
+# user's constant_throughput grid at its creation, so by default the users fire in one burst per
+# second. LOCUST_STAGGER=1 (default) delays user k's first request by k/RATE and re-anchors its
+# grid there, so the arrivals are evenly spaced, as the truth assumes; LOCUST_STAGGER=0: bursts.
 cat > "$OUT/locustfile.py" <<EOF
 # Locust peer for bench/accuracy.sh: each user paced at $RATE/$USERS req/s (constant_throughput),
 # so $USERS users offer $RATE req/s while every response takes < $USERS/$RATE s.
+import itertools
+import time
+
+import gevent
 from locust import FastHttpUser, constant_throughput, task
+
+_next = itertools.count()
 
 
 class Health(FastHttpUser):
     wait_time = constant_throughput($RATE / $USERS)
+
+    def on_start(self):
+        if $LOCUST_STAGGER:
+            gevent.sleep((next(_next) % $USERS) / $RATE)
+            # constant_pacing/constant_throughput anchor their grid at the user's creation
+            # (User.__init__ sets _cp_last_run); re-anchor it here or the stagger is undone
+            # after the first request and all users fire together again.
+            self._cp_last_run = time.perf_counter()
 
     @task
     def health(self):
@@ -123,13 +142,14 @@ run_locust() { # round
   (cd "$OUT" && "$LOCUST" -f "$OUT/locustfile.py" --headless -u "$USERS" -r "$USERS" -t "${DURATION}s" \
      --host "$URL" --csv "$OUT/$name" --only-summary > "$OUT/$name.out" 2>&1) || true
   local busy; busy="$(busy_since "$b")"
-  /usr/bin/python3 - "$OUT/${name}_stats.csv" "$r" "$busy" >> "$TSV" <<'EOF'
+  local tool="Locust FastHttpUser"; [ "$LOCUST_STAGGER" = 1 ] && tool="$tool (staggered start)"
+  /usr/bin/python3 - "$OUT/${name}_stats.csv" "$r" "$busy" "$tool" >> "$TSV" <<'EOF'
 import csv, sys
 r, busy = sys.argv[2], sys.argv[3]
 for row in csv.DictReader(open(sys.argv[1])):
     if row["Name"] == "Aggregated":
         note = "failures %s, %s req/s" % (row["Failure Count"], row["Requests/s"])
-        print("\t".join((r, "Locust FastHttpUser", row["50%"], row["99%"], row["99.9%"], row["Request Count"], busy, note)))
+        print("\t".join((r, sys.argv[4], row["50%"], row["99%"], row["99.9%"], row["Request Count"], busy, note)))
 EOF
   log "round $r locust: $(tail -1 "$TSV" | cut -f2-5 | tr '\t' ' ')"
 }
