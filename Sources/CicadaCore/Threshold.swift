@@ -170,9 +170,8 @@ public struct Threshold: Sendable, Equatable {
                 } else {
                     let known = ["avg", "min", "max", "med", "p(N)", "count", "rate", "qps", "error_rate"]
                     var hint = Suggest.closest(aggName, in: known).map { " (did you mean '\($0)'?)" } ?? ""
-                    if aggName.hasPrefix("p"), let n = Double(aggName.dropFirst()) {
+                    if aggName.hasPrefix("p"), Double(aggName.dropFirst()) != nil {
                         hint = " (did you mean 'p(\(aggName.dropFirst()))'?)"
-                        _ = n
                     }
                     throw fail("unknown aggregate '\(aggName)'\(hint); use avg, min, max, med, p(N) with 0<N<=100, count, qps or error_rate")
                 }

@@ -165,7 +165,7 @@ public final class LoadWorker: @unchecked Sendable {
         if !stopping, !control.paused {
             if let k = wakeups.minKey { due = k }
             if let a = pendingArrival, inFlight < maxInFlight {
-                let t = startNanos &+ UInt64(Double(a.offsetNanos) / max(control.rateScale, 1e-9))
+                let t = intendedNanos(offsetNanos: a.offsetNanos, rateScale: control.rateScale)
                 due = min(due ?? t, t)
             }
         }
@@ -269,7 +269,7 @@ public final class LoadWorker: @unchecked Sendable {
         while true {
             if pendingArrival == nil { pendingArrival = nextOwnArrival() }
             guard let a = pendingArrival else { break }
-            let intended = startNanos &+ UInt64(Double(a.offsetNanos) / max(scale, 1e-9))
+            let intended = intendedNanos(offsetNanos: a.offsetNanos, rateScale: scale)
             guard intended <= now else { break }
             pendingArrival = nil
             stats.scheduleLag.record(nanos: now - intended)
@@ -281,6 +281,12 @@ public final class LoadWorker: @unchecked Sendable {
                 queue.append((a.index, intended))
             }
         }
+    }
+
+    /// An arrival's intended start on the run clock; a rate scale above 1 (the dashboard's `+`)
+    /// compresses the schedule.
+    private func intendedNanos(offsetNanos: UInt64, rateScale: Double) -> UInt64 {
+        startNanos &+ UInt64(Double(offsetNanos) / max(rateScale, 1e-9))
     }
 
     private func nextOwnArrival() -> (index: UInt64, offsetNanos: UInt64)? {
@@ -365,12 +371,12 @@ public final class LoadWorker: @unchecked Sendable {
         default: _ = ccurl_easy_setopt_string(e, CURLOPT_CUSTOMREQUEST, spec.method)
         }
         if let body {
-            let bytes = Array(body.utf8)
-            _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, bytes.count)
-            bytes.withUnsafeBufferPointer { p in
-                _ = ccurl_easy_setopt_pointer(e, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: p.baseAddress ?? UnsafePointer(bitPattern: 1)!))
-            }
-            t.bytesOut = UInt64(bytes.count)
+            // COPYPOSTFIELDS copies `size` bytes at once, so the string's own UTF-8 storage is
+            // handed over without an intermediate array.
+            let size = body.utf8.count
+            _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, size)
+            _ = ccurl_easy_setopt_string(e, CURLOPT_COPYPOSTFIELDS, body)
+            t.bytesOut = UInt64(size)
         } else if spec.method == "POST" {
             _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, 0)
             _ = ccurl_easy_setopt_string(e, CURLOPT_COPYPOSTFIELDS, "")

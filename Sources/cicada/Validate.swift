@@ -1,5 +1,6 @@
 import ArgumentParser
 import CicadaCore
+import CicadaRunner
 import CicadaScenario
 
 /// `cicada validate FILE...`: checks scenario files without running them.
@@ -14,19 +15,12 @@ struct Validate: ParsableCommand {
         for f in files {
             do {
                 let s = try ScenarioReader().read(path: f)
-                print("\(f): ok (\(s.name): \(s.tasks.count) task(s), \(s.thresholds.count) threshold(s), \(describe(s.load)))")
+                print("\(f): ok (\(s.name): \(s.tasks.count) task(s), \(s.thresholds.count) threshold(s), \(LoadRun.describe(s.load)))")
             } catch {
                 bad += 1
                 for issue in error.issues { printError(issue.description) }
             }
         }
         if bad > 0 { throw ExitCode(Cicada.Exit.usage) }
-    }
-}
-
-func describe(_ load: LoadProfile) -> String {
-    switch load {
-    case .closed(let c): return "closed model, up to \(c.peakUsers) users"
-    case .open(let o): return "open model, up to \(Format.number(o.stages.map(\.rate).max() ?? o.startRate, digits: 1)) arrivals/s"
     }
 }

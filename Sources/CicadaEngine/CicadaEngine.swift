@@ -1,2 +1,0 @@
-/// The embedded inference engine's pure core: batcher, cache, device model.
-public enum CicadaEngine {}
