@@ -96,7 +96,7 @@ let package = Package(
         // Pure dashboard: model -> frame of styled cells. No curses, no I/O.
         .target(name: "CicadaDashboard", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
-        .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore"]),
+        .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore", "CicadaEngine"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
         .testTarget(

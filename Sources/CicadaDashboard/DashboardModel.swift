@@ -38,6 +38,11 @@ public struct DashboardModel: Sendable {
     public var color: Bool
     /// A transient status line, e.g. "engine: switched to preset seed".
     public var message: String?
+    /// The variants of a `compare:` run, side by side (empty outside a comparison). The rest of
+    /// the model (snapshot, history, engine) describes the focused one.
+    public var variants: [VariantLine] = []
+    /// Which of ``variants`` the charts, tables and engine panel show.
+    public var focusedVariant: Int = 0
 
     /// A model; everything but the snapshot and names has a quiet default.
     public init(snapshot: Snapshot, scenarioName: String, targetDescription: String, runTime: Duration? = nil,
@@ -82,5 +87,35 @@ public struct EngineLine: Sendable, Equatable {
         self.presetName = presetName; self.maxBatchSize = maxBatchSize; self.preferredBatchSizes = preferredBatchSizes
         self.maxQueueDelayMicros = maxQueueDelayMicros; self.queueSize = queueSize; self.averageBatchSize = averageBatchSize
         self.batchSizes = batchSizes; self.cacheHitRate = cacheHitRate; self.label = label
+    }
+}
+
+/// One variant of a live comparison, as the dashboard's compare table and overlaid latency
+/// chart show it. Windowed figures are over the model's window.
+public struct VariantLine: Sendable {
+    /// The variant's name from the scenario.
+    public var name: String
+    /// A short configuration label, e.g. "seed: max 8, 2ms" or the target URL.
+    public var config: String
+    /// Whether the other variants' changes are relative to this one.
+    public var isBaseline: Bool
+    /// Completed requests per second over the window; nil before any.
+    public var qps: Double?
+    /// Corrected latency percentiles over the window, microseconds; nil with no sample.
+    public var p50: UInt64?
+    public var p99: UInt64?
+    /// Failed / all requests over the window; nil with none.
+    public var errorRate: Double?
+    /// Mean batch size (modelled), for an engine variant.
+    public var averageBatchSize: Double?
+    /// Modelled device memory in use / total, for an engine variant.
+    public var memoryFraction: Double?
+    /// Per-second points of this variant (for the overlaid p99 chart).
+    public var history: [TimelinePoint]
+
+    public init(name: String, config: String, isBaseline: Bool, qps: Double?, p50: UInt64?, p99: UInt64?, errorRate: Double?,
+                averageBatchSize: Double? = nil, memoryFraction: Double? = nil, history: [TimelinePoint] = []) {
+        self.name = name; self.config = config; self.isBaseline = isBaseline; self.qps = qps; self.p50 = p50; self.p99 = p99
+        self.errorRate = errorRate; self.averageBatchSize = averageBatchSize; self.memoryFraction = memoryFraction; self.history = history
     }
 }

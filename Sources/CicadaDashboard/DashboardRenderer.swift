@@ -1,4 +1,7 @@
 import CicadaCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns a ``DashboardModel`` into a ``Frame``: the whole dashboard as a pure function.
 ///
@@ -37,7 +40,13 @@ public struct DashboardRenderer: Sendable {
             bottom -= 1
             f.put((d.u ? "» " : "> ") + msg, x: 0, y: bottom, style: d.style(.yellow, bold: true))
         }
-        let body = Rect(x: 0, y: 2, w: width, h: bottom - 2)
+        var body = Rect(x: 0, y: 2, w: width, h: bottom - 2)
+        if !m.variants.isEmpty {
+            // A comparison: the variants' table across the full width, under the header.
+            let compareH = min(2 + m.variants.count, max(3, body.h / 3))
+            d.compare(&f, Rect(x: 0, y: body.y, w: width, h: compareH))
+            body = Rect(x: 0, y: body.y + compareH, w: width, h: body.h - compareH)
+        }
         if width >= Self.twoColumnWidth {
             let leftW = width * 3 / 5
             let left = Rect(x: 0, y: body.y, w: leftW, h: body.h)
@@ -57,6 +66,9 @@ public struct DashboardRenderer: Sendable {
         if m.showHelp { d.help(&f) }
         return f
     }
+
+    /// A queue delay as the dashboard writes it: "500us" below a millisecond, else "2ms".
+    public static func delayText(_ micros: UInt64) -> String { Drawer.delay(micros, unicode: false) }
 
     /// A rectangle of cells.
     struct Rect {
@@ -151,6 +163,7 @@ public struct DashboardRenderer: Sendable {
             if m.engine != nil {
                 keys += compact ? [("e b [/] {/}", "engine")] : [("e", "engine"), ("b", "batching"), ("[/]", "delay"), ("{/}", "max batch")]
             }
+            if !m.variants.isEmpty { keys.append(("tab", "focus")) }
             return keys + [("t", "window"), ("r", "reset"), ("?", "help")]
         }
 
@@ -158,6 +171,7 @@ public struct DashboardRenderer: Sendable {
         func footer(_ f: inout Frame, y: Int) {
             func length(_ k: [(String, String)]) -> Int { k.map { $0.0.count + 1 + $0.1.count }.reduce(0, +) + 2 * (k.count - 1) }
             var keys = Self.footerKeys
+            if !m.variants.isEmpty { keys.insert(("tab", "focus"), at: keys.count - 3) }
             if length(keys) > f.width { keys = relevantKeys(compact: false) }
             if length(keys) > f.width { keys = relevantKeys(compact: true) }
             var x = 0
@@ -203,14 +217,13 @@ public struct DashboardRenderer: Sendable {
         }
 
         var span: (start: Double, end: Double) {
-            let end = max(s.elapsed.seconds, m.history.last?.t ?? 0)
+            let end = max(s.elapsed.seconds, m.history.last?.t ?? 0, m.variants.compactMap { $0.history.last?.t }.max() ?? 0)
             return (end - Double(m.windowSeconds), end)
         }
 
         /// Each point's interval (previous point's time, its own time], so a halved timeline
         /// still covers its seconds, and a gap in the history stays a gap.
-        var intervals: [(t0: Double, t1: Double, p: TimelinePoint)] {
-            let h = m.history
+        func intervals(_ h: [TimelinePoint]) -> [(t0: Double, t1: Double, p: TimelinePoint)] {
             var step = Double.infinity
             for i in 1..<max(1, h.count) where h[i].t > h[i - 1].t { step = min(step, h[i].t - h[i - 1].t) }
             if !step.isFinite { step = 1 }
@@ -225,13 +238,13 @@ public struct DashboardRenderer: Sendable {
 
         /// Values of one series in `n` equal time buckets over the span: the max (latency) or
         /// mean (rates) of the points overlapping each bucket; nil where no point has data.
-        func buckets(_ value: (TimelinePoint) -> Double?, n: Int, mean: Bool) -> [Double?] {
+        func buckets(_ value: (TimelinePoint) -> Double?, n: Int, mean: Bool, history: [TimelinePoint]? = nil) -> [Double?] {
             guard n > 0 else { return [] }
             let (start, end) = span
             let dt = (end - start) / Double(n)
             var acc = [Double?](repeating: nil, count: n)
             var counts = [Int](repeating: 0, count: n)
-            for iv in intervals {
+            for iv in intervals(history ?? m.history) {
                 guard let v = value(iv.p), v.isFinite else { continue }
                 let c0 = max(0, Int(((iv.t0 - start) / dt).rounded(.down)))
                 let c1 = min(n - 1, Int(((iv.t1 - start) / dt).rounded(.up)) - 1)
@@ -277,7 +290,7 @@ public struct DashboardRenderer: Sendable {
         static let labelWidth = 6
 
         /// Y labels at the top, bottom and any marked row; the axis line beside them.
-        func yAxis(_ f: inout Frame, x: Int, y: Int, h: Int, max ymax: Double, marks: [(row: Int, value: Double, style: Style)]) {
+        func yAxis(_ f: inout Frame, x: Int, y: Int, h: Int, max ymax: Double, bottom: Double = 0, marks: [(row: Int, value: Double, style: Style)]) {
             for row in 0..<h { f[x + Self.labelWidth - 1, y + row] = Cell(vline, style: style(dim: true)) }
             func label(_ row: Int, _ text: String, _ st: Style) {
                 let t = String(text.prefix(Self.labelWidth - 1))
@@ -285,7 +298,7 @@ public struct DashboardRenderer: Sendable {
                 f.put(t, x: x + Self.labelWidth - 1 - t.count, y: y + row, style: st)
             }
             label(0, Self.axis(ymax), style(dim: true))
-            if h > 1 { label(h - 1, "0", style(dim: true)) }
+            if h > 1 { label(h - 1, bottom == 0 ? "0" : Self.axis(bottom), style(dim: true)) }
             for mk in marks where mk.row >= 0 && mk.row < h { label(mk.row, Self.axis(mk.value), mk.style) }
         }
 
@@ -312,34 +325,69 @@ public struct DashboardRenderer: Sendable {
             f.put("now", x: x + w - 3, y: y, style: st)
         }
 
+        /// Colours and ASCII glyphs of the variants' p99 lines in a comparison, by position.
+        static let variantColors: [Color] = [.magenta, .cyan, .yellow, .green, .blue, .red]
+        static let variantGlyphs: [Character] = ["*", "o", "+", "x", "#", "%"]
+
         func latency(_ f: inout Frame, _ r: Rect) {
             let win = window
             let h = win?.stats.total.corrected
-            title(&f, r, "Latency", [
-                // In ASCII each label carries its series' glyph, the only legend there is.
-                ((u ? "" : ".") + "p50 " + Self.short(h?.percentile(50)), style(.green)),
-                ((u ? "" : ":") + "p95 " + Self.short(h?.percentile(95)), style(.yellow)),
-                ((u ? "" : "*") + "p99 " + Self.short(h?.percentile(99)), style(.magenta, bold: true)),
-                ("(last \(win?.seconds ?? m.windowSeconds)s, axis in ms)", style(dim: true)),
-            ])
+            let comparing = !m.variants.isEmpty
+            if comparing {
+                // One p99 line per variant, overlaid; the label carries each line's colour (and glyph in ASCII).
+                var extra: [(String, Style)] = m.variants.enumerated().map { i, v in
+                    let k = i % Self.variantColors.count
+                    return ((u ? "" : String(Self.variantGlyphs[k])) + v.name + " " + Self.short(v.p99), style(Self.variantColors[k], bold: i == m.focusedVariant))
+                }
+                extra.append(("(p99, last \(win?.seconds ?? m.windowSeconds)s, ms)", style(dim: true)))
+                title(&f, r, "p99 latency", extra)
+            } else {
+                title(&f, r, "Latency", [
+                    // In ASCII each label carries its series' glyph, the only legend there is.
+                    ((u ? "" : ".") + "p50 " + Self.short(h?.percentile(50)), style(.green)),
+                    ((u ? "" : ":") + "p95 " + Self.short(h?.percentile(95)), style(.yellow)),
+                    ((u ? "" : "*") + "p99 " + Self.short(h?.percentile(99)), style(.magenta, bold: true)),
+                    ("(last \(win?.seconds ?? m.windowSeconds)s, axis in ms)", style(dim: true)),
+                ])
+            }
             let hasXAxis = r.h >= 10
             let ch = r.h - 1 - (hasXAxis ? 1 : 0)
             let px = r.x + Self.labelWidth, py = r.y + 1, pw = r.w - Self.labelWidth
             guard ch >= 2, pw >= 8 else { return }
-            let series = [
-                Series(value: { $0.p50Millis }, color: .green, ascii: ".", bold: false),
-                Series(value: { $0.p95Millis }, color: .yellow, ascii: ":", bold: false),
-                Series(value: { $0.p99Millis }, color: .magenta, ascii: "*", bold: true),
-            ]
+            let series: [Series]
+            let histories: [[TimelinePoint]?]
+            if comparing {
+                series = m.variants.indices.map { i in
+                    let k = i % Self.variantColors.count
+                    return Series(value: { $0.p99Millis }, color: Self.variantColors[k], ascii: Self.variantGlyphs[k], bold: i == m.focusedVariant)
+                }
+                histories = m.variants.map(\.history)
+            } else {
+                series = [
+                    Series(value: { $0.p50Millis }, color: .green, ascii: ".", bold: false),
+                    Series(value: { $0.p95Millis }, color: .yellow, ascii: ":", bold: false),
+                    Series(value: { $0.p99Millis }, color: .magenta, ascii: "*", bold: true),
+                ]
+                histories = [nil, nil, nil]
+            }
             let sub = u ? 2 : 1
-            let columns = series.map { buckets($0.value, n: pw * sub, mean: false) }
+            let columns = zip(series, histories).map { buckets($0.value, n: pw * sub, mean: false, history: $1) }
             var top = columns.joined().compactMap { $0 }.max() ?? 0
             if let t = m.p99ThresholdMillis { top = max(top, t) }
             let ymax = Self.niceCeiling(top * 1.05)
+            // Variants can differ a hundredfold (an overloaded one against a healthy one): then
+            // the axis is logarithmic, from a power of ten under the lowest value, so every
+            // line keeps its shape. A single run's axis stays linear from 0.
+            let lowest = columns.joined().compactMap { $0 }.filter { $0 > 0 }.min()
+            let ylo: Double? = comparing ? lowest.flatMap { lo in ymax / lo > 20 ? pow(10, (log10(lo)).rounded(.down)) : nil } : nil
+            func frac(_ v: Double) -> Double {
+                guard let ylo else { return v / ymax }
+                return max(0, min(1, (log10(max(v, ylo)) - log10(ylo)) / (log10(ymax) - log10(ylo))))
+            }
             var marks: [(Int, Double, Style)] = []
             var thresholdRow: Int?
             if let t = m.p99ThresholdMillis {
-                let row = Int(((1 - t / ymax) * Double(ch - 1)).rounded())
+                let row = Int(((1 - frac(t)) * Double(ch - 1)).rounded())
                 thresholdRow = row
                 marks.append((row, t, style(.red, bold: true)))
             }
@@ -352,7 +400,7 @@ public struct DashboardRenderer: Sendable {
                     var prev: Int?
                     for (c, v) in col.enumerated() {
                         guard let v else { prev = nil; continue }
-                        let d = min(dotsH - 1, max(0, Int(((1 - v / ymax) * Double(dotsH - 1)).rounded())))
+                        let d = min(dotsH - 1, max(0, Int(((1 - frac(v)) * Double(dotsH - 1)).rounded())))
                         let (lo, hi) = prev.map { (min($0, d), max($0, d)) } ?? (d, d)
                         for dd in lo...hi {
                             bits[dd / 4][c / 2] |= dot[c % 2][dd % 4]
@@ -371,7 +419,7 @@ public struct DashboardRenderer: Sendable {
                 for (si, col) in columns.enumerated() {
                     for (c, v) in col.enumerated() {
                         guard let v else { continue }
-                        let row = min(ch - 1, max(0, Int(((1 - v / ymax) * Double(ch - 1)).rounded())))
+                        let row = min(ch - 1, max(0, Int(((1 - frac(v)) * Double(ch - 1)).rounded())))
                         f[px + c, py + row] = Cell(series[si].ascii, style: style(series[si].color, bold: series[si].bold))
                     }
                 }
@@ -384,7 +432,7 @@ public struct DashboardRenderer: Sendable {
                 let t = " no data in the last \(m.windowSeconds)s "
                 f.put(t, x: px + max(0, (pw - t.count) / 2), y: py + ch / 2, style: style(dim: true), maxWidth: pw)
             }
-            yAxis(&f, x: r.x, y: py, h: ch, max: ymax, marks: marks)
+            yAxis(&f, x: r.x, y: py, h: ch, max: ymax, bottom: ylo ?? 0, marks: marks)
             if hasXAxis { xAxis(&f, x: px, y: py + ch, w: pw) }
         }
 
@@ -456,7 +504,10 @@ public struct DashboardRenderer: Sendable {
         func requests(_ f: inout Frame, _ r: Rect) {
             guard r.h >= 3 else { return }
             let win = window
-            title(&f, r, "Requests", [("(Req/s over the last \(win?.seconds ?? s.defaultWindowSeconds)s)", style(dim: true))])
+            var requestsExtra: [(String, Style)] = []
+            if m.variants.indices.contains(m.focusedVariant) { requestsExtra.append((m.variants[m.focusedVariant].name, style(.yellow, bold: true))) }
+            requestsExtra.append(("(Req/s over the last \(win?.seconds ?? s.defaultWindowSeconds)s)", style(dim: true)))
+            title(&f, r, "Requests", requestsExtra)
             let fixed = [8, 8, 8, 10, 10, 10, 10]
             let nameW = max(8, r.w - fixed.reduce(0, +) - 1)
             func row(_ y: Int, _ cols: [String], _ st: Style, failStyle: Style? = nil) {
@@ -494,6 +545,57 @@ public struct DashboardRenderer: Sendable {
                 y += 1
             }
             row(y, cells("Aggregated", s.total, windowQPS(nil)), style(bold: true), failStyle: s.total.failures > 0 ? style(.red, bold: true) : nil)
+        }
+
+        // MARK: Comparison
+
+        /// The variants side by side: window figures, modelled engine figures, and the change
+        /// of p99 and req/s from the baseline; the focused variant is marked and bold.
+        func compare(_ f: inout Frame, _ r: Rect) {
+            guard r.h >= 2 else { return }
+            let base = m.variants.first { $0.isBaseline } ?? m.variants[0]
+            title(&f, r, "Compare", [("(last \(window?.seconds ?? m.windowSeconds)s; Δ vs \(base.name); * modelled)".replacingDelta(u), style(dim: true)), ("tab: focus", style(.cyan))])
+            let cols = ["Req/s", "p50", "p99", "Err", "Batch*", "Mem*", "ΔReq/s", "Δp99"].map { $0.replacingDelta(u) }
+            let widths = [9, 9, 9, 7, 8, 6, 9, 9]
+            let fixed = widths.reduce(0, +)
+            let configW = max(0, r.w - fixed - 18 - 2)
+            let nameW = 16
+            func row(_ y: Int, _ name: String, _ config: String, _ cells: [String], _ st: Style, marker: String = "  ") {
+                var x = f.put(marker, x: r.x, y: y, style: style(.yellow, bold: true))
+                f.put(name, x: x, y: y, style: st, maxWidth: nameW)
+                x += nameW
+                var cx = x
+                for (i, w) in widths.enumerated() {
+                    let t = cells[i]
+                    f.put(t, x: cx + w - t.count, y: y, style: st, maxWidth: r.maxX - (cx + w - t.count))
+                    cx += w
+                }
+                if configW >= 8 { f.put("  " + config, x: cx, y: y, style: style(dim: true), maxWidth: r.maxX - cx) }
+            }
+            row(r.y + 1, "Variant", configW >= 8 ? "Configuration" : "", cols, style(bold: true))
+            func change(_ v: Double?, _ b: Double?) -> String {
+                guard let v, let b, b != 0 else { return "-" }
+                // Past +999% a ratio reads better (and fits): "146x".
+                if v / b >= 10 { return Format.number(v / b, digits: 0) + (u ? "×" : "x") }
+                let p = (v - b) / b * 100
+                return (p >= 0 ? "+" : "") + Format.number(p, digits: 1) + "%"
+            }
+            for (i, v) in m.variants.enumerated() where r.y + 2 + i < r.y + r.h {
+                let focused = i == m.focusedVariant
+                var cells: [String] = []
+                cells.append(v.qps.map { Format.number($0, digits: 1) } ?? "-")
+                cells.append(Self.short(v.p50))
+                cells.append(Self.short(v.p99))
+                cells.append(v.errorRate.map { Format.number($0 * 100, digits: 1) + "%" } ?? "-")
+                cells.append(v.averageBatchSize.map { Format.number($0, digits: 1) } ?? "-")
+                cells.append(v.memoryFraction.map { Format.number($0 * 100, digits: 0) + "%" } ?? "-")
+                let p99: Double? = v.p99.map { Double($0) }, baseP99: Double? = base.p99.map { Double($0) }
+                cells.append(v.isBaseline ? "base" : change(v.qps, base.qps))
+                cells.append(v.isBaseline ? "base" : change(p99, baseP99))
+                let k = i % Self.variantColors.count
+                row(r.y + 2 + i, (u ? "" : String(Self.variantGlyphs[k]) + " ") + v.name, v.config, cells,
+                    style(Self.variantColors[k], bold: focused), marker: focused ? (u ? "▶ " : "> ") : "  ")
+            }
         }
 
         // MARK: Side panels
@@ -686,10 +788,11 @@ public struct DashboardRenderer: Sendable {
             ("w / W", "add 1 / 10 users (closed model)"),
             ("s / S", "remove 1 / 10 users (closed model)"),
             ("+ / -", "raise / lower the arrival rate (open model)"),
-            ("e", "switch to the next engine preset"),
-            ("b", "dynamic batching on / off"),
+            ("e", "load on the embedded engine / back on the target"),
+            ("b", "next batching preset (engine)"),
             ("[ / ]", "shorter / longer max queue delay"),
             ("{ / }", "smaller / larger max batch size"),
+            ("tab", "focus the next variant (compare: b [ ] { } act on it)"),
             ("t", "chart window: 10s, 60s, 300s"),
             ("r", "reset the statistics"),
             ("?", "show / hide this help"),
@@ -724,5 +827,6 @@ public struct DashboardRenderer: Sendable {
 private extension String {
     /// ASCII stand-ins for the few non-ASCII characters in labels.
     func replacingEllipsis(_ unicode: Bool) -> String { unicode ? self : split(separator: "…", omittingEmptySubsequences: false).joined(separator: "...") }
+    func replacingDelta(_ unicode: Bool) -> String { unicode ? self : split(separator: "Δ", omittingEmptySubsequences: false).joined(separator: "d") }
     func replacingTimes(_ unicode: Bool) -> String { unicode ? self : split(separator: "×", omittingEmptySubsequences: false).joined(separator: " x") }
 }

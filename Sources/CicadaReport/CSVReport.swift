@@ -143,4 +143,21 @@ public enum CSVReport {
         }
         return out
     }
+
+    /// The header of `PREFIX_compare.csv`: one row per variant of a comparison.
+    public static let comparisonHeader = "Variant,Baseline,Configuration,Request Count,Requests/s,50%,95%,99%,99.9%,Error Rate,Requests/s Change,99% Change,Error Rate Change (pp),Passed,Average Batch Size (modelled),Peak Memory Fraction (modelled)"
+
+    /// A comparison's table as CSV (latencies in ms, changes as fractions; absent is `N/A`).
+    public static func comparison(_ c: Comparison) -> String {
+        func ms(_ us: UInt64?) -> String { us.map { ReportNumber.millis($0) } ?? absent }
+        func num(_ v: Double?) -> String { v.flatMap { ReportNumber.decimal($0) } ?? absent }
+        var out = comparisonHeader + "\n"
+        for (i, r) in c.rows.enumerated() {
+            let fields = [r.name, String(i == c.baselineIndex), r.config, String(r.requests), num(r.qps), ms(r.p50), ms(r.p95), ms(r.p99), ms(r.p999),
+                          num(r.errorRate), num(r.qpsChange), num(r.p99Change), num(r.errorRateDeltaPoints), String(r.passed),
+                          num(r.engine?.averageBatchSize), num(r.engine?.peakMemoryFraction)]
+            out += fields.map(escape).joined(separator: ",") + "\n"
+        }
+        return out
+    }
 }

@@ -19,6 +19,46 @@ public enum JUnitReport {
 
     /// Writes the report to `out`.
     public static func write(_ result: RunResult, to out: inout some TextOutputStream) {
+        write(suites: [("cicada thresholds: " + result.scenarioName, result)], to: &out)
+    }
+
+    /// Several runs in one document, one test suite each (a comparison: one suite per variant).
+    public static func render(suites: [(name: String, result: RunResult)]) -> String {
+        var s = ""
+        write(suites: suites, to: &s)
+        return s
+    }
+
+    /// Writes one `<testsuite>` per run, inside one `<testsuites>`, to `out`.
+    public static func write(suites: [(name: String, result: RunResult)], to out: inout some TextOutputStream) {
+        let all = suites.map { (name: $0.name, result: $0.result, cases: cases($0.result)) }
+        let tests = all.map(\.cases.count).reduce(0, +)
+        let failures = all.map { $0.cases.filter { $0.failure != nil }.count }.reduce(0, +)
+        let seconds = ReportNumber.decimal(suites.map(\.result.snapshot.measuredSeconds).max() ?? 0) ?? "0"
+        out.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        out.write("<testsuites tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds)\">\n")
+        for suite in all {
+            let result = suite.result
+            let n = suite.cases.filter { $0.failure != nil }.count
+            let secs = ReportNumber.decimal(result.snapshot.measuredSeconds) ?? "0"
+            out.write("  <testsuite name=\"\(escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(n)\" errors=\"0\" skipped=\"0\" time=\"\(secs)\" timestamp=\"\(escape(String(ReportText.iso8601(unix: result.startedAtUnix).dropLast(5))))\">\n")
+            for c in suite.cases {
+                let open = "    <testcase classname=\"\(className)\" name=\"\(escape(c.name))\""
+                if let f = c.failure {
+                    out.write(open + ">\n")
+                    out.write("      <failure message=\"\(escape(f.message))\" type=\"threshold\">\(escape(f.detail))</failure>\n")
+                    out.write("    </testcase>\n")
+                } else {
+                    out.write(open + "/>\n")
+                }
+            }
+            out.write("  </testsuite>\n")
+        }
+        out.write("</testsuites>\n")
+    }
+
+    /// One case per threshold, or a single `run completed` case when there are none.
+    static func cases(_ result: RunResult) -> [(name: String, failure: (message: String, detail: String)?)] {
         var cases: [(name: String, failure: (message: String, detail: String)?)] = []
         if result.thresholds.isEmpty {
             let failure: (String, String)? = result.stopReason == .completed
@@ -30,22 +70,7 @@ public enum JUnitReport {
                 cases.append((expr, t.passed ? nil : ("measured \(t.measuredText)", "threshold \(expr) failed: measured \(t.measuredText)")))
             }
         }
-        let failures = cases.filter { $0.failure != nil }.count
-        let seconds = ReportNumber.decimal(result.snapshot.measuredSeconds) ?? "0"
-        out.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
-        out.write("<testsuites tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(seconds)\">\n")
-        out.write("  <testsuite name=\"\(escape("cicada thresholds: " + result.scenarioName))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" time=\"\(seconds)\" timestamp=\"\(escape(String(ReportText.iso8601(unix: result.startedAtUnix).dropLast(5))))\">\n")
-        for c in cases {
-            let open = "    <testcase classname=\"\(className)\" name=\"\(escape(c.name))\""
-            if let f = c.failure {
-                out.write(open + ">\n")
-                out.write("      <failure message=\"\(escape(f.message))\" type=\"threshold\">\(escape(f.detail))</failure>\n")
-                out.write("    </testcase>\n")
-            } else {
-                out.write(open + "/>\n")
-            }
-        }
-        out.write("  </testsuite>\n</testsuites>\n")
+        return cases
     }
 
     /// `s` escaped for XML text and attribute values. Characters XML 1.0 cannot carry

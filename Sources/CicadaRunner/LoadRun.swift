@@ -34,7 +34,7 @@ public struct RunOptions: Sendable {
 public final class LoadRun: @unchecked Sendable {
     public let plan: RunPlan
     public let options: RunOptions
-    public let control = RunControl()
+    public let control: RunControl
     public let thresholds: [Threshold]
     let clock: any TimeSource
 
@@ -59,7 +59,8 @@ public final class LoadRun: @unchecked Sendable {
         notes.withLock { $0.append(RunEvent(t: t, kind: kind, detail: detail)) }
     }
 
-    public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource()) throws(Threshold.ParseError) {
+    public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource(), control: RunControl = RunControl()) throws(Threshold.ParseError) {
+        self.control = control
         self.plan = plan
         self.options = options
         self.clock = clock
@@ -189,8 +190,12 @@ public final class LoadRun: @unchecked Sendable {
             drain()
         }
         drain()
+        // The measured span ends when the last request did, not when the load stopped: requests
+        // that finish during the drain count, so the span must too, or an overloaded server's
+        // throughput would read as the offered rate.
+        let doneNanos = clock.nowNanos()
         let (tu, tr) = targets(.nanos(endNanos - start))
-        var snap = aggregator.snapshot(atNanos: endNanos, targetUsers: tu, targetRate: tr)
+        var snap = aggregator.snapshot(atNanos: doneNanos, targetUsers: tu, targetRate: tr)
         snap.gauges.inFlight = 0
         snap.telemetry = telemetry?.summary(nowNanos: clock.nowNanos())
         if snap.measuredSeconds - prevT > 0.05 { addPoint(snap) }

@@ -37,6 +37,12 @@ public struct ScenarioDocument: Sendable {
     public var targetsEngine: Bool
     /// The grid for `cicada sweep`, when the file has a `sweep:` block.
     public var sweep: SweepSpec?
+    /// Variants to run side by side, when the file has a `compare:` block.
+    public var compare: CompareSpec?
+
+    public init(scenario: CicadaCore.Scenario, engine: EngineSpec? = nil, targetsEngine: Bool = false, sweep: SweepSpec? = nil, compare: CompareSpec? = nil) {
+        self.scenario = scenario; self.engine = engine; self.targetsEngine = targetsEngine; self.sweep = sweep; self.compare = compare
+    }
 }
 
 import CicadaCore

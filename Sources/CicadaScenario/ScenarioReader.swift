@@ -52,7 +52,7 @@ public struct ScenarioReader {
         let v = Validator(file: file, baseDirectory: baseDirectory)
         let scenario = v.scenario(root, defaultName: defaultName)
         if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
-        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep)
+        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep, compare: v.compare)
     }
 
     /// Reads an engine configuration file: a YAML mapping with the keys of a scenario's
@@ -95,6 +95,7 @@ final class Validator {
     var engine: EngineSpec?
     var targetsEngine = false
     var sweep: SweepSpec?
+    var compare: CompareSpec?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
 
@@ -183,7 +184,7 @@ final class Validator {
 
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -299,6 +300,7 @@ final class Validator {
             if case .closed? = load { fail(sw.key, "sweep", "a sweep varies the arrival rate: give the scenario an 'arrival:' block (open model)") }
             sweep = spec
         }
+        if let c = top["compare"] { compare = compareSpec(c.key, c.value) }
         var telemetry = TelemetrySpec()
         if let t = top["telemetry"], let tm = mapping(t.value, "telemetry", allowed: ["gpu", "prometheus", "scrape_target", "interval", "stale_after"]) {
             if let g = tm["gpu"], let gs = string(g.value, "telemetry.gpu") {
@@ -686,23 +688,7 @@ final class Validator {
                 guard let pm = mapping(item, ip, allowed: Self.presetKeys) else { continue }
                 guard let nameNode = pm["name"], let name = string(nameNode.value, "\(ip).name") else { fail(item, ip, "a preset needs a 'name'"); continue }
                 var c = BatcherConfig.preset(named: name) ?? BatcherConfig()
-                if let v = pm["max_batch_size"], let x = int(v.value, "\(ip).max_batch_size", min: 1) { c.maxBatchSize = x }
-                if let v = pm["preferred_batch_sizes"], let xs = list(v.value, "\(ip).preferred_batch_sizes") {
-                    c.preferredBatchSizes = xs.compactMap { int($0, "\(ip).preferred_batch_sizes", min: 1) }
-                }
-                if let v = pm["max_queue_delay_us"], let x = int(v.value, "\(ip).max_queue_delay_us") { c.maxQueueDelayMicros = UInt64(x) }
-                if let v = pm["max_queue_size"], let x = int(v.value, "\(ip).max_queue_size") { c.maxQueueSize = x }
-                if let v = pm["default_timeout_us"], let x = int(v.value, "\(ip).default_timeout_us") { c.defaultTimeoutMicros = UInt64(x) }
-                if let v = pm["timeout_action"], let x = string(v.value, "\(ip).timeout_action") {
-                    if let a = BatcherConfig.TimeoutAction(rawValue: x.lowercased()) { c.timeoutAction = a } else {
-                        fail(v.value, "\(ip).timeout_action", "expected REJECT or DELAY, found '\(x)'")
-                    }
-                }
-                if let v = pm["allow_timeout_override"], let x = bool(v.value, "\(ip).allow_timeout_override") { c.allowTimeoutOverride = x }
-                if let v = pm["priority_levels"], let x = int(v.value, "\(ip).priority_levels") { c.priorityLevels = x }
-                if let v = pm["default_priority_level"], let x = int(v.value, "\(ip).default_priority_level") { c.defaultPriorityLevel = x }
-                if let v = pm["preserve_ordering"], let x = bool(v.value, "\(ip).preserve_ordering") { c.preserveOrdering = x }
-                if let v = pm["instance_count"], let x = int(v.value, "\(ip).instance_count", min: 1) { c.instanceCount = x }
+                batcherFields(pm, ip, into: &c)
                 for problem in c.validate() { fail(item, ip, problem) }
                 if let k = spec.presets.firstIndex(where: { $0.name == name }) { spec.presets[k].config = c } else { spec.presets.append((name, c)) }
             }
@@ -720,6 +706,104 @@ final class Validator {
         }
         if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { spec.predictOutputTokens = x }
         return spec
+    }
+
+
+    /// Applies a preset's batching keys (all of ``presetKeys`` but `name`) from `pm` to `c`.
+    func batcherFields(_ pm: [String: (key: Node, value: Node)], _ ip: String, into c: inout BatcherConfig) {
+        if let v = pm["max_batch_size"], let x = int(v.value, "\(ip).max_batch_size", min: 1) { c.maxBatchSize = x }
+        if let v = pm["preferred_batch_sizes"], let xs = list(v.value, "\(ip).preferred_batch_sizes") {
+            c.preferredBatchSizes = xs.compactMap { int($0, "\(ip).preferred_batch_sizes", min: 1) }
+        }
+        if let v = pm["max_queue_delay_us"], let x = int(v.value, "\(ip).max_queue_delay_us") { c.maxQueueDelayMicros = UInt64(x) }
+        if let v = pm["max_queue_size"], let x = int(v.value, "\(ip).max_queue_size") { c.maxQueueSize = x }
+        if let v = pm["default_timeout_us"], let x = int(v.value, "\(ip).default_timeout_us") { c.defaultTimeoutMicros = UInt64(x) }
+        if let v = pm["timeout_action"], let x = string(v.value, "\(ip).timeout_action") {
+            if let a = BatcherConfig.TimeoutAction(rawValue: x.lowercased()) { c.timeoutAction = a } else {
+                fail(v.value, "\(ip).timeout_action", "expected REJECT or DELAY, found '\(x)'")
+            }
+        }
+        if let v = pm["allow_timeout_override"], let x = bool(v.value, "\(ip).allow_timeout_override") { c.allowTimeoutOverride = x }
+        if let v = pm["priority_levels"], let x = int(v.value, "\(ip).priority_levels") { c.priorityLevels = x }
+        if let v = pm["default_priority_level"], let x = int(v.value, "\(ip).default_priority_level") { c.defaultPriorityLevel = x }
+        if let v = pm["preserve_ordering"], let x = bool(v.value, "\(ip).preserve_ordering") { c.preserveOrdering = x }
+        if let v = pm["instance_count"], let x = int(v.value, "\(ip).instance_count", min: 1) { c.instanceCount = x }
+    }
+
+
+    // MARK: Compare
+
+    static let variantKeys = ["name", "preset", "target", "gpu", "model", "precision"] + presetKeys.filter { $0 != "name" }
+
+    /// The `compare:` block: `baseline` (optional) and `variants`, each an engine preset (with
+    /// optional batching and device changes) or a target URL.
+    func compareSpec(_ key: Node, _ n: Node) -> CompareSpec? {
+        guard let m = mapping(n, "compare", allowed: ["variants", "baseline"]) else { return nil }
+        guard let vs = m["variants"] else { fail(n, "compare.variants", "missing 'variants' (two or more configurations to run side by side)"); return nil }
+        guard let items = list(vs.value, "compare.variants") else { return nil }
+        let base = engine ?? EngineSpec()
+        var variants: [CompareSpec.Variant] = []
+        var names = Set<String>()
+        for (i, item) in items.enumerated() {
+            let ip = "compare.variants[\(i)]"
+            guard let vm = mapping(item, ip, allowed: Self.variantKeys) else { continue }
+            guard let nameNode = vm["name"], let name = string(nameNode.value, "\(ip).name") else { fail(item, ip, "a variant needs a 'name'"); continue }
+            guard names.insert(name).inserted else { fail(nameNode.value, "\(ip).name", "duplicate variant name '\(name)'"); continue }
+            let engineKeys = Self.variantKeys.filter { $0 != "name" && $0 != "target" && vm[$0] != nil }
+            if let t = vm["target"] {
+                if let k = engineKeys.first {
+                    fail(vm[k]!.key, "\(ip).\(k)", "a variant is either a target URL or an engine configuration; '\(k)' does not apply with 'target'")
+                    continue
+                }
+                guard let url = string(t.value, "\(ip).target") else { continue }
+                if url == "embedded" {
+                    fail(t.value, "\(ip).target", "name the engine's batching with 'preset:' instead of 'target: embedded'"); continue
+                }
+                guard let u = URL(string: url), let scheme = u.scheme, ["http", "https"].contains(scheme.lowercased()), u.host != nil else {
+                    fail(t.value, "\(ip).target", "'\(url)' is not an http:// or https:// URL"); continue
+                }
+                variants.append(.init(name: name, kind: .target(url), line: item.mark?.line))
+                continue
+            }
+            var spec = base
+            var config = base.startBatching
+            var presetName = base.startPreset
+            if let p = vm["preset"], let ps = string(p.value, "\(ip).preset") {
+                if let c = spec.presets.first(where: { $0.name == ps })?.config { config = c; presetName = ps } else {
+                    let names = spec.presets.map(\.name)
+                    fail(p.value, "\(ip).preset", "unknown batching preset '\(ps)'", hint: Suggest.closest(ps, in: names).map { "did you mean '\($0)'?" } ?? "presets: \(names.joined(separator: ", "))")
+                    continue
+                }
+            }
+            if let g = vm["gpu"], let s = string(g.value, "\(ip).gpu") {
+                do { spec.gpu = try GPUProfile.named(s).name } catch { fail(g.value, "\(ip).gpu", error.description) }
+            }
+            if let g = vm["model"], let s = string(g.value, "\(ip).model") {
+                do { spec.model = try ModelProfile.named(s).name } catch { fail(g.value, "\(ip).model", error.description) }
+            }
+            if let g = vm["precision"], let s = string(g.value, "\(ip).precision") {
+                do { spec.precision = try Precision.named(s).rawValue } catch { fail(g.value, "\(ip).precision", error.description) }
+            }
+            let before = config
+            batcherFields(vm, ip, into: &config)
+            for problem in config.validate() { fail(item, ip, problem) }
+            if config != before {
+                // Changed batching: a preset of its own, named after the variant.
+                presetName = name
+                if let k = spec.presets.firstIndex(where: { $0.name == name }) { spec.presets[k].config = config } else { spec.presets.append((name, config)) }
+            }
+            spec.startPreset = presetName
+            variants.append(.init(name: name, kind: .engine(spec), line: item.mark?.line))
+        }
+        if items.count < 2 { fail(vs.value, "compare.variants", "give at least two variants to compare (found \(items.count))") }
+        var baseline: String?
+        if let b = m["baseline"], let bs = string(b.value, "compare.baseline") {
+            let names = variants.map(\.name)
+            if names.contains(bs) { baseline = bs } else {
+                fail(b.value, "compare.baseline", "'\(bs)' is not one of the variants", hint: Suggest.closest(bs, in: names).map { "did you mean '\($0)'?" } ?? "variants: \(names.joined(separator: ", "))")
+            }
+        }
+        return CompareSpec(variants: variants, baseline: baseline)
     }
 
     // MARK: Prompts

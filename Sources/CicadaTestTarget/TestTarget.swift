@@ -35,8 +35,13 @@ public final class TestTarget: Sendable {
         public var reportUsage: Bool
         /// Put an `error` object into the stream after this many tokens (then end it).
         public var streamErrorAfter: Int?
+        /// Keep the first this many requests ("METHOD URI BODY") for ``recordedRequests`` (tests
+        /// that compare what two runs sent).
+        public var recordRequests = 0
         public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0,
-                    ttft: Duration = .milliseconds(20), interToken: Duration = .milliseconds(5), reportUsage: Bool = true, streamErrorAfter: Int? = nil) {
+                    ttft: Duration = .milliseconds(20), interToken: Duration = .milliseconds(5), reportUsage: Bool = true, streamErrorAfter: Int? = nil,
+                    recordRequests: Int = 0) {
+            self.recordRequests = recordRequests
             self.serviceTime = serviceTime; self.stallEvery = stallEvery; self.stallFor = stallFor; self.host = host; self.port = port
             self.ttft = ttft; self.interToken = interToken; self.reportUsage = reportUsage; self.streamErrorAfter = streamErrorAfter
         }
@@ -46,6 +51,7 @@ public final class TestTarget: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Mutex<Channel?> = Mutex(nil)
     private let served = Atomic<Int>(0)
+    private let recorded = Mutex<[String]>([])
     let startInstant = NIODeadline.now()
 
     public init(config: Config, threads: Int = 1) {
@@ -89,6 +95,14 @@ public final class TestTarget: Sendable {
 
     func countServed() { served.add(1, ordering: .relaxed) }
 
+    /// The requests kept so far (at most `config.recordRequests`), in arrival order.
+    public var recordedRequests: [String] { recorded.withLock { $0 } }
+
+    func record(_ request: String) {
+        guard config.recordRequests > 0 else { return }
+        recorded.withLock { if $0.count < config.recordRequests { $0.append(request) } }
+    }
+
     /// How long to hold a request that arrives now: the rest of any stall, plus service time.
     func delay(at now: NIODeadline) -> TimeAmount {
         var wait = TimeAmount.nanoseconds(Int64(config.serviceTime.components.seconds) * 1_000_000_000 + config.serviceTime.components.attoseconds / 1_000_000_000)
@@ -121,6 +135,7 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         case .body(var b): body.writeBuffer(&b)
         case .end:
             guard let h = head else { return }
+            target.record("\(h.method) \(h.uri) " + (body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""))
             respond(context: context, head: h)
         }
     }

@@ -67,6 +67,10 @@ struct Run: ParsableCommand {
             do { _ = try Threshold(ThresholdSpec(t)) } catch { throw ScenarioProblem(description: "error: --threshold: \(error.message)") }
         }
         guard (1...3600).contains(window) else { throw ScenarioProblem(description: "error: --window must be 1..3600 seconds") }
+        if let compare = document.compare {
+            try runCompare(compare, document: document, scenario: scenario, stopAfter: stopAfter)
+            return
+        }
 
         // 2. The embedded engine or the local test target, when asked for.
         let useEngine = engine || (document.targetsEngine && target == nil)

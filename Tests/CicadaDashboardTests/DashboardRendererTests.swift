@@ -113,3 +113,49 @@ import Testing
         #expect(!text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) })
     }
 }
+
+@Suite struct CompareDashboardTests {
+    let renderer = DashboardRenderer()
+
+    @Test(arguments: [(100, 30), (160, 48)])
+    func compareGolden(width: Int, height: Int) throws {
+        try Golden.check(renderer.render(Fixture.compare(), width: width, height: height), "compare-\(width)x\(height)")
+    }
+
+    @Test func compareTableMarksFocusBaselineAndChanges() {
+        let text = renderer.render(Fixture.compare(), width: 120, height: 36).text
+        let lines = text.split(separator: "\n").map(String.init)
+        let big = lines.first { $0.contains("big") && $0.contains("199.0") }
+        #expect(big?.hasPrefix("▶ ") == true, "the focused variant is marked")
+        #expect(big?.contains("+30.2%") == true, "p99 change from the baseline (41.0 vs 31.5 ms)")
+        #expect(lines.first { $0.contains("seed") && $0.contains("199.5") }?.contains("base") == true)
+        // 6230 ms against 31.5 ms: a ratio, not a five-digit percentage.
+        #expect(lines.first { $0.contains("none") && $0.contains("85.8") }?.contains("198×") == true)
+        #expect(text.contains("tab focus"))
+        #expect(text.contains("Requests big"), "the requests table names the focused variant")
+    }
+
+    @Test func overlaidLatencyAxisIsLogarithmicWhenVariantsDifferAHundredfold() {
+        let f = renderer.render(Fixture.compare(), width: 120, height: 36)
+        // The bottom of the y axis is a power of ten under the lowest p99, not 0.
+        #expect(f.text.contains("   10│"))
+        var close = Fixture.compare()
+        close.variants.removeLast()
+        #expect(!renderer.render(close, width: 120, height: 36).text.contains("   10│"))
+    }
+
+    @Test func asciiCompareHasNoUnicodeAndKeepsALegend() {
+        var m = Fixture.compare()
+        m.unicode = false; m.color = false
+        let f = renderer.render(m, width: 100, height: 30)
+        #expect(f.cells.allSatisfy { $0.char.isASCII })
+        // Each variant's line has its glyph in the chart title and the table.
+        #expect(f.text.contains("*seed"))
+        #expect(f.text.contains("o big"))
+        #expect(f.text.contains("dReq/s"))
+    }
+
+    @Test func singleRunHasNoCompareTable() {
+        #expect(!renderer.render(Fixture.open(), width: 120, height: 36).text.contains("Compare"))
+    }
+}

@@ -144,3 +144,32 @@ enum Golden {
         #expect(text == expected, "golden \(name) differs; rerun with CICADA_UPDATE_GOLDENS=1 to rewrite it", sourceLocation: sourceLocation)
     }
 }
+
+extension Fixture {
+    /// A comparison of three variants (on the open-model fixture, 95 s in), focused on the second:
+    /// the baseline `seed`, `big` (slower), and `none` (overloaded, a hundred times slower, so
+    /// the overlaid p99 axis turns logarithmic).
+    static func compare() -> DashboardModel {
+        var m = open()
+        m.message = nil
+        m.events = []
+        func history(_ p99: Double, _ qps: Double) -> [TimelinePoint] {
+            (36...95).map { t in
+                TimelinePoint(t: Double(t), users: 0, qps: qps, failuresPerSecond: 0, p50Millis: p99 / 2, p95Millis: p99 * 0.9,
+                              p99Millis: p99 + Double(t % 5))
+            }
+        }
+        m.variants = [
+            VariantLine(name: "seed", config: "seed: max 64, 10ms", isBaseline: true, qps: 199.5, p50: 21_000, p99: 31_500, errorRate: 0,
+                        averageBatchSize: 3.2, memoryFraction: 0.17, history: history(31.5, 199.5)),
+            VariantLine(name: "big", config: "big: max 32, 20ms", isBaseline: false, qps: 199.0, p50: 27_000, p99: 41_000, errorRate: 0,
+                        averageBatchSize: 5.1, memoryFraction: 0.17, history: history(41, 199)),
+            VariantLine(name: "none", config: "no-batching: max 1, 0us", isBaseline: false, qps: 85.8, p50: 3_039_000, p99: 6_230_000,
+                        errorRate: 0.004, averageBatchSize: 1, memoryFraction: 0.17, history: history(6230, 85.8)),
+        ]
+        m.focusedVariant = 1
+        m.history = m.variants[1].history
+        m.targetDescription = "compare seed vs big vs none (focus: big)"
+        return m
+    }
+}

@@ -1,4 +1,5 @@
 import CicadaCore
+import CicadaEngine
 import Foundation
 import Testing
 @testable import CicadaScenario
@@ -313,5 +314,90 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(JSONPath("max_tokens")!.lookup(v) == .number(32))
         #expect(JSONPath("messages[0].content")!.lookup(v) == .string("p"))
         #expect(issues("target: http://127.0.0.1:1\ntasks: [{path: /, max_tokens: 3}]\n").first?.message.contains("needs a request kind") == true)
+    }
+}
+
+@Suite struct CompareBlockTests {
+    func document(_ yaml: String) throws(ScenarioErrors) -> ScenarioDocument {
+        try ScenarioReader().parseDocument(yaml, file: "cmp.yaml", baseDirectory: scenariosDirectory)
+    }
+    func problems(_ yaml: String) -> [ScenarioIssue] {
+        do { _ = try document(yaml); return [] } catch { return error.issues }
+    }
+    static let head = """
+    target: embedded
+    arrival: {rate: 10}
+    run_time: 5s
+    tasks: [{name: p, kind: predict, prompt: "q"}]
+
+    """
+
+    @Test func variantsArePresetsOwnBatchingDevicesOrTargets() throws {
+        let doc = try document(Self.head + """
+        compare:
+          baseline: seed
+          variants:
+            - {name: none, preset: no-batching}
+            - {name: seed, preset: seed}
+            - {name: big, preset: seed, max_batch_size: 32, preferred_batch_sizes: [16, 32], max_queue_delay_us: 20000}
+            - {name: h100, gpu: H100-SXM}
+            - {name: prod, target: "http://127.0.0.1:9000"}
+        """)
+        let c = try #require(doc.compare)
+        #expect(c.variants.map(\.name) == ["none", "seed", "big", "h100", "prod"])
+        #expect(c.baseline == "seed" && c.baselineIndex == 1)
+        guard case .engine(let none) = c.variants[0].kind, case .engine(let big) = c.variants[2].kind,
+              case .engine(let h100) = c.variants[3].kind, case .target(let url) = c.variants[4].kind else {
+            Issue.record("wrong kinds"); return
+        }
+        #expect(none.startPreset == "no-batching" && none.startBatching.maxBatchSize == 1)
+        // Changed batching becomes a preset of its own, named after the variant, on top of seed.
+        #expect(big.startPreset == "big")
+        #expect(big.startBatching.maxBatchSize == 32 && big.startBatching.maxQueueDelayMicros == 20_000)
+        #expect(big.startBatching.preferredBatchSizes == [16, 32])
+        #expect(big.startBatching.maxQueueSize == BatcherConfig.seed.maxQueueSize, "keys not given keep the preset's values")
+        #expect(h100.gpu == "H100-SXM" && h100.startPreset == "seed")
+        #expect(url == "http://127.0.0.1:9000")
+        #expect(c.variants[2].summary.contains("max batch 32, delay 20 ms") && c.variants[2].summary.contains("(modelled)"))
+        #expect(c.variants[4].line == 12)
+    }
+
+    @Test func batchingThatContradictsItselfIsRefused() {
+        // seed prefers 16, 32 and 64: a max batch of 32 alone cannot hold them.
+        let found = problems(Self.head + "compare: {variants: [{name: a, preset: seed}, {name: b, preset: seed, max_batch_size: 32}]}")
+        #expect(found.contains { $0.keyPath == "compare.variants[1]" && $0.message.contains("must lie within 1...maxBatchSize (32)") })
+    }
+
+    @Test func theFirstVariantIsTheDefaultBaseline() throws {
+        let c = try #require(try document(Self.head + "compare: {variants: [{name: a, preset: seed}, {name: b, preset: throughput}]}").compare)
+        #expect(c.baseline == "a" && c.baselineIndex == 0)
+    }
+
+    @Test func mistakesNameTheirLineAndKey() {
+        let found = problems(Self.head + """
+        compare:
+          baseline: sed
+          variants:
+            - {name: a, preset: sead}
+            - {name: a, preset: seed}
+            - {name: c, target: "http://x:1", max_batch_size: 4}
+            - {name: d, target: "ftp://x"}
+            - {preset: seed}
+        """)
+        func find(_ key: String) -> ScenarioIssue? { found.first { $0.keyPath == key } }
+        #expect(find("compare.variants[0].preset")?.message == "unknown batching preset 'sead'")
+        #expect(find("compare.variants[0].preset")?.hint == "did you mean 'seed'?")
+        #expect(find("compare.variants[0].preset")?.line == 8)
+        #expect(find("compare.variants[1].name")?.message == "duplicate variant name 'a'")
+        #expect(find("compare.variants[2].max_batch_size")?.message.contains("either a target URL or an engine configuration") == true)
+        #expect(find("compare.variants[3].target")?.message.contains("not an http:// or https:// URL") == true)
+        #expect(find("compare.variants[4]")?.message == "a variant needs a 'name'")
+        #expect(find("compare.baseline")?.message == "'sed' is not one of the variants")
+    }
+
+    @Test func aComparisonNeedsTwoVariants() {
+        let found = problems(Self.head + "compare: {variants: [{name: only, preset: seed}]}")
+        #expect(found.contains { $0.keyPath == "compare.variants" && $0.message.contains("at least two variants") })
+        #expect(problems(Self.head + "compare: {variant: []}").contains { $0.message == "unknown key 'variant'" })
     }
 }
