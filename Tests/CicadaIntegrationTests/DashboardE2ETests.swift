@@ -98,4 +98,52 @@ let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"
         tmux(["-L", socket, "send-keys", "-t", "S", "echo READY-$((40+2))", "Enter"])
         #expect(waitFor(socket, timeout: 10) { $0.contains("READY-42") }.contains("READY-42"))
     }
+
+    @Test(.enabled(if: tmuxAvailable)) func compareDashboardChangesOnlyTheFocusedVariant() throws {
+        let socket = "cicada-e2e-cmp-\(getpid())"
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir); tmux(["-L", socket, "kill-server"]) }
+        let scenario = dir.appendingPathComponent("cmp.yaml")
+        try """
+        target: embedded
+        engine: {cache: {enabled: false}}
+        arrival: {rate: 60}
+        run_time: 60s
+        tasks: [{name: predict, kind: predict, prompt: "q {{uuid}}"}]
+        compare:
+          variants: [{name: alpha, preset: seed}, {name: beta, preset: seed}]
+        """.write(to: scenario, atomically: true, encoding: .utf8)
+        let json = dir.appendingPathComponent("cmp.json").path
+        let command = "env -u CI TERM=screen LANG=C.UTF-8 \(cicadaBinary) run \(scenario.path) --json \(json); echo EXITED=$?"
+        tmux(["-L", socket, "new-session", "-d", "-s", "S", "-x", "120", "-y", "40", "env -u CI TERM=screen LANG=C.UTF-8 bash --norc --noprofile"])
+        usleep(300_000)
+        tmux(["-L", socket, "send-keys", "-t", "S", command, "Enter"])
+
+        let live = waitFor(socket) { $0.contains("Compare") && $0.contains("alpha") && $0.contains("beta") && $0.contains("Aggregated") }
+        #expect(live.contains("▶ alpha"), "screen:\n\(live)")
+
+        // tab focuses beta; } doubles beta's max batch size only.
+        tmux(["-L", socket, "send-keys", "-t", "S", "Tab"])
+        #expect(waitFor(socket, timeout: 10) { $0.contains("▶ beta") }.contains("▶ beta"))
+        tmux(["-L", socket, "send-keys", "-t", "S", "}"])
+        let changed = waitFor(socket, timeout: 10) { $0.contains("beta: max batch size 128") }
+        #expect(changed.contains("beta: max batch size 128"), "screen:\n\(changed)")
+        #expect(waitFor(socket, timeout: 10) { $0.contains("max 128") }.contains("max 128"))
+
+        tmux(["-L", socket, "send-keys", "-t", "S", "q"])
+        let after = waitFor(socket, timeout: 30) { $0.contains("EXITED=") }
+        #expect(after.contains("EXITED=0"), "screen:\n\(after)")
+        let data = try #require(FileManager.default.contents(atPath: json))
+        let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let variants = try #require(obj["variants"] as? [[String: Any]])
+        func events(_ i: Int) -> [String] {
+            (((variants[i]["report"] as? [String: Any])?["events"] as? [[String: Any]]) ?? []).compactMap { $0["detail"] as? String }
+        }
+        #expect(events(1).contains("beta: max batch size 128"))
+        #expect(!events(0).contains { $0.contains("max batch size") }, "alpha's batching stayed as it was")
+        #expect((variants[0]["engine"] as? [String: Any])?["preset"] as? String == "seed")
+        #expect((variants[1]["engine"] as? [String: Any])?["preset"] as? String == "custom")
+        tmux(["-L", socket, "send-keys", "-t", "S", "echo READY-$((40+2))", "Enter"])
+        #expect(waitFor(socket, timeout: 10) { $0.contains("READY-42") }.contains("READY-42"))
+    }
 }
