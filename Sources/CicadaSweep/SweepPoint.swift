@@ -1,10 +1,19 @@
 import CicadaCore
+import CicadaScenario
 
-/// One measured point of a sweep: a batching configuration at an offered arrival rate.
+/// One measured point of a sweep: a configuration at a load level.
 public struct SweepPoint: Sendable, Equatable {
+    /// The configuration's name (a preset, a grid point or a target).
     public var preset: String
-    /// Offered arrivals per second.
+    /// The load level: offered arrivals per second, or users for a concurrency sweep.
     public var rate: Double
+    /// What ``rate`` is.
+    public var axis: SweepSpec.Axis = .rate
+    /// Whether the point stopped because its windows agreed (nil: measured for a fixed time;
+    /// false: still unstable at the time limit).
+    public var stable: Bool?
+    /// Seconds the reported figures cover (the stable windows, or the whole measurement).
+    public var measuredSeconds: Double?
     /// Completed requests per second.
     public var achievedQPS: Double
     /// Corrected latency percentiles in ms; nil with no completed request.
@@ -27,7 +36,7 @@ public struct SweepPoint: Sendable, Equatable {
     public enum Verdict: String, Sendable, Equatable {
         /// Held the latency and error objectives and kept up with the offered rate.
         case holds
-        /// Answered, but too slowly (p99 over the objective) or not keeping up.
+        /// Answered, but too slowly (p99 over the objective) or, for an arrival rate, not keeping up.
         case slow
         /// Too many errors.
         case errors
@@ -39,7 +48,9 @@ public struct SweepPoint: Sendable, Equatable {
     public func verdict(p99Millis slo: Double, maxErrorRate: Double) -> Verdict {
         if outOfMemory > 0 { return .outOfMemory }
         if (errorRate ?? 1) > maxErrorRate { return .errors }
-        guard let p99 = p99Millis, p99 < slo, achievedQPS >= 0.95 * rate else { return .slow }
+        guard let p99 = p99Millis, p99 < slo else { return .slow }
+        // An open-model point must also keep up with what it was offered.
+        if axis == .rate, achievedQPS < 0.95 * rate { return .slow }
         return .holds
     }
 }

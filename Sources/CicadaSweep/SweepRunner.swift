@@ -3,67 +3,135 @@ import CicadaEngine
 import CicadaEngineServer
 import CicadaRunner
 import CicadaScenario
+import Synchronization
 
-/// Walks a sweep grid against the embedded engine: for each batching preset a fresh engine
-/// (so no queue or cache carries over), and for each rate a warm-up then a measured run of the
-/// scenario's open-model load. A preset's scan stops after two consecutive points fail.
+/// Walks a sweep grid: every configuration at every load level. An engine configuration gets a
+/// fresh engine per point (no queue, cache or memory peak carries over); a target is used as
+/// it is. Each point is a warm-up, then a measurement that stops once its windows agree
+/// (``StabilityCheck``) or at the time limit. A configuration's scan stops after two failing
+/// points in a row, or at once when batches run out of modelled memory.
 public struct SweepRunner {
     public let document: ScenarioDocument
     public let spec: SweepSpec
     public let workers: Int
     /// Called after each point (progress).
     public var onPoint: ((SweepPoint) -> Void)?
-    /// Checked between points; true stops the sweep (results so far are kept).
-    public var shouldStop: () -> Bool = { false }
+    /// Checked between points and during them; true stops the sweep (results so far are kept).
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(document: ScenarioDocument, spec: SweepSpec, workers: Int) {
         self.document = document; self.spec = spec; self.workers = workers
     }
 
-    /// Runs the grid; throws only for a configuration error (engine or plan).
+    /// Runs the grid; `engineConfig` turns a batching configuration into the engine to start.
+    /// Throws only for a configuration error (engine or plan).
     public func run(engineConfig: (BatcherConfig) -> EngineConfig) throws -> [SweepPoint] {
-        let engineSpec = document.engine ?? EngineSpec()
         var points: [SweepPoint] = []
-        presetLoop: for name in spec.presets {
-            guard let preset = engineSpec.presets.first(where: { $0.name == name }) else { continue }
+        configLoop: for configuration in spec.configurations {
             var failuresInARow = 0
-            for rate in spec.rates {
-                if shouldStop() { break presetLoop }
-                let server = try EngineServer(config: engineConfig(preset.config))
-                try server.start()
-                defer { server.stop() }
+            for level in spec.levels {
+                if shouldStop() { break configLoop }
+                var server: EngineServer?
+                defer { server?.stop() }
                 var scenario = document.scenario
-                scenario.target = server.baseURL
+                switch configuration.kind {
+                case .engine(let batching):
+                    let s = try EngineServer(config: engineConfig(batching))
+                    try s.start()
+                    server = s
+                    scenario.target = s.baseURL
+                case .target(let url):
+                    scenario.target = url
+                }
                 scenario.thresholds = []
                 scenario.telemetry.scrapeTarget = false
-                guard case .open(var load) = scenario.load else { throw SweepError(description: "a sweep needs an open-model (arrival) scenario") }
                 if spec.warmup > .zero {
-                    load.startRate = rate; load.stages = [RateStage(duration: spec.warmup, rate: rate)]
-                    scenario.load = .open(load)
-                    _ = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5))).run(shouldStop: shouldStop)
+                    scenario.load = try Self.load(document.scenario.load, axis: spec.axis, level: level, duration: spec.warmup)
+                    _ = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
+                        .run(shouldStop: shouldStop)
                 }
-                let oomBefore = server.stats.outOfMemory
-                let memoryBefore = server.stats.memoryPeakBytes
-                load.startRate = rate; load.stages = [RateStage(duration: spec.measure, rate: rate)]
-                scenario.load = .open(load)
-                let r = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5))).run(shouldStop: shouldStop)
-                let s = server.stats
-                let h = r.snapshot.total.corrected
-                let point = SweepPoint(
-                    preset: name, rate: rate, achievedQPS: r.snapshot.qps ?? 0,
+                let oomBefore = server?.stats.outOfMemory ?? 0
+                let memoryBefore = server?.stats.memoryPeakBytes ?? 0
+                scenario.load = try Self.load(document.scenario.load, axis: spec.axis, level: level, duration: spec.measure)
+                let (stats, seconds, stable) = try measure(scenario)
+                let h = stats.corrected
+                var point = SweepPoint(
+                    preset: configuration.name, rate: level, achievedQPS: seconds > 0 ? Double(stats.requests) / seconds : 0,
                     p50Millis: h.percentile(50).map { Double($0) / 1000 }, p99Millis: h.percentile(99).map { Double($0) / 1000 },
-                    errorRate: r.snapshot.total.errorRate, outOfMemory: s.outOfMemory - oomBefore,
-                    averageBatchSize: s.averageBatchSize,
-                    memoryFraction: s.memoryTotalBytes > 0 ? Double(max(s.memoryPeakBytes, memoryBefore)) / Double(s.memoryTotalBytes) : nil)
+                    errorRate: stats.errorRate, outOfMemory: (server?.stats.outOfMemory ?? 0) - oomBefore,
+                    averageBatchSize: server?.stats.averageBatchSize,
+                    memoryFraction: server.flatMap { s in
+                        let st = s.stats
+                        return st.memoryTotalBytes > 0 ? Double(max(st.memoryPeakBytes, memoryBefore)) / Double(st.memoryTotalBytes) : nil
+                    })
+                point.axis = spec.axis
+                point.stable = stable
+                point.measuredSeconds = seconds
                 points.append(point)
                 onPoint?(point)
                 let v = point.verdict(p99Millis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)
                 failuresInARow = v == .holds ? 0 : failuresInARow + 1
-                if failuresInARow >= 2 || v == .outOfMemory { continue presetLoop }
+                if failuresInARow >= 2 || v == .outOfMemory { continue configLoop }
             }
         }
         return points
     }
+
+    /// One measurement: until stable (then the stable windows' figures) or the time limit (then
+    /// the whole measurement's, drain included). Returns the stats, the seconds they cover, and
+    /// whether the windows agreed (nil without a stability rule).
+    func measure(_ scenario: Scenario) throws -> (RequestStats, Double, Bool?) {
+        guard let rule = spec.stability else {
+            let r = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
+                .run(shouldStop: shouldStop)
+            return (r.snapshot.total, r.snapshot.measuredSeconds, nil)
+        }
+        let windowSeconds = max(1, Int(rule.window.seconds.rounded()))
+        // The figures of a stable point cover its agreeing windows: a sliding window of that many
+        // whole seconds (plus the partial one the check fires in).
+        let span = rule.windows * windowSeconds + 1
+        let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]),
+                              options: RunOptions(workers: workers, windowSeconds: span, progressInterval: .seconds(windowSeconds), stopTimeout: .seconds(5)))
+        let state = Locked<(check: StabilityCheck, stable: WindowStats?)>((StabilityCheck(windows: rule.windows, tolerance: rule.tolerance), nil))
+        run.onProgress = { snap in
+            state.update { s in
+                guard s.stable == nil else { return }
+                if s.check.add(snap.total, atSeconds: snap.measuredSeconds) { s.stable = snap.window }
+            }
+        }
+        let stop = shouldStop
+        let r = try run.run(shouldStop: { stop() || state.read { $0.stable != nil } })
+        if let w = state.read({ $0.stable }) { return (w.total, w.span.seconds, true) }
+        return (r.snapshot.total, r.snapshot.measuredSeconds, false)
+    }
+
+    /// The scenario's load reshaped to one level for `duration`: a constant arrival rate (with
+    /// the scenario's arrival process and caps), or that many users started at once (with the
+    /// scenario's wait time).
+    static func load(_ base: LoadProfile, axis: SweepSpec.Axis, level: Double, duration: Duration) throws -> LoadProfile {
+        switch (axis, base) {
+        case (.rate, .open(var o)):
+            o.startRate = level
+            o.stages = [RateStage(duration: duration, rate: level)]
+            return .open(o)
+        case (.concurrency, .closed(var c)):
+            let users = max(1, Int(level.rounded()))
+            c.stages = [UserStage(duration: duration, users: users, spawnRate: Double(users) * 1000)]
+            return .closed(c)
+        case (.rate, .closed):
+            throw SweepError(description: "a sweep over arrival rates needs an open-model (arrival:) scenario")
+        case (.concurrency, .open):
+            throw SweepError(description: "a sweep over concurrency needs a closed-model (users:) scenario")
+        }
+    }
+}
+
+/// A value shared between the runner thread and a callback, behind a lock.
+final class Locked<T: Sendable>: Sendable {
+    private let value: Mutex<T>
+    init(_ v: T) { value = Mutex(v) }
+    func update(_ f: (inout T) -> Void) { value.withLock { f(&$0) } }
+    func read<R>(_ f: (T) -> R) -> R { value.withLock { f($0) } }
 }
 
 /// A sweep that cannot run as configured.

@@ -14,8 +14,12 @@ struct Validate: ParsableCommand {
         var bad = 0
         for f in files {
             do {
-                let s = try ScenarioReader().read(path: f)
-                print("\(f): ok (\(s.name): \(s.tasks.count) task(s), \(s.thresholds.count) threshold(s), \(LoadRun.describe(s.load)))")
+                let doc = try ScenarioReader().readDocument(path: f)
+                let s = doc.scenario
+                var extra = ""
+                if let c = doc.compare { extra += "; compare: \(c.variants.map(\.name).joined(separator: " vs ")), baseline \(c.baseline)" }
+                if let sw = doc.sweep { extra += "; sweep: \(sw.configurations.count) configuration(s) x \(sw.levels.count) \(sw.axis == .rate ? "rate(s)" : "concurrency level(s)")" }
+                print("\(f): ok (\(s.name): \(s.tasks.count) task(s), \(s.thresholds.count) threshold(s), \(LoadRun.describe(s.load))\(extra))")
             } catch {
                 bad += 1
                 for issue in error.issues { printError(issue.description) }

@@ -3,6 +3,7 @@ import CicadaEngine
 import CicadaEngineServer
 import CicadaScenario
 import CicadaSweep
+import CicadaTestTarget
 import Foundation
 import Testing
 
@@ -62,5 +63,114 @@ import Testing
         #expect(a.paretoFront.map { "\($0.preset)@\(Int($0.rate))" } == ["b@100", "b@200"])
         #expect(a.recommendation == "b")
         #expect(a.sustainable.first { $0.preset == "a" }?.rate == 100)
+    }
+}
+
+@Suite struct StabilityCheckTests {
+    /// Feeds windows of `qps` req/s and mean latency `ms` (1 s each) cumulatively.
+    func feed(_ windows: [(qps: Double, ms: Double)], check: inout StabilityCheck) -> [Bool] {
+        var n: UInt64 = 0, sum = 0.0, t = 0.0
+        return windows.map { w in
+            n += UInt64(w.qps); sum += w.qps * w.ms * 1000; t += 1
+            return check.add(requests: n, latencyMicros: sum, atSeconds: t)
+        }
+    }
+
+    @Test func threeAgreeingWindowsAreStable() {
+        var c = StabilityCheck(windows: 3, tolerance: 0.1)
+        let stable = feed([(100, 20), (104, 21), (98, 20.5)], check: &c)
+        #expect(stable == [false, false, true])
+    }
+
+    @Test func aTransientDelaysStabilityUntilItLeavesTheLastWindows() {
+        var c = StabilityCheck(windows: 3, tolerance: 0.1)
+        let stable = feed([(50, 80), (100, 20), (101, 20), (99, 21)], check: &c)
+        #expect(stable == [false, false, false, true])
+    }
+
+    @Test func growingLatencyOrFlappingThroughputNeverSettle() {
+        var overload = StabilityCheck(windows: 3, tolerance: 0.1)
+        // A queue that keeps growing: mean latency rises window after window.
+        let growing = feed((1...10).map { (88, Double($0) * 500) }, check: &overload)
+        #expect(!growing.contains(true))
+        var flapping = StabilityCheck(windows: 3, tolerance: 0.1)
+        let flaps = feed([(100, 20), (130, 20), (100, 20), (130, 20)], check: &flapping)
+        #expect(!flaps.contains(true))
+    }
+
+    @Test func anEmptyWindowIsNeverStable() {
+        var c = StabilityCheck(windows: 2, tolerance: 0.5)
+        let gaps = feed([(100, 20), (0, 0), (100, 20)], check: &c)
+        #expect(gaps == [false, false, false])
+        let settled = c.add(requests: 300, latencyMicros: 300 * 20_000, atSeconds: 4)
+        #expect(settled)
+    }
+}
+
+@Suite(.serialized) struct SweepAxesTests {
+    @Test func concurrencySweepOverNamedTargetsStopsWhenStable() throws {
+        let fast = TestTarget(config: .init(serviceTime: .milliseconds(2)))
+        let slow = TestTarget(config: .init(serviceTime: .milliseconds(40)))
+        try fast.start(); try slow.start()
+        defer { fast.stop(); slow.stop() }
+        let doc = try ScenarioReader().parseDocument("""
+        target: http://127.0.0.1:1
+        users: 1
+        run_time: 5s
+        tasks: [{name: p, method: POST, path: /predict, json: {input: "q {{seq}}"}}]
+        sweep:
+          targets: [{name: fast, url: "\(fast.baseURL)"}, {name: slow, url: "\(slow.baseURL)"}]
+          concurrency: [2, 4]
+          warmup: 200ms
+          measure: 8s
+          stable: {windows: 2, window: 1s, tolerance: 50%}
+          slo: {p99: 20ms}
+        """, file: "sweep.yaml")
+        let spec = try #require(doc.sweep)
+        #expect(spec.axis == .concurrency && spec.levels == [2, 4] && !spec.usesEngine)
+        let points = try SweepRunner(document: doc, spec: spec, workers: 1).run { _ in EngineConfig() }
+        let a = SweepAnalysis(points: points, p99SLOMillis: 20, maxErrorRate: 0.01)
+        let fastPoints = points.filter { $0.preset == "fast" }
+        #expect(fastPoints.count == 2)
+        #expect(fastPoints.allSatisfy { $0.verdict(p99Millis: 20, maxErrorRate: 0.01) == .holds })
+        // A steady server settles long before the 8 s limit; the figures cover the stable windows.
+        #expect(fastPoints[0].stable == true)
+        #expect((fastPoints[0].measuredSeconds ?? 99) < 4)
+        // 40 ms per request can never meet a 20 ms p99, whatever the concurrency.
+        #expect(points.filter { $0.preset == "slow" }.allSatisfy { $0.verdict(p99Millis: 20, maxErrorRate: 0.01) == .slow })
+        #expect(a.recommendation == "fast")
+        let top = try #require(a.sustainable.first { $0.preset == "fast" })
+        #expect(top.rate == 4)
+        #expect((top.throughput ?? 0) > 100, "throughput is the achieved rate at 4 users")
+        #expect(a.reason.contains("at 4 users"))
+        #expect(a.text().contains("SUSTAINABLE THROUGHPUT"))
+    }
+
+    @Test func batchingGridOverQueueDelaysNeverRecommendsADelayPastTheObjective() throws {
+        let doc = try ScenarioReader().parseDocument("""
+        target: embedded
+        engine: {cache: {enabled: false}}
+        arrival: {rate: 10, max_in_flight: 4000}
+        run_time: 5s
+        tasks: [{name: p, kind: predict, prompt: "q {{uuid}}"}]
+        sweep:
+          grid: {base: seed, max_queue_delay_us: [2000, 200000]}
+          rates: [100]
+          warmup: 300ms
+          measure: 2s
+          stable: false
+          slo: {p99: 100ms}
+        """, file: "sweep.yaml")
+        let spec = try #require(doc.sweep)
+        #expect(spec.names == ["seed/d2ms", "seed/d200ms"])
+        #expect(spec.stability == nil)
+        let engine = try #require(doc.engine)
+        let points = try SweepRunner(document: doc, spec: spec, workers: 1).run { batching in
+            EngineConfig(gpu: engine.gpu, model: engine.model, precision: .fp16, batching: batching, presets: engine.presets, cacheEntries: 0)
+        }
+        let a = SweepAnalysis(points: points, p99SLOMillis: 100, maxErrorRate: 0.01)
+        #expect(a.recommendation == "seed/d2ms")
+        #expect(points.first { $0.preset == "seed/d200ms" }?.verdict(p99Millis: 100, maxErrorRate: 0.01) == .slow)
+        #expect(points.allSatisfy { $0.stable == nil })
     }
 }

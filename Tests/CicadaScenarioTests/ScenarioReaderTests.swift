@@ -401,3 +401,73 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(problems(Self.head + "compare: {variant: []}").contains { $0.message == "unknown key 'variant'" })
     }
 }
+
+@Suite struct SweepBlockTests {
+    func problems(_ yaml: String) -> [ScenarioIssue] {
+        do { _ = try ScenarioReader().parseDocument(yaml, file: "s.yaml"); return [] } catch { return error.issues }
+    }
+    static let open = """
+    target: embedded
+    arrival: {rate: 10}
+    run_time: 5s
+    tasks: [{name: p, kind: predict, prompt: "q"}]
+
+    """
+
+    @Test func gridExpandsEveryCombinationOnItsBase() throws {
+        let doc = try ScenarioReader().parseDocument(Self.open + """
+        sweep:
+          presets: [no-batching]
+          grid: {base: seed, max_batch_size: [8, 32], max_queue_delay_us: [500, 5000], instance_count: [2]}
+          rates: [40, 20]
+        """, file: "s.yaml")
+        let spec = try #require(doc.sweep)
+        #expect(spec.names == ["no-batching", "seed/b8/d500us/i2", "seed/b8/d5ms/i2", "seed/b32/d500us/i2", "seed/b32/d5ms/i2"])
+        #expect(spec.levels == [20, 40] && spec.axis == .rate)
+        guard case .engine(let b8) = spec.configurations[1].kind else { Issue.record("not an engine configuration"); return }
+        #expect(b8.maxBatchSize == 8 && b8.maxQueueDelayMicros == 500 && b8.instanceCount == 2)
+        // Preferred sizes the new maximum cannot form are dropped; the rest of the base stays.
+        #expect(b8.preferredBatchSizes.allSatisfy { $0 <= 8 })
+        #expect(spec.stability == SweepSpec.Stability())
+    }
+
+    @Test func namedTargetsAndConcurrencyNeedAClosedModel() throws {
+        let closed = """
+        target: http://127.0.0.1:1
+        users: 4
+        tasks: [{name: p, path: /}]
+
+        """
+        let doc = try ScenarioReader().parseDocument(closed + """
+        sweep:
+          targets: [{name: a, url: "http://127.0.0.1:9001"}, {name: b, url: "http://127.0.0.1:9002"}]
+          concurrency: [16, 4]
+          stable: {windows: 4, window: 3s, tolerance: 5%}
+        """, file: "s.yaml")
+        let spec = try #require(doc.sweep)
+        #expect(spec.configurations == [.init(name: "a", kind: .target("http://127.0.0.1:9001")), .init(name: "b", kind: .target("http://127.0.0.1:9002"))])
+        #expect(spec.axis == .concurrency && spec.levels == [4, 16])
+        #expect(spec.stability == SweepSpec.Stability(windows: 4, window: .seconds(3), tolerance: 0.05))
+        #expect(problems(closed + "sweep: {targets: [{name: a, url: \"http://x:1\"}], rates: [10]}").contains { $0.message.contains("needs an 'arrival:' block") })
+        #expect(problems(Self.open + "sweep: {presets: [seed], concurrency: [4]}").contains { $0.message.contains("needs users (closed model)") })
+    }
+
+    @Test func sweepMistakesAreLocated() {
+        let found = problems(Self.open + """
+        sweep:
+          presets: [sead]
+          grid: {base: seed, max_batch_size: [4]}
+          targets: [{name: t, url: "ftp://x"}]
+          rates: [10]
+          concurrency: [2]
+          stable: {window: 1500ms}
+        """)
+        func find(_ key: String) -> ScenarioIssue? { found.first { $0.keyPath == key } }
+        #expect(find("sweep.presets[0]")?.hint == "did you mean 'seed'?")
+        #expect(find("sweep.targets[0].url")?.message.contains("not an http://") == true)
+        #expect(find("sweep.concurrency")?.message.contains("not both") == true)
+        #expect(find("sweep.stable.window")?.message.contains("whole number of seconds") == true)
+        #expect(find("sweep.stable.window")?.line == 11)
+        #expect(problems(Self.open + "sweep: {rates: [10]}").contains { $0.keyPath == "sweep.presets" && $0.message.contains("'grid' or 'targets'") })
+    }
+}
