@@ -14,6 +14,8 @@ public final class RunControl: Sendable {
     private let _resetRequested = Atomic<Bool>(false)
     private let _targetGeneration = Atomic<Int>(0)
     private let _targetOverride = Mutex<String?>(nil)
+    private let _warp = Mutex(RateWarp())
+    private let _runStart = Atomic<UInt64>(0)
 
     public init() {}
 
@@ -23,9 +25,27 @@ public final class RunControl: Sendable {
         set { _targetUsers.store(newValue, ordering: .releasing) }
     }
     /// Open model: a multiplier on the scenario's arrival rate (the dashboard's `+`/`-`).
+    /// Setting it changes the rate from now on (see ``RateWarp``); arrivals already due stay.
     public var rateScale: Double {
         get { Double(bitPattern: _rateScaleBits.load(ordering: .acquiring)) }
-        set { _rateScaleBits.store(newValue.bitPattern, ordering: .releasing) }
+        set { setRateScale(newValue, nowNanos: MonotonicTimeSource().nowNanos()) }
+    }
+
+    /// Sets the rate multiplier as of `nowNanos` on the run's clock.
+    public func setRateScale(_ scale: Double, nowNanos: UInt64) {
+        let start = _runStart.load(ordering: .acquiring)
+        let t = start == 0 || nowNanos < start ? 0 : nowNanos - start
+        _warp.withLock { $0.setScale(scale, atRun: t) }
+        _rateScaleBits.store(scale.bitPattern, ordering: .releasing)
+    }
+
+    /// Where the schedule's offsets land on the run clock under the rate changes so far.
+    public var warp: RateWarp { _warp.withLock { $0 } }
+
+    /// The run's start on its clock, set by the runner before the load begins.
+    public var runStartNanos: UInt64 {
+        get { _runStart.load(ordering: .acquiring) }
+        set { _runStart.store(newValue, ordering: .releasing) }
     }
     /// No new requests start while paused; in-flight ones finish.
     public var paused: Bool {

@@ -168,3 +168,46 @@ import Testing
         #expect(load.rate(at: .seconds(5)) == 50)
     }
 }
+
+@Suite struct RateWarpTests {
+    let s: UInt64 = 1_000_000_000
+
+    @Test func withoutChangesTheScheduleIsTheRunClock() {
+        let w = RateWarp()
+        #expect(w.runOffset(forSchedule: 7 * s) == 7 * s)
+        #expect(w.scheduleOffset(atRun: 7 * s) == 7 * s)
+    }
+
+    @Test func aFasterRateStartsFromNowAndMovesNothingAlreadyDue() {
+        var w = RateWarp()
+        w.setScale(2, atRun: 10 * s)
+        // Due before the change: unchanged.
+        #expect(w.runOffset(forSchedule: 8 * s) == 8 * s)
+        // After it: twice as dense from 10 s on, not pulled back into the past.
+        #expect(w.runOffset(forSchedule: 12 * s) == 11 * s)
+        #expect(w.runOffset(forSchedule: 10 * s) == 10 * s)
+        #expect(w.scheduleOffset(atRun: 12 * s) == 14 * s)
+    }
+
+    @Test func changesCompose() {
+        var w = RateWarp()
+        w.setScale(2, atRun: 10 * s)      // schedule 10 s at run 10 s
+        w.setScale(0.5, atRun: 12 * s)    // schedule 14 s at run 12 s
+        #expect(w.runOffset(forSchedule: 15 * s) == 14 * s)
+        #expect(w.scheduleOffset(atRun: 14 * s) == 15 * s)
+        // Every arrival not yet reached lands at or after the moment of the change.
+        for k in 0..<100 {
+            let sched = 14 * s + UInt64(k) * s / 10
+            #expect(w.runOffset(forSchedule: sched) >= 12 * s)
+        }
+    }
+
+    @Test func runControlKeepsTheWarpAndTheMultiplier() {
+        let c = RunControl()
+        c.runStartNanos = 100 * s
+        c.setRateScale(1.1, nowNanos: 110 * s)
+        #expect(c.rateScale == 1.1)
+        #expect(c.warp.anchorRun == 10 * s && c.warp.anchorSchedule == 10 * s)
+        #expect(c.warp.runOffset(forSchedule: 21 * s) == 20 * s)
+    }
+}
