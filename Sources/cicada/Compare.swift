@@ -59,8 +59,7 @@ extension Run {
         setvbuf(stdout, nil, _IOLBF, 0)
         let duration = scenario.load.duration
         let env = ProcessInfo.processInfo.environment
-        let term = env["TERM"] ?? ""
-        let interactive = !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 && env["CI"] == nil && !term.isEmpty && term != "dumb"
+        let interactive = !headless && Self.isInteractiveTerminal(env)
         installStopSignalHandlers()
         var dashboard: LiveDashboard?
         let names = spec.variants.map(\.name).joined(separator: " vs ")
@@ -125,16 +124,7 @@ extension Run {
             printError("cicada: comparing \(names) on \(scenario.name) (\(LoadRun.describe(scenario.load)), \(perVariant) workers each, same seed \(scenario.seed))")
             for v in spec.variants { printError("  \(v.name): \(v.summary)") }
         }
-        let results: [RunResult]
-        dashboard?.start()
-        let ui = dashboard
-        do {
-            results = try compare.run(shouldStop: { receivedSignal.load(ordering: .relaxed) != 0 || (ui?.quit.load(ordering: .relaxed) ?? false) })
-        } catch {
-            dashboard?.stop()
-            throw ToolFailure(description: "\(error)")
-        }
-        dashboard?.stop()
+        let results = try Self.run(under: dashboard) { stop in try compare.run(shouldStop: stop) }
 
         // 4. Each variant's summary, then the comparison.
         var variants: [VariantResult] = []

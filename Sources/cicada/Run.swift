@@ -108,8 +108,7 @@ struct Run: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         let duration = scenario.load.duration
         let env = ProcessInfo.processInfo.environment
-        let term = env["TERM"] ?? ""
-        let interactive = !headless && isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 && env["CI"] == nil && !term.isEmpty && term != "dumb"
+        let interactive = !headless && Self.isInteractiveTerminal(env)
         installStopSignalHandlers()
         var dashboard: LiveDashboard?
         if interactive {
@@ -167,17 +166,7 @@ struct Run: ParsableCommand {
         if dashboard == nil {
             printError("cicada: running \(scenario.name) against \(against)\(plan.baseURL) (\(LoadRun.describe(scenario.load)), \(options.workers) workers)")
         }
-        let result: RunResult
-        dashboard?.start()
-        let ui = dashboard
-        do {
-            result = try run.run(shouldStop: { receivedSignal.load(ordering: .relaxed) != 0 || (ui?.quit.load(ordering: .relaxed) ?? false) })
-        } catch {
-            dashboard?.stop()
-            throw ToolFailure(description: "\(error)")
-        }
-        // The terminal is restored before anything else is printed.
-        dashboard?.stop()
+        let result = try Self.run(under: dashboard) { stop in try run.run(shouldStop: stop) }
         if embedded == nil, let started = dashboard?.engine {
             embedded = started
         }
@@ -205,6 +194,28 @@ struct Run: ParsableCommand {
         if result.stopReason == .interrupted, receivedSignal.load(ordering: .relaxed) != 0 { throw ExitCode(Cicada.Exit.signal) }
         if !writeFailures.isEmpty { throw ExitCode(Cicada.Exit.toolError) }
         if !result.passed { throw ExitCode(Cicada.Exit.thresholdsFailed) }
+    }
+}
+
+extension Run {
+    /// Whether the dashboard can run: stdin and stdout are a terminal, not CI, a usable `TERM`.
+    static func isInteractiveTerminal(_ env: [String: String]) -> Bool {
+        let term = env["TERM"] ?? ""
+        return isatty(STDOUT_FILENO) == 1 && isatty(STDIN_FILENO) == 1 && env["CI"] == nil && !term.isEmpty && term != "dumb"
+    }
+
+    /// Runs `body` with the dashboard (if any) drawing, stopping on a signal or the dashboard's
+    /// `q`; the terminal is restored before this returns or throws, so anything printed after
+    /// lands on a normal screen.
+    static func run<T>(under dashboard: LiveDashboard?, _ body: (_ shouldStop: @escaping @Sendable () -> Bool) throws -> T) throws -> T {
+        dashboard?.start()
+        let ui = dashboard
+        defer { ui?.stop() }
+        do {
+            return try body { receivedSignal.load(ordering: .relaxed) != 0 || (ui?.quit.load(ordering: .relaxed) ?? false) }
+        } catch {
+            throw ToolFailure(description: "\(error)")
+        }
     }
 }
 

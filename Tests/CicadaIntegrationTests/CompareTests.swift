@@ -19,21 +19,26 @@ import Testing
         return try CompareRun(lanes: lanes).run()
     }
 
+    /// An open-model scenario whose every request differs (sequence, uuid, random numbers, choices).
+    static func templated(seed: Int) -> String {
+        """
+        target: http://127.0.0.1:1
+        seed: \(seed)
+        arrival: {rate: 150, process: poisson, max_in_flight: 1000}
+        run_time: 1500ms
+        tasks:
+          - {name: a, method: POST, path: "/predict?n={{seq}}", json: {input: "{{uuid}} {{random_int 1 1000000}}"}, weight: 3}
+          - {name: b, method: POST, path: /predict, json: {input: "{{choice x y z}} {{random_normal 100 20}}"}}
+        """
+    }
+
     @Test func sameSeedGivesEveryVariantTheSameRequests() throws {
         let a = TestTarget(config: .init(serviceTime: .milliseconds(1), recordRequests: 10_000))
         // The second target is slower: its pace must not change what it is sent.
         let b = TestTarget(config: .init(serviceTime: .milliseconds(15), recordRequests: 10_000))
         try a.start(); try b.start()
         defer { a.stop(); b.stop() }
-        let results = try compare("""
-        target: http://127.0.0.1:1
-        seed: 42
-        arrival: {rate: 150, process: poisson, max_in_flight: 1000}
-        run_time: 1500ms
-        tasks:
-          - {name: a, method: POST, path: "/predict?n={{seq}}", json: {input: "{{uuid}} {{random_int 1 1000000}}"}, weight: 3}
-          - {name: b, method: POST, path: /predict, json: {input: "{{choice x y z}} {{random_normal 100 20}}"}}
-        """, targets: [a.baseURL, b.baseURL], workers: 2)
+        let results = try compare(Self.templated(seed: 42), targets: [a.baseURL, b.baseURL], workers: 2)
         let sentA = a.recordedRequests, sentB = b.recordedRequests
         #expect(sentA.count > 100)
         // Same requests (order on the wire may differ by a few microseconds between connections).
@@ -44,15 +49,7 @@ import Testing
         let c = TestTarget(config: .init(serviceTime: .milliseconds(1), recordRequests: 10_000))
         try c.start()
         defer { c.stop() }
-        _ = try compare("""
-        target: http://127.0.0.1:1
-        seed: 43
-        arrival: {rate: 150, process: poisson, max_in_flight: 1000}
-        run_time: 1500ms
-        tasks:
-          - {name: a, method: POST, path: "/predict?n={{seq}}", json: {input: "{{uuid}} {{random_int 1 1000000}}"}, weight: 3}
-          - {name: b, method: POST, path: /predict, json: {input: "{{choice x y z}} {{random_normal 100 20}}"}}
-        """, targets: [c.baseURL])
+        _ = try compare(Self.templated(seed: 43), targets: [c.baseURL])
         #expect(c.recordedRequests.sorted() != sentA.sorted())
     }
 
