@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import Synchronization
 
@@ -38,10 +39,13 @@ public final class TestTarget: Sendable {
         /// Keep the first this many requests ("METHOD URI BODY") for ``recordedRequests`` (tests
         /// that compare what two runs sent).
         public var recordRequests = 0
+        /// Speak HTTP/2 over cleartext with prior knowledge (h2c, what `--http2` sends to an
+        /// http:// URL) instead of HTTP/1.1.
+        public var http2 = false
         public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0,
                     ttft: Duration = .milliseconds(20), interToken: Duration = .milliseconds(5), reportUsage: Bool = true, streamErrorAfter: Int? = nil,
-                    recordRequests: Int = 0) {
-            self.recordRequests = recordRequests
+                    recordRequests: Int = 0, http2: Bool = false) {
+            self.recordRequests = recordRequests; self.http2 = http2
             self.serviceTime = serviceTime; self.stallEvery = stallEvery; self.stallFor = stallFor; self.host = host; self.port = port
             self.ttft = ttft; self.interToken = interToken; self.reportUsage = reportUsage; self.streamErrorAfter = streamErrorAfter
         }
@@ -51,6 +55,8 @@ public final class TestTarget: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Mutex<Channel?> = Mutex(nil)
     private let served = Atomic<Int>(0)
+    fileprivate let connections = Atomic<Int>(0)
+    fileprivate let http2Served = Atomic<Int>(0)
     private let recorded = Mutex<[String]>([])
     let startInstant = NIODeadline.now()
 
@@ -71,7 +77,14 @@ public final class TestTarget: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
-                ch.pipeline.configureHTTPServerPipeline().flatMap {
+                target.connections.add(1, ordering: .relaxed)
+                if target.config.http2 {
+                    // One child channel per stream, each speaking HTTP/1-style parts to the handler.
+                    return ch.configureHTTP2Pipeline(mode: .server) { stream in
+                        stream.pipeline.addHandlers([HTTP2FramePayloadToHTTP1ServerCodec(), TargetHandler(target: target)])
+                    }.map { _ in }
+                }
+                return ch.pipeline.configureHTTPServerPipeline().flatMap {
                     ch.pipeline.addHandler(TargetHandler(target: target))
                 }
             }
@@ -94,6 +107,11 @@ public final class TestTarget: Sendable {
     }
 
     func countServed() { served.add(1, ordering: .relaxed) }
+
+    /// TCP connections accepted so far.
+    public var connectionCount: Int { connections.load(ordering: .relaxed) }
+    /// Requests that arrived over HTTP/2.
+    public var http2RequestCount: Int { http2Served.load(ordering: .relaxed) }
 
     /// The requests kept so far (at most `config.recordRequests`), in arrival order.
     public var recordedRequests: [String] { recorded.withLock { $0 } }
@@ -135,6 +153,7 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         case .body(var b): body.writeBuffer(&b)
         case .end:
             guard let h = head else { return }
+            if h.version.major == 2 { target.http2Served.add(1, ordering: .relaxed) }
             target.record("\(h.method) \(h.uri) " + (body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""))
             respond(context: context, head: h)
         }
@@ -243,7 +262,8 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
             text = "{\"error\":\"not found\"}"
         }
         if delayed { target.countServed() }
-        let keepAlive = head.isKeepAlive
+        // HTTP/2 streams have no keep-alive header; the connection stays.
+        let keepAlive = head.version.major >= 2 || head.isKeepAlive
         let version = head.version
         let finalText = text, finalStatus = status
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -44,6 +44,7 @@ extension Run {
             do { plans.append(try RunPlan(scenario: sc, environment: ProcessInfo.processInfo.environment)) } catch {
                 throw ScenarioProblem(description: "error: compare variant '\(v.name)': \(error.description)")
             }
+            if sc.http2, let why = Curl.http2Problem(baseURL: plans.last!.baseURL) { throw ScenarioProblem(description: "error: compare variant '\(v.name)': http2: \(why)") }
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // The same worker count for every variant (the closed model deals users by worker).

@@ -99,6 +99,7 @@ struct Run: ParsableCommand {
 
         let plan: RunPlan
         do { plan = try RunPlan(scenario: scenario, environment: ProcessInfo.processInfo.environment) } catch { throw ScenarioProblem(description: "error: \(error.description)") }
+        if scenario.http2, let why = Curl.http2Problem(baseURL: plan.baseURL) { throw ScenarioProblem(description: "error: --http2: \(why)") }
         let options = RunOptions(workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, windowSeconds: window,
                                  stopTimeout: stopAfter, extraThresholds: thresholds.map { ThresholdSpec($0) })
         let run: LoadRun

@@ -5,6 +5,7 @@ import CicadaEngineServer
 import CicadaReport
 import CicadaScenario
 import CicadaSweep
+import CicadaTransport
 import Foundation
 
 /// `cicada sweep FILE`: walks the file's `sweep:` grid (batching presets, a batching grid or named
@@ -24,6 +25,14 @@ struct Sweep: ParsableCommand {
         guard let spec = document.sweep else { throw ScenarioProblem(description: "\(file): error: no 'sweep:' block (presets, rates, slo)") }
         guard !spec.configurations.isEmpty, !spec.levels.isEmpty else { throw ScenarioProblem(description: "\(file): error: sweep needs configurations and load levels") }
         let engineSpec = document.engine ?? EngineSpec()
+        if document.scenario.http2 {
+            for c in spec.configurations {
+                guard case .target(let url) = c.kind else {
+                    throw ScenarioProblem(description: "\(file): error: http2: the embedded engine speaks HTTP/1.1; sweep its configurations without http2")
+                }
+                if let why = Curl.http2Problem(baseURL: url) { throw ScenarioProblem(description: "\(file): error: sweep target '\(c.name)': http2: \(why)") }
+            }
+        }
         let base = try engineSpec.engineConfig()
         installStopSignalHandlers()
         var runner = SweepRunner(document: document, spec: spec, workers: workers)

@@ -16,6 +16,7 @@ struct Target: ParsableCommand {
     @Option(help: "Length of each pause, e.g. 500ms.") var stallFor = "0ms"
     @Option(help: "Event-loop threads.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
+    @Flag(help: "Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1.") var http2 = false
 
     func run() throws {
         guard let service = DurationText.parse(latency, defaultUnit: .milliseconds) else { throw ValidationError("--latency '\(latency)' is not a duration") }
@@ -29,9 +30,9 @@ struct Target: ParsableCommand {
             return d
         }
         installStopSignalHandlers()
-        let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port), threads: threads)
+        let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port, http2: http2), threads: threads)
         do { try target.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
-        printError("cicada test target listening on \(target.baseURL) (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
+        printError("cicada test target listening on \(target.baseURL)\(http2 ? " (HTTP/2, prior knowledge)" : "") (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
         let clock = MonotonicTimeSource()
         let start = clock.nowNanos()
         while receivedSignal.load(ordering: .relaxed) == 0 {
