@@ -74,10 +74,12 @@ public final class Aggregator {
         for s in cumulative.perStat { total.merge(s) }
         var g = WorkerGauges()
         for v in gauges.values { g.users += v.users; g.inFlight += v.inFlight; g.queued += v.queued }
-        return Snapshot(
+        var snap = Snapshot(
             elapsed: .nanos(elapsedNanos), names: names, methods: methods, perStat: cumulative.perStat, total: total,
             windows: windows, defaultWindowSeconds: defaultWindowSeconds, errors: cumulative.errors,
             scheduleLag: cumulative.scheduleLag, dropped: cumulative.dropped, gauges: g,
             targetUsers: targetUsers, targetRate: targetRate, measuredSeconds: Double(measuredNanos) / 1e9)
+        snap.cutOff = cumulative.cutOff
+        return snap
     }
 }

@@ -11,6 +11,9 @@ public struct IntervalStats: Sendable {
     public var scheduleLag = LatencyHistogram()
     /// Open-model arrivals dropped because the queue cap was reached.
     public var dropped: UInt64 = 0
+    /// Requests still in flight when the run cut them off (stop timeout, or a second signal):
+    /// no outcome, so in no latency figure; counted so their absence is visible.
+    public var cutOff: UInt64 = 0
 
     public init(statCount: Int) { perStat = Array(repeating: RequestStats(), count: statCount) }
 
@@ -28,11 +31,12 @@ public struct IntervalStats: Sendable {
         errors.merge(o.errors)
         scheduleLag.merge(o.scheduleLag)
         dropped += o.dropped
+        cutOff += o.cutOff
     }
 
     /// Whether nothing was recorded.
     public var isEmpty: Bool {
-        perStat.allSatisfy { $0.requests == 0 } && errors.entries.isEmpty && scheduleLag.isEmpty && dropped == 0
+        perStat.allSatisfy { $0.requests == 0 } && errors.entries.isEmpty && scheduleLag.isEmpty && dropped == 0 && cutOff == 0
     }
 }
 

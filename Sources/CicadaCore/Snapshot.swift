@@ -20,6 +20,8 @@ public struct Snapshot: Sendable {
     public var errors: ErrorTable
     public var scheduleLag: LatencyHistogram
     public var dropped: UInt64
+    /// Requests cut off in flight at the end of the run (in no latency figure).
+    public var cutOff: UInt64 = 0
     public var gauges: WorkerGauges
     /// The target user count (closed model) or arrival rate (open model) now.
     public var targetUsers: Int?

@@ -69,6 +69,7 @@ public struct JSONReport: Sendable {
                 ("max", .millis(lag.max)),
             ])),
             ("dropped", .integer(snap.dropped)),
+            ("cut_off", .integer(snap.cutOff)),
             ("tasks", .array(snap.perStat.indices.map { i in
                 let s = snap.perStat[i]
                 return .object([

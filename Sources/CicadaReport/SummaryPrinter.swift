@@ -63,6 +63,9 @@ public struct SummaryPrinter: Sendable {
         if let p99 = lag.percentile(99), p99 > lagWarningMicros {
             lines.append("WARNING: the load generator fell behind its schedule (p99 lag \(Format.micros(p99))); results measure the client, not only the server")
         }
+        if snap.cutOff > 0 {
+            lines.append("WARNING: \(snap.cutOff) request(s) were still in flight when the run stopped and were cut off: they are in no latency figure above, and each took at least as long as the run's stop timeout")
+        }
 
         let codes = snap.total.statusCodes.sorted { $0.key < $1.key }
         lines.append("Status codes: " + (codes.isEmpty ? "-" : codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))

@@ -1,3 +1,4 @@
+import Foundation
 import CicadaCore
 import CicadaReport
 import Testing
@@ -107,5 +108,28 @@ import Testing
     @Test func abortedRunSaysWhichThreshold() {
         let text = SummaryPrinter().render(Fixture.result(stopReason: .thresholdAbort("p(99)<100ms")))
         #expect(text.hasPrefix("checkout → http://127.0.0.1:8080 | closed: 10 users, wait constant(1s) | 60.0s, aborted: threshold p(99)<100ms failed | "))
+    }
+}
+
+@Suite struct CutOffTests {
+    @Test func cutOffRequestsAreCalledOutNotHidden() throws {
+        var snap = Fixture.snapshot()
+        #expect(!SummaryPrinter(plain: true).render(Fixture.result(snapshot: snap)).contains("cut off"))
+        snap.cutOff = 7
+        let text = SummaryPrinter(plain: true).render(Fixture.result(snapshot: snap))
+        #expect(text.contains("WARNING: 7 request(s) were still in flight when the run stopped and were cut off"))
+        let json = JSONReport().render(Fixture.result(snapshot: snap))
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(obj["cut_off"] as? Int == 7)
+    }
+
+    @Test func intervalsCarryTheCountIntoTheSnapshot() {
+        var a = IntervalStats(statCount: 1), b = IntervalStats(statCount: 1)
+        a.cutOff = 2; b.cutOff = 3
+        #expect(!b.isEmpty)
+        let agg = Aggregator(names: ["p"], methods: ["GET"], startNanos: 0, windowSeconds: 10)
+        agg.ingest(a, worker: 0, gauges: WorkerGauges(), atNanos: 1_000_000)
+        agg.ingest(b, worker: 1, gauges: WorkerGauges(), atNanos: 2_000_000)
+        #expect(agg.snapshot(atNanos: 3_000_000).cutOff == 5)
     }
 }
