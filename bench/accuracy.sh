@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Accuracy against a known truth: `cicada target` with a 20 ms service time and a 500 ms stall
 # every 5 s; an open-model client at RATE req/s (constant spacing) for DURATION s should see the
-# latencies bench/accuracy_truth.py computes. Compared: Cicada (corrected and raw), wrk (closed
+# latencies bench/accuracy_truth.py computes. A second pass limits the client to SLOTS requests in
+# flight (Cicada max_in_flight, like wrk -cSLOTS), so the client itself queues during a stall:
+# coordinated omission; its truth is simulated (truth --slots). Compared: Cicada (corrected and raw), wrk (closed
 # loop, -c1 and -c4; wrk2 -R too when installed) and Locust (FastHttpUser, USERS users with
 # constant_throughput(RATE/USERS)), interleaved rounds (Cicada, wrk -c1, wrk -c4, Locust, ...).
 #
@@ -24,6 +26,7 @@ PORT="${PORT:-8099}"
 SERVICE_MS="${SERVICE_MS:-20}"
 STALL_EVERY_S="${STALL_EVERY_S:-5}"
 STALL_MS="${STALL_MS:-500}"
+SLOTS="${SLOTS:-4}"
 export QUIET_MAX="${QUIET_MAX:-40}" QUIET_WAIT="${QUIET_WAIT:-30}"
 URL="http://127.0.0.1:$PORT"
 
@@ -36,10 +39,14 @@ OUT="$RESULTS/accuracy-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 TSV="$OUT/runs.tsv"
 printf 'round\ttool\tp50\tp99\tp99_9\trequests\tmachine_busy_pct\tnote\n' > "$TSV"
+TSV_SLOTS="$OUT/runs-$SLOTS-in-flight.tsv"
+head -1 "$TSV" > "$TSV_SLOTS"
 
 # 1. The truth.
 /usr/bin/python3 "$BENCH/accuracy_truth.py" truth --rate "$RATE" --duration "$DURATION" \
   --service-ms "$SERVICE_MS" --every-s "$STALL_EVERY_S" --stall-ms "$STALL_MS" --json "$OUT/truth.json" >/dev/null
+/usr/bin/python3 "$BENCH/accuracy_truth.py" truth --slots "$SLOTS" --rate "$RATE" --duration "$DURATION" \
+  --service-ms "$SERVICE_MS" --every-s "$STALL_EVERY_S" --stall-ms "$STALL_MS" --json "$OUT/truth-$SLOTS-in-flight.json" >/dev/null
 log "truth: $(/usr/bin/python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); print("p50 %.2f p99 %.2f p99.9 %.2f ms" % (t["p50"], t["p99"], t["p99_9"]))' "$OUT/truth.json")"
 
 # 2. The target, for the whole script (the stall phase is measured from its start).
@@ -106,12 +113,17 @@ busy0() { awk '/^cpu /{t=0; for(i=2;i<=NF;i++) t+=$i; print t, t-$5-$6}' /proc/s
 busy_since() { busy0 | awk -v s="$1" -v n="$(nproc)" '{split(s,a," "); d=$1-a[1]; printf "%.0f", (d>0 ? ($2-a[2])/d*100*n : 0)}'; }
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$TSV"; }
 
-run_cicada() { # round
-  local r="$1" name="cicada-r$1" b; b="$(busy0)"
-  "$CICADA" run "$BENCH/scenarios/accuracy.yaml" --target "$URL" -t "${DURATION}s" --rate "$RATE" \
+run_cicada() { # round [slots]
+  local r="$1" slots="${2:-}" name="cicada-r$1" scenario="$BENCH/scenarios/accuracy.yaml" tsv="$TSV" b
+  if [ -n "$slots" ]; then
+    name="cicada-$slots-in-flight-r$r"; tsv="$TSV_SLOTS"; scenario="$OUT/accuracy-$slots-in-flight.yaml"
+    sed "s/max_in_flight: 1000/max_in_flight: $slots/" "$BENCH/scenarios/accuracy.yaml" > "$scenario"
+  fi
+  b="$(busy0)"
+  "$CICADA" run "$scenario" --target "$URL" -t "${DURATION}s" --rate "$RATE" \
     --quiet --json "$OUT/$name.json" > "$OUT/$name.out" 2>&1 || log "cicada exited $? (see $OUT/$name.out)"
   local busy; busy="$(busy_since "$b")"
-  /usr/bin/python3 - "$OUT/$name.json" "$r" "$busy" >> "$TSV" <<'EOF'
+  /usr/bin/python3 - "$OUT/$name.json" "$r" "$busy" >> "$tsv" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1])); r, busy = sys.argv[2], sys.argv[3]
 lat, t = d["latency_ms"], d["totals"]
@@ -121,7 +133,7 @@ for kind in ("corrected", "raw"):
     h = lat[kind]
     print("\t".join(str(x) for x in (r, "Cicada " + kind, h["p50"], h["p99"], h["p99_9"], h["count"], busy, note)))
 EOF
-  log "round $r cicada: $(tail -2 "$TSV" | cut -f2-5 | tr '\t\n' ' ')"
+  log "round $r cicada${slots:+ ($slots in flight)}: $(tail -2 "$tsv" | cut -f2-5 | tr '\t\n' ' ')"
 }
 
 run_wrk() { # round conns [rate: wrk2]
@@ -134,6 +146,10 @@ run_wrk() { # round conns [rate: wrk2]
   local p50 p99 p999 n
   read -r p50 p99 p999 n < <(awk '$1=="ACC"{print $2, $3, $4, $5}' "$OUT/$name.out")
   row "$r" "$tool" "${p50:-nan}" "${p99:-nan}" "${p999:-nan}" "${n:-}" "$busy" ""
+  # wrk with as many connections as the limited client has slots: the closed-loop counterpart.
+  if [ "$c" = "$SLOTS" ] && [ -z "$rate" ]; then
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "${p50:-nan}" "${p99:-nan}" "${p999:-nan}" "${n:-}" "$busy" "" >> "$TSV_SLOTS"
+  fi
   log "round $r $tool: p50 $p50 p99 $p99 p99.9 $p999 ms ($n requests)"
 }
 
@@ -157,6 +173,7 @@ EOF
 log "results in $OUT; $ROUNDS rounds of ${DURATION}s at $RATE req/s against $URL"
 for r in $(seq 1 "$ROUNDS"); do
   wait_quiet; run_cicada "$r"
+  wait_quiet; run_cicada "$r" "$SLOTS"
   wait_quiet; run_wrk "$r" 1
   wait_quiet; run_wrk "$r" 4
   if command -v wrk2 >/dev/null 2>&1; then wait_quiet; run_wrk "$r" 4 "$RATE"; fi
@@ -171,6 +188,10 @@ stop_target
     "$(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), Locust $("$LOCUST" --version 2>&1 | awk '{print $2}')$(command -v wrk2 >/dev/null 2>&1 && echo ', wrk2' || echo ', no wrk2 (not packaged)')"
   echo
   /usr/bin/python3 "$BENCH/accuracy_truth.py" table "$OUT/truth.json" "$TSV"
+  echo
+  echo "With at most $SLOTS requests in flight (the client queues during each stall: coordinated omission):"
+  echo
+  /usr/bin/python3 "$BENCH/accuracy_truth.py" table "$OUT/truth-$SLOTS-in-flight.json" "$TSV_SLOTS"
   echo
   echo "Raw outputs: $OUT"
 } | tee "$OUT/summary.md"

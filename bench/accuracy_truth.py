@@ -2,6 +2,7 @@
 """The latency an open-model client *should* see against `cicada target`, and the comparison table.
 
     accuracy_truth.py truth --rate 100 --duration 30 --service-ms 20 --every-s 5 --stall-ms 500 [--json F]
+    accuracy_truth.py truth ... --slots 4 [--json F]     # a client with at most 4 requests in flight
     accuracy_truth.py table TRUTH.json RUNS.tsv
 
 The target (Sources/CicadaTestTarget/TestTarget.swift, `delay(at:)`) answers a request that arrives
@@ -15,6 +16,14 @@ enumerates phi over a uniform grid on [0, every) and reports the percentiles of 
 (mixture) distribution, plus the smallest and largest of each percentile over single phases (how
 much the truth of one run can differ from the mixture). Percentiles are nearest-rank: the value at
 rank ceil(p/100 * N) of the sorted latencies, as HdrHistogram's valueAtPercentile counts.
+
+With `--slots N` the client may have at most N requests in flight (Cicada's `max_in_flight`, a
+wrk-style connection count): arrivals wait in the client, first come first served, for a free
+slot, so during a stall the client itself queues. That is the case coordinated omission is
+about. The truth is then simulated (N slots, each request served from its actual send) and
+reported twice: latency from the intended send (what Cicada's corrected figures must match)
+and from the actual send (what a tool without correction reports); percentiles over `phases`
+grid phases pooled.
 
 `table` reads the per-run percentiles (RUNS.tsv: round, tool, p50, p99, p99_9 in ms; empty or
 "nan" where a tool does not report one) and prints a Markdown table of medians with the error
@@ -80,6 +89,51 @@ def truth(rate, duration, service_ms, every_s, stall_ms, phases):
     return out
 
 
+def latency_at(t_ms, service_ms, every, stall_start):
+    """The target's latency for a request sent at server time t (ms)."""
+    ph = t_ms % every
+    return service_ms + (every - ph if ph >= stall_start else 0.0)
+
+
+def truth_slots(rate, duration, service_ms, every_s, stall_ms, phases, slots):
+    import heapq
+    n = int(round(rate * duration))
+    every = every_s * 1000.0
+    stall_start = every - stall_ms
+    spacing = 1000.0 / rate
+    corrected, raw = [], []
+    per_phase = {k: [] for k in KEYS}
+    for k in range(phases):
+        phi = (k + 0.5) / phases * every
+        free = [phi] * slots            # when each slot is next free (server clock, ms)
+        heapq.heapify(free)
+        mine = []
+        for i in range(n):
+            a = phi + i * spacing
+            start = max(a, heapq.heappop(free))
+            done = start + latency_at(start, service_ms, every, stall_start)
+            heapq.heappush(free, done)
+            mine.append(done - a)
+            raw.append(done - start)
+        corrected.extend(mine)
+        mine.sort()
+        for key, p in zip(KEYS, PCTS):
+            per_phase[key].append(mine[rank(p, len(mine)) - 1])
+    corrected.sort()
+    raw.sort()
+    out = {
+        "model": f"open, constant spacing, at most {slots} in flight (FIFO client queue)",
+        "rate_per_s": rate, "duration_s": duration, "requests_per_run": n, "slots": slots,
+        "service_ms": service_ms, "stall_every_s": every_s, "stall_for_ms": stall_ms, "phases": phases,
+        "mean_ms": sum(corrected) / len(corrected), "max_ms": corrected[-1],
+    }
+    for key, p in zip(KEYS, PCTS):
+        out[key] = corrected[rank(p, len(corrected)) - 1]
+        out[key + "_phase_range"] = [min(per_phase[key]), max(per_phase[key])]
+        out["raw_" + key] = raw[rank(p, len(raw)) - 1]
+    return out
+
+
 def fnum(s):
     try:
         v = float(s)
@@ -116,8 +170,11 @@ def table(truth_path, runs_path):
     print("| | p50 ms (error) | p99 ms (error) | p99.9 ms (error) | runs |")
     print("|---|---|---|---|---|")
     rng = lambda k: "{:.1f}–{:.1f}".format(*t[k + "_phase_range"])
-    print(f"| **truth** (mixture over phase) | **{t['p50']:.1f}** | **{t['p99']:.1f}** | **{t['p99_9']:.1f}** | analytic |")
+    kind = "simulated" if "slots" in t else "analytic"
+    print(f"| **truth** (mixture over phase) | **{t['p50']:.1f}** | **{t['p99']:.1f}** | **{t['p99_9']:.1f}** | {kind} |")
     print(f"| truth, single phase (min–max) | {rng('p50')} | {rng('p99')} | {rng('p99_9')} | |")
+    if "raw_p50" in t:
+        print(f"| from the actual send (what an uncorrected tool sees) | {t['raw_p50']:.1f} | {t['raw_p99']:.1f} | {t['raw_p99_9']:.1f} | simulated |")
     for tool in order:
         r = rows[tool]
         n = max(len(v) for v in r.values())
@@ -140,14 +197,18 @@ def main():
     a.add_argument("--service-ms", type=float, default=20.0)
     a.add_argument("--every-s", type=float, default=5.0)
     a.add_argument("--stall-ms", type=float, default=500.0)
-    a.add_argument("--phases", type=int, default=10000, help="grid points for the phase on [0, every)")
+    a.add_argument("--phases", type=int, default=None, help="grid points for the phase on [0, every) (default 10000, 200 with --slots)")
+    a.add_argument("--slots", type=int, default=None, help="at most this many requests in flight (simulated)")
     a.add_argument("--json", help="also write the result here")
     b = sub.add_parser("table")
     b.add_argument("truth_json")
     b.add_argument("runs_tsv")
     args = ap.parse_args()
     if args.cmd == "truth":
-        out = truth(args.rate, args.duration, args.service_ms, args.every_s, args.stall_ms, args.phases)
+        if args.slots:
+            out = truth_slots(args.rate, args.duration, args.service_ms, args.every_s, args.stall_ms, args.phases or 200, args.slots)
+        else:
+            out = truth(args.rate, args.duration, args.service_ms, args.every_s, args.stall_ms, args.phases or 10000)
         s = json.dumps(out, indent=2)
         if args.json:
             with open(args.json, "w") as f:
