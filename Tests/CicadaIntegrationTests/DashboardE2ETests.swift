@@ -16,10 +16,22 @@ func tmux(_ args: [String]) -> String {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // The test runner's threads block most signals, and a spawned process inherits the mask: a
+    // tmux server started with it ignores kill-server's SIGTERM and outlives the test. Start it
+    // with nothing blocked and default handlers.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = (["tmux"] + args).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
-    guard posix_spawnp(&pid, "tmux", &actions, nil, argv, environ) == 0 else { return "" }
+    guard posix_spawnp(&pid, "tmux", &actions, &attr, argv, environ) == 0 else { return "" }
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
