@@ -23,8 +23,14 @@ public final class LoadWorker: @unchecked Sendable {
     let outbox: IntervalOutbox
     let startNanos: UInt64
     let multi: UnsafeMutableRawPointer
+    /// The epoll set libcurl's sockets, the timerfd and the wake-up eventfd are in, and
+    /// libcurl's own next timeout (see ``run()``).
+    let loop: UnsafeMutablePointer<ccurl_loop>
     /// A timerfd for sub-millisecond wake-ups (-1 if the kernel refused one).
     let timer: Int32
+    /// An eventfd that ``wake()`` writes to (-1 if the kernel refused one; the loop then
+    /// notices stop and abort within its 50 ms control poll).
+    let wakeFD: Int32
 
     /// How often stats are handed over (and the longest the loop sleeps).
     static let flushNanos: UInt64 = 250_000_000
@@ -75,7 +81,18 @@ public final class LoadWorker: @unchecked Sendable {
         guard let m = curl_multi_init() else { throw CurlError(function: "curl_multi_init", code: -1, message: "returned NULL") }
         self.plan = plan; self.index = index; self.count = count; self.control = control
         self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.multi = m
+        let loop = UnsafeMutablePointer<ccurl_loop>.allocate(capacity: 1)
+        guard ccurl_loop_init(loop, m) == 0 else {
+            let err = errno
+            loop.deallocate()
+            curl_multi_cleanup(m)
+            throw CurlError(function: "epoll_create1", code: Int(err), message: String(cString: strerror(err)))
+        }
+        self.loop = loop
         self.timer = ccurl_timer_create()
+        self.wakeFD = ccurl_eventfd_create()
+        if timer >= 0 { _ = ccurl_loop_watch(loop, timer) }
+        if wakeFD >= 0 { _ = ccurl_loop_watch(loop, wakeFD) }
         self.stats = IntervalStats(statCount: plan.statNames.count)
         switch plan.scenario.load {
         case .closed(let c):
@@ -96,12 +113,15 @@ public final class LoadWorker: @unchecked Sendable {
         pool.removeAll()
         allTransfers.removeAll()
         for l in taskHeaders + onStartHeaders { if let l { curl_slist_free_all(l) } }
-        curl_multi_cleanup(multi)
+        curl_multi_cleanup(multi)   // may still call the socket callback, so the epoll set goes after it
+        ccurl_loop_destroy(loop)
+        loop.deallocate()
         if timer >= 0 { close(timer) }
+        if wakeFD >= 0 { close(wakeFD) }
     }
 
-    /// Wakes the worker from its poll (thread-safe), e.g. when the run is stopping.
-    public func wake() { _ = curl_multi_wakeup(multi) }
+    /// Wakes the worker from its wait (thread-safe), e.g. when the run is stopping.
+    public func wake() { if wakeFD >= 0 { ccurl_eventfd_signal(wakeFD) } }
 
     private func buildConstantParts() {
         func headers(_ t: TaskSpec) -> UnsafeMutablePointer<curl_slist>? {
@@ -125,6 +145,12 @@ public final class LoadWorker: @unchecked Sendable {
     private var targetGeneration = 0
 
     /// Runs until the run is stopped; blocking. Call on a dedicated thread.
+    ///
+    /// Event-driven (libcurl's multi_socket API): each turn starts the users or arrivals that
+    /// are due, lets libcurl run its expired timeouts (new transfers start there), sleeps in
+    /// `epoll_wait` until a socket is ready, the timerfd fires (the next due user or arrival),
+    /// libcurl's next timeout, the next stats flush or the 50 ms control poll, and hands each
+    /// ready socket to `curl_multi_socket_action`; finished transfers are reaped after both.
     public func run() {
         lastFlush = clock.nowNanos()
         while true {
@@ -139,15 +165,15 @@ public final class LoadWorker: @unchecked Sendable {
                 case .open: startDueArrivals(now: now)
                 }
             }
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            // New transfers set libcurl's timeout to "now"; it starts them in this call.
+            if loop.pointee.deadline_ns <= now { ccurl_loop_timeout(loop) }
             reapCompleted()
             let after = clock.nowNanos()
             if after &- lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
             let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping)
             if let ns = preciseNanos, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
-            _ = ccurl_multi_poll_with_fd(multi, preciseNanos == nil ? -1 : timer, Int32(timeoutMillis))
-            if preciseNanos != nil, timer >= 0 { ccurl_timer_drain(timer) }
+            _ = ccurl_loop_wait(loop, Int32(timeoutMillis), timer, wakeFD)
+            reapCompleted()
         }
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
@@ -161,6 +187,11 @@ public final class LoadWorker: @unchecked Sendable {
     private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
         // Control changes (users, stop) are polled at least every 50 ms; stats flush every 250.
         var next = min(lastFlush &+ Self.flushNanos, now &+ 50_000_000)
+        // libcurl's own timeout (connect/request timeouts, transfers waiting to start): whole ms
+        // are precise enough for it.
+        let curlDue = loop.pointee.deadline_ns
+        if curlDue <= now { return (0, nil) }
+        next = min(next, curlDue)
         var due: UInt64?
         if !stopping, !control.paused {
             if let k = wakeups.minKey { due = k }
@@ -353,6 +384,7 @@ public final class LoadWorker: @unchecked Sendable {
         _ = ccurl_easy_setopt_long(e, CURLOPT_TIMEOUT_MS, Int(plan.scenario.timeouts.request.milliseconds))
         _ = ccurl_easy_setopt_long(e, CURLOPT_TCP_NODELAY, 1)
         _ = ccurl_easy_setopt_long(e, CURLOPT_DNS_CACHE_TIMEOUT, 300)
+        ccurl_loop_attach(loop, e)
         if plan.scenario.insecure {
             _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 0)
             _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 0)
