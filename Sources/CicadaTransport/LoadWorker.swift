@@ -46,6 +46,9 @@ public final class LoadWorker: @unchecked Sendable {
     private var onStartHeaders: [UnsafeMutablePointer<curl_slist>?] = []
     private var constantPaths: [String?] = []
     private var constantBodies: [String?] = []
+    /// Per task: whether a handle set up for it can be sent again as it is (constant path, body
+    /// and headers), skipping curl_easy_reset and the options (see ``send``).
+    private var reusableTask: [Bool] = []
 
     // Closed model.
     private struct User {
@@ -63,7 +66,7 @@ public final class LoadWorker: @unchecked Sendable {
     private var users: [User] = []
     private var freeSlots: [Int] = []
     private var activeUsers = 0
-    private var wakeups = MinHeap<Int>()
+    private var wakeups = WakeHeap()
 
     // Open model.
     private var schedule: ArrivalSchedule?
@@ -138,6 +141,10 @@ public final class LoadWorker: @unchecked Sendable {
         onStartHeaders = plan.scenario.onStart.map(headers)
         constantPaths = plan.scenario.tasks.map { $0.path.isConstant ? plan.baseURL + $0.path.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil }
         constantBodies = plan.scenario.tasks.map { t in t.body.flatMap { $0.isConstant ? $0.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil } }
+        reusableTask = plan.scenario.tasks.indices.map { i in
+            let t = plan.scenario.tasks[i]
+            return constantPaths[i] != nil && (t.body == nil || constantBodies[i] != nil) && t.headers.allSatisfy { $0.value.isConstant }
+        }
     }
     private var dummyRNG = SeededRandom(seed: 0)
     /// The base URL requests go to now (the scenario's, or a live override) and its generation.
@@ -364,7 +371,8 @@ public final class LoadWorker: @unchecked Sendable {
             while base.hasSuffix("/") { base.removeLast() }
             currentBase = base
         }
-        if currentBase != plan.baseURL { url = nil }
+        let retargeted = currentBase != plan.baseURL
+        if retargeted { url = nil }
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
@@ -374,8 +382,16 @@ public final class LoadWorker: @unchecked Sendable {
                          method: spec.method, name: spec.name)
             return false
         }
-        t.prepareForReuse()
         let e = t.easy
+        // A handle last set up for this same constant request (same task, same target) keeps
+        // every option in libcurl: send it again as it is. Otherwise reset and set up.
+        var setupKey: Int? = nil
+        if case .task(let i) = ref, reusableTask[i], !retargeted { setupKey = i }
+        if let k = setupKey, t.setupKey == k, t.setupGeneration == targetGeneration {
+            if let body { t.bytesOut = UInt64(body.utf8.count) }
+            return start(t, spec: spec, ref: ref, statIndex: statIndex, slot: slot, intended: intended)
+        }
+        t.setupKey = nil
         curl_easy_reset(e)
         _ = ccurl_easy_setopt_string(e, CURLOPT_URL, url!)
         _ = ccurl_easy_setopt_long(e, CURLOPT_NOSIGNAL, 1)
@@ -430,6 +446,14 @@ public final class LoadWorker: @unchecked Sendable {
         let ctxPtr = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctxPtr)
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_PRIVATE, ctxPtr)
+        t.setupKey = setupKey
+        t.setupGeneration = targetGeneration
+        return start(t, spec: spec, ref: ref, statIndex: statIndex, slot: slot, intended: intended)
+    }
+
+    /// Hands a set-up handle to libcurl. True also when adding it failed (recorded as a failure).
+    private func start(_ t: Transfer, spec: TaskSpec, ref: Transfer.TaskRef, statIndex: Int, slot: Int, intended: UInt64) -> Bool {
+        let e = t.easy
         t.keepBody = spec.needsBody || spec.kind.isOpenAI
         t.checksNeedBody = spec.needsBody
         t.measureStream = spec.kind.isOpenAI
@@ -486,6 +510,7 @@ public final class LoadWorker: @unchecked Sendable {
         var failure: FailureKind?
         var reason: String?
         if code != CURLE_OK {
+            t.setupKey = nil   // set the handle up afresh after a transport error
             failure = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .connection
             reason = message ?? String(cString: curl_easy_strerror(code))
         } else {
@@ -542,6 +567,8 @@ public final class LoadWorker: @unchecked Sendable {
         for t in allTransfers where t.active {
             curl_multi_remove_handle(multi, t.easy)
             t.active = false
+            t.prepareForReuse()
+            t.setupKey = nil
             pool.append(t)
         }
         inFlight = 0
@@ -559,5 +586,43 @@ extension RunPlan {
     var waitTime: WaitTime {
         if case .closed(let c) = scenario.load { return c.waitTime }
         return .none
+    }
+}
+
+/// The closed model's timer queue of user wake-ups: a binary min-heap of (intended start, user
+/// slot), as CicadaCore's `MinHeap` but concrete, so the compiler specialises it here (the
+/// generic one, called across modules, cost ~8k instructions per request in callgrind).
+struct WakeHeap {
+    private var keys: [UInt64] = []
+    private var slots: [Int] = []
+    var minKey: UInt64? { keys.first }
+
+    mutating func push(_ key: UInt64, _ slot: Int) {
+        keys.append(key); slots.append(slot)
+        var i = keys.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if keys[p] <= keys[i] { break }
+            keys.swapAt(p, i); slots.swapAt(p, i); i = p
+        }
+    }
+
+    /// Removes and returns the entry with the smallest key (ties in the same order as MinHeap).
+    mutating func pop() -> (key: UInt64, value: Int)? {
+        guard !keys.isEmpty else { return nil }
+        let last = keys.count - 1
+        keys.swapAt(0, last); slots.swapAt(0, last)
+        let top = (key: keys.removeLast(), value: slots.removeLast())
+        let n = keys.count
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n, keys[l] < keys[m] { m = l }
+            if r < n, keys[r] < keys[m] { m = r }
+            if m == i { break }
+            keys.swapAt(i, m); slots.swapAt(i, m); i = m
+        }
+        return top
     }
 }
