@@ -154,8 +154,8 @@ for r in $(seq 1 "$ROUNDS"); do
   want ab && { wait_quiet; run_ab "$r"; }
   want locust && { wait_quiet; run_locust "$r"; }
   if [ "$PAIR2" = 1 ]; then
-    wait_quiet; run_wrk "$r" 2
-    wait_quiet; run_cicada "$r" 2
+    want wrk && { wait_quiet; run_wrk "$r" 2; }
+    want cicada && { wait_quiet; run_cicada "$r" 2; }
   fi
 done
 stop_nginx
