@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "cicada", targets: ["cicada"]),
         // For the microbenchmarks package in bench/micro (batcher, cache, histogram, templates).
         .library(name: "CicadaEngine", targets: ["CicadaEngine", "CicadaCore"]),
+        // For bench/micro: the dashboard's frame builder.
+        .library(name: "CicadaDashboard", targets: ["CicadaDashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,24 +1,54 @@
 #!/usr/bin/env bash
-# Maximum req/s against nginx on 127.0.0.1:8088: wrk vs Cicada vs Locust (FastHttpUser),
-# 64 connections each, equal duration, interleaved rounds (A B C [D E] A B C [D E] ...).
+# Maximum req/s against nginx on 127.0.0.1:8088: Cicada vs wrk, h2load, hey, ab and Locust
+# (FastHttpUser), 64 connections each, equal duration, interleaved rounds (A B C ... A B C ...).
 #
-#   bench/throughput.sh                # 3 rounds of 10 s, plus the 2-thread pair
+#   bench/throughput.sh                # 3 rounds of 10 s, every tool, plus the 2-thread pair
 #   ROUNDS=5 DURATION=10s PAIR2=0 bench/throughput.sh
+#   TOOLS="wrk cicada h2load" bench/throughput.sh
 #   CICADA=/path/to/cicada bench/throughput.sh
 #
-# Env: CICADA (default: release build in .build-bench), ROUNDS (3), DURATION (10s),
-# CONNS (64), PAIR2 (1: also wrk -t2 vs Cicada --workers 2), QUIET_MAX / QUIET_WAIT (before each
-# run, wait until the machine is idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s).
+# Env: CICADA (default: release build in .build-bench), CICADA_BASELINE (another cicada binary,
+# e.g. an older commit's, run with --workers 1 right after Cicada in each round), ROUNDS (3), DURATION (10s, whole
+# seconds), CONNS (64), TOOLS (default "wrk cicada h2load hey ab locust"), PAIR2 (1: also wrk -t2
+# vs Cicada --workers 2), QUIET_MAX / QUIET_WAIT (before each run, wait until the machine is
+# idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s).
 # Output: bench/results/throughput-<stamp>/ (raw outputs, runs.tsv, summary.md), table on stdout.
+#
+# Every tool holds CONNS keep-alive HTTP/1.x connections for DURATION; how each gets there:
+#   wrk -t1 -cN -dD            1 thread, event loop (epoll), N connections
+#   cicada --workers 1 -u N    1 load thread (libcurl multi, epoll), N users, no wait (closed model)
+#   h2load --h1 -t1 -cN -D D   1 thread, event loop (libev), N clients, HTTP/1.1
+#   hey -cpus 1 -c N -z D      N goroutines ("workers") each with its own connection, Go runtime
+#                              limited to 1 CPU for Go code (GOMAXPROCS=1; GC and syscalls may
+#                              use more threads)
+#   ab -k -c N -t D            1 thread, single select/poll loop, HTTP/1.0 with Keep-Alive;
+#                              -n is set very high so the time limit ends the run
+#   locust FastHttpUser -u N   1 Python process (gevent), N users, no wait
 . "$(dirname "$0")/lib.sh"
 ROUNDS="${ROUNDS:-${1:-3}}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-64}"
 PAIR2="${PAIR2:-1}"
+TOOLS="${TOOLS:-wrk cicada h2load hey ab locust}"
+DSEC="${DURATION%s}"
+want() { case " $TOOLS " in *" $1 "*) return 0;; esac; return 1; }
 
 ensure_tools
+# the other load generators, from Debian: hey, h2load (nghttp2-client), ab (apache2-utils)
+ensure_peers() {
+  local missing="" p
+  for p in hey nghttp2-client apache2-utils; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    log "apt-get install$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq $missing >/dev/null
+  fi
+}
+ensure_peers
 ensure_cicada
-ensure_locust
+want locust && ensure_locust
 raise_nofile
 
 OUT="$RESULTS/throughput-$(date +%Y%m%d-%H%M%S)"
@@ -60,16 +90,17 @@ run_wrk() { # round threads
   record "$r" "wrk -t$t" "$rps" "$reqs" "$name" "$nb"
 }
 
-run_cicada() { # round workers
-  local r="$1" w="$2" name="cicada-w$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
-  time_run "$name" "$CICADA" run "$BENCH/scenarios/max-rps.yaml" --workers "$w" --quiet \
+run_cicada() { # round workers [binary label]
+  local r="$1" w="$2" bin="${3:-$CICADA}" label="${4:-cicada}"
+  local name="$label-w$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  time_run "$name" "$bin" run "$BENCH/scenarios/max-rps.yaml" --workers "$w" --quiet \
     -u "$CONNS" -t "$DURATION" --json "$OUT/$name.json"
   local rps reqs
   read -r rps reqs < <(/usr/bin/python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); t=d["totals"]
 q=t["qps"] if t["qps"] is not None else t["requests"]/d["duration_s"]
 print(round(q,1), t["requests"])' "$OUT/$name.json")
-  record "$r" "cicada --workers $w" "$rps" "$reqs" "$name" "$nb"
+  record "$r" "$label --workers $w" "$rps" "$reqs" "$name" "$nb"
 }
 
 run_locust() { # round
@@ -85,21 +116,53 @@ run_locust() { # round
   record "$r" "locust FastHttpUser" "$rps" "$reqs" "$name" "$nb"
 }
 
-log "results in $OUT; $ROUNDS rounds of $DURATION, $CONNS connections"
+run_h2load() { # round
+  local r="$1" name="h2load-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  time_run "$name" h2load --h1 -t1 -c"$CONNS" -D "$DSEC" "$NGINX_URL/"
+  local rps reqs
+  rps="$(awk '/^finished in/{gsub(",",""); print $4}' "$OUT/$name.out")"
+  reqs="$(awk '/^requests:/{print $8}' "$OUT/$name.out")"   # "N succeeded"
+  record "$r" "h2load -t1" "$rps" "$reqs" "$name" "$nb"
+}
+
+run_hey() { # round
+  local r="$1" name="hey-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  time_run "$name" hey -cpus 1 -c "$CONNS" -z "$DURATION" "$NGINX_URL/"
+  local rps reqs
+  rps="$(awk '/Requests\/sec:/{print $2}' "$OUT/$name.out")"
+  reqs="$(awk '/\[200\]/{print $2}' "$OUT/$name.out")"
+  record "$r" "hey -cpus 1" "$rps" "$reqs" "$name" "$nb"
+}
+
+run_ab() { # round
+  local r="$1" name="ab-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  # -t implies -n 50000, so -n comes after it: the time limit ends the run
+  time_run "$name" ab -k -c "$CONNS" -t "$DSEC" -n 100000000 "$NGINX_URL/"
+  local rps reqs
+  rps="$(awk '/^Requests per second:/{print $4}' "$OUT/$name.out")"
+  reqs="$(awk '/^Complete requests:/{print $3}' "$OUT/$name.out")"
+  record "$r" "ab -k" "$rps" "$reqs" "$name" "$nb"
+}
+
+log "results in $OUT; $ROUNDS rounds of $DURATION, $CONNS connections; tools: $TOOLS"
 for r in $(seq 1 "$ROUNDS"); do
-  wait_quiet; run_wrk "$r" 1
-  wait_quiet; run_cicada "$r" 1
-  wait_quiet; run_locust "$r"
+  want wrk && { wait_quiet; run_wrk "$r" 1; }
+  want cicada && { wait_quiet; run_cicada "$r" 1; }
+  [ -n "${CICADA_BASELINE:-}" ] && { wait_quiet; run_cicada "$r" 1 "$CICADA_BASELINE" cicada-baseline; }
+  want h2load && { wait_quiet; run_h2load "$r"; }
+  want hey && { wait_quiet; run_hey "$r"; }
+  want ab && { wait_quiet; run_ab "$r"; }
+  want locust && { wait_quiet; run_locust "$r"; }
   if [ "$PAIR2" = 1 ]; then
-    wait_quiet; run_wrk "$r" 2
-    wait_quiet; run_cicada "$r" 2
+    want wrk && { wait_quiet; run_wrk "$r" 2; }
+    want cicada && { wait_quiet; run_cicada "$r" 2; }
   fi
 done
 stop_nginx
 
 {
   echo "Throughput, $(date -u +%Y-%m-%dT%H:%MZ): $(machine_info)"
-  echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), Locust $("$LOCUST" --version 2>&1 | awk '{print $2}'), $ROUNDS interleaved rounds of $DURATION, $CONNS connections, GET / (3-byte body)"
+  echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), $(h2load --version 2>&1 | head -1), hey $(dpkg-query -W -f '${Version}' hey), ab $(ab -V 2>&1 | awk '/Version/{print $5}') (apache2-utils $(dpkg-query -W -f '${Version}' apache2-utils))$(want locust && echo ", Locust $("$LOCUST" --version 2>&1 | awk '{print $2}')"), $ROUNDS interleaved rounds of $DURATION, $CONNS connections, GET / (3-byte body)"
   echo
   /usr/bin/python3 "$BENCH/throughput_summary.py" "$TSV"
   echo

@@ -23,8 +23,14 @@ public final class LoadWorker: @unchecked Sendable {
     let outbox: IntervalOutbox
     let startNanos: UInt64
     let multi: UnsafeMutableRawPointer
+    /// The epoll set libcurl's sockets, the timerfd and the wake-up eventfd are in, and
+    /// libcurl's own next timeout (see ``run()``).
+    let loop: UnsafeMutablePointer<ccurl_loop>
     /// A timerfd for sub-millisecond wake-ups (-1 if the kernel refused one).
     let timer: Int32
+    /// An eventfd that ``wake()`` writes to (-1 if the kernel refused one; the loop then
+    /// notices stop and abort within its 50 ms control poll).
+    let wakeFD: Int32
 
     /// How often stats are handed over (and the longest the loop sleeps).
     static let flushNanos: UInt64 = 250_000_000
@@ -40,6 +46,9 @@ public final class LoadWorker: @unchecked Sendable {
     private var onStartHeaders: [UnsafeMutablePointer<curl_slist>?] = []
     private var constantPaths: [String?] = []
     private var constantBodies: [String?] = []
+    /// Per task: whether a handle set up for it can be sent again as it is (constant path, body
+    /// and headers), skipping curl_easy_reset and the options (see ``send``).
+    private var reusableTask: [Bool] = []
 
     // Closed model.
     private struct User {
@@ -57,7 +66,7 @@ public final class LoadWorker: @unchecked Sendable {
     private var users: [User] = []
     private var freeSlots: [Int] = []
     private var activeUsers = 0
-    private var wakeups = MinHeap<Int>()
+    private var wakeups = WakeHeap()
 
     // Open model.
     private var schedule: ArrivalSchedule?
@@ -75,7 +84,18 @@ public final class LoadWorker: @unchecked Sendable {
         guard let m = curl_multi_init() else { throw CurlError(function: "curl_multi_init", code: -1, message: "returned NULL") }
         self.plan = plan; self.index = index; self.count = count; self.control = control
         self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.multi = m
+        let loop = UnsafeMutablePointer<ccurl_loop>.allocate(capacity: 1)
+        guard ccurl_loop_init(loop, m) == 0 else {
+            let err = errno
+            loop.deallocate()
+            curl_multi_cleanup(m)
+            throw CurlError(function: "epoll_create1", code: Int(err), message: String(cString: strerror(err)))
+        }
+        self.loop = loop
         self.timer = ccurl_timer_create()
+        self.wakeFD = ccurl_eventfd_create()
+        if timer >= 0 { _ = ccurl_loop_watch(loop, timer) }
+        if wakeFD >= 0 { _ = ccurl_loop_watch(loop, wakeFD) }
         self.stats = IntervalStats(statCount: plan.statNames.count)
         switch plan.scenario.load {
         case .closed(let c):
@@ -96,12 +116,15 @@ public final class LoadWorker: @unchecked Sendable {
         pool.removeAll()
         allTransfers.removeAll()
         for l in taskHeaders + onStartHeaders { if let l { curl_slist_free_all(l) } }
-        curl_multi_cleanup(multi)
+        curl_multi_cleanup(multi)   // may still call the socket callback, so the epoll set goes after it
+        ccurl_loop_destroy(loop)
+        loop.deallocate()
         if timer >= 0 { close(timer) }
+        if wakeFD >= 0 { close(wakeFD) }
     }
 
-    /// Wakes the worker from its poll (thread-safe), e.g. when the run is stopping.
-    public func wake() { _ = curl_multi_wakeup(multi) }
+    /// Wakes the worker from its wait (thread-safe), e.g. when the run is stopping.
+    public func wake() { if wakeFD >= 0 { ccurl_eventfd_signal(wakeFD) } }
 
     private func buildConstantParts() {
         func headers(_ t: TaskSpec) -> UnsafeMutablePointer<curl_slist>? {
@@ -118,6 +141,10 @@ public final class LoadWorker: @unchecked Sendable {
         onStartHeaders = plan.scenario.onStart.map(headers)
         constantPaths = plan.scenario.tasks.map { $0.path.isConstant ? plan.baseURL + $0.path.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil }
         constantBodies = plan.scenario.tasks.map { t in t.body.flatMap { $0.isConstant ? $0.render(context: .init(user: 0, seq: 0, prompts: []), rng: &dummyRNG) : nil } }
+        reusableTask = plan.scenario.tasks.indices.map { i in
+            let t = plan.scenario.tasks[i]
+            return constantPaths[i] != nil && (t.body == nil || constantBodies[i] != nil) && t.headers.allSatisfy { $0.value.isConstant }
+        }
     }
     private var dummyRNG = SeededRandom(seed: 0)
     /// The base URL requests go to now (the scenario's, or a live override) and its generation.
@@ -125,6 +152,12 @@ public final class LoadWorker: @unchecked Sendable {
     private var targetGeneration = 0
 
     /// Runs until the run is stopped; blocking. Call on a dedicated thread.
+    ///
+    /// Event-driven (libcurl's multi_socket API): each turn starts the users or arrivals that
+    /// are due, lets libcurl run its expired timeouts (new transfers start there), sleeps in
+    /// `epoll_wait` until a socket is ready, the timerfd fires (the next due user or arrival),
+    /// libcurl's next timeout, the next stats flush or the 50 ms control poll, and hands each
+    /// ready socket to `curl_multi_socket_action`; finished transfers are reaped after both.
     public func run() {
         lastFlush = clock.nowNanos()
         while true {
@@ -139,15 +172,15 @@ public final class LoadWorker: @unchecked Sendable {
                 case .open: startDueArrivals(now: now)
                 }
             }
-            var running: Int32 = 0
-            curl_multi_perform(multi, &running)
+            // New transfers set libcurl's timeout to "now"; it starts them in this call.
+            if loop.pointee.deadline_ns <= now { ccurl_loop_timeout(loop) }
             reapCompleted()
             let after = clock.nowNanos()
             if after &- lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
             let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping)
             if let ns = preciseNanos, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
-            _ = ccurl_multi_poll_with_fd(multi, preciseNanos == nil ? -1 : timer, Int32(timeoutMillis))
-            if preciseNanos != nil, timer >= 0 { ccurl_timer_drain(timer) }
+            _ = ccurl_loop_wait(loop, Int32(timeoutMillis), timer, wakeFD)
+            reapCompleted()
         }
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
@@ -161,6 +194,11 @@ public final class LoadWorker: @unchecked Sendable {
     private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
         // Control changes (users, stop) are polled at least every 50 ms; stats flush every 250.
         var next = min(lastFlush &+ Self.flushNanos, now &+ 50_000_000)
+        // libcurl's own timeout (connect/request timeouts, transfers waiting to start): whole ms
+        // are precise enough for it.
+        let curlDue = loop.pointee.deadline_ns
+        if curlDue <= now { return (0, nil) }
+        next = min(next, curlDue)
         var due: UInt64?
         if !stopping, !control.paused {
             if let k = wakeups.minKey { due = k }
@@ -333,7 +371,8 @@ public final class LoadWorker: @unchecked Sendable {
             while base.hasSuffix("/") { base.removeLast() }
             currentBase = base
         }
-        if currentBase != plan.baseURL { url = nil }
+        let retargeted = currentBase != plan.baseURL
+        if retargeted { url = nil }
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
@@ -343,8 +382,16 @@ public final class LoadWorker: @unchecked Sendable {
                          method: spec.method, name: spec.name)
             return false
         }
-        t.prepareForReuse()
         let e = t.easy
+        // A handle last set up for this same constant request (same task, same target) keeps
+        // every option in libcurl: send it again as it is. Otherwise reset and set up.
+        var setupKey: Int? = nil
+        if case .task(let i) = ref, reusableTask[i], !retargeted { setupKey = i }
+        if let k = setupKey, t.setupKey == k, t.setupGeneration == targetGeneration {
+            if let body { t.bytesOut = UInt64(body.utf8.count) }
+            return start(t, spec: spec, ref: ref, statIndex: statIndex, slot: slot, intended: intended)
+        }
+        t.setupKey = nil
         curl_easy_reset(e)
         _ = ccurl_easy_setopt_string(e, CURLOPT_URL, url!)
         _ = ccurl_easy_setopt_long(e, CURLOPT_NOSIGNAL, 1)
@@ -353,6 +400,7 @@ public final class LoadWorker: @unchecked Sendable {
         _ = ccurl_easy_setopt_long(e, CURLOPT_TIMEOUT_MS, Int(plan.scenario.timeouts.request.milliseconds))
         _ = ccurl_easy_setopt_long(e, CURLOPT_TCP_NODELAY, 1)
         _ = ccurl_easy_setopt_long(e, CURLOPT_DNS_CACHE_TIMEOUT, 300)
+        ccurl_loop_attach(loop, e)
         if plan.scenario.insecure {
             _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 0)
             _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 0)
@@ -398,6 +446,14 @@ public final class LoadWorker: @unchecked Sendable {
         let ctxPtr = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctxPtr)
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_PRIVATE, ctxPtr)
+        t.setupKey = setupKey
+        t.setupGeneration = targetGeneration
+        return start(t, spec: spec, ref: ref, statIndex: statIndex, slot: slot, intended: intended)
+    }
+
+    /// Hands a set-up handle to libcurl. True also when adding it failed (recorded as a failure).
+    private func start(_ t: Transfer, spec: TaskSpec, ref: Transfer.TaskRef, statIndex: Int, slot: Int, intended: UInt64) -> Bool {
+        let e = t.easy
         t.keepBody = spec.needsBody || spec.kind.isOpenAI
         t.checksNeedBody = spec.needsBody
         t.measureStream = spec.kind.isOpenAI
@@ -454,6 +510,7 @@ public final class LoadWorker: @unchecked Sendable {
         var failure: FailureKind?
         var reason: String?
         if code != CURLE_OK {
+            t.setupKey = nil   // set the handle up afresh after a transport error
             failure = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .connection
             reason = message ?? String(cString: curl_easy_strerror(code))
         } else {
@@ -510,6 +567,8 @@ public final class LoadWorker: @unchecked Sendable {
         for t in allTransfers where t.active {
             curl_multi_remove_handle(multi, t.easy)
             t.active = false
+            t.prepareForReuse()
+            t.setupKey = nil
             pool.append(t)
         }
         inFlight = 0
@@ -527,5 +586,43 @@ extension RunPlan {
     var waitTime: WaitTime {
         if case .closed(let c) = scenario.load { return c.waitTime }
         return .none
+    }
+}
+
+/// The closed model's timer queue of user wake-ups: a binary min-heap of (intended start, user
+/// slot), as CicadaCore's `MinHeap` but concrete, so the compiler specialises it here (the
+/// generic one, called across modules, cost ~8k instructions per request in callgrind).
+struct WakeHeap {
+    private var keys: [UInt64] = []
+    private var slots: [Int] = []
+    var minKey: UInt64? { keys.first }
+
+    mutating func push(_ key: UInt64, _ slot: Int) {
+        keys.append(key); slots.append(slot)
+        var i = keys.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if keys[p] <= keys[i] { break }
+            keys.swapAt(p, i); slots.swapAt(p, i); i = p
+        }
+    }
+
+    /// Removes and returns the entry with the smallest key (ties in the same order as MinHeap).
+    mutating func pop() -> (key: UInt64, value: Int)? {
+        guard !keys.isEmpty else { return nil }
+        let last = keys.count - 1
+        keys.swapAt(0, last); slots.swapAt(0, last)
+        let top = (key: keys.removeLast(), value: slots.removeLast())
+        let n = keys.count
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n, keys[l] < keys[m] { m = l }
+            if r < n, keys[r] < keys[m] { m = r }
+            if m == i { break }
+            keys.swapAt(i, m); slots.swapAt(i, m); i = m
+        }
+        return top
     }
 }

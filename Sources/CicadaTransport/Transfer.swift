@@ -33,6 +33,10 @@ final class Transfer {
     var clock: (any TimeSource)?
     /// Keep the body for checks even when it is a stream.
     var checksNeedBody = false
+    /// The task whose constant request the handle's options are set up for, and the target
+    /// generation they were set for; nil after a reset or a transport error.
+    var setupKey: Int?
+    var setupGeneration = 0
 
     /// A task or an on_start step, by index.
     enum TaskRef { case task(Int), onStart(Int) }

@@ -5,9 +5,8 @@
 //
 //   swift package --package-path bench/micro benchmark
 //
-// Needs the root package to export its modules as a library product:
-//   .library(name: "CicadaEngine", targets: ["CicadaEngine", "CicadaCore"])
-// (see README.md in this folder).
+// Uses the root package's library products CicadaEngine (CicadaEngine + CicadaCore) and
+// CicadaDashboard (see README.md in this folder).
 import PackageDescription
 
 // A path dependency is named by its identity, the lower-cased name of its folder ("main" in a
@@ -31,6 +30,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "CicadaEngine", package: rootIdentity),
+                .product(name: "CicadaDashboard", package: rootIdentity),
             ],
             path: "Benchmarks/EngineBenchmarks",
             plugins: [

@@ -8,6 +8,7 @@
 // left out: on Linux they tick in 10 ms steps, useless at these scales.
 import Benchmark
 import CicadaCore
+import CicadaDashboard
 import CicadaEngine
 
 /// Prompts like bench/../scenarios/prompts/sample-prompts.txt, one with characters that need
@@ -175,5 +176,89 @@ let benchmarks: @Sendable () -> Void = {
         var rng = SeededRandom(seed: 3)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(template.render(context: context, rng: &rng)) }
+    }
+
+    // MARK: SSE parsing (CicadaCore), as the load worker's write callback does it
+
+    // One OpenAI chat-completions chunk (`data: {...}\n\n`, 180 bytes) fed to the parser, the
+    // event classified and timed as LoadWorker's write callback does for every streamed chunk.
+    // Per event.
+    Benchmark("SSEParser.feed + classify + StreamTiming.record, one 180-byte chat chunk") { benchmark in
+        let chunk = Array(#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" token"},"finish_reason":null}]}"#.utf8) + [10, 10]
+        var parser = SSEParser()
+        var timing = StreamTiming(sentNanos: 0)
+        var now: UInt64 = 1_000_000
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            now &+= 20_000_000
+            chunk.withUnsafeBytes { bytes in
+                parser.feed(bytes) { event in timing.record(OpenAIStreamChunk.classify(event.data), atNanos: now) }
+            }
+            if timing.interChunkNanos.count >= 1000 { timing = StreamTiming(sentNanos: now) }  // keep the gap list bounded
+        }
+        benchmark.stopMeasurement()
+        blackHole(timing.outputTokens)
+    }
+
+    // MARK: Snapshot merge (CicadaCore)
+
+    // What the aggregator does with one worker's 250 ms report at ~70k req/s: an IntervalStats
+    // of two stat names, ~17,500 requests, a few errors, merged into the cumulative stats and
+    // the current second's window (Aggregator.ingest). Per report, so no inner loop.
+    Benchmark("Aggregator.ingest, one worker's 250 ms interval (17.5k requests, 2 names)", configuration: .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        timeUnits: .nanoseconds, warmupIterations: 3, scalingFactor: .one,
+        maxDuration: .seconds(2), maxIterations: 10_000)
+    ) { benchmark in
+        var rng = SeededRandom(seed: 5)
+        var delta = IntervalStats(statCount: 2)
+        for i in 0..<17_500 {
+            let start = UInt64(i) * 14_000
+            let o = RequestOutcome(statIndex: i & 1, intendedNanos: start, sentNanos: start, endNanos: start + 200_000 + rng.next() % 5_000_000,
+                                   ttfbMicros: 150, status: i % 1000 == 7 ? 503 : 200, failure: i % 1000 == 7 ? .http5xx : nil,
+                                   error: i % 1000 == 7 ? "HTTP 503" : nil, bytesIn: 3, bytesOut: 0)
+            delta.record(o, method: "GET", name: i & 1 == 0 ? "root" : "health")
+            delta.scheduleLag.record(micros: rng.next() % 200)
+        }
+        let aggregator = Aggregator(names: ["root", "health"], methods: ["GET", "GET"], startNanos: 0)
+        var t: UInt64 = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            t &+= 250_000_000
+            aggregator.ingest(delta, worker: 0, gauges: WorkerGauges(users: 64, inFlight: 64), atNanos: t)
+        }
+        benchmark.stopMeasurement()
+        blackHole(aggregator.snapshot(atNanos: t).total.requests)
+    }
+
+    // MARK: Dashboard frame (CicadaDashboard)
+
+    // One dashboard frame at 200x60 from a 60 s snapshot of a two-task run: the model-to-cells
+    // step the live dashboard repeats 10 times a second (terminal output not included). Per frame.
+    Benchmark("DashboardRenderer.render, 200x60 frame", configuration: .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        timeUnits: .microseconds, warmupIterations: 3, scalingFactor: .one,
+        maxDuration: .seconds(2), maxIterations: 10_000)
+    ) { benchmark in
+        var rng = SeededRandom(seed: 9)
+        let aggregator = Aggregator(names: ["root", "health"], methods: ["GET", "POST"], startNanos: 0, windowSeconds: 10)
+        for second in 0..<60 {
+            var delta = IntervalStats(statCount: 2)
+            for i in 0..<1000 {
+                let start = UInt64(second) * 1_000_000_000 + UInt64(i) * 1_000_000
+                let fail = i % 250 == 3
+                let o = RequestOutcome(statIndex: i & 1, intendedNanos: start, sentNanos: start, endNanos: start + 1_000_000 + rng.next() % 50_000_000,
+                                       ttfbMicros: 900, status: fail ? 503 : 200, failure: fail ? .http5xx : nil,
+                                       error: fail ? "HTTP 503" : nil, bytesIn: 300, bytesOut: 40)
+                delta.record(o, method: i & 1 == 0 ? "GET" : "POST", name: i & 1 == 0 ? "root" : "health")
+            }
+            aggregator.ingest(delta, worker: 0, gauges: WorkerGauges(users: 20, inFlight: 5), atNanos: UInt64(second + 1) * 1_000_000_000)
+        }
+        let model = DashboardModel(snapshot: aggregator.snapshot(atNanos: 60_000_000_000, targetUsers: 20),
+                                   scenarioName: "bench", targetDescription: "http://127.0.0.1:8088", runTime: .seconds(120))
+        let renderer = DashboardRenderer()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(renderer.render(model, width: 200, height: 60)) }
+        benchmark.stopMeasurement()
     }
 }
