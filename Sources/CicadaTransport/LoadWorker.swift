@@ -201,9 +201,12 @@ public final class LoadWorker: @unchecked Sendable {
         next = min(next, curlDue)
         var due: UInt64?
         if !stopping, !control.paused {
+            // Arrivals waiting in the queue start as soon as a slot is free: never sleep past one
+            // (a freed slot left idle until the next arrival would cap the drain rate).
+            if queueHead < queue.count, inFlight < maxInFlight { return (0, nil) }
             if let k = wakeups.minKey { due = k }
             if let a = pendingArrival, inFlight < maxInFlight {
-                let t = intendedNanos(offsetNanos: a.offsetNanos, rateScale: control.rateScale)
+                let t = intendedNanos(offsetNanos: a.offsetNanos, warp: control.warp)
                 due = min(due ?? t, t)
             }
         }
@@ -303,11 +306,11 @@ public final class LoadWorker: @unchecked Sendable {
             startArrival(index: a.index, intended: a.intendedNanos, now: now)
         }
         if queueHead > 1024, queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
-        let scale = control.rateScale
+        let warp = control.warp
         while true {
             if pendingArrival == nil { pendingArrival = nextOwnArrival() }
             guard let a = pendingArrival else { break }
-            let intended = intendedNanos(offsetNanos: a.offsetNanos, rateScale: scale)
+            let intended = intendedNanos(offsetNanos: a.offsetNanos, warp: warp)
             guard intended <= now else { break }
             pendingArrival = nil
             stats.scheduleLag.record(nanos: now - intended)
@@ -321,10 +324,10 @@ public final class LoadWorker: @unchecked Sendable {
         }
     }
 
-    /// An arrival's intended start on the run clock; a rate scale above 1 (the dashboard's `+`)
-    /// compresses the schedule.
-    private func intendedNanos(offsetNanos: UInt64, rateScale: Double) -> UInt64 {
-        startNanos &+ UInt64(Double(offsetNanos) / max(rateScale, 1e-9))
+    /// An arrival's intended start on the run clock: its schedule offset, moved by the live rate
+    /// changes so far (``RateWarp``: a change applies from the moment it is made).
+    private func intendedNanos(offsetNanos: UInt64, warp: RateWarp) -> UInt64 {
+        startNanos &+ warp.runOffset(forSchedule: offsetNanos)
     }
 
     private func nextOwnArrival() -> (index: UInt64, offsetNanos: UInt64)? {
@@ -560,11 +563,13 @@ public final class LoadWorker: @unchecked Sendable {
         return (nil, nil)
     }
 
-    /// Requests cut off by an abort are not results: their handles are detached unrecorded.
+    /// Requests cut off by an abort have no outcome: their handles are detached, and only counted
+    /// (``IntervalStats/cutOff``), so the report says how many are missing from the latencies.
     private func cancelAll() {
         var left: Int32 = 0
         while curl_multi_info_read(multi, &left) != nil {}
         for t in allTransfers where t.active {
+            stats.cutOff += 1
             curl_multi_remove_handle(multi, t.easy)
             t.active = false
             t.prepareForReuse()
@@ -590,8 +595,8 @@ extension RunPlan {
 }
 
 /// The closed model's timer queue of user wake-ups: a binary min-heap of (intended start, user
-/// slot), as CicadaCore's `MinHeap` but concrete, so the compiler specialises it here (the
-/// generic one, called across modules, cost ~8k instructions per request in callgrind).
+/// slot). Concrete and in this module on purpose: a generic heap in CicadaCore, called across
+/// modules unspecialised, cost ~8k instructions per request in callgrind.
 struct WakeHeap {
     private var keys: [UInt64] = []
     private var slots: [Int] = []
@@ -607,7 +612,7 @@ struct WakeHeap {
         }
     }
 
-    /// Removes and returns the entry with the smallest key (ties in the same order as MinHeap).
+    /// Removes and returns the entry with the smallest key.
     mutating func pop() -> (key: UInt64, value: Int)? {
         guard !keys.isEmpty else { return nil }
         let last = keys.count - 1

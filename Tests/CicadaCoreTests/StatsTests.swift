@@ -117,16 +117,6 @@ import Testing
         #expect(Set(gaps).count == 1)
     }
 
-    @Test func heapPopsInKeyOrder() {
-        var h = MinHeap<Int>()
-        var rng = SeededRandom(seed: 1)
-        var keys: [UInt64] = []
-        for i in 0..<500 { let k = rng.next() % 1000; keys.append(k); h.push(k, i) }
-        var out: [UInt64] = []
-        while let x = h.pop() { out.append(x.key) }
-        #expect(out == keys.sorted())
-    }
-
     @Test func pickerFollowsWeights() {
         let p = TaskPicker(weights: [1, 3, 0, 6])
         var rng = SeededRandom(seed: 2)
