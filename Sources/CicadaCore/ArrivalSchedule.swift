@@ -24,15 +24,31 @@ public struct ArrivalSchedule: Sendable {
 
     /// The next arrival as (index, intended offset from start in ns), or nil past the end.
     public mutating func next() -> (index: UInt64, offsetNanos: UInt64)? {
-        guard let seconds = load.secondsForCumulativeArrivals(position) else { return nil }
+        let (i, p) = nextPosition()
+        guard let seconds = load.secondsForCumulativeArrivals(p) else { return nil }
         let end = load.duration?.seconds ?? .infinity
         guard seconds < end else { return nil }
-        let current = (index, UInt64((seconds * 1e9).rounded()))
+        return (i, UInt64((seconds * 1e9).rounded()))
+    }
+
+    /// The next arrival as (index, position in operational time: expected arrivals since the
+    /// start), with no end: the caller maps positions to times (through a ``RateWarp`` when the
+    /// rate changes live) and decides where the run ends.
+    public mutating func nextPosition() -> (index: UInt64, position: Double) {
+        let current = (index, position)
         index += 1
         switch load.process {
         case .constant: position += 1
         case .gamma(let b): position += rng.gamma(shape: b, scale: 1 / b)
         }
         return current
+    }
+
+    /// The intended offset (ns from start) of the arrival at `position` under `warp`, or nil
+    /// when it falls after the scenario's last stage.
+    public func offsetNanos(forPosition position: Double, warp: RateWarp) -> UInt64? {
+        guard let seconds = load.secondsForCumulativeArrivals(warp.base(forPosition: position)) else { return nil }
+        if let end = load.duration?.seconds, seconds >= end { return nil }
+        return UInt64((seconds * 1e9).rounded())
     }
 }

@@ -1,45 +1,47 @@
-/// Maps an arrival's offset on the scenario's schedule to its offset on the run clock while the
-/// rate multiplier (the dashboard's `+`/`-`) changes during a run.
+/// Where the open-model schedule's arrivals fall while the rate multiplier (the dashboard's
+/// `+`/`-`) changes during a run.
 ///
-/// Each change takes effect from the moment it is made: arrivals from then on come at the new
-/// multiple of the scenario's rate, and nothing already due moves. (Dividing every offset by the
-/// new multiplier would instead pull a stretch of future arrivals into the past at once: a burst
-/// the scenario never asked for, measured as latency.) Pure; offsets in nanoseconds.
+/// The schedule is drawn in operational time: position `p` is the `p`-th expected arrival
+/// (unit rate), and with no change it is due when the scenario's own cumulative rate reaches
+/// `p`. A multiplier `s` set at some moment makes the positions from there on come `s` times as
+/// densely against the scenario's curve: the rate is `s x` the scenario's rate from that moment,
+/// the ramps keep their clock times, and nothing already due moves. (Dividing every offset by
+/// `s` instead would play the ramp faster, run out of schedule before the end, and pull a
+/// stretch of future arrivals into the past as one burst.) Pure.
 public struct RateWarp: Sendable, Equatable {
-    /// Run-clock offset at which the current multiplier took effect.
-    public private(set) var anchorRun: UInt64 = 0
-    /// Schedule offset reached at that moment.
-    public private(set) var anchorSchedule: UInt64 = 0
+    /// The scenario's expected arrivals (its cumulative rate) at the last change.
+    public private(set) var anchorBase: Double = 0
+    /// The schedule position reached at the last change.
+    public private(set) var anchorPosition: Double = 0
     /// The multiplier in force (1 = the scenario's rate).
     public private(set) var scale: Double = 1
+    private var previous: Segment = Segment(base: 0, position: 0, scale: 1)
+
+    struct Segment: Sendable, Equatable { var base, position, scale: Double }
 
     public init() {}
 
-    /// The run-clock offset of the arrival at schedule offset `s`. Arrivals before the last
-    /// change keep the mapping they were due under.
-    public func runOffset(forSchedule s: UInt64) -> UInt64 {
-        if s >= anchorSchedule { return anchorRun &+ UInt64(Double(s - anchorSchedule) / scale) }
-        let back = UInt64(Double(anchorSchedule - s) / previousScale)
-        return back >= anchorRun ? 0 : anchorRun - back
+    /// The scenario's cumulative expected arrivals at which schedule position `p` is due.
+    /// Positions before the last change keep the mapping they were due under.
+    public func base(forPosition p: Double) -> Double {
+        if p >= anchorPosition { return anchorBase + (p - anchorPosition) / scale }
+        return max(0, previous.base + (p - previous.position) / previous.scale)
     }
 
-    /// The schedule offset reached at run-clock offset `t` (where the scenario's own rate curve
-    /// is read, e.g. for the target rate shown).
-    public func scheduleOffset(atRun t: UInt64) -> UInt64 {
-        guard t >= anchorRun else { return UInt64(Double(t) * previousScale) }
-        return anchorSchedule &+ UInt64(Double(t - anchorRun) * scale)
+    /// The schedule position reached when the scenario's cumulative arrivals are `b`.
+    public func position(atBase b: Double) -> Double {
+        if b >= anchorBase { return anchorPosition + (b - anchorBase) * scale }
+        return previous.position + (b - previous.base) * previous.scale
     }
 
-    /// The multiplier before the last change, for arrivals that were due before it.
-    public private(set) var previousScale: Double = 1
-
-    /// Changes the multiplier at run-clock offset `t` (which must not go back in time).
-    public mutating func setScale(_ newScale: Double, atRun t: UInt64) {
-        let newScale = max(newScale, 1e-6)
-        let t = max(t, anchorRun)
-        anchorSchedule = scheduleOffset(atRun: t)
-        anchorRun = t
-        previousScale = scale
-        scale = newScale
+    /// Sets the multiplier from the moment the scenario's cumulative arrivals are `b` (which
+    /// must not go back in time).
+    public mutating func setScale(_ newScale: Double, atBase b: Double) {
+        let b = max(b, anchorBase)
+        let p = position(atBase: b)
+        previous = Segment(base: anchorBase, position: anchorPosition, scale: scale)
+        anchorBase = b
+        anchorPosition = p
+        scale = max(newScale, 1e-6)
     }
 }

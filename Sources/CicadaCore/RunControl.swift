@@ -14,7 +14,7 @@ public final class RunControl: Sendable {
     private let _resetRequested = Atomic<Bool>(false)
     private let _targetGeneration = Atomic<Int>(0)
     private let _targetOverride = Mutex<String?>(nil)
-    private let _warp = Mutex(RateWarp())
+    private let _warp = Mutex<(warp: RateWarp, load: OpenLoad?)>((RateWarp(), nil))
     private let _runStart = Atomic<UInt64>(0)
 
     public init() {}
@@ -31,16 +31,26 @@ public final class RunControl: Sendable {
         set { setRateScale(newValue, nowNanos: MonotonicTimeSource().nowNanos()) }
     }
 
-    /// Sets the rate multiplier as of `nowNanos` on the run's clock.
+    /// Sets the rate multiplier as of `nowNanos` on the run's clock: from then on the open
+    /// model's arrivals come at `scale` times the scenario's rate (see ``RateWarp``).
     public func setRateScale(_ scale: Double, nowNanos: UInt64) {
         let start = _runStart.load(ordering: .acquiring)
-        let t = start == 0 || nowNanos < start ? 0 : nowNanos - start
-        _warp.withLock { $0.setScale(scale, atRun: t) }
+        let seconds = start == 0 || nowNanos < start ? 0 : Double(nowNanos - start) / 1e9
+        _warp.withLock { w in
+            let base = w.load?.cumulativeArrivals(atSeconds: seconds) ?? 0
+            w.warp.setScale(scale, atBase: base)
+        }
         _rateScaleBits.store(scale.bitPattern, ordering: .releasing)
     }
 
-    /// Where the schedule's offsets land on the run clock under the rate changes so far.
-    public var warp: RateWarp { _warp.withLock { $0 } }
+    /// Where the schedule's positions fall under the rate changes so far.
+    public var warp: RateWarp { _warp.withLock { $0.warp } }
+
+    /// The open-model load the rate changes apply to, set by the runner before the load begins.
+    public var openLoad: OpenLoad? {
+        get { _warp.withLock { $0.load } }
+        set { _warp.withLock { $0.load = newValue } }
+    }
 
     /// The run's start on its clock, set by the runner before the load begins.
     public var runStartNanos: UInt64 {

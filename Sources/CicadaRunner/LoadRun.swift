@@ -77,6 +77,7 @@ public final class LoadRun: @unchecked Sendable {
         let start = clock.nowNanos()
         startedAt.store(start, ordering: .releasing)
         control.runStartNanos = start
+        if case .open(let o) = plan.scenario.load { control.openLoad = o }
         let outbox = IntervalOutbox()
         let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
                                     windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
@@ -104,10 +105,7 @@ public final class LoadRun: @unchecked Sendable {
         func targets(_ elapsed: Duration) -> (Int?, Double?) {
             switch load {
             case .closed(let c): return (max(0, c.users(at: elapsed) + control.userOffset), nil)
-            case .open(let o):
-                // The scenario's rate where the (possibly sped-up) schedule is now, times the multiplier.
-                let at = Duration.nanos(control.warp.scheduleOffset(atRun: elapsed.nanos))
-                return (nil, o.rate(at: at) * control.rateScale)
+            case .open(let o): return (nil, o.rate(at: elapsed) * control.rateScale)
             }
         }
 

@@ -70,7 +70,7 @@ public final class LoadWorker: @unchecked Sendable {
 
     // Open model.
     private var schedule: ArrivalSchedule?
-    private var pendingArrival: (index: UInt64, offsetNanos: UInt64)?
+    private var pendingArrival: (index: UInt64, position: Double)?
     private var queue: [(index: UInt64, intendedNanos: UInt64)] = []
     private var queueHead = 0
     private let maxInFlight: Int
@@ -206,8 +206,7 @@ public final class LoadWorker: @unchecked Sendable {
             if queueHead < queue.count, inFlight < maxInFlight { return (0, nil) }
             if let k = wakeups.minKey { due = k }
             if let a = pendingArrival, inFlight < maxInFlight {
-                let t = intendedNanos(offsetNanos: a.offsetNanos, warp: control.warp)
-                due = min(due ?? t, t)
+                if let t = intendedNanos(position: a.position, warp: control.warp) { due = min(due ?? t, t) }
             }
         }
         if let d = due, d < next {
@@ -309,9 +308,8 @@ public final class LoadWorker: @unchecked Sendable {
         let warp = control.warp
         while true {
             if pendingArrival == nil { pendingArrival = nextOwnArrival() }
-            guard let a = pendingArrival else { break }
-            let intended = intendedNanos(offsetNanos: a.offsetNanos, warp: warp)
-            guard intended <= now else { break }
+            // Past the schedule's end the arrival waits (a later rate change may bring it in).
+            guard let a = pendingArrival, let intended = intendedNanos(position: a.position, warp: warp), intended <= now else { break }
             pendingArrival = nil
             stats.scheduleLag.record(nanos: now - intended)
             if inFlight < maxInFlight, queueHead == queue.count {
@@ -324,17 +322,18 @@ public final class LoadWorker: @unchecked Sendable {
         }
     }
 
-    /// An arrival's intended start on the run clock: its schedule offset, moved by the live rate
-    /// changes so far (``RateWarp``: a change applies from the moment it is made).
-    private func intendedNanos(offsetNanos: UInt64, warp: RateWarp) -> UInt64 {
-        startNanos &+ warp.runOffset(forSchedule: offsetNanos)
+    /// An arrival's intended start on the run clock, under the live rate changes so far
+    /// (``RateWarp``: a change applies from the moment it is made); nil past the schedule's end.
+    private func intendedNanos(position: Double, warp: RateWarp) -> UInt64? {
+        schedule?.offsetNanos(forPosition: position, warp: warp).map { startNanos &+ $0 }
     }
 
-    private func nextOwnArrival() -> (index: UInt64, offsetNanos: UInt64)? {
-        while let a = schedule?.next() {
+    private func nextOwnArrival() -> (index: UInt64, position: Double)? {
+        guard schedule != nil else { return nil }
+        while true {
+            let a = schedule!.nextPosition()
             if a.index % UInt64(count) == UInt64(index) { return a }
         }
-        return nil
     }
 
     private func startArrival(index: UInt64, intended: UInt64, now: UInt64) {

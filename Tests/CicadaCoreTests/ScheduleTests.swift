@@ -170,44 +170,59 @@ import Testing
 }
 
 @Suite struct RateWarpTests {
-    let s: UInt64 = 1_000_000_000
-
-    @Test func withoutChangesTheScheduleIsTheRunClock() {
+    @Test func withoutChangesPositionsAreTheScenariosExpectedArrivals() {
         let w = RateWarp()
-        #expect(w.runOffset(forSchedule: 7 * s) == 7 * s)
-        #expect(w.scheduleOffset(atRun: 7 * s) == 7 * s)
+        #expect(w.base(forPosition: 700) == 700)
+        #expect(w.position(atBase: 700) == 700)
     }
 
     @Test func aFasterRateStartsFromNowAndMovesNothingAlreadyDue() {
         var w = RateWarp()
-        w.setScale(2, atRun: 10 * s)
+        w.setScale(2, atBase: 1000)
         // Due before the change: unchanged.
-        #expect(w.runOffset(forSchedule: 8 * s) == 8 * s)
-        // After it: twice as dense from 10 s on, not pulled back into the past.
-        #expect(w.runOffset(forSchedule: 12 * s) == 11 * s)
-        #expect(w.runOffset(forSchedule: 10 * s) == 10 * s)
-        #expect(w.scheduleOffset(atRun: 12 * s) == 14 * s)
+        #expect(w.base(forPosition: 800) == 800)
+        // After it: twice as many positions per expected arrival.
+        #expect(w.base(forPosition: 1000) == 1000)
+        #expect(w.base(forPosition: 1200) == 1100)
+        #expect(w.position(atBase: 1200) == 1400)
     }
 
     @Test func changesCompose() {
         var w = RateWarp()
-        w.setScale(2, atRun: 10 * s)      // schedule 10 s at run 10 s
-        w.setScale(0.5, atRun: 12 * s)    // schedule 14 s at run 12 s
-        #expect(w.runOffset(forSchedule: 15 * s) == 14 * s)
-        #expect(w.scheduleOffset(atRun: 14 * s) == 15 * s)
-        // Every arrival not yet reached lands at or after the moment of the change.
-        for k in 0..<100 {
-            let sched = 14 * s + UInt64(k) * s / 10
-            #expect(w.runOffset(forSchedule: sched) >= 12 * s)
+        w.setScale(2, atBase: 1000)        // position 1000 at base 1000
+        w.setScale(0.5, atBase: 1200)      // position 1400 at base 1200
+        #expect(w.base(forPosition: 1500) == 1400)
+        #expect(w.position(atBase: 1400) == 1500)
+        // Every position not yet reached lands at or after the moment of the change.
+        for k in 0..<100 { #expect(w.base(forPosition: 1400 + Double(k)) >= 1200) }
+    }
+
+    @Test func theScheduleKeepsItsClockAndRunsToTheEnd() {
+        // 100/s for 3 s; x2 from 1 s: 100 arrivals in the first second, then 200/s to the end.
+        let load = OpenLoad(startRate: 100, stages: [RateStage(duration: .seconds(3), rate: 100)], process: .constant, maxInFlight: 100, maxQueue: nil)
+        var w = RateWarp()
+        w.setScale(2, atBase: load.cumulativeArrivals(atSeconds: 1))
+        var schedule = ArrivalSchedule(load: load, seed: 1)
+        var offsets: [UInt64] = []
+        while true {
+            let a = schedule.nextPosition()
+            guard let t = schedule.offsetNanos(forPosition: a.position, warp: w) else { break }
+            offsets.append(t)
         }
+        #expect(offsets.count == 500)
+        #expect(offsets.filter { $0 < 1_000_000_000 }.count == 100)
+        #expect(offsets[150] == 1_250_000_000)
+        #expect(offsets.last! < 3_000_000_000)
     }
 
     @Test func runControlKeepsTheWarpAndTheMultiplier() {
         let c = RunControl()
+        let s: UInt64 = 1_000_000_000
         c.runStartNanos = 100 * s
-        c.setRateScale(1.1, nowNanos: 110 * s)
-        #expect(c.rateScale == 1.1)
-        #expect(c.warp.anchorRun == 10 * s && c.warp.anchorSchedule == 10 * s)
-        #expect(c.warp.runOffset(forSchedule: 21 * s) == 20 * s)
+        c.openLoad = OpenLoad(startRate: 10, stages: [RateStage(duration: .seconds(60), rate: 10)], process: .constant, maxInFlight: 10, maxQueue: nil)
+        c.setRateScale(1.5, nowNanos: 110 * s)
+        #expect(c.rateScale == 1.5)
+        #expect(abs(c.warp.anchorBase - 100) < 1e-9 && abs(c.warp.anchorPosition - 100) < 1e-9)
+        #expect(abs(c.warp.base(forPosition: 115) - 110) < 1e-9)
     }
 }

@@ -189,3 +189,36 @@ func runAgainstTarget(_ yaml: String, target config: TestTarget.Config = .init()
         #expect(try #require(total.raw.percentile(50)) < 60_000)
     }
 }
+
+@Suite(.serialized) struct LiveRateChangeTests {
+    /// Doubling the rate mid-run (the dashboard's `+`) speeds up what is still to come; it does
+    /// not pull a stretch of future arrivals into the past as one burst (which would show as
+    /// ~0.5 s of schedule lag and latency here).
+    @Test func aRateChangeAppliesFromItsMomentWithoutABurst() throws {
+        let target = TestTarget(config: .init(serviceTime: .milliseconds(1)))
+        try target.start()
+        defer { target.stop() }
+        var scenario = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        arrival: {rate: 100, process: constant, max_in_flight: 1000}
+        run_time: 3s
+        tasks: [{name: health, path: /health}]
+        """, file: "rate.yaml")
+        scenario.target = target.baseURL
+        let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: 1, progressInterval: .milliseconds(100)))
+        let clock = MonotonicTimeSource()
+        let changed = Locked(false)
+        run.onProgress = { snap in
+            if !changed.get(), snap.elapsed >= .seconds(1) {
+                changed.set(true)
+                run.control.setRateScale(2, nowNanos: clock.nowNanos())
+            }
+        }
+        let r = try run.run()
+        #expect(changed.get())
+        // About 1 s at 100/s, then 2 s at 200/s.
+        #expect(r.snapshot.total.requests > 430 && r.snapshot.total.requests < 520, "\(r.snapshot.total.requests) requests")
+        #expect(try #require(r.snapshot.scheduleLag.max) < 100_000, "no arrival was due before the change was made")
+        #expect(try #require(r.snapshot.total.corrected.percentile(99)) < 100_000)
+    }
+}
