@@ -3,7 +3,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PKGS="libcurl4-openssl-dev libncurses-dev pkg-config tmux"
+PKGS="libcurl4-openssl-dev libncurses-dev pkg-config tmux nginx openssl"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

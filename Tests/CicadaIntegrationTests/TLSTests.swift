@@ -1,0 +1,149 @@
+import CicadaCore
+import CicadaRunner
+import CicadaScenario
+import Foundation
+import Testing
+
+/// Starts `argv` with no signals blocked and default handlers (the test runner's mask would be
+/// inherited otherwise), stdout/stderr to /dev/null; returns the pid, or nil.
+func spawnProcess(_ argv: [String]) -> pid_t? {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ) == 0 else { return nil }
+    return pid
+}
+
+/// Runs `argv` to completion; its exit status, or nil when it could not start.
+func runProcess(_ argv: [String]) -> Int32? {
+    guard let pid = spawnProcess(argv) else { return nil }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return (status >> 8) & 0xff
+}
+
+let nginxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
+
+/// HTTPS and HTTP/2 over TLS, against nginx with a certificate made for the test (nginx and
+/// openssl come from Debian: `.ci/run` and `scripts/setup-debian.sh` install them).
+@Suite(.serialized) struct TLSTests {
+    /// nginx on 127.0.0.1 with TLS and HTTP/2, logging each request's protocol; stopped by `stop`.
+    struct Nginx {
+        let dir: URL
+        let port: Int
+        let pid: pid_t
+        var url: String { "https://127.0.0.1:\(port)" }
+        var protocols: [String] {
+            ((try? String(contentsOf: dir.appendingPathComponent("access.log"), encoding: .utf8)) ?? "")
+                .split(separator: "\n").map { String($0.split(separator: " ").first ?? "") }
+        }
+        func stop() {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            try? FileManager.default.removeItem(at: dir)
+        }
+    }
+
+    func startNginx() throws -> Nginx {
+        let dir = try tempDir()
+        let d = dir.path
+        #expect(runProcess(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/key.pem", "-out", "\(d)/cert.pem",
+                            "-days", "1", "-subj", "/CN=127.0.0.1"]) == 0)
+        // A free port: bind 0, read it, release it for nginx.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &len) } }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        close(probe)
+        try """
+        daemon off;
+        worker_processes 1;
+        pid \(d)/nginx.pid;
+        error_log \(d)/error.log;
+        events { worker_connections 1024; }
+        http {
+          log_format proto '$server_protocol $status';
+          access_log \(d)/access.log proto;
+          client_body_temp_path \(d); proxy_temp_path \(d); fastcgi_temp_path \(d); uwsgi_temp_path \(d); scgi_temp_path \(d);
+          server {
+            listen 127.0.0.1:\(port) ssl http2;
+            ssl_certificate \(d)/cert.pem;
+            ssl_certificate_key \(d)/key.pem;
+            location / { return 200 "ok\\n"; }
+          }
+        }
+        """.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let pid = try #require(spawnProcess(["/usr/sbin/nginx", "-c", "\(d)/nginx.conf", "-p", d]))
+        // Up when it accepts a connection.
+        for _ in 0..<100 {
+            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var a = addr
+            let ok = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+            close(s)
+            if ok { break }
+            usleep(50_000)
+        }
+        return Nginx(dir: dir, port: port, pid: pid)
+    }
+
+    func run(_ url: String, http2: Bool, insecure: Bool) throws -> RunResult {
+        var scenario = try ScenarioReader().parse("""
+        target: https://127.0.0.1:1
+        http2: \(http2)
+        insecure: \(insecure)
+        arrival: {rate: 200, max_in_flight: 100}
+        run_time: 1s
+        tasks: [{name: root, path: /}]
+        """, file: "tls.yaml")
+        scenario.target = url
+        return try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: 1)).run()
+    }
+
+    @Test(.enabled(if: nginxAvailable)) func http2OverTLSIsNegotiatedAndMeasured() throws {
+        let nginx = try startNginx()
+        defer { nginx.stop() }
+        let r = try run(nginx.url, http2: true, insecure: true)
+        #expect(r.snapshot.total.requests >= 190)
+        #expect(r.snapshot.total.failures == 0, "errors: \(r.snapshot.errors.sorted.map(\.key.message))")
+        // nginx saw every request, each over HTTP/2 (ALPN), as the server logged it.
+        let seen = nginx.protocols
+        #expect(seen.count == Int(r.snapshot.total.requests))
+        #expect(!seen.isEmpty && seen.allSatisfy { $0 == "HTTP/2.0" })
+    }
+
+    @Test(.enabled(if: nginxAvailable)) func tlsIsVerifiedUnlessInsecure() throws {
+        let nginx = try startNginx()
+        defer { nginx.stop() }
+        // The certificate is self-signed: verification fails, as a connection error naming TLS.
+        let strict = try run(nginx.url, http2: false, insecure: false)
+        #expect(strict.snapshot.total.requests > 0)
+        #expect(strict.snapshot.total.failures == strict.snapshot.total.requests)
+        #expect(strict.snapshot.total.failuresByKind[.connection] == strict.snapshot.total.requests)
+        #expect(strict.snapshot.errors.sorted.first?.key.message.contains("certificate") == true)
+        #expect(nginx.protocols.isEmpty, "no request reached the server")
+        // --insecure: the same server answers over HTTP/1.1 when HTTP/2 is not asked for.
+        let lax = try run(nginx.url, http2: false, insecure: true)
+        #expect(lax.snapshot.total.failures == 0)
+        #expect(nginx.protocols.allSatisfy { $0 == "HTTP/1.1" } && !nginx.protocols.isEmpty)
+    }
+}
