@@ -1,37 +1,13 @@
 import Foundation
 import Testing
 
-/// Runs tmux with the given arguments and returns its stdout.
-///
-/// posix_spawn + waitpid rather than Foundation's Process: the tmux client forks the server and
-/// exits, and Process was seen never noticing that exit. Output goes through a file, since the
-/// server inherits the client's descriptors and would hold a pipe open.
+/// Runs tmux with the given arguments and returns its stdout (through a file, since the tmux
+/// server inherits the client's descriptors and would hold a pipe open).
 @discardableResult
 func tmux(_ args: [String]) -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("cicada-tmux-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out").path
     defer { unlink(path) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    // The test runner's threads block most signals, and a spawned process inherits the mask: a
-    // tmux server started with it ignores kill-server's SIGTERM and outlives the test. Start it
-    // with nothing blocked and default handlers.
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let argv = (["tmux"] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawnp(&pid, "tmux", &actions, &attr, argv, environ) == 0 else { return "" }
+    guard let pid = spawnProcess(["tmux"] + args, stdoutPath: path) else { return "" }
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

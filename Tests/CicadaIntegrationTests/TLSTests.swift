@@ -4,39 +4,6 @@ import CicadaScenario
 import Foundation
 import Testing
 
-/// Starts `argv` with no signals blocked and default handlers (the test runner's mask would be
-/// inherited otherwise), stdout/stderr to /dev/null; returns the pid, or nil.
-func spawnProcess(_ argv: [String]) -> pid_t? {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let cargs = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawnp(&pid, argv[0], &actions, &attr, cargs, environ) == 0 else { return nil }
-    return pid
-}
-
-/// Runs `argv` to completion; its exit status, or nil when it could not start.
-func runProcess(_ argv: [String]) -> Int32? {
-    guard let pid = spawnProcess(argv) else { return nil }
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return (status >> 8) & 0xff
-}
-
 let nginxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
 
 /// HTTPS and HTTP/2 over TLS, against nginx with a certificate made for the test (nginx and
