@@ -38,6 +38,7 @@ import Testing
         #expect(a.recommendation == "seed")
         #expect(a.reason.contains("seed sustains 200 req/s"))
         #expect(a.text().contains("RECOMMENDATION: seed"))
+        #expect(a.text().contains("* modelled by the embedded engine"), "engine figures are labelled modelled")
     }
 
     @Test func outOfMemoryPointsAreReportedAsSuch() throws {
@@ -144,6 +145,7 @@ import Testing
         #expect((top.throughput ?? 0) > 100, "throughput is the achieved rate at 4 users")
         #expect(a.reason.contains("at 4 users"))
         #expect(a.text().contains("SUSTAINABLE THROUGHPUT"))
+        #expect(!a.text().contains("modelled"), "targets have no modelled figures")
     }
 
     @Test func batchingGridOverQueueDelaysNeverRecommendsADelayPastTheObjective() throws {
