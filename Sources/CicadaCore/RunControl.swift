@@ -2,11 +2,11 @@ import Synchronization
 
 /// The knobs a running load reads and the runner (or the dashboard) turns.
 ///
-/// Shared by the runner and every worker through atomics only: workers read it once per loop
-/// turn, never under a lock.
+/// Shared by the runner and every worker through atomics: workers read it once per loop turn,
+/// never under a lock (the retarget URL and the rate warp, which change rarely, are re-read
+/// under their lock only when their generation counter moves).
 public final class RunControl: Sendable {
     private let _targetUsers = Atomic<Int>(0)
-    private let _rateScaleBits = Atomic<UInt64>(1.0.bitPattern)
     private let _paused = Atomic<Bool>(false)
     private let _stopStarting = Atomic<Bool>(false)
     private let _abort = Atomic<Bool>(false)
@@ -15,6 +15,7 @@ public final class RunControl: Sendable {
     private let _targetGeneration = Atomic<Int>(0)
     private let _targetOverride = Mutex<String?>(nil)
     private let _warp = Mutex<(warp: RateWarp, load: OpenLoad?)>((RateWarp(), nil))
+    private let _warpGeneration = Atomic<Int>(0)
     private let _runStart = Atomic<UInt64>(0)
 
     public init() {}
@@ -27,7 +28,7 @@ public final class RunControl: Sendable {
     /// Open model: a multiplier on the scenario's arrival rate (the dashboard's `+`/`-`).
     /// Setting it changes the rate from now on (see ``RateWarp``); arrivals already due stay.
     public var rateScale: Double {
-        get { Double(bitPattern: _rateScaleBits.load(ordering: .acquiring)) }
+        get { warp.scale }
         set { setRateScale(newValue, nowNanos: MonotonicTimeSource().nowNanos()) }
     }
 
@@ -40,11 +41,14 @@ public final class RunControl: Sendable {
             let base = w.load?.cumulativeArrivals(atSeconds: seconds) ?? 0
             w.warp.setScale(scale, atBase: base)
         }
-        _rateScaleBits.store(scale.bitPattern, ordering: .releasing)
+        _warpGeneration.add(1, ordering: .releasing)
     }
 
     /// Where the schedule's positions fall under the rate changes so far.
     public var warp: RateWarp { _warp.withLock { $0.warp } }
+    /// Bumped on every rate change; workers compare it once per turn (one atomic load) and
+    /// re-read ``warp`` only when it moved.
+    public var warpGeneration: Int { _warpGeneration.load(ordering: .acquiring) }
 
     /// The open-model load the rate changes apply to, set by the runner before the load begins.
     public var openLoad: OpenLoad? {

@@ -304,6 +304,21 @@ public struct ThresholdResult: Sendable, Equatable {
 
 /// Number formatting shared by printers, so every output rounds the same way.
 public enum Format {
+    /// `(value - base) / base`; nil when either is absent or not finite, or the base is zero.
+    public static func relativeChange(_ value: Double?, from base: Double?) -> Double? {
+        guard let v = value, let b = base, b != 0, v.isFinite, b.isFinite else { return nil }
+        return (v - b) / b
+    }
+
+    /// A relative change as text: "+12.3%", "-4.0%", "-" when absent; from ten times the base
+    /// on, a ratio ("197x", with `times` as the mark), which reads better and fits a column.
+    public static func change(_ change: Double?, times: String = "x") -> String {
+        guard let c = change else { return "-" }
+        if c + 1 >= 10 { return number(c + 1, digits: 0) + times }
+        let p = c * 100
+        return (p >= 0 ? "+" : "") + number(p, digits: 1) + "%"
+    }
+
     /// A number with up to `digits` decimals, trailing zeros kept (fixed width columns).
     public static func number(_ v: Double, digits: Int) -> String {
         guard v.isFinite else { return v.isNaN ? "NaN" : (v > 0 ? "+Inf" : "-Inf") }

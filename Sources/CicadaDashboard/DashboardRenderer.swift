@@ -573,13 +573,7 @@ public struct DashboardRenderer: Sendable {
                 if configW >= 8 { f.put("  " + config, x: cx, y: y, style: style(dim: true), maxWidth: r.maxX - cx) }
             }
             row(r.y + 1, "Variant", configW >= 8 ? "Configuration" : "", cols, style(bold: true))
-            func change(_ v: Double?, _ b: Double?) -> String {
-                guard let v, let b, b != 0 else { return "-" }
-                // Past +999% a ratio reads better (and fits): "146x".
-                if v / b >= 10 { return Format.number(v / b, digits: 0) + (u ? "×" : "x") }
-                let p = (v - b) / b * 100
-                return (p >= 0 ? "+" : "") + Format.number(p, digits: 1) + "%"
-            }
+            func change(_ v: Double?, _ b: Double?) -> String { Format.change(Format.relativeChange(v, from: b), times: u ? "×" : "x") }
             for (i, v) in m.variants.enumerated() where r.y + 2 + i < r.y + r.h {
                 let focused = i == m.focusedVariant
                 var cells: [String] = []

@@ -95,18 +95,10 @@ public struct Comparison: Sendable {
     }
 
     /// `(value - base) / base`; nil when either is absent or the base is zero.
-    public static func change(_ value: Double?, _ base: Double?) -> Double? {
-        guard let v = value, let b = base, b != 0, v.isFinite, b.isFinite else { return nil }
-        return (v - b) / b
-    }
+    public static func change(_ value: Double?, _ base: Double?) -> Double? { Format.relativeChange(value, from: base) }
 
     /// "+12.3%" / "-4.0%" / "-"; from ten times the baseline on, a ratio: "197x".
-    public static func percent(_ change: Double?) -> String {
-        guard let c = change else { return "-" }
-        if c + 1 >= 10 { return Format.number(c + 1, digits: 0) + "x" }
-        let p = c * 100
-        return (p >= 0 ? "+" : "") + Format.number(p, digits: 1) + "%"
-    }
+    public static func percent(_ change: Double?) -> String { Format.change(change) }
 
     /// The variant with the lowest p99 and the one with the highest QPS, among variants that
     /// measured them; nil when none did.

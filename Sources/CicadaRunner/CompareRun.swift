@@ -45,9 +45,4 @@ public final class CompareRun: @unchecked Sendable {
         let all = shared.results.withLock { $0 }
         return try lanes.indices.map { try all[$0]!.get() }
     }
-
-    /// Applies `change` to every lane's controls (the same load for every variant).
-    public func forEachControl(_ change: (RunControl) -> Void) {
-        for lane in lanes { change(lane.run.control) }
-    }
 }

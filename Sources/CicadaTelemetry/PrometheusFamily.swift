@@ -31,27 +31,19 @@ public struct PrometheusFamily: Sendable, Equatable {
     /// with those parts absent rather than rejected.
     public var histograms: [PrometheusHistogram] {
         guard type == .histogram else { return [] }
-        var order: [[PrometheusLabel]] = []
-        var byKey: [[PrometheusLabel]: PrometheusHistogram] = [:]
-        for sample in samples {
-            let key = sample.labels.filter { $0.name != "le" }.sorted { $0.name < $1.name }
-            var series = byKey[key] ?? {
-                order.append(key)
-                return PrometheusHistogram(labels: sample.labels.filter { $0.name != "le" })
-            }()
-            if sample.name == name + "_bucket", let le = sample.label("le"), let bound = PrometheusText.parseFloat(le) {
-                series.buckets.append(.init(upperBound: bound, cumulativeCount: sample.value))
-            } else if sample.name == name + "_sum" {
-                series.sum = sample.value
-            } else if sample.name == name + "_count" {
-                series.count = sample.value
+        return series(apartFrom: "le").map { group in
+            var h = PrometheusHistogram(labels: group.labels)
+            for sample in group.samples {
+                if sample.name == name + "_bucket", let le = sample.label("le"), let bound = PrometheusText.parseFloat(le) {
+                    h.buckets.append(.init(upperBound: bound, cumulativeCount: sample.value))
+                } else if sample.name == name + "_sum" {
+                    h.sum = sample.value
+                } else if sample.name == name + "_count" {
+                    h.count = sample.value
+                }
             }
-            byKey[key] = series
-        }
-        return order.compactMap { key in
-            guard var series = byKey[key] else { return nil }
-            series.buckets.sort { $0.upperBound < $1.upperBound }
-            return series
+            h.buckets.sort { $0.upperBound < $1.upperBound }
+            return h
         }
     }
 
@@ -60,27 +52,37 @@ public struct PrometheusFamily: Sendable, Equatable {
     /// Empty unless the family is a summary. Quantiles are sorted ascending.
     public var summaries: [PrometheusSummary] {
         guard type == .summary else { return [] }
-        var order: [[PrometheusLabel]] = []
-        var byKey: [[PrometheusLabel]: PrometheusSummary] = [:]
-        for sample in samples {
-            let key = sample.labels.filter { $0.name != "quantile" }.sorted { $0.name < $1.name }
-            var series = byKey[key] ?? {
-                order.append(key)
-                return PrometheusSummary(labels: sample.labels.filter { $0.name != "quantile" })
-            }()
-            if sample.name == name, let q = sample.label("quantile"), let quantile = PrometheusText.parseFloat(q) {
-                series.quantiles.append(.init(quantile: quantile, value: sample.value))
-            } else if sample.name == name + "_sum" {
-                series.sum = sample.value
-            } else if sample.name == name + "_count" {
-                series.count = sample.value
+        return series(apartFrom: "quantile").map { group in
+            var s = PrometheusSummary(labels: group.labels)
+            for sample in group.samples {
+                if sample.name == name, let q = sample.label("quantile"), let quantile = PrometheusText.parseFloat(q) {
+                    s.quantiles.append(.init(quantile: quantile, value: sample.value))
+                } else if sample.name == name + "_sum" {
+                    s.sum = sample.value
+                } else if sample.name == name + "_count" {
+                    s.count = sample.value
+                }
             }
-            byKey[key] = series
+            s.quantiles.sort { $0.quantile < $1.quantile }
+            return s
         }
-        return order.compactMap { key in
-            guard var series = byKey[key] else { return nil }
-            series.quantiles.sort { $0.quantile < $1.quantile }
-            return series
+    }
+
+    /// The samples grouped into series by their labels other than `label` (in any order), in
+    /// order of first appearance; each series keeps its first sample's labels (without `label`).
+    private func series(apartFrom label: String) -> [(labels: [PrometheusLabel], samples: [PrometheusSample])] {
+        var groups: [(labels: [PrometheusLabel], samples: [PrometheusSample])] = []
+        var index: [[PrometheusLabel]: Int] = [:]
+        for sample in samples {
+            let labels = sample.labels.filter { $0.name != label }
+            let key = labels.sorted { $0.name < $1.name }
+            if let i = index[key] {
+                groups[i].samples.append(sample)
+            } else {
+                index[key] = groups.count
+                groups.append((labels, [sample]))
+            }
         }
+        return groups
     }
 }

@@ -71,6 +71,9 @@ public final class LoadWorker: @unchecked Sendable {
     // Open model.
     private var schedule: ArrivalSchedule?
     private var pendingArrival: (index: UInt64, position: Double)?
+    /// The rate warp in force, re-read from the controls only when its generation moves.
+    private var warp = RateWarp()
+    private var warpGeneration = 0
     private var queue: [(index: UInt64, intendedNanos: UInt64)] = []
     private var queueHead = 0
     private let maxInFlight: Int
@@ -206,7 +209,7 @@ public final class LoadWorker: @unchecked Sendable {
             if queueHead < queue.count, inFlight < maxInFlight { return (0, nil) }
             if let k = wakeups.minKey { due = k }
             if let a = pendingArrival, inFlight < maxInFlight {
-                if let t = intendedNanos(position: a.position, warp: control.warp) { due = min(due ?? t, t) }
+                if let t = intendedNanos(position: a.position) { due = min(due ?? t, t) }
             }
         }
         if let d = due, d < next {
@@ -305,11 +308,12 @@ public final class LoadWorker: @unchecked Sendable {
             startArrival(index: a.index, intended: a.intendedNanos, now: now)
         }
         if queueHead > 1024, queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
-        let warp = control.warp
+        let generation = control.warpGeneration
+        if generation != warpGeneration { warp = control.warp; warpGeneration = generation }
         while true {
             if pendingArrival == nil { pendingArrival = nextOwnArrival() }
             // Past the schedule's end the arrival waits (a later rate change may bring it in).
-            guard let a = pendingArrival, let intended = intendedNanos(position: a.position, warp: warp), intended <= now else { break }
+            guard let a = pendingArrival, let intended = intendedNanos(position: a.position), intended <= now else { break }
             pendingArrival = nil
             stats.scheduleLag.record(nanos: now - intended)
             if inFlight < maxInFlight, queueHead == queue.count {
@@ -324,7 +328,7 @@ public final class LoadWorker: @unchecked Sendable {
 
     /// An arrival's intended start on the run clock, under the live rate changes so far
     /// (``RateWarp``: a change applies from the moment it is made); nil past the schedule's end.
-    private func intendedNanos(position: Double, warp: RateWarp) -> UInt64? {
+    private func intendedNanos(position: Double) -> UInt64? {
         schedule?.offsetNanos(forPosition: position, warp: warp).map { startNanos &+ $0 }
     }
 
