@@ -22,6 +22,12 @@ static inline CURLcode ccurl_easy_setopt_slist(CURL *h, CURLoption o, struct cur
 typedef size_t (*ccurl_write_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
 static inline CURLcode ccurl_easy_setopt_write_function(CURL *h, CURLoption o, ccurl_write_callback f) { return curl_easy_setopt(h, o, f); }
 
+// Called by libcurl right before it sends a request on a connection, once per attempt: a
+// second call for one transfer is a re-send libcurl decided on its own (see LoadWorker).
+typedef int (*ccurl_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port, int conn_local_port);
+static inline CURLcode ccurl_easy_setopt_prereq_function(CURL *h, ccurl_prereq_callback f) { return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, f); }
+static inline CURLcode ccurl_easy_setopt_prereq_data(CURL *h, void *p) { return curl_easy_setopt(h, CURLOPT_PREREQDATA, p); }
+
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
 static inline CURLcode ccurl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }

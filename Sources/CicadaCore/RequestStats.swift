@@ -6,9 +6,22 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable, Comparable {
     case http5xx = "http_5xx"
     /// Any other status the checks did not accept (1xx, 3xx).
     case httpOther = "http_other"
+    /// A 429 status: the server shed load and asked the client to slow down (its `Retry-After`
+    /// is in the error message). Apart from 4xx, since it is overload, not a bad request.
+    case rateLimited = "rate_limited"
     /// The request or the connect timed out.
     case timeout
-    /// The connection could not be made or broke (refused, reset, DNS, TLS).
+    /// Nothing listened: the connect was refused (or no route to the host).
+    case connectionRefused = "connection_refused"
+    /// The connection (or, over HTTP/2, the stream) closed or was reset after the request was
+    /// sent and before its response was complete: nothing back, half a status line, a body cut
+    /// short. Includes a keep-alive connection that died before the first response byte, which
+    /// libcurl would silently have re-sent (see docs/DECISIONS.md): Cicada never re-sends.
+    case connectionReset = "connection_reset"
+    /// The bytes that came back were not valid HTTP (garbage, HTTP/0.9, a broken chunked
+    /// encoding or HTTP/2 framing).
+    case protocolError = "protocol_error"
+    /// The connection could not be made for another reason (DNS, TLS, a local resource).
     case connection
     /// The status was fine but a check on the response failed.
     case check

@@ -745,7 +745,7 @@ public struct DashboardRenderer: Sendable {
                 x = f.put("×\(n)  ".replacingTimes(u), x: x, y: y, maxWidth: r.maxX - x)
                 any = true
             }
-            for kind in [FailureKind.timeout, .connection, .check, .streamError] {
+            for kind in [FailureKind.rateLimited, .timeout, .connectionRefused, .connectionReset, .protocolError, .connection, .check, .streamError] {
                 guard let n = s.total.failuresByKind[kind], n > 0 else { continue }
                 x = f.put(kind.rawValue, x: x, y: y, style: style(.red, bold: true), maxWidth: r.maxX - x)
                 x = f.put("×\(n)  ".replacingTimes(u), x: x, y: y, maxWidth: r.maxX - x)

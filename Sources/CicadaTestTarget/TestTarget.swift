@@ -42,10 +42,13 @@ public final class TestTarget: Sendable {
         /// Speak HTTP/2 over cleartext with prior knowledge (h2c, what `--http2` sends to an
         /// http:// URL) instead of HTTP/1.1.
         public var http2 = false
+        /// Fail requests on purpose, in the plan's rotation (HTTP/1.1 only): every request is
+        /// then answered by ``FaultHandler`` with raw bytes, and counted per fault.
+        public var faults: FaultPlan?
         public init(serviceTime: Duration = .zero, stallEvery: Duration? = nil, stallFor: Duration = .zero, host: String = "127.0.0.1", port: Int = 0,
                     ttft: Duration = .milliseconds(20), interToken: Duration = .milliseconds(5), reportUsage: Bool = true, streamErrorAfter: Int? = nil,
-                    recordRequests: Int = 0, http2: Bool = false) {
-            self.recordRequests = recordRequests; self.http2 = http2
+                    recordRequests: Int = 0, http2: Bool = false, faults: FaultPlan? = nil) {
+            self.recordRequests = recordRequests; self.http2 = http2; self.faults = faults
             self.serviceTime = serviceTime; self.stallEvery = stallEvery; self.stallFor = stallFor; self.host = host; self.port = port
             self.ttft = ttft; self.interToken = interToken; self.reportUsage = reportUsage; self.streamErrorAfter = streamErrorAfter
         }
@@ -58,6 +61,8 @@ public final class TestTarget: Sendable {
     fileprivate let connections = Atomic<Int>(0)
     fileprivate let http2Served = Atomic<Int>(0)
     private let recorded = Mutex<[String]>([])
+    private let received = Atomic<Int>(0)
+    private let perFault = Mutex<[Fault: Int]>([:])
     let startInstant = NIODeadline.now()
 
     public init(config: Config, threads: Int = 1) {
@@ -78,6 +83,10 @@ public final class TestTarget: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { ch in
                 target.connections.add(1, ordering: .relaxed)
+                if let plan = target.config.faults {
+                    return ch.pipeline.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                                                    FaultHandler(target: target, plan: plan)])
+                }
                 if target.config.http2 {
                     // One child channel per stream, each speaking HTTP/1-style parts to the handler.
                     return ch.configureHTTP2Pipeline(mode: .server) { stream in
@@ -107,6 +116,18 @@ public final class TestTarget: Sendable {
     }
 
     func countServed() { served.add(1, ordering: .relaxed) }
+
+    /// Requests read whole so far, with faults on (each counted before its fault is played):
+    /// what a client's report is checked against.
+    public var receivedCount: Int { received.load(ordering: .relaxed) }
+
+    /// With faults on: how many requests got each fault.
+    public var receivedByFault: [Fault: Int] { perFault.withLock { $0 } }
+
+    /// Counts one received request; returns how many came before it.
+    func countReceived() -> Int { received.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    func countFault(_ f: Fault) { perFault.withLock { $0[f, default: 0] += 1 } }
 
     /// TCP connections accepted so far.
     public var connectionCount: Int { connections.load(ordering: .relaxed) }

@@ -452,6 +452,8 @@ public final class LoadWorker: @unchecked Sendable {
         let ctxPtr = Unmanaged.passUnretained(t).toOpaque()
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctxPtr)
         _ = ccurl_easy_setopt_pointer(e, CURLOPT_PRIVATE, ctxPtr)
+        _ = ccurl_easy_setopt_prereq_function(e, transferPrereqCallback)
+        _ = ccurl_easy_setopt_prereq_data(e, ctxPtr)
         t.setupKey = setupKey
         t.setupGeneration = targetGeneration
         return start(t, spec: spec, ref: ref, statIndex: statIndex, slot: slot, intended: intended)
@@ -469,6 +471,9 @@ public final class LoadWorker: @unchecked Sendable {
         t.userSlot = slot
         t.intendedNanos = intended
         t.sentNanos = clock.nowNanos()
+        t.attempts = 0
+        t.refusedResendNanos = nil
+        t.resends = 0
         inFlight += 1
         t.active = true
         let rc = curl_multi_add_handle(multi, e)
@@ -499,6 +504,7 @@ public final class LoadWorker: @unchecked Sendable {
     }
 
     private func complete(_ t: Transfer, code: CURLcode, end: UInt64, message: String?) {
+        var end = end
         var status = 0
         var ttfb: UInt64?
         if code == CURLE_OK {
@@ -515,12 +521,27 @@ public final class LoadWorker: @unchecked Sendable {
         }
         var failure: FailureKind?
         var reason: String?
+        stats.retries += UInt64(t.resends)
         if code != CURLE_OK {
             t.setupKey = nil   // set the handle up afresh after a transport error
-            failure = code == CURLE_OPERATION_TIMEDOUT ? .timeout : .connection
-            reason = message ?? String(cString: curl_easy_strerror(code))
+            if code == CURLE_ABORTED_BY_CALLBACK, let at = t.refusedResendNanos {
+                // The connection died before the first response byte; the request ends when
+                // that was found, not after the connect libcurl made for its re-send.
+                failure = .connectionReset
+                reason = Self.refusedResendMessage
+                end = max(t.sentNanos, min(end, at))
+            } else {
+                failure = Self.failureKind(for: code)
+                reason = message ?? String(cString: curl_easy_strerror(code))
+            }
         } else {
             (failure, reason) = Self.judge(status: status, body: t.body, checks: spec.checks)
+            if failure == .rateLimited {
+                var after: curl_off_t = -1
+                if ccurl_easy_getinfo_off(t.easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK, after > 0 {
+                    reason = "HTTP 429 (Retry-After \(after)s)"
+                }
+            }
         }
         var outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
                                      ttfbMicros: ttfb, status: status, failure: failure, error: reason,
@@ -552,11 +573,30 @@ public final class LoadWorker: @unchecked Sendable {
                              outputTokensFromUsage: t.outputTokensFromUsage)
     }
 
+    /// The error message of a request whose keep-alive connection died before its first
+    /// response byte (libcurl's re-send refused).
+    static let refusedResendMessage = "connection closed before any response byte (reused keep-alive connection; not re-sent)"
+
+    /// The failure kind of a libcurl error: what the server (or the network) did, as far as
+    /// libcurl's code tells it.
+    static func failureKind(for code: CURLcode) -> FailureKind {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_COULDNT_CONNECT: return .connectionRefused
+        // Closed or reset after the request went out: nothing back, or a response cut short
+        // (short of its Content-Length or its last chunk), or an HTTP/2 stream reset.
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2_STREAM: return .connectionReset
+        // Bytes that are not HTTP: garbage, HTTP/0.9, a bad content encoding, HTTP/2 framing.
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2: return .protocolError
+        default: return .connection
+        }
+    }
+
     /// Classifies a response against a task's checks (the default accepts 2xx and 3xx).
     static func judge(status: Int, body: [UInt8], checks: [Check]) -> (FailureKind?, String?) {
         let statusCheck = checks.first { if case .status = $0 { return true } else { return false } } ?? Check.defaultStatus
         if statusCheck.failure(status: status, body: body) != nil {
-            let kind: FailureKind = (400..<500).contains(status) ? .http4xx : (500..<600).contains(status) ? .http5xx : .httpOther
+            let kind: FailureKind = status == 429 ? .rateLimited : (400..<500).contains(status) ? .http4xx : (500..<600).contains(status) ? .http5xx : .httpOther
             return (kind, "HTTP \(status)")
         }
         for c in checks {

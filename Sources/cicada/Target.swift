@@ -17,6 +17,8 @@ struct Target: ParsableCommand {
     @Option(help: "Event-loop threads.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
     @Flag(help: "Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1.") var http2 = false
+    @Option(help: ArgumentHelp("Fail requests on purpose, in rotation: fault[:weight],... (HTTP/1.1).",
+                               discussion: "Faults: \(Fault.allCases.map(\.rawValue).joined(separator: ", ")). E.g. reset_before_status:1,ok:1 alternates.")) var faults: String?
 
     func run() throws {
         guard let service = DurationText.parse(latency, defaultUnit: .milliseconds) else { throw ValidationError("--latency '\(latency)' is not a duration") }
@@ -29,10 +31,15 @@ struct Target: ParsableCommand {
             guard let d = DurationText.parse(s) else { throw ValidationError("--duration '\(s)' is not a duration") }
             return d
         }
+        var plan: FaultPlan?
+        if let faults {
+            do { plan = try FaultPlan(parsing: faults) } catch { throw ValidationError("--faults: \(error.message)") }
+        }
+        if plan != nil && http2 { throw ValidationError("--faults plays HTTP/1.1 faults; it cannot be combined with --http2") }
         installStopSignalHandlers()
-        let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port, http2: http2), threads: threads)
+        let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port, http2: http2, faults: plan), threads: threads)
         do { try target.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
-        printError("cicada test target listening on \(target.baseURL)\(http2 ? " (HTTP/2, prior knowledge)" : "") (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
+        printError("cicada test target listening on \(target.baseURL)\(http2 ? " (HTTP/2, prior knowledge)" : "")\(plan != nil ? " with faults \(faults!)" : "") (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
         let clock = MonotonicTimeSource()
         let start = clock.nowNanos()
         while receivedSignal.load(ordering: .relaxed) == 0 {
@@ -40,7 +47,12 @@ struct Target: ParsableCommand {
             usleep(50_000)
         }
         target.stop()
-        printError("served \(target.requestCount) requests")
+        if plan != nil {
+            let byFault = target.receivedByFault.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+            printError("received \(target.receivedCount) requests (\(byFault.joined(separator: ", ")))")
+        } else {
+            printError("served \(target.requestCount) requests")
+        }
     }
 }
 

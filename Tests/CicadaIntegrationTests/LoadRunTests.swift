@@ -87,7 +87,7 @@ func runAgainstTarget(_ yaml: String, target config: TestTarget.Config = .init()
         scenario.timeouts.connect = .milliseconds(200)
         let refused = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: 1)).run()
         #expect(refused.snapshot.total.requests > 0)
-        #expect(refused.snapshot.total.failuresByKind.keys.sorted() == [.connection])
+        #expect(refused.snapshot.total.failuresByKind.keys.sorted() == [.connectionRefused])
     }
 
     @Test func aStallShowsInCorrectedP99NotInRawP50() throws {

@@ -1,0 +1,108 @@
+import NIOCore
+import NIOHTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The fault-injecting target's connection handler: it decodes requests with NIO's HTTP/1.1
+/// decoder and writes every response as raw bytes (no encoder), so it can break HTTP on
+/// purpose: half a status line, a body cut short, a reset, garbage.
+///
+/// Every request is counted when it has been read whole, before its fault is played, so the
+/// target's count is the truth a client's report is checked against.
+final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    let target: TestTarget
+    let plan: FaultPlan
+    var head: HTTPRequestHead?
+
+    init(target: TestTarget, plan: FaultPlan) { self.target = target; self.plan = plan }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): head = h
+        case .body: break
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            let fault = plan.fault(forRequest: target.countReceived())
+            target.countFault(fault)
+            play(fault, context: context, keepAlive: h.isKeepAlive)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func play(_ fault: Fault, context: ChannelHandlerContext, keepAlive: Bool) {
+        let body = "{\"output\":\"ok\"}"
+        switch fault {
+        case .ok:
+            let conn = keepAlive ? "" : "Connection: close\r\n"
+            let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(conn)\r\n\(body)"
+            after(target.delay(at: .now()), context) { ctx in
+                let done = ctx.writeAndFlush(self.wrapOutboundOut(Self.buffer(ctx, text)))
+                if !keepAlive { done.whenComplete { _ in ctx.close(promise: nil) } }
+            }
+        case .resetBeforeStatus:
+            write(context, "HTTP/1.1 2", then: .reset)
+        case .resetMidBody:
+            write(context, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"output\":\"cut", then: .reset)
+        case .closeAfterHeaders:
+            write(context, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n", then: .close)
+        case .truncatedChunked:
+            write(context, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"output\":\"chunk\r\n", then: .close)
+        case .wrongLength:
+            write(context, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"output\":\"twenty\"}", then: .close)
+        case .garbage:
+            write(context, "\u{1}\u{2}\u{3} this is not HTTP\r\n\r\n", then: .close)
+        case .stall:
+            break   // the client's timeout ends it; the connection stays open until then
+        case .rateLimited:
+            let text = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            write(context, text, then: keepAlive ? .keep : .close)
+        case .unavailable:
+            let text = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            write(context, text, then: keepAlive ? .keep : .close)
+        }
+    }
+
+    private enum Then { case keep, close, reset }
+
+    private func write(_ context: ChannelHandlerContext, _ text: String, then: Then) {
+        let done = context.writeAndFlush(wrapOutboundOut(Self.buffer(context, text)))
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        switch then {
+        case .keep: break
+        case .close: done.whenComplete { _ in bound.value.close(promise: nil) }
+        case .reset:
+            // SO_LINGER with a zero timeout turns close() into a TCP reset.
+            done.whenComplete { _ in
+                let ctx = bound.value
+                if let provider = ctx.channel as? SocketOptionProvider {
+                    provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in bound.value.close(promise: nil) }
+                } else {
+                    ctx.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    private func after(_ wait: TimeAmount, _ context: ChannelHandlerContext, _ body: @escaping @Sendable (ChannelHandlerContext) -> Void) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        if wait > .zero {
+            context.eventLoop.scheduleTask(in: wait) { body(bound.value) }
+        } else {
+            body(context)
+        }
+    }
+
+    private static func buffer(_ context: ChannelHandlerContext, _ text: String) -> ByteBuffer {
+        var buf = context.channel.allocator.buffer(capacity: text.utf8.count)
+        buf.writeString(text)
+        return buf
+    }
+}
