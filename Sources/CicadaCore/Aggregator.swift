@@ -80,7 +80,6 @@ public final class Aggregator {
             scheduleLag: cumulative.scheduleLag, dropped: cumulative.dropped, gauges: g,
             targetUsers: targetUsers, targetRate: targetRate, measuredSeconds: Double(measuredNanos) / 1e9)
         snap.cutOff = cumulative.cutOff
-        snap.retries = cumulative.retries
         return snap
     }
 }

@@ -14,11 +14,6 @@ public struct IntervalStats: Sendable {
     /// Requests still in flight when the run cut them off (stop timeout, or a second signal):
     /// no outcome, so in no latency figure; counted so their absence is visible.
     public var cutOff: UInt64 = 0
-    /// HTTP/2 requests that libcurl re-sent on a new connection after the server refused their
-    /// stream (REFUSED_STREAM, or past a GOAWAY's last stream id) before any response byte. The
-    /// request counts once (the server did not process the refused attempt, RFC 9113 §8.7);
-    /// the re-send is counted here so it is never hidden. HTTP/1.1 requests are never re-sent.
-    public var retries: UInt64 = 0
 
     public init(statCount: Int) { perStat = Array(repeating: RequestStats(), count: statCount) }
 
@@ -37,12 +32,11 @@ public struct IntervalStats: Sendable {
         scheduleLag.merge(o.scheduleLag)
         dropped += o.dropped
         cutOff += o.cutOff
-        retries += o.retries
     }
 
     /// Whether nothing was recorded.
     public var isEmpty: Bool {
-        perStat.allSatisfy { $0.requests == 0 } && errors.entries.isEmpty && scheduleLag.isEmpty && dropped == 0 && cutOff == 0 && retries == 0
+        perStat.allSatisfy { $0.requests == 0 } && errors.entries.isEmpty && scheduleLag.isEmpty && dropped == 0 && cutOff == 0
     }
 }
 

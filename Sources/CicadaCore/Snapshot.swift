@@ -22,8 +22,6 @@ public struct Snapshot: Sendable {
     public var dropped: UInt64
     /// Requests cut off in flight at the end of the run (in no latency figure).
     public var cutOff: UInt64 = 0
-    /// HTTP/2 requests re-sent after a refused stream (see ``IntervalStats/retries``).
-    public var retries: UInt64 = 0
     public var gauges: WorkerGauges
     /// The target user count (closed model) or arrival rate (open model) now.
     public var targetUsers: Int?

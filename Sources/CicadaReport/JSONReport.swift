@@ -70,7 +70,6 @@ public struct JSONReport: Sendable {
             ])),
             ("dropped", .integer(snap.dropped)),
             ("cut_off", .integer(snap.cutOff)),
-            ("retries", .integer(snap.retries)),
             ("tasks", .array(snap.perStat.indices.map { i in
                 let s = snap.perStat[i]
                 return .object([

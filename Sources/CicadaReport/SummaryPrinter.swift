@@ -66,9 +66,6 @@ public struct SummaryPrinter: Sendable {
         if snap.cutOff > 0 {
             lines.append("WARNING: \(snap.cutOff) request(s) were still in flight when the run stopped and were cut off: they are in no latency figure above, and each took at least as long as the run's stop timeout")
         }
-        if snap.retries > 0 {
-            lines.append("WARNING: \(snap.retries) HTTP/2 request(s) were re-sent on a new connection after the server refused their stream before any response byte (counted once each; the server did not process the refused attempt)")
-        }
 
         let codes = snap.total.statusCodes.sorted { $0.key < $1.key }
         lines.append("Status codes: " + (codes.isEmpty ? "-" : codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))

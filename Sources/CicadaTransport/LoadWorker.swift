@@ -473,7 +473,6 @@ public final class LoadWorker: @unchecked Sendable {
         t.sentNanos = clock.nowNanos()
         t.attempts = 0
         t.refusedResendNanos = nil
-        t.resends = 0
         inFlight += 1
         t.active = true
         let rc = curl_multi_add_handle(multi, e)
@@ -521,7 +520,6 @@ public final class LoadWorker: @unchecked Sendable {
         }
         var failure: FailureKind?
         var reason: String?
-        stats.retries += UInt64(t.resends)
         if code != CURLE_OK {
             t.setupKey = nil   // set the handle up afresh after a transport error
             if code == CURLE_ABORTED_BY_CALLBACK, let at = t.refusedResendNanos {
@@ -575,7 +573,7 @@ public final class LoadWorker: @unchecked Sendable {
 
     /// The error message of a request whose keep-alive connection died before its first
     /// response byte (libcurl's re-send refused).
-    static let refusedResendMessage = "connection closed before any response byte (reused keep-alive connection; not re-sent)"
+    static let refusedResendMessage = "connection closed before any response byte (reused keep-alive connection or HTTP/2 stream; not re-sent)"
 
     /// The failure kind of a libcurl error: what the server (or the network) did, as far as
     /// libcurl's code tells it.

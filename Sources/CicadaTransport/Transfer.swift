@@ -40,11 +40,9 @@ final class Transfer {
     /// How many times libcurl was about to send this request (its pre-request callback); more
     /// than one is a re-send libcurl chose by itself after a connection died.
     var attempts = 0
-    /// When a re-send over HTTP/1.1 was refused: the request ends there as a
-    /// `connection_reset` (its connection died before the response), never sent twice.
+    /// When a re-send was refused: the request ends there as a `connection_reset` (its
+    /// connection, or its HTTP/2 stream, died before the response), never sent twice.
     var refusedResendNanos: UInt64?
-    /// HTTP/2 re-sends allowed (refused streams), counted into the worker's `retries`.
-    var resends = 0
 
     /// A task or an on_start step, by index.
     enum TaskRef { case task(Int), onStart(Int) }
@@ -71,7 +69,6 @@ final class Transfer {
         bytesOut = 0
         attempts = 0
         refusedResendNanos = nil
-        resends = 0
         if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
     }
 }
@@ -111,22 +108,17 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
 
 /// curl's pre-request callback: called each time libcurl is about to send this transfer's
 /// request on a connection. libcurl re-sends a request on its own when a reused connection
-/// dies before the first response byte (or an HTTP/2 stream is refused); a load tester that let
-/// that happen silently would report one healthy request where the server saw two, one of them
-/// failed. Over HTTP/1.1 the re-send is refused, so the request ends as `connection_reset`;
-/// over HTTP/2 a refused stream was not processed by the server (RFC 9113 §8.7) and the re-send
-/// goes ahead, counted in the run's `retries`. See docs/DECISIONS.md.
+/// dies before the first response byte (and an HTTP/2 stream that was refused, or whose
+/// connection closed, before any byte); a load tester that let that happen would report one
+/// healthy request where the server saw two, one of them failed. So a second call refuses the
+/// re-send: the request ends as `connection_reset`. Over HTTP/2 libcurl 7.88 gives no way to
+/// tell a stream the server refused unprocessed (GOAWAY) from one whose connection died, so
+/// both count; see docs/DECISIONS.md and RELIABILITY.md.
 let transferPrereqCallback: ccurl_prereq_callback = { clientp, _, _, _, _ in
     guard let clientp else { return 0 }
     let t = Unmanaged<Transfer>.fromOpaque(clientp).takeUnretainedValue()
     t.attempts += 1
     guard t.attempts > 1 else { return 0 }
-    var version = 0
-    _ = ccurl_easy_getinfo_long(t.easy, CURLINFO_HTTP_VERSION, &version)
-    if version >= Int(CURL_HTTP_VERSION_2_0) {
-        t.resends += 1
-        return 0
-    }
     t.refusedResendNanos = t.clock?.nowNanos()
     return 1   // CURL_PREREQFUNC_ABORT
 }

@@ -48,7 +48,7 @@ import Testing
         var scenario = try ScenarioReader().parse("""
         target: http://127.0.0.1:1
         \(model == .closed ? closedLoad : openLoad)
-        timeouts: {connect: 1s, request: 150ms}
+        timeouts: {connect: 1s, request: 500ms}
         tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]
         """, file: "wire.yaml")
         scenario.target = target.baseURL
@@ -61,7 +61,6 @@ import Testing
         // The whole count: nothing received is missing from the report, nothing reported was
         // not received.
         #expect(Int(s.total.requests + s.cutOff) == received, "\(faults) \(model): received \(received), Cicada \(s.total.requests) + \(s.cutOff) cut off")
-        #expect(s.retries == 0)
         #expect(received > 20, "\(faults) \(model): only \(received) requests")
         // Per kind: each fault's requests are failures of its kind (stalls still in flight at
         // the end are the cut-off ones).
