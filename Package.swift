@@ -47,7 +47,7 @@ let package = Package(
         // One run: workers, aggregator, threshold evaluation, progress and stop conditions.
         .target(
             name: "CicadaRunner",
-            dependencies: ["CicadaCore", "CicadaTransport", "CicadaReport"]
+            dependencies: ["CicadaCore", "CicadaTransport"]
         ),
         // The embedded inference engine's pure core: Triton-style dynamic batcher, result cache,
         // modelled GPU device. No I/O; time is injected.
