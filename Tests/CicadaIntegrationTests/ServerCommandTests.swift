@@ -32,6 +32,18 @@ func getWhenUp(_ url: String, seconds: Double = 15) -> String? {
 /// `cicada target`, `cicada serve` and `cicada sweep` end to end: the built binary on 127.0.0.1,
 /// each bounded in time and stopped by itself or by a signal.
 @Suite(.serialized) struct ServerCommandTests {
+    /// A sweep over one named target, `fast` at `url`, by concurrency.
+    static func sweepFile(in dir: URL, url: String, concurrency: String, measure: String) throws -> URL {
+        let file = dir.appendingPathComponent("sweep.yaml")
+        try """
+        target: http://127.0.0.1:1
+        users: 1
+        tasks: [{name: p, path: /health}]
+        sweep: {targets: [{name: fast, url: "\(url)"}], concurrency: \(concurrency), warmup: 100ms, measure: \(measure), slo: {p99: 200ms}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     @Test func targetServesUntilSIGTERMAndCountsWhatItServed() throws {
         let port = try freePort()
         let p = try RunningCicada(["target", "--port", "\(port)", "--latency", "1ms", "--duration", "30s"])
@@ -88,19 +100,7 @@ func getWhenUp(_ url: String, seconds: Double = 15) -> String? {
         defer { fast.stop() }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("sweep.yaml")
-        try """
-        target: http://127.0.0.1:1
-        users: 1
-        run_time: 5s
-        tasks: [{name: p, path: /health}]
-        sweep:
-          targets: [{name: fast, url: "\(fast.baseURL)"}]
-          concurrency: [1, 2]
-          warmup: 100ms
-          measure: 1s
-          slo: {p99: 200ms}
-        """.write(to: file, atomically: true, encoding: .utf8)
+        let file = try Self.sweepFile(in: dir, url: fast.baseURL, concurrency: "[1, 2]", measure: "1s")
         let json = dir.appendingPathComponent("s.json").path, csv = dir.appendingPathComponent("s.csv").path
         let r = try cicada(["sweep", file.path, "--json", json, "--csv", csv], limit: 60)
         #expect(r.status == 0, "stderr: \(r.stderr)")
@@ -127,13 +127,7 @@ func getWhenUp(_ url: String, seconds: Double = 15) -> String? {
         defer { fast.stop() }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("sweep.yaml")
-        try """
-        target: http://127.0.0.1:1
-        users: 1
-        tasks: [{name: p, path: /health}]
-        sweep: {targets: [{name: fast, url: "\(fast.baseURL)"}], concurrency: [1], warmup: 100ms, measure: 500ms, slo: {p99: 200ms}}
-        """.write(to: file, atomically: true, encoding: .utf8)
+        let file = try Self.sweepFile(in: dir, url: fast.baseURL, concurrency: "[1]", measure: "500ms")
         let missing = dir.appendingPathComponent("no/such/s.csv").path
         let r = try cicada(["sweep", file.path, "--csv", missing], limit: 60)
         #expect(r.status == 1, "stderr: \(r.stderr)")
