@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "cicada",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cicada", targets: ["cicada"]),
         // For the microbenchmarks package in bench/micro (batcher, cache, histogram, templates).
@@ -48,7 +47,7 @@ let package = Package(
         // One run: workers, aggregator, threshold evaluation, progress and stop conditions.
         .target(
             name: "CicadaRunner",
-            dependencies: ["CicadaCore", "CicadaTransport", "CicadaReport"]
+            dependencies: ["CicadaCore", "CicadaTransport"]
         ),
         // The embedded inference engine's pure core: Triton-style dynamic batcher, result cache,
         // modelled GPU device. No I/O; time is injected.
@@ -74,19 +73,27 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
+        // One `cicada run` or comparison from a scenario document: starts the engine, test target
+        // and telemetry, runs under an injected live view or progress lines, writes every report
+        // through its sink, chooses the exit status. No terminal: the live view is a protocol.
+        .target(
+            name: "CicadaSession",
+            dependencies: ["CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaEngine", "CicadaEngineServer",
+                           "CicadaTestTarget", "CicadaTelemetry", "CicadaTransport", "CicadaSweep"]
+        ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
-        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaScenario"]),
+        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport", "CicadaScenario"]),
         // C edge: ncursesw with shims for its macros.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores
         // the terminal. The only module that imports CNcursesw.
         .target(name: "CicadaTerminal", dependencies: ["CNcursesw", "CicadaDashboard"]),
-        // Composition root: CLI, signals, exit codes.
+        // Composition root: flag parsing, the terminal dashboard, signals, exit codes.
         .executableTarget(
             name: "cicada",
             dependencies: [
-                "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaTelemetry", "CicadaTransport", "CicadaDashboard", "CicadaTerminal", "CicadaSweep",
+                "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaSession", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
+                "CicadaDashboard", "CicadaTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -115,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "CicadaSession", "cicada"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import CicadaDashboard
 import CicadaEngine
 import CicadaEngineServer
 import CicadaRunner
+import CicadaSession
 import CicadaTerminal
 import Foundation
 import Synchronization
@@ -65,14 +66,6 @@ final class LiveDashboard: @unchecked Sendable {
     private var messageUntil = Date.distantPast
     /// Changes made from the keyboard, marked on the charts (and noted in the runs' events).
     private var marks: [RunEvent] = []
-
-    /// A dashboard for one run.
-    convenience init(screen: TerminalScreen, run: LoadRun, engine: EngineServer?, makeEngine: (() throws -> EngineServer)?, scenarioName: String,
-                     targetDescription: String, runTime: Duration?, isOpenModel: Bool, color: Bool) {
-        self.init(screen: screen, lanes: [Lane(name: scenarioName, config: targetDescription, isBaseline: true, run: run, engine: engine)],
-                  makeEngine: makeEngine, scenarioName: scenarioName, targetDescription: targetDescription, runTime: runTime,
-                  isOpenModel: isOpenModel, color: color)
-    }
 
     /// A dashboard for several lanes (a comparison) or one.
     init(screen: TerminalScreen, lanes: [Lane], makeEngine: (() throws -> EngineServer)?, scenarioName: String,
@@ -246,5 +239,24 @@ final class LiveDashboard: @unchecked Sendable {
             }
         }
         screen.draw(DashboardRenderer().render(model, width: w, height: h))
+    }
+}
+
+extension LiveDashboard: LiveView {
+    var quitRequested: Bool { quit.load(ordering: .relaxed) }
+
+    /// A dashboard following `session`'s lanes, or nil (said on stderr) when the terminal cannot
+    /// take one.
+    static func make(for session: RunSession) -> LiveDashboard? {
+        let color = ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        do {
+            let screen = try TerminalScreen(color: color)
+            let lanes = session.lanes.map { Lane(name: $0.name, config: $0.config, isBaseline: $0.isBaseline, run: $0.run, engine: $0.engine) }
+            return LiveDashboard(screen: screen, lanes: lanes, makeEngine: session.makeEngine, scenarioName: session.scenario.name,
+                                 targetDescription: session.title, runTime: session.scenario.load.duration, isOpenModel: session.isOpenModel, color: color)
+        } catch {
+            printError("cicada: no dashboard (\(error)); running headless")
+            return nil
+        }
     }
 }

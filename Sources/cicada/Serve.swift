@@ -3,6 +3,7 @@ import CicadaCore
 import CicadaEngine
 import CicadaEngineServer
 import CicadaScenario
+import CicadaSession
 import Foundation
 
 /// `cicada serve`: runs the embedded inference engine standalone so other tools (Locust, wrk,
@@ -30,55 +31,36 @@ struct Serve: ParsableCommand {
     func run() throws {
         var spec = EngineSpec()
         if let config {
-            do { spec = try ScenarioReader().readEngine(path: config) } catch { throw ScenarioProblem(description: error.description) }
+            do { spec = try ScenarioReader().readEngine(path: config) } catch { throw SessionError.usage(error.description) }
         }
         if let gpu { spec.gpu = gpu }
         if let model { spec.model = model }
         if let precision { spec.precision = precision }
         if let batching {
             guard spec.presets.contains(where: { $0.name == batching }) else {
-                throw ScenarioProblem(description: "error: --batching: unknown preset '\(batching)'; presets: \(spec.presets.map(\.name).joined(separator: ", "))")
+                throw SessionError.usage("error: --batching: unknown preset '\(batching)'; presets: \(spec.presets.map(\.name).joined(separator: ", "))")
             }
             spec.startPreset = batching
         }
         var token: String?
         if let env = adminTokenEnv {
-            guard let t = ProcessInfo.processInfo.environment[env], !t.isEmpty else { throw ScenarioProblem(description: "error: --admin-token-env: \(env) is not set") }
+            guard let t = ProcessInfo.processInfo.environment[env], !t.isEmpty else { throw SessionError.usage("error: --admin-token-env: \(env) is not set") }
             token = t
         }
-        let limit = try duration.map { s -> Duration in
-            guard let d = DurationText.parse(s) else { throw ValidationError("--duration '\(s)' is not a duration") }
-            return d
-        }
+        let limit = try parseLimit(duration)
         var engineConfig = try spec.engineConfig()
         engineConfig.host = host
         engineConfig.port = port
         engineConfig.adminToken = token
         installStopSignalHandlers()
         let server: EngineServer
-        do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw ScenarioProblem(description: "error: \(error.description)") }
-        do { try server.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
+        do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw SessionError.usage("error: \(error.description)") }
+        do { try server.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
         printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(spec.startPreset)")
-        let clock = MonotonicTimeSource()
-        let start = clock.nowNanos()
-        while receivedSignal.load(ordering: .relaxed) == 0 {
-            if let limit, clock.nowNanos() - start >= limit.nanos { break }
-            usleep(50_000)
-        }
+        waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()
         let s = server.stats
         printError("served \(s.requestsByOutcome.values.reduce(0, +)) requests (\(s.requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
-    }
-}
-
-extension EngineSpec {
-    /// The engine configuration this spec describes; a bad name is a usage error.
-    func engineConfig() throws -> EngineConfig {
-        guard let p = Precision(rawValue: precision.lowercased()) else {
-            throw ScenarioProblem(description: "error: unknown precision '\(precision)' (fp16, bf16, int8)")
-        }
-        return EngineConfig(gpu: gpu, model: model, precision: p, batching: startBatching, presets: presets,
-                            cacheEntries: cacheEnabled ? cacheEntries : 0, cacheTTL: cacheTTL, predictOutputTokens: predictOutputTokens)
     }
 }

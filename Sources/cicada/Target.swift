@@ -1,5 +1,6 @@
 import ArgumentParser
 import CicadaCore
+import CicadaSession
 import CicadaTestTarget
 import Foundation
 
@@ -22,15 +23,9 @@ struct Target: ParsableCommand {
 
     func run() throws {
         guard let service = DurationText.parse(latency, defaultUnit: .milliseconds) else { throw ValidationError("--latency '\(latency)' is not a duration") }
-        let every = try stallEvery.map { s -> Duration in
-            guard let d = DurationText.parse(s) else { throw ValidationError("--stall-every '\(s)' is not a duration") }
-            return d
-        }
+        let every = try parseLimit(stallEvery, flag: "--stall-every")
         guard let stall = DurationText.parse(stallFor, defaultUnit: .milliseconds) else { throw ValidationError("--stall-for '\(stallFor)' is not a duration") }
-        let limit = try duration.map { s -> Duration in
-            guard let d = DurationText.parse(s) else { throw ValidationError("--duration '\(s)' is not a duration") }
-            return d
-        }
+        let limit = try parseLimit(duration)
         var plan: FaultPlan?
         if let faults {
             do { plan = try FaultPlan(parsing: faults) } catch { throw ValidationError("--faults: \(error.message)") }
@@ -38,14 +33,9 @@ struct Target: ParsableCommand {
         if plan != nil && http2 { throw ValidationError("--faults plays HTTP/1.1 faults; it cannot be combined with --http2") }
         installStopSignalHandlers()
         let target = TestTarget(config: .init(serviceTime: service, stallEvery: every, stallFor: stall, host: host, port: port, http2: http2, faults: plan), threads: threads)
-        do { try target.start() } catch { throw ToolFailure(description: "cannot listen on \(host):\(port): \(error)") }
+        do { try target.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
         printError("cicada test target listening on \(target.baseURL)\(http2 ? " (HTTP/2, prior knowledge)" : "")\(plan != nil ? " with faults \(faults!)" : "") (service time \(DurationText.format(service))\(every.map { ", stall \(DurationText.format(stall)) every \(DurationText.format($0))" } ?? ""))")
-        let clock = MonotonicTimeSource()
-        let start = clock.nowNanos()
-        while receivedSignal.load(ordering: .relaxed) == 0 {
-            if let limit, clock.nowNanos() - start >= limit.nanos { break }
-            usleep(50_000)
-        }
+        waitForStop(limit: limit)
         target.stop()
         if plan != nil {
             let byFault = target.receivedByFault.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
@@ -54,8 +44,4 @@ struct Target: ParsableCommand {
             printError("served \(target.requestCount) requests")
         }
     }
-}
-
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CicadaCore
 import CicadaRunner
 import CicadaScenario
+import CicadaSession
 
 /// `cicada validate FILE...`: checks scenario files without running them.
 struct Validate: ParsableCommand {
@@ -25,6 +26,6 @@ struct Validate: ParsableCommand {
                 for issue in error.issues { printError(issue.description) }
             }
         }
-        if bad > 0 { throw ExitCode(Cicada.Exit.usage) }
+        if bad > 0 { throw ExitCode(ExitStatus.usage) }
     }
 }

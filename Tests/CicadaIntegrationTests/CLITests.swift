@@ -18,30 +18,46 @@ struct Finished { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs cicada with a time limit; `interruptAfter` sends SIGINT after that long.
 func cicada(_ args: [String], interruptAfter: Double? = nil, limit: Double = 60) throws -> Finished {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: cicadaBinary)
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["CI"] = "true"
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let outData = Locked(Data()), errData = Locked(Data())
-    let group = DispatchGroup()
-    group.enter(); DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-    group.enter(); DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    let p = try RunningCicada(args)
     if let t = interruptAfter {
         usleep(UInt32(t * 1_000_000))
-        kill(p.processIdentifier, SIGINT)
+        p.signal(SIGINT)
     }
-    let deadline = Date().addingTimeInterval(limit)
-    while p.isRunning, Date() < deadline { usleep(20_000) }
-    if p.isRunning { p.terminate(); Issue.record("cicada did not stop within \(limit)s") }
-    p.waitUntilExit()
-    group.wait()
-    return Finished(status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
+    return p.wait(limit: limit)
+}
+
+/// A started cicada (with `CI` set, so never a dashboard), its output collected until it exits.
+final class RunningCicada {
+    let process = Process()
+    private let outData = Locked(Data()), errData = Locked(Data())
+    private let group = DispatchGroup()
+
+    init(_ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: cicadaBinary)
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["CI"] = "true"
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        group.enter(); DispatchQueue.global().async { [outData, group] in outData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        group.enter(); DispatchQueue.global().async { [errData, group] in errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits up to `limit` seconds for the exit (then terminates it and records an issue).
+    func wait(limit: Double) -> Finished {
+        let deadline = Date().addingTimeInterval(limit)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.terminate(); Issue.record("cicada did not stop within \(limit)s") }
+        process.waitUntilExit()
+        group.wait()
+        return Finished(status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+                        stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
 }
 
 final class Locked<T>: @unchecked Sendable {

@@ -1,0 +1,115 @@
+import CicadaCore
+import CicadaEngineServer
+import CicadaReport
+import CicadaRunner
+
+/// What a finished session measured and wrote.
+public struct SessionResult: Sendable {
+    /// One result per lane, in the lanes' order.
+    public var results: [RunResult]
+    /// The comparison of a `compare:` file; nil for a single run.
+    public var comparison: Comparison?
+    /// The report files that could not be written.
+    public var reportFailures: [ReportFailure]
+    /// The exit status: ``ExitStatus``.
+    public var exitStatus: Int32
+}
+
+extension RunSession {
+    /// Runs the load under `view` (or progress lines when it is nil), prints the summary to
+    /// `output`, writes every report, and stops everything the session started.
+    ///
+    /// - Parameters:
+    ///   - stopSignal: whether a stop signal (SIGINT/SIGTERM) arrived; polled to stop the load
+    ///     (as is the view's quit key), and asked once more to tell a signal from a quit key.
+    /// - Throws: ``SessionError``: `.tool` when the history file cannot be created or a run
+    ///   cannot start.
+    public func run(view: (any LiveView)?, output: SessionOutput, stopSignal: @escaping @Sendable () -> Bool) throws(SessionError) -> SessionResult {
+        defer { close() }
+        let comparing = compare != nil
+        let duration = scenario.load.duration
+        if request.progress && view == nil {
+            for lane in lanes {
+                let prefix = comparing ? "[\(lane.name)] " : ""
+                lane.run.onProgress = { snap in output.log(prefix + ProgressLine.format(snap, duration: duration)) }
+            }
+        }
+        let sinks = request.reports.sinks()
+        for sink in sinks { try sink.prepare(lanes, comparing: comparing) }
+        // Telemetry, polled on its own thread per lane; the runner asks it for a summary.
+        for lane in lanes {
+            guard let p = TelemetryChoice.poller(scenario.telemetry, endpoints: lane.telemetry) else { continue }
+            lane.run.telemetry = p
+            servers.adopt(p)
+        }
+
+        // SIGINT/SIGTERM (or the view's q) stop the load; everything measured is still reported.
+        if view == nil { startLines.forEach(output.log) }
+        let results: [RunResult]
+        view?.start()
+        do {
+            defer { view?.stop() }
+            let shouldStop: @Sendable () -> Bool = { stopSignal() || (view?.quitRequested ?? false) }
+            if comparing {
+                results = try CompareRun(lanes: lanes.map { CompareRun.Lane(name: $0.name, run: $0.run) }).run(shouldStop: shouldStop)
+            } else {
+                results = [try lanes[0].run.run(shouldStop: shouldStop)]
+            }
+        } catch {
+            throw .tool("\(error)")
+        }
+        var engines = lanes.map(\.engine)
+        if !comparing, engines[0] == nil, let started = view?.engine {
+            engines[0] = started
+            servers.adopt(started)
+        }
+
+        let variants = lanes.indices.map { i in
+            VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))
+        }
+        var comparison: Comparison?
+        if let compare {
+            for (i, v) in variants.enumerated() {
+                let rule = String(repeating: request.plain ? "=" : "═", count: 3)
+                output.summary("\(rule) variant \(v.name)\(i == compare.baselineIndex ? " (baseline)" : ""): \(v.config) \(rule)\n")
+                output.summary(summary(v.result, engine: engines[i]) + "\n")
+            }
+            let c = Comparison(variants: variants, baselineIndex: compare.baselineIndex)
+            output.summary(c.text(plain: request.plain))
+            comparison = c
+        } else {
+            output.summary(summary(results[0], engine: engines[0]))
+        }
+        let outcome = SessionOutcome(scenarioName: scenario.name, variants: variants, comparison: comparison)
+        let failures = sinks.flatMap { $0.write(outcome) }
+        for f in failures { output.log("error: cannot write report \(f)") }
+        return SessionResult(results: results, comparison: comparison, reportFailures: failures,
+                             exitStatus: Self.exitStatus(results, reportFailures: failures, signalled: stopSignal()))
+    }
+
+    /// The exit status: 105 when a stop signal interrupted the load, else 1 when a report could not
+    /// be written, else 99 when a threshold failed, else 0.
+    public static func exitStatus(_ results: [RunResult], reportFailures: [ReportFailure], signalled: Bool) -> Int32 {
+        if signalled, results.contains(where: { $0.stopReason == .interrupted }) { return ExitStatus.signal }
+        if !reportFailures.isEmpty { return ExitStatus.toolError }
+        if !results.allSatisfy(\.passed) { return ExitStatus.thresholdsFailed }
+        return ExitStatus.ok
+    }
+
+    /// One run's summary: the table, LLM figures, the engine's own figures and telemetry.
+    func summary(_ result: RunResult, engine: EngineServer?) -> String {
+        var s = SummaryPrinter(plain: request.plain).render(result)
+        if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { s += "\n" + llm }
+        if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
+        if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
+        return s
+    }
+
+    /// The engine's figures a comparison shows beside its variant.
+    static func facts(_ engine: EngineServer) -> EngineFacts {
+        let s = engine.stats
+        return EngineFacts(preset: s.presetName ?? "custom", averageBatchSize: s.averageBatchSize,
+                           peakMemoryFraction: s.memoryTotalBytes > 0 ? Double(s.memoryPeakBytes) / Double(s.memoryTotalBytes) : nil,
+                           outOfMemory: s.outOfMemory)
+    }
+}

@@ -1,0 +1,69 @@
+import CicadaCore
+import CicadaEngineServer
+import CicadaReport
+import CicadaScenario
+import CicadaSweep
+import CicadaTransport
+
+/// One `cicada sweep`: walks a file's `sweep:` grid (batching presets, a batching grid or named
+/// targets, by arrival rates or concurrency), prints each point and the analysis, writes the
+/// JSON and CSV, and chooses the exit status.
+public struct SweepSession: Sendable {
+    /// The scenario document with its `sweep:` block.
+    public let document: ScenarioDocument
+    /// The sweep grid.
+    public let spec: SweepSpec
+    /// Load-generating threads per point.
+    public let workers: Int
+    /// Where to write every point and the conclusions as JSON.
+    public let json: String?
+    /// Where to write every point as CSV.
+    public let csv: String?
+    let engineSpec: EngineSpec
+    let base: EngineConfig
+
+    /// Checks that `document` (read from `file`) can be swept.
+    ///
+    /// - Throws: ``SessionError``, `.usage`: no `sweep:` block, an empty grid, HTTP/2 towards the
+    ///   engine or a target that cannot speak it, a bad engine configuration.
+    public init(document: ScenarioDocument, file: String, workers: Int, json: String? = nil, csv: String? = nil) throws(SessionError) {
+        guard let spec = document.sweep else { throw .usage("\(file): error: no 'sweep:' block (presets, rates, slo)") }
+        guard !spec.configurations.isEmpty, !spec.levels.isEmpty else { throw .usage("\(file): error: sweep needs configurations and load levels") }
+        let engineSpec = document.engine ?? EngineSpec()
+        if document.scenario.http2 {
+            for c in spec.configurations {
+                guard case .target(let url) = c.kind else {
+                    throw .usage("\(file): error: http2: the embedded engine speaks HTTP/1.1; sweep its configurations without http2")
+                }
+                if let why = Curl.http2Problem(baseURL: url) { throw .usage("\(file): error: sweep target '\(c.name)': http2: \(why)") }
+            }
+        }
+        self.base = try engineSpec.engineConfig()
+        self.document = document; self.spec = spec; self.workers = workers; self.json = json; self.csv = csv; self.engineSpec = engineSpec
+    }
+
+    /// Runs every point (each point's line to `output.log`), prints the analysis to
+    /// `output.summary` and writes the reports.
+    ///
+    /// - Returns: the analysis, the files that could not be written and the exit status (105 on
+    ///   a stop signal, else 1 when a file could not be written, else 0).
+    /// - Throws: ``SessionError``, `.tool`, when a point cannot run.
+    public func run(output: SessionOutput, stopSignal: @escaping @Sendable () -> Bool) throws(SessionError) -> (analysis: SweepAnalysis, reportFailures: [ReportFailure], exitStatus: Int32) {
+        var runner = SweepRunner(document: document, spec: spec, workers: workers)
+        let spec = spec
+        runner.onPoint = { p in output.log(SweepReport.pointLine(p, spec: spec)) }
+        runner.shouldStop = stopSignal
+        let points: [SweepPoint]
+        do {
+            points = try runner.run { [base] batching in var c = base; c.batching = batching; return c }
+        } catch { throw .tool("\(error)") }
+        let analysis = SweepAnalysis(points: points, p99SLOMillis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)
+        output.summary(SweepReport.text(analysis, spec: spec, engine: engineSpec))
+        var failures: [ReportFailure] = []
+        if let json { failures += writeAtomically(SweepReport.json(analysis, spec: spec, engine: spec.usesEngine ? engineSpec : nil), to: json) }
+        if let csv { failures += writeAtomically(SweepReport.csv(points, spec: spec), to: csv) }
+        for f in failures { output.log("error: cannot write \(f)") }
+        let status = stopSignal() ? ExitStatus.signal : failures.isEmpty ? ExitStatus.ok : ExitStatus.toolError
+        return (analysis, failures, status)
+    }
+}
