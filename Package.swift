@@ -107,6 +107,7 @@ let package = Package(
         // Pure dashboard: model -> frame of styled cells. No curses, no I/O.
         .target(name: "CicadaDashboard", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
+        .testTarget(name: "CicadaTransportTests", dependencies: ["CicadaTransport", "CicadaCore"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore", "CicadaEngine"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
