@@ -8,8 +8,9 @@ import CicadaDashboard
 /// restores the terminal.
 ///
 /// The only Swift file that imports `CNcursesw`. It owns no policy: the dashboard decides what
-/// to draw, the composition root decides when to stop.
-public final class TerminalScreen {
+/// to draw, the composition root decides when to stop. It is the executable's ``Screen``; tests
+/// drive the dashboard through a recording one instead.
+public final class TerminalScreen: Screen {
     private var previous: Frame?
     private var restored = false
     private let colorPairs: Bool
@@ -63,10 +64,14 @@ public final class TerminalScreen {
     /// Forces a full redraw on the next frame (after a resize).
     public func invalidate() { previous = nil; clear() }
 
-    /// The next key, waiting at most 100 ms; nil on timeout. `KEY_RESIZE` comes as ``resizeKey``.
-    public func readKey() -> Int32? {
+    /// The next key, waiting at most 100 ms; nil on timeout. `KEY_RESIZE` comes as
+    /// ``Key/resize``, codes that are no Unicode scalar (arrows, function keys) as ``Key/other(_:)``.
+    public func readKey() -> Key? {
         let k = getch()
-        return k == ERR ? nil : k
+        if k == ERR { return nil }
+        if k == Self.resizeKey { return .resize }
+        guard k >= 0, let scalar = Unicode.Scalar(UInt32(k)) else { return .other(k) }
+        return .character(Character(scalar))
     }
 
     /// The key code ncurses delivers when the terminal was resized.
