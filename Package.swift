@@ -108,6 +108,7 @@ let package = Package(
         .target(name: "CicadaDashboard", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaTransportTests", dependencies: ["CicadaTransport", "CicadaCore"]),
+        .testTarget(name: "CicadaRunnerTests", dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore", "CicadaEngine"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),

@@ -17,8 +17,11 @@ public final class RunControl: Sendable {
     private let _warp = Mutex<(warp: RateWarp, load: OpenLoad?)>((RateWarp(), nil))
     private let _warpGeneration = Atomic<Int>(0)
     private let _runStart = Atomic<UInt64>(0)
+    /// The run's clock: a live rate change is dated on it (``rateScale``).
+    public let clock: any TimeSource
 
-    public init() {}
+    /// - Parameter clock: the run's clock, the one ``runStartNanos`` is read on.
+    public init(clock: any TimeSource = MonotonicTimeSource()) { self.clock = clock }
 
     /// Closed model: how many users should be running now, all workers together.
     public var targetUsers: Int {
@@ -29,7 +32,7 @@ public final class RunControl: Sendable {
     /// Setting it changes the rate from now on (see ``RateWarp``); arrivals already due stay.
     public var rateScale: Double {
         get { warp.scale }
-        set { setRateScale(newValue, nowNanos: MonotonicTimeSource().nowNanos()) }
+        set { setRateScale(newValue, nowNanos: clock.nowNanos()) }
     }
 
     /// Sets the rate multiplier as of `nowNanos` on the run's clock: from then on the open

@@ -37,6 +37,10 @@ public final class LoadRun: @unchecked Sendable {
     public let control: RunControl
     public let thresholds: [Threshold]
     let clock: any TimeSource
+    let transport: any LoadTransport
+    /// How the runner waits between its turns (20 ms while loading, 5 ms while draining):
+    /// real sleep, or in tests a step of a manual clock, so a run can be stepped in virtual time.
+    let sleep: @Sendable (Duration) -> Void
 
     /// Called every `progressInterval` with the run so far.
     public var onProgress: ((Snapshot) -> Void)?
@@ -59,11 +63,20 @@ public final class LoadRun: @unchecked Sendable {
         notes.withLock { $0.append(RunEvent(t: t, kind: kind, detail: detail)) }
     }
 
-    public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource(), control: RunControl = RunControl()) throws(Threshold.ParseError) {
-        self.control = control
+    /// - Parameters:
+    ///   - clock: the run's clock; the controls date live changes on it too.
+    ///   - control: shared controls (default: new ones on `clock`).
+    ///   - transport: how requests go on the wire (default: libcurl).
+    ///   - sleep: how the runner waits between turns (default: the thread sleeps).
+    public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource(), control: RunControl? = nil,
+                transport: any LoadTransport = CurlTransport(),
+                sleep: @escaping @Sendable (Duration) -> Void = { usleep(UInt32(clamping: $0.nanos / 1000)) }) throws(Threshold.ParseError) {
+        self.control = control ?? RunControl(clock: clock)
         self.plan = plan
         self.options = options
         self.clock = clock
+        self.transport = transport
+        self.sleep = sleep
         var ts: [Threshold] = []
         for spec in plan.scenario.thresholds + options.extraThresholds { ts.append(try Threshold(spec)) }
         thresholds = ts
@@ -71,7 +84,7 @@ public final class LoadRun: @unchecked Sendable {
 
     /// Runs to the end (or until `shouldStop` returns true); blocking.
     public func run(shouldStop: @escaping () -> Bool = { false }) throws -> RunResult {
-        try Curl.globalInit()
+        try transport.prepare()
         let startWall = Date().timeIntervalSince1970
         let cpuStart = Self.cpuSeconds()
         let start = clock.nowNanos()
@@ -81,9 +94,10 @@ public final class LoadRun: @unchecked Sendable {
         let outbox = IntervalOutbox()
         let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
                                     windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
-        var workers: [LoadWorker] = []
+        var workers: [any LoadGenerator] = []
         for i in 0..<options.workers {
-            workers.append(try LoadWorker(plan: plan, index: i, count: options.workers, control: control, clock: clock, outbox: outbox, startNanos: start))
+            workers.append(try transport.makeGenerator(GeneratorContext(plan: plan, index: i, count: options.workers, control: control,
+                                                                        clock: clock, outbox: outbox, startNanos: start)))
         }
         var events: [RunEvent] = []
         let load = plan.scenario.load
@@ -134,7 +148,7 @@ public final class LoadRun: @unchecked Sendable {
         let progressNanos = options.progressInterval.nanos
 
         while true {
-            usleep(20_000)
+            sleep(.milliseconds(20))
             let now = clock.nowNanos()
             let elapsedNanos = now - start
             let elapsed = Duration.nanos(elapsedNanos)
@@ -188,7 +202,7 @@ public final class LoadRun: @unchecked Sendable {
                 control.abort = true
                 workers.forEach { $0.wake() }
             }
-            usleep(5_000)
+            sleep(.milliseconds(5))
             drain()
         }
         drain()

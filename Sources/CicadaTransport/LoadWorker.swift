@@ -253,3 +253,15 @@ extension RunPlan {
         return .none
     }
 }
+
+extension LoadWorker: LoadGenerator {}
+
+/// libcurl as the run's transport: one ``LoadWorker`` (a curl multi handle on its own epoll
+/// loop) per worker thread.
+public struct CurlTransport: LoadTransport {
+    public init() {}
+    public func prepare() throws { try Curl.globalInit() }
+    public func makeGenerator(_ c: GeneratorContext) throws -> any LoadGenerator {
+        try LoadWorker(plan: c.plan, index: c.index, count: c.count, control: c.control, clock: c.clock, outbox: c.outbox, startNanos: c.startNanos)
+    }
+}

@@ -225,4 +225,20 @@ import Testing
         #expect(abs(c.warp.anchorBase - 100) < 1e-9 && abs(c.warp.anchorPosition - 100) < 1e-9)
         #expect(abs(c.warp.base(forPosition: 115) - 110) < 1e-9)
     }
+
+    /// The dashboard's `+`/`-` set `rateScale`, which dates the change on the run's own clock
+    /// (the one the run's start was read on), so a run in virtual time changes rate at the
+    /// virtual moment, not at the wall clock's.
+    @Test func aLiveRateChangeIsDatedOnTheRunsClock() {
+        let s: UInt64 = 1_000_000_000
+        let clock = ManualTimeSource(startNanos: 100 * s)
+        let c = RunControl(clock: clock)
+        c.runStartNanos = clock.nowNanos()
+        c.openLoad = OpenLoad(startRate: 10, stages: [RateStage(duration: .seconds(60), rate: 10)], process: .constant, maxInFlight: 10, maxQueue: nil)
+        clock.advance(by: .seconds(4))
+        c.rateScale = 2
+        // 40 arrivals by 4 s at 10/s; from then on twice as fast.
+        #expect(abs(c.warp.anchorBase - 40) < 1e-9 && abs(c.warp.anchorPosition - 40) < 1e-9)
+        #expect(abs(c.warp.base(forPosition: 60) - 50) < 1e-9)
+    }
 }
