@@ -29,7 +29,8 @@ let package = Package(
             name: "CicadaCore",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        // Scenario files: YAML -> validated CicadaCore.Scenario, every error with file:line:column.
+        // Scenario files: YAML -> validated CicadaCore.Scenario and CicadaEngine's EngineConfig,
+        // SweepSpec and CompareSpec, every error with file:line:column. Only reads.
         .target(
             name: "CicadaScenario",
             dependencies: ["CicadaCore", "CicadaEngine", .product(name: "Yams", package: "Yams")]
@@ -82,7 +83,7 @@ let package = Package(
                            "CicadaTestTarget", "CicadaTelemetry", "CicadaTransport", "CicadaSweep"]
         ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
-        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport", "CicadaScenario"]),
+        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport"]),
         // C edge: ncursesw with shims for its macros.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores

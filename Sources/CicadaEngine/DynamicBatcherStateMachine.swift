@@ -1,19 +1,3 @@
-/// Why the batcher refused or dropped a request, with the message Triton returns for it.
-public enum BatcherRejection: Sendable, Hashable, CaseIterable {
-    /// The queue already held `maxQueueSize` requests when this one arrived (HTTP 503 in Triton).
-    case queueFull
-    /// The request's queue timeout expired under `timeoutAction == .reject`.
-    case timeout
-
-    /// Triton's error text for this rejection, so clients and reports see the same words.
-    public var message: String {
-        switch self {
-        case .queueFull: "Exceeds maximum queue size"
-        case .timeout: "Request timeout expired"
-        }
-    }
-}
-
 /// Triton's dynamic batcher as a pure state machine: events in, ``Action``s out.
 ///
 /// The machine owns no clock, thread or timer. Every event carries `nowNanos` (any monotonic
@@ -86,58 +70,6 @@ public struct DynamicBatcherStateMachine<RequestID: Hashable & Sendable>: Sendab
         case cancelTimer
     }
 
-    /// One pending request. `token` names its current queue slot: it changes when a DELAY
-    /// timeout moves the request, which turns its old slot and timeout entry stale. Tokens only
-    /// grow, so within a queue they also give the service order.
-    private struct Record: Sendable {
-        var id: RequestID
-        var token: UInt64
-        var level: Int
-        var enqueueNanos: UInt64
-        var delayed: Bool
-    }
-
-    /// A queue entry: live while `records[handle]?.token == token`.
-    private struct Slot: Sendable {
-        var handle: Int
-        var token: UInt64
-    }
-
-    /// A FIFO of slots with a moving head; `live` counts the slots that are not stale.
-    private struct SlotQueue: Sendable {
-        var slots: [Slot] = []
-        var head = 0
-        var live = 0
-    }
-
-    /// The config clamped into a usable form, so an invalid config degrades instead of trapping.
-    private struct Rules: Sendable {
-        var maxBatchSize: Int
-        var preferredDescending: [Int]
-        var maxPreferred: Int
-        var delayNanos: UInt64
-        var levelCount: Int
-        var defaultLevelIndex: Int
-        var instanceCount: Int
-
-        init(_ c: BatcherConfig) {
-            maxBatchSize = max(1, c.maxBatchSize)
-            let valid = Set(c.preferredBatchSizes.filter { $0 >= 1 && $0 <= max(1, c.maxBatchSize) })
-            preferredDescending = valid.isEmpty ? [maxBatchSize] : valid.sorted(by: >)
-            maxPreferred = preferredDescending[0]
-            delayNanos = nanos(fromMicros: c.maxQueueDelayMicros)
-            levelCount = max(1, c.priorityLevels)
-            defaultLevelIndex = min(max(c.defaultPriorityLevel, 1), levelCount) - 1
-            instanceCount = max(1, c.instanceCount)
-        }
-
-        /// The largest preferred size not above `count`, or 0 when none is reachable.
-        func largestPreferred(atMost count: Int) -> Int {
-            for size in preferredDescending where size <= count { return size }
-            return 0
-        }
-    }
-
     /// The config in force, as last set by `init` or ``reconfigure(_:nowNanos:)``.
     public private(set) var config: BatcherConfig
     /// Batches dispatched so far (Triton's execution count).
@@ -156,17 +88,17 @@ public struct DynamicBatcherStateMachine<RequestID: Hashable & Sendable>: Sendab
     /// cancelled, if any.
     public private(set) var scheduledTimerNanos: UInt64?
 
-    private var rules: Rules
-    private var records: [Record?] = []
-    private var freeHandles: [Int] = []
-    private var handleByID: [RequestID: Int] = [:]
+    var rules: Rules
+    var records: [Record?] = []
+    var freeHandles: [Int] = []
+    var handleByID: [RequestID: Int] = [:]
     /// Two queues per level, in service order: level 0 main, level 0 delayed, level 1 main, ...
-    private var queues: [SlotQueue]
-    private var timeouts = DeadlineHeap()
+    var queues: [SlotQueue]
+    var timeouts = DeadlineHeap()
     /// `busy[i]` for instance i; may run past `instanceCount` while retired instances finish.
-    private var busy: [Bool]
-    private var nextToken: UInt64 = 0
-    private var nowNanos: UInt64 = 0
+    var busy: [Bool]
+    var nextToken: UInt64 = 0
+    var nowNanos: UInt64 = 0
 
     /// Creates an idle batcher: nothing pending, all `config.instanceCount` instances free.
     public init(config: BatcherConfig) {
@@ -231,7 +163,7 @@ public struct DynamicBatcherStateMachine<RequestID: Hashable & Sendable>: Sendab
         let timeout = effectiveTimeoutMicros(requested: timeoutMicros)
         if timeout > 0 {
             let deadline = self.nowNanos.addingSaturating(nanos(fromMicros: timeout))
-            timeouts.push(TimeoutRef(deadline: deadline, handle: handle, token: token))
+            timeouts.push(TimeoutRef(deadlineNanos: deadline, handle: handle, token: token))
         }
         dispatchReady(into: &actions)
         updateTimer(into: &actions)
@@ -335,7 +267,7 @@ public struct DynamicBatcherStateMachine<RequestID: Hashable & Sendable>: Sendab
     /// queue does, so equal deadlines give a defined order.
     private mutating func expireTimeouts(into actions: inout [Action]) {
         var due: [TimeoutRef] = []
-        while let top = timeouts.min, top.deadline <= nowNanos {
+        while let top = timeouts.min, top.deadlineNanos <= nowNanos {
             timeouts.removeMin()
             if records[top.handle]?.token == top.token { due.append(top) }
         }
@@ -384,228 +316,10 @@ public struct DynamicBatcherStateMachine<RequestID: Hashable & Sendable>: Sendab
     /// The nearest deadline of a request still waiting in its main queue, dropping stale entries.
     private mutating func nearestLiveTimeout() -> UInt64? {
         while let top = timeouts.min {
-            if records[top.handle]?.token == top.token { return top.deadline }
+            if records[top.handle]?.token == top.token { return top.deadlineNanos }
             timeouts.removeMin()
         }
         return nil
     }
 
-    // MARK: - Queues
-
-    /// The earliest enqueue time among the first `count` requests in service order.
-    ///
-    /// A main queue is in arrival order, so its head is its oldest; a delayed queue is in
-    /// expiry order, so its share of the candidates is scanned (it is empty unless DELAY fired).
-    private mutating func oldestEnqueueNanos(amongFirst count: Int) -> UInt64 {
-        var remaining = count
-        var oldest = UInt64.max
-        var q = 0
-        while remaining > 0, q < queues.count {
-            let take = min(queues[q].live, remaining)
-            if take > 0 {
-                dropStaleHead(q)
-                if q % 2 == 0 {
-                    let head = queues[q].slots[queues[q].head]
-                    oldest = min(oldest, records[head.handle]?.enqueueNanos ?? .max)
-                } else {
-                    var seen = 0
-                    var i = queues[q].head
-                    while seen < take {
-                        let slot = queues[q].slots[i]
-                        if let record = records[slot.handle], record.token == slot.token {
-                            oldest = min(oldest, record.enqueueNanos)
-                            seen += 1
-                        }
-                        i += 1
-                    }
-                }
-                remaining -= take
-            }
-            q += 1
-        }
-        return oldest
-    }
-
-    /// Removes and returns the first `count` pending requests in service order.
-    private mutating func takeFirst(_ count: Int) -> [RequestID] {
-        var batch: [RequestID] = []
-        batch.reserveCapacity(count)
-        var q = 0
-        while batch.count < count {
-            while queues[q].live == 0 { q += 1 }
-            dropStaleHead(q)
-            let slot = queues[q].slots[queues[q].head]
-            queues[q].head += 1
-            queues[q].live -= 1
-            if let record = records[slot.handle] {
-                batch.append(record.id)
-                handleByID[record.id] = nil
-            }
-            records[slot.handle] = nil
-            freeHandles.append(slot.handle)
-            if queues[q].live == 0 { clear(q) }
-        }
-        return batch
-    }
-
-    /// Forgets a pending request and marks its slot stale.
-    private mutating func removeRecord(_ handle: Int) {
-        guard let record = records[handle] else { return }
-        records[handle] = nil
-        freeHandles.append(handle)
-        handleByID[record.id] = nil
-        markStale(queue: 2 * record.level + (record.delayed ? 1 : 0))
-    }
-
-    /// Accounts for one slot of queue `q` turning stale; compacts when stale slots dominate,
-    /// which keeps iteration cost proportional to live requests (amortised O(1) per removal).
-    private mutating func markStale(queue q: Int) {
-        queues[q].live -= 1
-        if queues[q].live == 0 {
-            clear(q)
-            return
-        }
-        let stale = queues[q].slots.count - queues[q].head - queues[q].live
-        if stale > 64, stale > queues[q].live {
-            var kept: [Slot] = []
-            kept.reserveCapacity(queues[q].live)
-            for i in queues[q].head..<queues[q].slots.count where isLive(queues[q].slots[i]) {
-                kept.append(queues[q].slots[i])
-            }
-            queues[q].slots = kept
-            queues[q].head = 0
-        }
-    }
-
-    /// Advances queue `q`'s head past stale slots and releases the consumed prefix now and then.
-    private mutating func dropStaleHead(_ q: Int) {
-        while queues[q].head < queues[q].slots.count, !isLive(queues[q].slots[queues[q].head]) {
-            queues[q].head += 1
-        }
-        if queues[q].head >= 1024, queues[q].head * 2 >= queues[q].slots.count {
-            queues[q].slots.removeFirst(queues[q].head)
-            queues[q].head = 0
-        }
-    }
-
-    /// Empties queue `q` (every slot left in it is stale), keeping its storage.
-    private mutating func clear(_ q: Int) {
-        queues[q].slots.removeAll(keepingCapacity: true)
-        queues[q].head = 0
-    }
-
-    private func isLive(_ slot: Slot) -> Bool { records[slot.handle]?.token == slot.token }
-
-    /// Rebuilds the queues for a new number of levels; a request whose level no longer exists
-    /// joins the default level. Sorting by token keeps arrival order in main queues and expiry
-    /// order in delayed ones.
-    private mutating func rebuildQueues() {
-        var rebuilt = Array(repeating: [Slot](), count: 2 * rules.levelCount)
-        for q in queues.indices {
-            for i in queues[q].head..<queues[q].slots.count {
-                let slot = queues[q].slots[i]
-                guard let record = records[slot.handle], record.token == slot.token else { continue }
-                let level = record.level < rules.levelCount ? record.level : rules.defaultLevelIndex
-                records[slot.handle]?.level = level
-                rebuilt[2 * level + (record.delayed ? 1 : 0)].append(slot)
-            }
-        }
-        queues = rebuilt.map { slots in
-            let sorted = slots.sorted { $0.token < $1.token }
-            return SlotQueue(slots: sorted, head: 0, live: sorted.count)
-        }
-    }
-
-    // MARK: - Small helpers
-
-    private func lowestFreeInstance() -> Int? {
-        for i in 0..<rules.instanceCount where !busy[i] { return i }
-        return nil
-    }
-
-    /// Drops trailing entries for instances beyond `instanceCount` that are no longer busy.
-    private mutating func trimRetiredInstances() {
-        while busy.count > rules.instanceCount, busy.last == false { busy.removeLast() }
-    }
-
-    private func levelIndex(for priority: Int?) -> Int {
-        if let p = priority, p >= 1, p <= rules.levelCount { return p - 1 }
-        return rules.defaultLevelIndex
-    }
-
-    /// Triton's override rule: a request's timeout replaces the default only if overrides are
-    /// allowed and it is non-zero and shorter than the (non-zero) default.
-    private func effectiveTimeoutMicros(requested: UInt64?) -> UInt64 {
-        let fallback = config.defaultTimeoutMicros
-        if config.allowTimeoutOverride, let own = requested, own != 0, own < fallback { return own }
-        return fallback
-    }
-
-    /// Time never runs backwards inside the machine, even if a caller's readings do.
-    private mutating func advance(to now: UInt64) { nowNanos = max(nowNanos, now) }
-
-    private mutating func takeToken() -> UInt64 {
-        defer { nextToken += 1 }
-        return nextToken
-    }
-}
-
-/// A request's queue deadline; stale once the request leaves or moves (its token changes).
-private struct TimeoutRef: Sendable {
-    var deadline: UInt64
-    var handle: Int
-    var token: UInt64
-}
-
-/// A binary min-heap of deadlines with a peek, private and non-generic on purpose.
-///
-/// A generic heap in another module would run unspecialised here (not `@inlinable`); measured on
-/// the timeout path that was about 10x slower (2 µs against 0.2 µs per request at queue depth
-/// 1000). Stale entries are dropped
-/// lazily by the machine, so only `push`, `min` and `removeMin` are needed.
-private struct DeadlineHeap: Sendable {
-    private var items: [TimeoutRef] = []
-
-    var min: TimeoutRef? { items.first }
-
-    mutating func push(_ item: TimeoutRef) {
-        items.append(item)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if items[parent].deadline <= items[child].deadline { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func removeMin() {
-        guard !items.isEmpty else { return }
-        let last = items.removeLast()
-        guard !items.isEmpty else { return }
-        items[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var smallest = parent
-            if left < items.count, items[left].deadline < items[smallest].deadline { smallest = left }
-            if right < items.count, items[right].deadline < items[smallest].deadline { smallest = right }
-            if smallest == parent { break }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
-    }
-}
-
-/// Microseconds to nanoseconds, saturating instead of trapping on absurd configs.
-private func nanos(fromMicros micros: UInt64) -> UInt64 {
-    let (result, overflow) = micros.multipliedReportingOverflow(by: 1_000)
-    return overflow ? .max : result
-}
-
-extension UInt64 {
-    fileprivate func addingSaturating(_ other: UInt64) -> UInt64 {
-        let (result, overflow) = addingReportingOverflow(other)
-        return overflow ? .max : result
-    }
 }

@@ -84,12 +84,8 @@ final class EngineRuntime: @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var timer: Scheduled<Void>?
     private var executingBytes: [Int: UInt64] = [:]
-    /// `preserve_ordering`: outcomes held back until every earlier request has its answer.
-    private var heldBack: [UInt64: (job: Job, outcome: JobOutcome)] = [:]
-    /// Requests finished (answered or held) whose id is above `nextToRelease`.
-    private var finishedAhead = Set<UInt64>()
-    /// The oldest request id whose answer has not been released.
-    private var nextToRelease: UInt64 = 0
+    /// `preserve_ordering`: answers held back until every earlier request has its answer.
+    private var release = OrderedRelease<(job: Job, outcome: JobOutcome)>()
     private var stats = EngineStats()
     /// A copy of `stats` readable from any thread.
     let published = Mutex(EngineStats())
@@ -184,15 +180,8 @@ final class EngineRuntime: @unchecked Sendable {
     /// Answers request `id`, in arrival order when `preserve_ordering` is on (Triton's
     /// semantics: a later request's response waits for every earlier one's).
     private func finish(_ id: UInt64, _ job: Job, _ outcome: JobOutcome) {
-        if config.batching.preserveOrdering {
-            heldBack[id] = (job, outcome)
-        } else {
-            job.done(outcome)
-        }
-        finishedAhead.insert(id)
-        while finishedAhead.remove(nextToRelease) != nil {
-            if let held = heldBack.removeValue(forKey: nextToRelease) { held.job.done(held.outcome) }
-            nextToRelease += 1
+        for answer in release.finish(id, (job, outcome), hold: config.batching.preserveOrdering) {
+            answer.job.done(answer.outcome)
         }
     }
 

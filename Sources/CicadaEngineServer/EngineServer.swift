@@ -70,6 +70,9 @@ public final class EngineServer: Sendable {
         if rt.loop.inEventLoop { rt.reconfigure(batching) } else { try? rt.loop.submit { rt.reconfigure(batching) }.wait() }
     }
 
+    /// Whether ``drainAndStop(timeout:)`` has begun: readiness answers 503 from then on.
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+
     /// Readiness goes 503, in-flight requests finish (up to `timeout`), then the server stops.
     public func drainAndStop(timeout: Duration = .seconds(30)) {
         draining.store(true, ordering: .releasing)

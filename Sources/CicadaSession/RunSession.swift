@@ -107,11 +107,10 @@ public final class RunSession: @unchecked Sendable {
         var scenario = input
         let useEngine = request.startEngine || (document.targetsEngine && request.overrides.target == nil)
         if useEngine && request.localTargetServiceTime != nil { throw .usage("error: --engine and --local-target each start a server; choose one") }
-        let spec = document.engine ?? EngineSpec()
+        let engineConfig = document.engine ?? EngineConfig()
         var embedded: EngineServer?
         if useEngine {
-            let config = try spec.engineConfig()
-            let server = try servers.startEngine(configProblem: "error: engine: ", startProblem: "cannot start the embedded engine: ") { config }
+            let server = try servers.startEngine(configProblem: "error: engine: ", startProblem: "cannot start the embedded engine: ") { engineConfig }
             scenario.target = server.baseURL
             embedded = server
         }
@@ -129,7 +128,7 @@ public final class RunSession: @unchecked Sendable {
         let title = embedded.map { "embedded engine: \($0.stats.deviceLabel.replacingOccurrences(of: "modelled: ", with: "")) (modelled)" } ?? plan.baseURL
         let against = embedded.map { "embedded engine (\($0.stats.deviceLabel)) at " } ?? (request.localTargetServiceTime != nil ? "local test target " : "")
         let makeEngine: (() throws -> EngineServer)? = embedded != nil ? nil : {
-            let server = try EngineServer(config: try spec.engineConfig())
+            let server = try EngineServer(config: engineConfig)
             try server.start()
             return server
         }
@@ -154,7 +153,7 @@ public final class RunSession: @unchecked Sendable {
             switch v.kind {
             case .engine(let es):
                 let server = try servers.startEngine(configProblem: "error: compare variant '\(v.name)': engine: ",
-                                                     startProblem: "cannot start the embedded engine for variant '\(v.name)': ") { try es.engineConfig() }
+                                                     startProblem: "cannot start the embedded engine for variant '\(v.name)': ") { es }
                 sc.target = server.baseURL
                 engines.append(server)
             case .target(let url):

@@ -19,17 +19,17 @@ public struct SweepSession: Sendable {
     public let json: String?
     /// Where to write every point as CSV.
     public let csv: String?
-    let engineSpec: EngineSpec
+    /// The engine each engine point starts, with the point's batching.
     let base: EngineConfig
 
     /// Checks that `document` (read from `file`) can be swept.
     ///
     /// - Throws: ``SessionError``, `.usage`: no `sweep:` block, an empty grid, HTTP/2 towards the
-    ///   engine or a target that cannot speak it, a bad engine configuration.
+    ///   engine or a target that cannot speak it.
     public init(document: ScenarioDocument, file: String, workers: Int, json: String? = nil, csv: String? = nil) throws(SessionError) {
         guard let spec = document.sweep else { throw .usage("\(file): error: no 'sweep:' block (presets, rates, slo)") }
         guard !spec.configurations.isEmpty, !spec.levels.isEmpty else { throw .usage("\(file): error: sweep needs configurations and load levels") }
-        let engineSpec = document.engine ?? EngineSpec()
+        let base = document.engine ?? EngineConfig()
         if document.scenario.http2 {
             for c in spec.configurations {
                 guard case .target(let url) = c.kind else {
@@ -38,8 +38,7 @@ public struct SweepSession: Sendable {
                 if let why = Curl.http2Problem(baseURL: url) { throw .usage("\(file): error: sweep target '\(c.name)': http2: \(why)") }
             }
         }
-        self.base = try engineSpec.engineConfig()
-        self.document = document; self.spec = spec; self.workers = workers; self.json = json; self.csv = csv; self.engineSpec = engineSpec
+        self.document = document; self.spec = spec; self.workers = workers; self.json = json; self.csv = csv; self.base = base
     }
 
     /// Runs every point (each point's line to `output.log`), prints the analysis to
@@ -49,7 +48,7 @@ public struct SweepSession: Sendable {
     ///   a stop signal, else 1 when a file could not be written, else 0).
     /// - Throws: ``SessionError``, `.tool`, when a point cannot run.
     public func run(output: SessionOutput, stopSignal: @escaping @Sendable () -> Bool) throws(SessionError) -> (analysis: SweepAnalysis, reportFailures: [ReportFailure], exitStatus: Int32) {
-        var runner = SweepRunner(document: document, spec: spec, workers: workers)
+        var runner = SweepRunner(scenario: document.scenario, spec: spec, workers: workers)
         let spec = spec
         runner.onPoint = { p in output.log(SweepReport.pointLine(p, spec: spec)) }
         runner.shouldStop = stopSignal
@@ -58,9 +57,9 @@ public struct SweepSession: Sendable {
             points = try runner.run { [base] batching in var c = base; c.batching = batching; return c }
         } catch { throw .tool("\(error)") }
         let analysis = SweepAnalysis(points: points, p99SLOMillis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)
-        output.summary(SweepReport.text(analysis, spec: spec, engine: engineSpec))
+        output.summary(SweepReport.text(analysis, spec: spec, engine: base))
         var failures: [ReportFailure] = []
-        if let json { failures += writeAtomically(SweepReport.json(analysis, spec: spec, engine: spec.usesEngine ? engineSpec : nil), to: json) }
+        if let json { failures += writeAtomically(SweepReport.json(analysis, spec: spec, engine: spec.usesEngine ? base : nil), to: json) }
         if let csv { failures += writeAtomically(SweepReport.csv(points, spec: spec), to: csv) }
         for f in failures { output.log("error: cannot write \(f)") }
         let status = stopSignal() ? ExitStatus.signal : failures.isEmpty ? ExitStatus.ok : ExitStatus.toolError

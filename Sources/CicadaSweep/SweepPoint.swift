@@ -1,5 +1,5 @@
 import CicadaCore
-import CicadaScenario
+import CicadaEngine
 
 /// One measured point of a sweep: a configuration at a load level.
 public struct SweepPoint: Sendable, Equatable {

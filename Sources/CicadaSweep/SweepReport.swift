@@ -1,6 +1,6 @@
 import CicadaCore
+import CicadaEngine
 import CicadaReport
-import CicadaScenario
 
 /// A sweep's text, JSON (`cicada.sweep/v1`) and CSV, from its points and analysis. Pure.
 public enum SweepReport {
@@ -13,7 +13,7 @@ public enum SweepReport {
 
     /// What was swept (the modelled engine, the named targets, the stability rule), then the
     /// analysis: the text printed at the end of a sweep.
-    public static func text(_ a: SweepAnalysis, spec: SweepSpec, engine: EngineSpec) -> String {
+    public static func text(_ a: SweepAnalysis, spec: SweepSpec, engine: EngineConfig) -> String {
         var s = ""
         if spec.usesEngine { s += "engine: \(engine.gpu) / \(engine.model) / \(engine.precision) (modelled)\n" }
         for c in spec.configurations { if case .target(let url) = c.kind { s += "target \(c.name): \(url)\n" } }
@@ -38,7 +38,7 @@ public enum SweepReport {
     }
 
     /// Every point and the conclusions as one JSON document (`cicada.sweep/v1`), with a newline.
-    public static func json(_ a: SweepAnalysis, spec: SweepSpec, engine: EngineSpec?) -> String {
+    public static func json(_ a: SweepAnalysis, spec: SweepSpec, engine: EngineConfig?) -> String {
         func num(_ v: Double?) -> String { v.map { Format.number($0, digits: 3) } ?? "null" }
         let levelKey = spec.axis == .rate ? "rate" : "concurrency"
         let points = a.points.map { p in
@@ -46,7 +46,7 @@ public enum SweepReport {
         }
         let sustainable = a.sustainable.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate)),\"throughput\":\(num($0.throughput)),\"p99_ms\":\(num($0.p99Millis))}" }
         let pareto = a.paretoFront.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate))}" }
-        let engineJSON = engine.map { "{\"gpu\":\(JSONText.quoted($0.gpu)),\"model\":\(JSONText.quoted($0.model)),\"precision\":\(JSONText.quoted($0.precision)),\"modelled\":true}" } ?? "null"
+        let engineJSON = engine.map { "{\"gpu\":\(JSONText.quoted($0.gpu)),\"model\":\(JSONText.quoted($0.model)),\"precision\":\(JSONText.quoted($0.precision.rawValue)),\"modelled\":true}" } ?? "null"
         let stability = spec.stability.map { "{\"windows\":\($0.windows),\"window_s\":\(num($0.window.seconds)),\"tolerance\":\(num($0.tolerance)),\"time_limit_s\":\(num(spec.measure.seconds))}" } ?? "null"
         return "{\"schema\":\"cicada.sweep/v1\",\"engine\":\(engineJSON),\"axis\":\(JSONText.quoted(spec.axis.rawValue)),\"stability\":\(stability),"
             + "\"slo\":{\"p99_ms\":\(num(a.p99SLOMillis)),\"error_rate\":\(Format.number(a.maxErrorRate, digits: 4))},"

@@ -2,7 +2,6 @@ import CicadaCore
 import CicadaEngine
 import CicadaEngineServer
 import CicadaRunner
-import CicadaScenario
 import Synchronization
 
 /// Walks a sweep grid: every configuration at every load level. An engine configuration gets a
@@ -11,7 +10,8 @@ import Synchronization
 /// (``StabilityCheck``) or at the time limit. A configuration's scan stops after two failing
 /// points in a row, or at once when batches run out of modelled memory.
 public struct SweepRunner {
-    public let document: ScenarioDocument
+    /// The scenario whose requests and load model each point runs (its target is replaced).
+    public let scenario: Scenario
     public let spec: SweepSpec
     public let workers: Int
     /// Called after each point (progress).
@@ -19,8 +19,8 @@ public struct SweepRunner {
     /// Checked between points and during them; true stops the sweep (results so far are kept).
     public var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(document: ScenarioDocument, spec: SweepSpec, workers: Int) {
-        self.document = document; self.spec = spec; self.workers = workers
+    public init(scenario: Scenario, spec: SweepSpec, workers: Int) {
+        self.scenario = scenario; self.spec = spec; self.workers = workers
     }
 
     /// Runs the grid; `engineConfig` turns a batching configuration into the engine to start.
@@ -33,7 +33,7 @@ public struct SweepRunner {
                 if shouldStop() { break configLoop }
                 var server: EngineServer?
                 defer { server?.stop() }
-                var scenario = document.scenario
+                var scenario = self.scenario
                 switch configuration.kind {
                 case .engine(let batching):
                     let s = try EngineServer(config: engineConfig(batching))
@@ -46,13 +46,13 @@ public struct SweepRunner {
                 scenario.thresholds = []
                 scenario.telemetry.scrapeTarget = false
                 if spec.warmup > .zero {
-                    scenario.load = try Self.load(document.scenario.load, axis: spec.axis, level: level, duration: spec.warmup)
+                    scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.warmup)
                     _ = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
                         .run(shouldStop: shouldStop)
                 }
                 let oomBefore = server?.stats.outOfMemory ?? 0
                 let memoryBefore = server?.stats.memoryPeakBytes ?? 0
-                scenario.load = try Self.load(document.scenario.load, axis: spec.axis, level: level, duration: spec.measure)
+                scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.measure)
                 let (stats, seconds, stable) = try measure(scenario)
                 let h = stats.corrected
                 var point = SweepPoint(

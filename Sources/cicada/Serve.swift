@@ -29,18 +29,16 @@ struct Serve: ParsableCommand {
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
 
     func run() throws {
-        var spec = EngineSpec()
+        var engineConfig = EngineConfig()
         if let config {
-            do { spec = try ScenarioReader().readEngine(path: config) } catch { throw SessionError.usage(error.description) }
+            do { engineConfig = try ScenarioReader().readEngine(path: config) } catch { throw SessionError.usage(error.description) }
         }
-        if let gpu { spec.gpu = gpu }
-        if let model { spec.model = model }
-        if let precision { spec.precision = precision }
+        if let gpu { engineConfig.gpu = gpu }
+        if let model { engineConfig.model = model }
         if let batching {
-            guard spec.presets.contains(where: { $0.name == batching }) else {
-                throw SessionError.usage("error: --batching: unknown preset '\(batching)'; presets: \(spec.presets.map(\.name).joined(separator: ", "))")
+            guard engineConfig.selectPreset(batching) else {
+                throw SessionError.usage("error: --batching: unknown preset '\(batching)'; presets: \(engineConfig.presets.map(\.name).joined(separator: ", "))")
             }
-            spec.startPreset = batching
         }
         var token: String?
         if let env = adminTokenEnv {
@@ -48,7 +46,12 @@ struct Serve: ParsableCommand {
             token = t
         }
         let limit = try parseLimit(duration)
-        var engineConfig = try spec.engineConfig()
+        if let precision {
+            guard let p = Precision(rawValue: precision.lowercased()) else {
+                throw SessionError.usage("error: unknown precision '\(precision)' (fp16, bf16, int8)")
+            }
+            engineConfig.precision = p
+        }
         engineConfig.host = host
         engineConfig.port = port
         engineConfig.adminToken = token
@@ -56,7 +59,7 @@ struct Serve: ParsableCommand {
         let server: EngineServer
         do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw SessionError.usage("error: \(error.description)") }
         do { try server.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
-        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(spec.startPreset)")
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(engineConfig.presetName ?? "custom")")
         waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()

@@ -43,26 +43,16 @@ struct DeviceModelProfileTests {
         #expect(try GPUProfile.named("a10") == .a10)
     }
 
-    @Test func unknownGPUSaysWhatWasMeant() {
-        #expect(throws: ProfileLookupError.self) { try GPUProfile.named("A100") }
-        do {
-            _ = try GPUProfile.named("A100")
-        } catch {
-            #expect(error.suggestions == ["A100-40GB", "A100-80GB"])
-            #expect(error.description.hasPrefix(
-                "unknown GPU \"A100\"; did you mean \"A100-40GB\" or \"A100-80GB\"? (known: A10, A30,"))
-        }
-        do {
-            _ = try GPUProfile.named("H2000")
-        } catch {
-            #expect(error.suggestions.first == "H200")
-        }
-        do {
-            _ = try GPUProfile.named("TPUv5")
-        } catch {
-            #expect(error.suggestions.isEmpty)
-            #expect(error.description == "unknown GPU \"TPUv5\" (known: A10, A30, A100-40GB, A100-80GB, H100-SXM, H200)")
-        }
+    @Test func unknownGPUSaysWhatWasMeant() throws {
+        let a100 = try #require(throws: ProfileLookupError.self) { try GPUProfile.named("A100") }
+        #expect(a100.suggestions == ["A100-40GB", "A100-80GB"])
+        #expect(a100.description.hasPrefix(
+            "unknown GPU \"A100\"; did you mean \"A100-40GB\" or \"A100-80GB\"? (known: A10, A30,"))
+        let h2000 = try #require(throws: ProfileLookupError.self) { try GPUProfile.named("H2000") }
+        #expect(h2000.suggestions.first == "H200")
+        let tpu = try #require(throws: ProfileLookupError.self) { try GPUProfile.named("TPUv5") }
+        #expect(tpu.suggestions.isEmpty)
+        #expect(tpu.description == "unknown GPU \"TPUv5\" (known: A10, A30, A100-40GB, A100-80GB, H100-SXM, H200)")
     }
 
     @Test func modelLookupAcceptsHuggingFaceIds() throws {
@@ -70,11 +60,8 @@ struct DeviceModelProfileTests {
         #expect(try ModelProfile.named("DeepSeek-Coder-33B-Instruct") == .deepseekCoder33B)
         #expect(try ModelProfile.named("deepseek-ai/DeepSeek-V2-Lite") == .deepseekV2Lite)
         #expect(try ModelProfile.named("deepseek-coder-1.3b-base") == .deepseekCoder1_3B)
-        do {
-            _ = try ModelProfile.named("deepsek-llm-7b")
-        } catch {
-            #expect(error.suggestions == ["deepseek-llm-7b"])
-        }
+        let typo = try #require(throws: ProfileLookupError.self) { try ModelProfile.named("deepsek-llm-7b") }
+        #expect(typo.suggestions == ["deepseek-llm-7b"])
     }
 
     @Test func precisionLookup() throws {

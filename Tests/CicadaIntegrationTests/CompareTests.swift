@@ -70,8 +70,8 @@ import Testing
         defer { engines.forEach { $0.stop() } }
         for v in spec.variants {
             guard case .engine(let e) = v.kind else { Issue.record("not an engine variant"); return }
-            var config = EngineConfig(gpu: e.gpu, model: e.model, precision: .fp16, batching: e.startBatching, presets: e.presets, cacheEntries: 0)
-            config.predictOutputTokens = e.predictOutputTokens
+            var config = e
+            config.cacheEntries = 0
             let s = try EngineServer(config: config)
             try s.start()
             engines.append(s)

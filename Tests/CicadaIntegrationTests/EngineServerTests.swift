@@ -141,9 +141,13 @@ func withEngine<T>(_ config: EngineConfig = EngineConfig(), _ body: (EngineServe
         t.start()
         var waited = 0
         while server.stats.executing == 0, waited < 200 { usleep(10_000); waited += 1 }
+        try #require(server.stats.executing == 1, "the slow request never started executing")
         let drainer = Thread { server.drainAndStop(timeout: .seconds(20)) }
         drainer.start()
-        usleep(100_000)
+        var polls = 0
+        while !server.isDraining, polls < 2000 { usleep(1_000); polls += 1 }
+        try #require(server.isDraining, "drainAndStop never began")
+        // The slow request (150 modelled tokens, about 1.4 s) keeps the server up meanwhile.
         #expect(try http("GET", url + "/health/ready").status == 503)
         var spins = 0
         while slow.get() == nil, spins < 1000 { usleep(10_000); spins += 1 }
@@ -181,20 +185,40 @@ func withEngine<T>(_ config: EngineConfig = EngineConfig(), _ body: (EngineServe
         b.preserveOrdering = preserve
         try withEngine(EngineConfig(batching: b, cacheEntries: 0)) { e in
             let url = e.baseURL
-            let longDone = Locked<Date?>(nil), shortDone = Locked<Date?>(nil)
-            let long = Thread { _ = try? http("POST", url + "/v1/completions", body: #"{"prompt": "a", "max_tokens": 60}"#); longDone.set(Date()) }
+            let clock = ContinuousClock()
+            let longSent = clock.now
+            let longReply = Locked<(Result<HTTPReply, any Error>, ContinuousClock.Instant)?>(nil)
+            let shortReply = Locked<(Result<HTTPReply, any Error>, ContinuousClock.Instant)?>(nil)
+            let long = Thread {
+                let r = Result { try http("POST", url + "/v1/completions", body: #"{"prompt": "a", "max_tokens": 60}"#) }
+                longReply.set((r, clock.now))
+            }
             long.start()
             var waited = 0
-            while e.stats.executing == 0, waited < 200 { usleep(5_000); waited += 1 }
-            let short = Thread { _ = try? http("POST", url + "/v1/completions", body: #"{"prompt": "b", "max_tokens": 1}"#); shortDone.set(Date()) }
+            while e.stats.executing == 0, waited < 400 { usleep(5_000); waited += 1 }
+            try #require(e.stats.executing == 1, "the long request never started executing")
+            let short = Thread {
+                let r = Result { try http("POST", url + "/v1/completions", body: #"{"prompt": "b", "max_tokens": 1}"#) }
+                shortReply.set((r, clock.now))
+            }
             short.start()
             var spins = 0
-            while (longDone.get() == nil || shortDone.get() == nil), spins < 1000 { usleep(10_000); spins += 1 }
-            let l = try #require(longDone.get()), s = try #require(shortDone.get())
-            // 60 modelled decode steps take ~0.55 s; the one-token answer takes ~15 ms.
-            // Held back, the short answer leaves with the long one (client threads may note the
-            // two arrivals a few ms apart either way); not held, it comes ~0.5 s earlier.
-            if preserve { #expect(s.timeIntervalSince(l) > -0.05) } else { #expect(l.timeIntervalSince(s) > 0.3) }
+            while longReply.get() == nil || shortReply.get() == nil, spins < 3000 { usleep(10_000); spins += 1 }
+            let (l, longDone) = try #require(longReply.get())
+            let (s, shortDone) = try #require(shortReply.get())
+            #expect(try l.get().status == 200)
+            #expect(try s.get().status == 200)
+            // 60 modelled decode steps take ~0.55 s from the long request's arrival; the one-token
+            // answer takes ~15 ms. Held back, the short answer cannot leave before the long one's
+            // modelled time has passed (load only delays it further); not held, it comes ~0.5 s
+            // before the long one. The release rule itself is tested in virtual time in
+            // OrderedReleaseTests.
+            if preserve {
+                #expect(shortDone - longSent >= .milliseconds(500), "short answer after \(shortDone - longSent)")
+            } else {
+                #expect(longDone - shortDone > .milliseconds(300), "long answer \(longDone - shortDone) after the short one")
+            }
         }
     }
+
 }

@@ -11,11 +11,13 @@ import Testing
     func sweep(_ yaml: String) throws -> SweepAnalysis {
         let doc = try ScenarioReader().parseDocument(yaml, file: "sweep.yaml")
         let spec = try #require(doc.sweep)
-        let engine = doc.engine ?? EngineSpec()
-        let runner = SweepRunner(document: doc, spec: spec, workers: 1)
+        let engine = doc.engine ?? EngineConfig()
+        let runner = SweepRunner(scenario: doc.scenario, spec: spec, workers: 1)
         let points = try runner.run { batching in
-            EngineConfig(gpu: engine.gpu, model: engine.model, precision: Precision(rawValue: engine.precision)!, batching: batching,
-                         presets: engine.presets, cacheEntries: 0, predictOutputTokens: engine.predictOutputTokens)
+            var config = engine
+            config.batching = batching
+            config.cacheEntries = 0
+            return config
         }
         return SweepAnalysis(points: points, p99SLOMillis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)
     }
@@ -129,7 +131,7 @@ import Testing
         """, file: "sweep.yaml")
         let spec = try #require(doc.sweep)
         #expect(spec.axis == .concurrency && spec.levels == [2, 4] && !spec.usesEngine)
-        let points = try SweepRunner(document: doc, spec: spec, workers: 1).run { _ in EngineConfig() }
+        let points = try SweepRunner(scenario: doc.scenario, spec: spec, workers: 1).run { _ in EngineConfig() }
         let a = SweepAnalysis(points: points, p99SLOMillis: 20, maxErrorRate: 0.01)
         let fastPoints = points.filter { $0.preset == "fast" }
         #expect(fastPoints.count == 2)
@@ -167,8 +169,12 @@ import Testing
         #expect(spec.names == ["seed/d2ms", "seed/d200ms"])
         #expect(spec.stability == nil)
         let engine = try #require(doc.engine)
-        let points = try SweepRunner(document: doc, spec: spec, workers: 1).run { batching in
-            EngineConfig(gpu: engine.gpu, model: engine.model, precision: .fp16, batching: batching, presets: engine.presets, cacheEntries: 0)
+        #expect(engine.precision == .fp16)
+        let points = try SweepRunner(scenario: doc.scenario, spec: spec, workers: 1).run { batching in
+            var config = engine
+            config.batching = batching
+            config.cacheEntries = 0
+            return config
         }
         let a = SweepAnalysis(points: points, p99SLOMillis: 100, maxErrorRate: 0.01)
         #expect(a.recommendation == "seed/d2ms")

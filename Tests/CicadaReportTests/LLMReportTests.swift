@@ -41,7 +41,9 @@ import Testing
         #expect(llm["median_tpot_ms"] as? Double == 10)
         #expect(llm["request_goodput"] is Double)
         for key in ["mean_ttft_ms", "p99_ttft_ms", "std_itl_ms", "p95_e2el_ms", "output_throughput", "total_token_throughput"] {
-            #expect(llm[key] != nil, "\(key)")
+            // A number, not JSON null (which JSONSerialization turns into a non-nil NSNull).
+            let value = llm[key] as? Double
+            #expect(value.map { $0.isFinite && $0 >= 0 } == true, "\(key): \(String(describing: llm[key]))")
         }
         let plain = JSONReport().render(Fixture.result())
         #expect(plain.contains("\"llm\": null"))

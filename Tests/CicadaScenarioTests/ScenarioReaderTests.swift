@@ -230,11 +230,11 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(doc.targetsEngine)
         let e = try #require(doc.engine)
         #expect(e.gpu == "H200")
-        #expect(e.precision == "bf16")
-        #expect(e.startPreset == "mine")
-        #expect(e.startBatching.maxBatchSize == 16 && e.startBatching.maxQueueDelayMicros == 500)
+        #expect(e.precision == .bf16)
+        #expect(e.presetName == "mine")
+        #expect(e.batching.maxBatchSize == 16 && e.batching.maxQueueDelayMicros == 500)
         #expect(e.presets.map(\.name).prefix(2) == ["no-batching", "seed"])
-        #expect(!e.cacheEnabled)
+        #expect(e.cacheEntries == 0)
     }
 
     @Test func engineErrorsAreLocated() {
@@ -350,13 +350,13 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
               case .engine(let h100) = c.variants[3].kind, case .target(let url) = c.variants[4].kind else {
             Issue.record("wrong kinds"); return
         }
-        #expect(none.startPreset == "no-batching" && none.startBatching.maxBatchSize == 1)
+        #expect(none.presetName == "no-batching" && none.batching.maxBatchSize == 1)
         // Changed batching becomes a preset of its own, named after the variant, on top of seed.
-        #expect(big.startPreset == "big")
-        #expect(big.startBatching.maxBatchSize == 32 && big.startBatching.maxQueueDelayMicros == 20_000)
-        #expect(big.startBatching.preferredBatchSizes == [16, 32])
-        #expect(big.startBatching.maxQueueSize == BatcherConfig.seed.maxQueueSize, "keys not given keep the preset's values")
-        #expect(h100.gpu == "H100-SXM" && h100.startPreset == "seed")
+        #expect(big.presetName == "big")
+        #expect(big.batching.maxBatchSize == 32 && big.batching.maxQueueDelayMicros == 20_000)
+        #expect(big.batching.preferredBatchSizes == [16, 32])
+        #expect(big.batching.maxQueueSize == BatcherConfig.seed.maxQueueSize, "keys not given keep the preset's values")
+        #expect(h100.gpu == "H100-SXM" && h100.presetName == "seed")
         #expect(url == "http://127.0.0.1:9000")
         #expect(c.variants[2].summary.contains("max batch 32, delay 20 ms") && c.variants[2].summary.contains("(modelled)"))
         #expect(c.variants[4].line == 12)

@@ -1,5 +1,3 @@
-import CicadaEngine
-
 /// A scenario's `compare:` block: two or more variants run side by side, at the same time,
 /// with the same load (the same arrival schedule and the same request sequence from the same
 /// seed), so differences between them come from the configuration, not the dice.
@@ -9,8 +7,8 @@ public struct CompareSpec: Sendable {
         /// What a variant runs against.
         public enum Kind: Sendable {
             /// A separate embedded engine instance in the process (its own modelled GPU), started
-            /// with this engine block; its `startPreset` is the variant's batching.
-            case engine(EngineSpec)
+            /// with this configuration; its `batching` is the variant's.
+            case engine(EngineConfig)
             /// A server of the user's, e.g. a second deployment of the same model.
             case target(String)
         }
@@ -30,11 +28,11 @@ public struct CompareSpec: Sendable {
             switch kind {
             case .target(let url): return url
             case .engine(let e):
-                let b = e.startBatching
+                let b = e.batching
                 let delay = Double(b.maxQueueDelayMicros) / 1000
                 let delayText = delay == delay.rounded() ? String(Int(delay)) : String(delay)
                 let instances = b.instanceCount > 1 ? ", \(b.instanceCount) instances" : ""
-                return "engine \(e.gpu)/\(e.model)/\(e.precision), \(e.startPreset): max batch \(b.maxBatchSize), delay \(delayText) ms\(instances) (modelled)"
+                return "engine \(e.gpu)/\(e.model)/\(e.precision), \(e.presetName ?? "custom"): max batch \(b.maxBatchSize), delay \(delayText) ms\(instances) (modelled)"
             }
         }
     }

@@ -1,5 +1,3 @@
-import CicadaEngine
-
 /// A scenario's `sweep:` block: the grid `cicada sweep` walks, configurations by load levels.
 public struct SweepSpec: Sendable, Equatable {
     /// One configuration a sweep measures at every load level.
@@ -30,7 +28,9 @@ public struct SweepSpec: Sendable, Equatable {
     /// throughput and mean latency each vary by at most `tolerance` (max/min - 1), as
     /// perf_analyzer's `--stability-percentage` over its last three measurements.
     public struct Stability: Sendable, Equatable {
+        /// Consecutive windows that must agree.
         public var windows: Int
+        /// The length of one window.
         public var window: Duration
         /// e.g. 0.1 for 10%.
         public var tolerance: Double

@@ -1,0 +1,25 @@
+import CicadaCore
+import CicadaEngine
+import Yams
+
+/// Walks the node tree, collecting issues. One instance per file.
+final class Validator {
+    let file: String
+    let baseDirectory: String
+    var issues: [ScenarioIssue] = []
+    var engine: EngineConfig?
+    var targetsEngine = false
+    var sweep: SweepSpec?
+    var compare: CompareSpec?
+    /// The placeholder target of an embedded-engine scenario until the engine has a port.
+    static let embeddedPlaceholder = "http://127.0.0.1:0"
+
+    init(file: String, baseDirectory: String) { self.file = file; self.baseDirectory = baseDirectory }
+
+    func fail(_ node: Node?, _ path: String, _ message: String, hint: String? = nil) {
+        issues.append(ScenarioIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, keyPath: path, message: message, hint: hint))
+    }
+
+    /// A throwaway generator for rendering constant templates (json_equals values).
+    var dummy = SeededRandom(seed: 0)
+}
