@@ -1,4 +1,6 @@
 import CicadaCore
+import CicadaEngine
+import CicadaEngineServer
 import CicadaRunner
 import CicadaScenario
 import CicadaTestTarget
@@ -117,5 +119,36 @@ import Testing
         do { _ = try FaultPlan(parsing: "ok:0"); Issue.record("accepted weight 0") } catch { #expect(error.message.contains("'ok'")) }
         do { _ = try FaultPlan(parsing: "resett"); Issue.record("accepted an unknown fault") } catch { #expect(error.message.contains("'resett'") && error.message.contains("reset_before_status")) }
         do { _ = try FaultPlan(parsing: " , "); Issue.record("accepted nothing") } catch { #expect(error.message.contains("no fault")) }
+    }
+}
+
+/// The embedded engine answers exactly the requests Cicada counted, overloaded or not: every
+/// request it took is in its outcome counts (success, overload 503, queue full, timeout), and
+/// each 503 it sent is one Cicada counted.
+@Suite struct EngineWireCountTests {
+    @Test(arguments: ["users: 16\nspawn_rate: 1000\nwait_time: constant(0.001)", "arrival: {rate: 400, max_in_flight: 64}"])
+    func theEngineAnsweredWhatCicadaCounted(load: String) throws {
+        var config = EngineConfig(batching: .noBatching, cacheEntries: 0)
+        config.maxInFlight = 4   // so the load overloads it: some 503 + Retry-After
+        let server = try EngineServer(config: config)
+        try server.start()
+        defer { server.stop() }
+        var scenario = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        \(load)
+        run_time: 1s
+        telemetry: {gpu: none, scrape_target: false}
+        tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]
+        """, file: "engine-wire.yaml")
+        scenario.target = server.baseURL
+        let r = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: 2, stopTimeout: .seconds(10))).run()
+        let s = r.snapshot
+        let outcomes = server.stats.requestsByOutcome
+        let answered = outcomes.values.reduce(0, +)
+        #expect(s.cutOff == 0)
+        #expect(s.total.requests == answered, "engine outcomes \(outcomes), Cicada \(s.total.requests)")
+        #expect((outcomes["overload"] ?? 0) > 0, "the engine was never overloaded: \(outcomes)")
+        #expect(s.total.statusCodes[503] == outcomes["overload"])
+        #expect(s.total.statusCodes[200] == outcomes["success"])
     }
 }
