@@ -16,12 +16,14 @@ let cicadaBinary: String = {
 
 struct Finished { var status: Int32; var stdout: String; var stderr: String }
 
-/// Runs cicada with a time limit; `interruptAfter` sends SIGINT after that long.
-func cicada(_ args: [String], interruptAfter: Double? = nil, limit: Double = 60) throws -> Finished {
+/// Runs cicada with a time limit; with `interruptOn`, once stderr shows that text (the run has
+/// started: "running" or "comparing") and `after` more seconds of load have passed, sends `signal`.
+func cicada(_ args: [String], interruptOn: String? = nil, after: Double = 0, signal: Int32 = SIGINT, limit: Double = 60) throws -> Finished {
     let p = try RunningCicada(args)
-    if let t = interruptAfter {
-        usleep(UInt32(t * 1_000_000))
-        p.signal(SIGINT)
+    if let text = interruptOn {
+        #expect(p.waitForStderr(containing: text, limit: limit), "never printed '\(text)'")
+        if after > 0 { usleep(UInt32(after * 1_000_000)) }
+        p.signal(signal)
     }
     return p.wait(limit: limit)
 }
@@ -43,10 +45,31 @@ final class RunningCicada {
         process.standardError = err
         try process.run()
         group.enter(); DispatchQueue.global().async { [outData, group] in outData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        group.enter(); DispatchQueue.global().async { [errData, group] in errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        // stderr is read as it comes, so a test can wait for a line (``waitForStderr``).
+        group.enter()
+        DispatchQueue.global().async { [errData, group] in
+            let h = err.fileHandleForReading
+            while true {
+                let chunk = h.availableData
+                if chunk.isEmpty { break }
+                errData.update { $0.append(chunk) }
+            }
+            group.leave()
+        }
     }
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits until stderr contains `text` (true), or the process ended or `limit` passed (false).
+    func waitForStderr(containing text: String, limit: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if String(decoding: errData.get(), as: UTF8.self).contains(text) { return true }
+            if !process.isRunning { return false }
+            usleep(10_000)
+        }
+        return false
+    }
 
     /// Waits up to `limit` seconds for the exit (then terminates it and records an issue).
     func wait(limit: Double) -> Finished {
@@ -66,6 +89,7 @@ final class Locked<T>: @unchecked Sendable {
     init(_ v: T) { value = v }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
     func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+    func update(_ f: (inout T) -> Void) { lock.lock(); f(&value); lock.unlock() }
 }
 
 func tempDir() throws -> URL {
@@ -75,7 +99,8 @@ func tempDir() throws -> URL {
 }
 
 @Suite(.serialized) struct CLITests {
-    @Test func sigintMidRunStillWritesTheReports() throws {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalMidRunStillWritesTheReports(signal: Int32) throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let scenario = dir.appendingPathComponent("s.yaml")
@@ -83,7 +108,8 @@ func tempDir() throws -> URL {
             .write(to: scenario, atomically: true, encoding: .utf8)
         let json = dir.appendingPathComponent("r.json").path
         let csv = dir.appendingPathComponent("r").path
-        let r = try cicada(["run", scenario.path, "--local-target", "--json", json, "--csv", csv, "--quiet"], interruptAfter: 2.5, limit: 30)
+        let r = try cicada(["run", scenario.path, "--local-target", "--json", json, "--csv", csv, "--quiet"],
+                           interruptOn: "cicada: running", after: 1, signal: signal, limit: 30)
         #expect(r.status == 105, "stderr: \(r.stderr)")
         let data = try #require(FileManager.default.contents(atPath: json))
         let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -136,4 +136,48 @@ import Testing
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("do not apply to a comparison"))
     }
+
+    /// A comparison's exit codes: 99 when a variant fails a threshold, 1 when a report cannot be
+    /// written (the table still prints), 105 when stopped by a signal (reports still written).
+    @Test func comparisonExitCodes() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = TestTarget(config: .init(serviceTime: .milliseconds(2)))
+        try target.start()
+        defer { target.stop() }
+        func file(_ runTime: String, _ threshold: String) throws -> String {
+            let path = dir.appendingPathComponent("c-\(runTime).yaml").path
+            try """
+            target: embedded
+            engine: {cache: {enabled: false}}
+            arrival: {rate: 20}
+            run_time: \(runTime)
+            telemetry: {gpu: none}
+            tasks: [{name: p, kind: predict, prompt: "q {{seq}}"}]
+            thresholds: ["\(threshold)"]
+            compare:
+              variants:
+                - {name: seed, preset: seed}
+                - {name: mine, target: "\(target.baseURL)"}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let short = try file("1s", "p(99)<0.001ms")
+        let failed = try cicada(["run", short, "--quiet"], limit: 60)
+        #expect(failed.status == 99, "stderr: \(failed.stderr)")
+        #expect(failed.stdout.contains("COMPARISON"))
+
+        let missing = dir.appendingPathComponent("no/such/dir/c.json").path
+        let unwritable = try cicada(["run", try file("1s", "p(99)<10s"), "--quiet", "--json", missing], limit: 60)
+        #expect(unwritable.status == 1, "stderr: \(unwritable.stderr)")
+        #expect(unwritable.stderr.contains(missing))
+        #expect(unwritable.stdout.contains("COMPARISON"))
+
+        let json = dir.appendingPathComponent("stopped.json").path
+        let stopped = try cicada(["run", try file("30s", "p(99)<10s"), "--quiet", "--json", json],
+                                 interruptOn: "cicada: comparing", after: 1, signal: SIGTERM, limit: 60)
+        #expect(stopped.status == 105, "stderr: \(stopped.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        #expect(obj["schema"] as? String == "cicada.compare/v1")
+    }
 }
