@@ -49,6 +49,7 @@ public final class RunSession: @unchecked Sendable {
         let prepared: Prepared
         do {
             let scenario = try Self.validate(document, request)
+            try request.reports.checkPaths()
             if let compare = document.compare {
                 prepared = try Self.prepareComparison(compare, scenario: scenario, request: request, environment: environment, cores: cores, servers: servers)
             } else {

@@ -1,3 +1,4 @@
+import Foundation
 import CicadaScenario
 
 /// What the user asked of one `cicada run`, with every flag already parsed: the overrides, how to
@@ -52,6 +53,37 @@ public struct ReportRequest: Sendable, Equatable {
 
     public init(json: String? = nil, csvPrefix: String? = nil, csvFullHistory: Bool = false, junit: String? = nil, markdown: String? = nil) {
         self.json = json; self.csvPrefix = csvPrefix; self.csvFullHistory = csvFullHistory; self.junit = junit; self.markdown = markdown
+    }
+
+    /// Refuses, before any load, a report whose folder is missing or not writable, or whose
+    /// path is a folder or a file that cannot be written: found at the end, the run's results
+    /// would be lost for that report. (A disk that fills during the run is still found only at
+    /// the end; then the summary prints and the failure names the file.)
+    public func checkPaths() throws(SessionError) {
+        var paths: [(flag: String, path: String)] = []
+        if let json { paths.append(("--json", json)) }
+        if let csvPrefix { paths.append(("--csv", csvPrefix + "_stats.csv")) }
+        if let junit { paths.append(("--junit", junit)) }
+        if let markdown { paths.append(("--summary-md", markdown)) }
+        for (flag, path) in paths {
+            if let why = Self.problem(writing: path) { throw .usage("error: \(flag): cannot write \(path): \(why)") }
+        }
+    }
+
+    /// Why `path` cannot be written, or nil when it can.
+    static func problem(writing path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { return "it is a folder" }
+            if access(path, W_OK) != 0 { return "the file is not writable" }
+        }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else { return "the folder \(folder) does not exist" }
+        guard isDir.boolValue else { return "\(folder) is not a folder" }
+        // Reports are written to a temporary file in the folder and renamed.
+        if access(folder, W_OK | X_OK) != 0 { return "the folder \(folder) is not writable" }
+        return nil
     }
 
     /// One sink per requested report, in the order they are written.

@@ -137,8 +137,9 @@ import Testing
         #expect(bad.stderr.contains("do not apply to a comparison"))
     }
 
-    /// A comparison's exit codes: 99 when a variant fails a threshold, 1 when a report cannot be
-    /// written (the table still prints), 105 when stopped by a signal (reports still written).
+    /// A comparison's exit codes: 99 when a variant fails a threshold, 2 when a report cannot be
+    /// written (refused before the load), 105 when stopped by a signal (reports still written).
+    /// (1, a report failing at the end, is RunSessionTests' for runs and comparisons alike.)
     @Test func comparisonExitCodes() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -167,11 +168,12 @@ import Testing
         #expect(failed.status == 99, "stderr: \(failed.stderr)")
         #expect(failed.stdout.contains("COMPARISON"))
 
+        // A report that cannot be written is refused before any load (exit 2), naming it.
         let missing = dir.appendingPathComponent("no/such/dir/c.json").path
         let unwritable = try cicada(["run", try file("1s", "p(99)<10s"), "--quiet", "--json", missing], limit: 60)
-        #expect(unwritable.status == 1, "stderr: \(unwritable.stderr)")
-        #expect(unwritable.stderr.contains(missing))
-        #expect(unwritable.stdout.contains("COMPARISON"))
+        #expect(unwritable.status == 2, "stderr: \(unwritable.stderr)")
+        #expect(unwritable.stderr.contains("--json: cannot write \(missing)"))
+        #expect(!unwritable.stdout.contains("COMPARISON"))
 
         let json = dir.appendingPathComponent("stopped.json").path
         let stopped = try cicada(["run", try file("30s", "p(99)<10s"), "--quiet", "--json", json],

@@ -62,20 +62,56 @@ final class FakeView: LiveView, @unchecked Sendable {
         #expect(log.first?.contains("local test target") == true)
     }
 
-    @Test func aReportInAMissingFolderIsANamedFailureWhileTheSummaryStillPrints() throws {
+    @Test func aReportThatCannotBeWrittenIsRefusedBeforeAnyLoad() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let missing = dir.path + "/no/such/folder/r.json"
+        do {
+            _ = try session(SessionRequest(file: "s.yaml", workers: 1, localTargetServiceTime: .zero, reports: ReportRequest(json: missing)))
+            Issue.record("accepted a report in a missing folder")
+        } catch let error as SessionError {
+            #expect(error.kind == .usage)
+            #expect(error.description == "error: --json: cannot write \(missing): the folder \(dir.path)/no/such/folder does not exist")
+        }
+        do {
+            _ = try session(SessionRequest(file: "s.yaml", workers: 1, localTargetServiceTime: .zero, reports: ReportRequest(junit: dir.path)))
+            Issue.record("accepted a folder as the JUnit file")
+        } catch let error as SessionError {
+            #expect(error.description.hasSuffix("it is a folder"))
+        }
+        let readOnly = dir.appendingPathComponent("ro")
+        try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: false)
+        chmod(readOnly.path, 0o555)
+        defer { chmod(readOnly.path, 0o755) }
+        if getuid() != 0 {   // root writes anywhere
+            #expect(throws: SessionError.self) {
+                _ = try session(SessionRequest(file: "s.yaml", workers: 1, localTargetServiceTime: .zero, reports: ReportRequest(markdown: readOnly.path + "/r.md")))
+            }
+        }
+    }
+
+    @Test func aReportThatFailsAtTheEndIsANamedFailureWhileTheSummaryStillPrints() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out1 = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out1, withIntermediateDirectories: false)
+        let json = out1.path + "/r.json"
         let md = dir.path + "/r.md"
         let s = try session(SessionRequest(file: "s.yaml", workers: 1, localTargetServiceTime: .zero,
-                                           reports: ReportRequest(json: missing, markdown: md), progress: false))
+                                           reports: ReportRequest(json: json, markdown: md), progress: false))
         let out = CapturedOutput()
-        let result = try s.run(view: nil, output: out.output, stopSignal: { false })
+        // The folder disappears during the run (as a full disk or an unmounted volume would
+        // show only at the end).
+        let removed = Atomic<Bool>(false)
+        let result = try s.run(view: nil, output: out.output, stopSignal: {
+            if !removed.exchange(true, ordering: .relaxed) { try? FileManager.default.removeItem(at: out1) }
+            return false
+        })
         #expect(result.exitStatus == ExitStatus.toolError)
-        #expect(result.reportFailures.map(\.path) == [missing])
+        #expect(result.reportFailures.map(\.path) == [json])
         #expect(FileManager.default.fileExists(atPath: md), "the other reports are still written")
         #expect(out.summary.withLock { $0 }.contains("Aggregated"))
-        #expect(out.log.withLock { $0 }.contains { $0.hasPrefix("error: cannot write report \(missing): ") })
+        #expect(out.log.withLock { $0 }.contains { $0.hasPrefix("error: cannot write report \(json): ") })
     }
 
     @Test func aFailedThresholdIs99AndAStopSignalIs105() throws {
