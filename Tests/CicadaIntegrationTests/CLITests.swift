@@ -147,4 +147,66 @@ func tempDir() throws -> URL {
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("--rate applies to open-model"))
     }
+
+    /// SIGINT or SIGTERM at seeded random instants, from the spawn of the first users through the
+    /// drain and the report writing, sometimes twice: every report written is complete and parses,
+    /// and the exit is 105 (stopped during the load) or 0 (the signal came after it ended).
+    /// `bench/signal-storm.sh` runs the same check many more times for RELIABILITY.md.
+    @Test func stopSignalsAtRandomInstantsNeverLeaveABrokenReport() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenario = dir.appendingPathComponent("s.yaml")
+        try "target: http://127.0.0.1:1\nusers: 20\nspawn_rate: 40\nrun_time: 1s\nwait_time: constant(0.005)\ntasks: [{name: p, path: /health}]\nthresholds: ['error_rate<50%']\ntelemetry: {gpu: none}\n"
+            .write(to: scenario, atomically: true, encoding: .utf8)
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var r = SplitMix(seed: seed)
+        for i in 0..<8 {
+            let p = dir.appendingPathComponent("r\(i)").path
+            let proc = try RunningCicada(["run", scenario.path, "--local-target", "--quiet", "--stop-timeout", "1s",
+                                          "--json", p + ".json", "--csv", p, "--junit", p + ".xml"])
+            #expect(proc.waitForStderr(containing: "cicada: running", limit: 30))
+            // 0..1.4 s into a 1 s run: spawning, steady, draining, or writing the reports.
+            usleep(UInt32(r.next() % 1_400_000))
+            let sig = r.next() % 2 == 0 ? SIGINT : SIGTERM
+            proc.signal(sig)
+            if r.next() % 4 == 0 { usleep(50_000); proc.signal(sig) }
+            let done = proc.wait(limit: 30)
+            #expect(done.status == 105 || done.status == 0, "run \(i) (seed \(seed)): exit \(done.status), stderr \(done.stderr)")
+            let json = try #require(FileManager.default.contents(atPath: p + ".json"), "run \(i) (seed \(seed)): no JSON")
+            let obj = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any], "run \(i): the JSON does not parse")
+            #expect((obj["stop_reason"] as? String) == (done.status == 105 ? "interrupted" : "completed"), "run \(i) (seed \(seed))")
+            // Whole JUnit XML: the declaration, then every element opened is closed, to the root's end.
+            let xml = try String(contentsOfFile: p + ".xml", encoding: .utf8)
+            #expect(xml.hasPrefix("<?xml") && xml.hasSuffix("</testsuites>\n"), "run \(i): the JUnit XML is not whole")
+            for tag in ["testsuites", "testsuite", "testcase"] {
+                let opened = xml.components(separatedBy: "<\(tag) ").count + xml.components(separatedBy: "<\(tag)>").count - 2
+                let closed = xml.components(separatedBy: "</\(tag)>").count - 1
+                let selfClosed = xml.split(separator: "\n").filter { $0.contains("<\(tag) ") && $0.hasSuffix("/>") }.count
+                #expect(opened == closed + selfClosed, "run \(i): <\(tag)> opened \(opened), closed \(closed) + \(selfClosed)")
+            }
+            for f in ["_stats.csv", "_failures.csv", "_stats_history.csv"] {
+                let text = try #require(try? String(contentsOfFile: p + f, encoding: .utf8), "run \(i): no \(f)")
+                let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+                #expect(text.hasSuffix("\n") && rows.count >= 2, "run \(i): \(f) is not whole")
+                let columns = rows[0].split(separator: ",", omittingEmptySubsequences: false).count
+                #expect(rows.dropLast().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns }, "run \(i): \(f) has a short row")
+            }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".partial") || $0.contains(".tmp") }
+            #expect(leftovers.isEmpty, "run \(i): \(leftovers)")
+        }
+    }
+}
+
+/// A tiny seeded generator, so a failing signal instant can be replayed from the seed printed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
