@@ -34,11 +34,12 @@ final class RunningCicada {
     private let outData = Locked(Data()), errData = Locked(Data())
     private let group = DispatchGroup()
 
-    init(_ args: [String]) throws {
+    init(_ args: [String], environment extra: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: cicadaBinary)
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["CI"] = "true"
+        env.merge(extra) { _, new in new }
         process.environment = env
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -195,6 +196,44 @@ func tempDir() throws -> URL {
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".partial") || $0.contains(".tmp") }
             #expect(leftovers.isEmpty, "run \(i): \(leftovers)")
         }
+    }
+}
+
+/// The bearer token comes only from the environment and appears in no output: not on stdout or
+/// stderr, not in any report, not in an error message, even when every request fails.
+@Suite struct SecretTests {
+    @Test func theBearerTokenIsInNoOutput() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let token = "sk-cicada-test-\(UInt64.random(in: 1...UInt64.max))"
+        let scenario = dir.appendingPathComponent("s.yaml")
+        try """
+        target: http://127.0.0.1:1
+        users: 2
+        spawn_rate: 100
+        run_time: 1s
+        wait_time: constant(0.01)
+        auth: {bearer_env: CICADA_SECRET_FOR_TEST}
+        telemetry: {gpu: none}
+        tasks:
+          - {name: denied, path: /status/401}
+          - {name: check, path: /health, checks: {json_equals: {status: "down"}}}
+        thresholds: ['error_rate<1%']
+        """.write(to: scenario, atomically: true, encoding: .utf8)
+        let p = dir.appendingPathComponent("r").path
+        let proc = try RunningCicada(["run", scenario.path, "--local-target", "--json", p + ".json", "--csv", p, "--junit", p + ".xml",
+                                      "--summary-md", p + ".md"], environment: ["CICADA_SECRET_FOR_TEST": token])
+        let done = proc.wait(limit: 30)
+        #expect(done.status == 99, "every request failed, so the threshold did: \(done.stderr)")
+        #expect(!done.stdout.isEmpty && !done.stdout.contains(token))
+        #expect(!done.stderr.contains(token))
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("r") }
+        #expect(files.count >= 6, "\(files)")
+        for f in files {
+            let text = try String(contentsOfFile: dir.appendingPathComponent(f).path, encoding: .utf8)
+            #expect(!text.contains(token), "\(f) contains the token")
+        }
+        #expect(try String(contentsOfFile: p + ".json", encoding: .utf8).contains("HTTP 401"), "the failures are reported")
     }
 }
 
