@@ -45,7 +45,8 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
             let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(conn)\r\n\(body)"
             after(target.delay(at: .now()), context) { ctx in
                 let done = ctx.writeAndFlush(self.wrapOutboundOut(Self.buffer(ctx, text)))
-                if !keepAlive { done.whenComplete { _ in ctx.close(promise: nil) } }
+                let bound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
+                if !keepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
             }
         case .resetBeforeStatus:
             write(context, "HTTP/1.1 2", then: .reset)

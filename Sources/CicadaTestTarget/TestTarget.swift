@@ -84,8 +84,11 @@ public final class TestTarget: Sendable {
             .childChannelInitializer { ch in
                 target.connections.add(1, ordering: .relaxed)
                 if let plan = target.config.faults {
-                    return ch.pipeline.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                                                    FaultHandler(target: target, plan: plan)])
+                    // The initializer runs on the channel's event loop: add the handlers there.
+                    return ch.eventLoop.makeCompletedFuture {
+                        try ch.pipeline.syncOperations.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                                                                    FaultHandler(target: target, plan: plan)])
+                    }
                 }
                 if target.config.http2 {
                     // One child channel per stream, each speaking HTTP/1-style parts to the handler.
