@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "CicadaEngine", targets: ["CicadaEngine", "CicadaCore"]),
         // For bench/micro: the dashboard's frame builder.
         .library(name: "CicadaDashboard", targets: ["CicadaDashboard"]),
+        // For the fuzz targets in fuzz/: the scenario reader and the Prometheus text parser.
+        .library(name: "CicadaScenario", targets: ["CicadaScenario"]),
+        .library(name: "CicadaTelemetry", targets: ["CicadaTelemetry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -13,10 +13,14 @@ public enum DurationText {
     /// Parses `text`; returns nil when it is not a duration.
     public static func parse(_ text: String, defaultUnit: Unit = .seconds) -> Duration? {
         let s = text.trimmingCharacters(in: .whitespaces)
-        guard !s.isEmpty else { return nil }
+        // Control characters are never part of a duration; `Double("5\0x")` would read 5 (the
+        // C parser under it stops at the NUL), so they are refused before any number is read.
+        guard !s.isEmpty, !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return nil }
         if let bare = Double(s) {
             guard bare >= 0, bare.isFinite else { return nil }
-            return .fromSeconds(defaultUnit == .seconds ? bare : bare / 1000)
+            let seconds = defaultUnit == .seconds ? bare : bare / 1000
+            guard seconds < maxSeconds else { return nil }
+            return .fromSeconds(seconds)
         }
         var total = 0.0
         var chars = Array(s.unicodeScalars)
@@ -46,9 +50,13 @@ public enum DurationText {
             parts += 1
         }
         chars.removeAll()
-        guard parts > 0, total.isFinite else { return nil }
+        guard parts > 0, total.isFinite, total < maxSeconds else { return nil }
         return .fromSeconds(total)
     }
+
+    /// The longest duration accepted: a run time or timeout past it is not a duration (a
+    /// `Duration` holds about 292 years of nanoseconds; found by fuzzing, `55555555155s` crashed).
+    public static let maxSeconds: Double = 100 * 365 * 24 * 3600
 
     /// Formats a duration compactly: `1h2m3s`, `90s`, `250ms`, `1.5s`.
     public static func format(_ d: Duration) -> String {

@@ -57,8 +57,11 @@ extension Duration {
     public var milliseconds: Double { seconds * 1000 }
     /// A duration from a number of nanoseconds.
     public static func nanos(_ n: UInt64) -> Duration { .nanoseconds(Int64(clamping: n)) }
-    /// A duration from fractional seconds (rounded to the nanosecond).
+    /// A duration from fractional seconds (rounded to the nanosecond), saturating at what a
+    /// `Duration` of nanoseconds can hold (and zero for NaN) rather than trapping.
     public static func fromSeconds(_ s: Double) -> Duration {
-        .nanoseconds(Int64((s * 1e9).rounded()))
+        let n = (s * 1e9).rounded()
+        guard n.isFinite else { return n > 0 ? .nanoseconds(Int64.max) : (n < 0 ? .nanoseconds(Int64.min) : .zero) }
+        return .nanoseconds(Int64(exactly: n) ?? (n > 0 ? Int64.max : Int64.min))
     }
 }

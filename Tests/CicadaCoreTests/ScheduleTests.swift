@@ -3,6 +3,22 @@ import Testing
 @testable import CicadaCore
 
 @Suite struct DurationTextTests {
+    /// Found by fuzz/run.sh (FuzzExpressions): a duration too long for `Duration` trapped in
+    /// the conversion, so `-t 55555555155s` crashed the tool. Now it is not a duration.
+    @Test(arguments: ["55555555155\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{6}ss55155\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{6}ss",
+                      "55555555155s", "99999999999h", "1e300", "9223372037s", "3200000000"])
+    func durationsTooLongAreRejectedNotACrash(text: String) {
+        #expect(DurationText.parse(text) == nil)
+        #expect(DurationText.parse(text, defaultUnit: .milliseconds) == nil || text == "3200000000")
+    }
+
+    @Test func fromSecondsSaturates() {
+        #expect(Duration.fromSeconds(1e30) == .nanoseconds(Int64.max))
+        #expect(Duration.fromSeconds(-1e30) == .nanoseconds(Int64.min))
+        #expect(Duration.fromSeconds(.nan) == .zero)
+        #expect(Duration.fromSeconds(1.5) == .milliseconds(1500))
+    }
+
     @Test(arguments: [
         ("90s", 90.0), ("1h30m", 5400), ("250ms", 0.25), ("1.5s", 1.5), ("2m", 120), ("100us", 0.0001), ("45", 45),
     ])

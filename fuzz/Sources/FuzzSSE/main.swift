@@ -1,0 +1,40 @@
+import CFuzz
+import CicadaCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Server-sent events split at arbitrary byte boundaries (the first two bytes choose the split
+/// lengths), each event classified as an OpenAI stream chunk and timed, as the load worker's
+/// write callback does: never a crash, whatever the server sends.
+func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data = input else { return 0 }
+    guard size >= 2 else { return 0 }
+    let a = Int(data[0]) + 1, b = Int(data[1]) % 7 + 1
+    let body = UnsafeRawBufferPointer(start: data + 2, count: size - 2)
+    var parser = SSEParser(maxLineBytes: 4096)
+    var timing = StreamTiming(sentNanos: 0)
+    var t: UInt64 = 0
+    var at = 0, turn = 0
+    while at < body.count {
+        let n = min(body.count - at, turn % 2 == 0 ? a : b)
+        parser.feed(UnsafeRawBufferPointer(rebasing: body[at..<(at + n)])) { event in
+            t += 1_000
+            timing.record(OpenAIStreamChunk.classify(event.data), atNanos: t)
+        }
+        at += n; turn += 1
+    }
+    parser.finish { event in timing.record(OpenAIStreamChunk.classify(event.data), atNanos: t + 1) }
+    _ = timing.tpotNanos
+    _ = timing.outputTokens
+    return 0
+}
+
+/// The entry libFuzzer's own `main` calls, when the linker takes that one.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzSSE(data, size) }
+
+// libFuzzer runs the loop (flags as for any libFuzzer binary: corpus folders, -max_total_time, ...).
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzSSE(data, size) }))
