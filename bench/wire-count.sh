@@ -23,7 +23,7 @@ kind_of() {
     ok) echo "-" ;;
     reset_before_status|reset_mid_body|close_after_headers|truncated_chunked|wrong_length) echo connection_reset ;;
     garbage) echo protocol_error ;;
-    stall) echo timeout ;;
+    stall|trickle) echo timeout ;;
     429) echo rate_limited ;;
     503) echo http_5xx ;;
   esac
@@ -61,7 +61,7 @@ text = open(log).read()
 m = re.search(r"received (\d+) requests \(([^)]*)\)", text)
 received = int(m.group(1))
 by_fault = {k: int(v) for k, v in (p.rsplit(" ", 1) for p in m.group(2).split(", ") if p)}
-kinds = {"ok": None, "garbage": "protocol_error", "stall": "timeout", "429": "rate_limited", "503": "http_5xx"}
+kinds = {"ok": None, "garbage": "protocol_error", "stall": "timeout", "trickle": "timeout", "429": "rate_limited", "503": "http_5xx"}
 r = json.load(open(path))
 t = r["totals"]
 want = {}
@@ -84,13 +84,13 @@ PY
   echo "| faults | model | target received | Cicada requests | cut off | difference | Cicada failures by kind | kinds match |"
   echo "|---|---|---|---|---|---|---|---|"
 } > "$TABLE"
-for f in reset_before_status reset_mid_body close_after_headers truncated_chunked wrong_length garbage stall 429 503; do
+for f in reset_before_status reset_mid_body close_after_headers truncated_chunked wrong_length garbage stall trickle 429 503; do
   for model in closed open; do
     row "$f" "$model"
     row "$f:1,ok:1" "$model"
   done
 done
-all="ok:1,reset_before_status:1,reset_mid_body:1,close_after_headers:1,truncated_chunked:1,wrong_length:1,garbage:1,stall:1,429:1,503:1"
+all="ok:1,reset_before_status:1,reset_mid_body:1,close_after_headers:1,truncated_chunked:1,wrong_length:1,garbage:1,stall:1,trickle:1,429:1,503:1"
 row "$all" closed
 row "$all" open
 

@@ -62,6 +62,14 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
             write(context, "\u{1}\u{2}\u{3} this is not HTTP\r\n\r\n", then: .close)
         case .stall:
             break   // the client's timeout ends it; the connection stays open until then
+        case .trickle:
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n"
+            context.writeAndFlush(wrapOutboundOut(Self.buffer(context, head)), promise: nil)
+            trickle(context, left: 20)
+        case .bigBody:
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: \(FaultPlan.bigBodyBytes)\r\n\r\n"
+            context.write(wrapOutboundOut(Self.buffer(context, head)), promise: nil)
+            sendBody(context, left: FaultPlan.bigBodyBytes, keepAlive: keepAlive)
         case .rateLimited:
             let text = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
             write(context, text, then: keepAlive ? .keep : .close)
@@ -72,6 +80,36 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private enum Then { case keep, close, reset }
+
+    /// One byte every 100 ms until `left` are sent (or the client has gone).
+    private func trickle(_ context: ChannelHandlerContext, left: Int) {
+        guard left > 0 else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(100)) {
+            let ctx = bound.value
+            guard ctx.channel.isActive else { return }
+            ctx.writeAndFlush(self.wrapOutboundOut(Self.buffer(ctx, "x")), promise: nil)
+            self.trickle(ctx, left: left - 1)
+        }
+    }
+
+    /// Writes `left` body bytes 1 MiB at a time, each after the last was flushed to the socket,
+    /// so the target never holds more than a megabyte of it.
+    private func sendBody(_ context: ChannelHandlerContext, left: Int, keepAlive: Bool) {
+        let n = min(left, 1 << 20)
+        var buf = context.channel.allocator.buffer(capacity: n)
+        buf.writeRepeatingByte(UInt8(ascii: "a"), count: n)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(buf)).whenComplete { result in
+            let ctx = bound.value
+            guard case .success = result, ctx.channel.isActive else { return }
+            if left - n > 0 {
+                self.sendBody(ctx, left: left - n, keepAlive: keepAlive)
+            } else if !keepAlive {
+                ctx.close(promise: nil)
+            }
+        }
+    }
 
     private func write(_ context: ChannelHandlerContext, _ text: String, then: Then) {
         let done = context.writeAndFlush(wrapOutboundOut(Self.buffer(context, text)))

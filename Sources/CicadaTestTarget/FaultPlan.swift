@@ -21,6 +21,12 @@ public enum Fault: String, CaseIterable, Sendable, Hashable {
     case garbage
     /// Never answers: the client's request timeout has to end it.
     case stall
+    /// Headers for 20 body bytes, then one byte every 100 ms (a client with a shorter request
+    /// timeout gives up first).
+    case trickle
+    /// A correct `200` with a 100 MiB body, written 1 MiB at a time as the client reads it (the
+    /// client must count it, not keep it).
+    case bigBody = "big_body"
     /// `429 Too Many Requests` with `Retry-After: 1`.
     case rateLimited = "429"
     /// `503 Service Unavailable` with `Retry-After: 1`.
@@ -56,6 +62,9 @@ public struct FaultPlan: Sendable, Equatable {
         }
         self.cycle = cycle
     }
+
+    /// The size of ``Fault/bigBody``'s body.
+    public static let bigBodyBytes = 100 << 20
 
     /// Parses `fault[:weight],...` (weight 1 when left out), e.g. `reset_before_status:1,ok:1`.
     /// The error names the part that is wrong and lists the faults.
