@@ -187,6 +187,12 @@ extension LoadWorker {
                 failure = .connectionReset
                 reason = Self.refusedResendMessage
                 end = max(t.sentNanos, min(end, at))
+            } else if code == CURLE_COULDNT_CONNECT, t.attempts >= 1 {
+                // The request went out (the pre-request callback saw it), its connection died,
+                // and the connect libcurl tried for a re-send was refused: the request's own
+                // fate is the dead connection, not a refused one (the server did read it).
+                failure = .connectionReset
+                reason = Self.refusedResendMessage
             } else {
                 failure = Self.failureKind(for: code)
                 reason = message ?? String(cString: curl_easy_strerror(code))

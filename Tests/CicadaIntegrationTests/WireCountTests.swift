@@ -126,6 +126,37 @@ import Testing
     }
 }
 
+/// The server goes away mid-run (its port closed): the requests after that are
+/// `connection_refused`, never sent, and every request the server did read is one Cicada counted.
+@Suite struct ServerGoneTests {
+    @Test(arguments: WireCountTests.Model.allCases)
+    func aPortClosedMidRunIsRefusedAndCounted(model: WireCountTests.Model) throws {
+        let target = TestTarget(config: .init(serviceTime: .milliseconds(2), faults: try FaultPlan(parsing: "ok")))
+        try target.start()
+        var scenario = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        \(model == .closed ? WireCountTests.closedLoad : WireCountTests.openLoad)
+        timeouts: {connect: 500ms, request: 500ms}
+        telemetry: {gpu: none, scrape_target: false}
+        tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]
+        """, file: "gone.yaml")
+        scenario.target = target.baseURL
+        let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: 2, stopTimeout: .seconds(2)))
+        // The server stops 0.4 s in, from another thread, while the load goes on.
+        let stopper = Thread { usleep(400_000); target.stop() }
+        stopper.start()
+        let r = try run.run()
+        let s = r.snapshot
+        let refused = Int(s.total.failuresByKind[.connectionRefused] ?? 0)
+        let reset = Int(s.total.failuresByKind[.connectionReset] ?? 0)
+        #expect(refused > 0, "by kind \(s.total.failuresByKind)")
+        // What the server read is what Cicada counted, less what never reached it.
+        #expect(Int(s.total.requests + s.cutOff) - refused == target.receivedCount,
+                "received \(target.receivedCount), Cicada \(s.total.requests) (\(refused) refused, \(reset) reset)")
+        #expect(Int(s.total.failures) == refused + reset, "by kind \(s.total.failuresByKind)")
+    }
+}
+
 /// A 100 MiB response body is counted byte for byte and not kept: the request succeeds, its
 /// bytes are all in `bytes_in`, and a check that needs the body sees only the first 1 MiB
 /// (the most a transfer keeps), so the generator's memory does not follow the server's sizes.
