@@ -16,7 +16,7 @@ let rootIdentity = Context.packageDirectory
 
 /// One fuzz target: a program that hands its input function to libFuzzer's driver.
 func fuzzTarget(_ name: String, _ products: [String]) -> Target {
-    .executableTarget(name: name, dependencies: ["CFuzz"] + products.map { .product(name: $0, package: rootIdentity) })
+    .executableTarget(name: name, dependencies: ["FuzzDriver"] + products.map { .product(name: $0, package: rootIdentity) })
 }
 
 let package = Package(
@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [.package(path: "..")],
     targets: [
         .target(name: "CFuzz"),
+        .target(name: "FuzzDriver", dependencies: ["CFuzz"]),
         fuzzTarget("FuzzScenario", ["CicadaScenario", "CicadaEngine"]),
         fuzzTarget("FuzzPrometheus", ["CicadaTelemetry"]),
         fuzzTarget("FuzzSSE", ["CicadaEngine"]),

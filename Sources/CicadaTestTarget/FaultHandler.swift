@@ -43,11 +43,7 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
         case .ok:
             let conn = keepAlive ? "" : "Connection: close\r\n"
             let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(conn)\r\n\(body)"
-            after(target.delay(at: .now()), context) { ctx in
-                let done = ctx.writeAndFlush(self.wrapOutboundOut(Self.buffer(ctx, text)))
-                let bound = NIOLoopBound(ctx, eventLoop: ctx.eventLoop)
-                if !keepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
-            }
+            after(target.delay(at: .now()), context) { ctx in self.write(ctx, text, then: keepAlive ? .keep : .close) }
         case .resetBeforeStatus:
             write(context, "HTTP/1.1 2", then: .reset)
         case .resetMidBody:
@@ -71,15 +67,18 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
             context.write(wrapOutboundOut(Self.buffer(context, head)), promise: nil)
             sendBody(context, left: FaultPlan.bigBodyBytes, keepAlive: keepAlive)
         case .rateLimited:
-            let text = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
-            write(context, text, then: keepAlive ? .keep : .close)
+            write(context, Self.retryLater("429 Too Many Requests"), then: keepAlive ? .keep : .close)
         case .unavailable:
-            let text = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
-            write(context, text, then: keepAlive ? .keep : .close)
+            write(context, Self.retryLater("503 Service Unavailable"), then: keepAlive ? .keep : .close)
         }
     }
 
     private enum Then { case keep, close, reset }
+
+    /// A load-shedding answer: the status, `Retry-After: 1`, an empty JSON object.
+    private static func retryLater(_ status: String) -> String {
+        "HTTP/1.1 \(status)\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    }
 
     /// One byte every 100 ms until `left` are sent (or the client has gone).
     private func trickle(_ context: ChannelHandlerContext, left: Int) {

@@ -38,7 +38,7 @@ public enum Fault: String, CaseIterable, Sendable, Hashable {
 ///
 /// `reset_before_status:1,ok:1` alternates; `stall` alone stalls every request. The rotation
 /// is smooth (weighted round-robin): with weights 3 and 1 the order is a a b a, not a a a b.
-public struct FaultPlan: Sendable, Equatable {
+public struct FaultPlan: Sendable {
     /// The faults and their weights, in the order given.
     public let entries: [(fault: Fault, weight: Int)]
     /// One full turn of the rotation.
@@ -86,10 +86,6 @@ public struct FaultPlan: Sendable, Equatable {
 
     /// The fault for the `n`th request the target received (0-based).
     public func fault(forRequest n: Int) -> Fault { cycle.isEmpty ? .ok : cycle[n % cycle.count] }
-
-    public static func == (a: FaultPlan, b: FaultPlan) -> Bool {
-        a.entries.map(\.fault) == b.entries.map(\.fault) && a.entries.map(\.weight) == b.entries.map(\.weight)
-    }
 }
 
 /// A fault list that could not be read.

@@ -164,7 +164,7 @@ public final class LoadWorker: @unchecked Sendable {
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
         // Arrivals still queued at the end never started: count them as dropped.
-        stats.dropped += UInt64(arrivals?.leftInQueue ?? 0)
+        stats.dropped += UInt64(arrivals?.queued ?? 0)
         flush(at: end, finished: true)
     }
 

@@ -42,7 +42,7 @@ struct OpenArrivals {
         schedule = ArrivalSchedule(load: load, seed: seed)
     }
 
-    /// Arrivals waiting for a free slot.
+    /// Arrivals waiting for a free slot (at the end: those that never started, counted as dropped).
     var queued: Int { queue.count - queueHead }
 
     /// Starts what can start at `now` with `inFlight` requests busy: queued arrivals first
@@ -80,9 +80,6 @@ struct OpenArrivals {
         if let a = pending { return intendedNanos(position: a.position) }
         return nil
     }
-
-    /// Arrivals still queued at the end never started: they count as dropped.
-    var leftInQueue: Int { queue.count - queueHead }
 
     /// An arrival's intended start on the run clock under the rate changes so far; nil past
     /// the schedule's end.

@@ -67,8 +67,6 @@ final class Transfer {
         timing = nil
         bytesIn = 0
         bytesOut = 0
-        attempts = 0
-        refusedResendNanos = nil
         if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
     }
 }

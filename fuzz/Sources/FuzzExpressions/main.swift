@@ -1,12 +1,10 @@
-import CFuzz
 import CicadaCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import FuzzDriver
 
 /// The small languages in a scenario: threshold expressions, duration text and body templates
 /// (parsed and rendered): an error message, never a crash.
-func fuzzExpressions(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzExpressions(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data = input else { return 0 }
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     _ = try? Threshold(ThresholdSpec(text))
@@ -21,11 +19,4 @@ func fuzzExpressions(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-/// The entry libFuzzer's own `main` calls, when the linker takes that one.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzExpressions(data, size) }
-
-// libFuzzer runs the loop (flags as for any libFuzzer binary: corpus folders, -max_total_time, ...).
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzExpressions(data, size) }))
+runFuzzer(fuzzExpressions)

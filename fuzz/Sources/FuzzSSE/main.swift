@@ -1,13 +1,11 @@
-import CFuzz
 import CicadaCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import FuzzDriver
 
 /// Server-sent events split at arbitrary byte boundaries (the first two bytes choose the split
 /// lengths), each event classified as an OpenAI stream chunk and timed, as the load worker's
 /// write callback does: never a crash, whatever the server sends.
-func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data = input else { return 0 }
     guard size >= 2 else { return 0 }
     let a = Int(data[0]) + 1, b = Int(data[1]) % 7 + 1
@@ -30,11 +28,4 @@ func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-/// The entry libFuzzer's own `main` calls, when the linker takes that one.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzSSE(data, size) }
-
-// libFuzzer runs the loop (flags as for any libFuzzer binary: corpus folders, -max_total_time, ...).
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzSSE(data, size) }))
+runFuzzer(fuzzSSE)
