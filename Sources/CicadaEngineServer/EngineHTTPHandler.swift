@@ -34,64 +34,39 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Routing
 
     func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let ka = head.isKeepAlive
         if tooLarge {
             return respond(context, .payloadTooLarge, error: "request body exceeds \(server.config.maxBodyBytes) bytes", keepAlive: false)
         }
-        switch (head.method, path) {
-        case (.GET, "/health"):
+        let request: EngineRequest
+        do { request = try EngineRequest.read(method: head.method.rawValue, uri: head.uri, body: bodyBytes) } catch {
+            return respond(context, HTTPResponseStatus(statusCode: error.status), error: error.message, keepAlive: ka)
+        }
+        switch request {
+        case .health:
             respond(context, .ok, json: #"{"status":"ok"}"#, keepAlive: ka)
-        case (.GET, "/health/ready"):
+        case .ready:
             if server.draining.load(ordering: .acquiring) {
                 respond(context, .serviceUnavailable, json: #"{"status":"draining"}"#, keepAlive: ka)
             } else {
                 respond(context, .ok, json: #"{"status":"ready"}"#, keepAlive: ka)
             }
-        case (.GET, "/metrics"):
+        case .metrics:
             respond(context, .ok, text: EngineMetrics.render(server.stats, config: server.config), contentType: "text/plain; version=0.0.4", keepAlive: ka)
-        case (.POST, "/predict"):
-            predict(context, keepAlive: ka)
-        case (.POST, "/v1/completions"):
-            openAI(context, chat: false, keepAlive: ka)
-        case (.POST, "/v1/chat/completions"):
-            openAI(context, chat: true, keepAlive: ka)
-        case (.GET, "/admin/batching"), (.PUT, "/admin/batching"):
-            admin(context, head: head, keepAlive: ka)
-        case (_, "/health"), (_, "/health/ready"), (_, "/metrics"), (_, "/predict"), (_, "/v1/completions"), (_, "/v1/chat/completions"), (_, "/admin/batching"):
-            respond(context, .methodNotAllowed, error: "\(head.method) is not allowed on \(path)", keepAlive: ka)
-        default:
-            respond(context, .notFound, error: "no route for \(head.method) \(path)", keepAlive: ka)
+        case .predict(let input, let priority, let timeoutMicros):
+            predict(context, input: input, priority: priority, timeoutMicros: timeoutMicros, keepAlive: ka)
+        case .completion(let r):
+            openAI(context, r, keepAlive: ka)
+        case .admin(let put):
+            admin(context, head: head, put: put, keepAlive: ka)
         }
     }
 
     var bodyBytes: [UInt8] { body.getBytes(at: body.readerIndex, length: body.readableBytes) ?? [] }
 
-    func parseJSONObject(_ context: ChannelHandlerContext, keepAlive: Bool) -> [String: JSONValue]? {
-        guard case .object(let o)? = JSONValue.parse(bodyBytes) else {
-            respond(context, .badRequest, error: "body is not a JSON object", keepAlive: keepAlive)
-            return nil
-        }
-        return o
-    }
-
     // MARK: /predict
 
-    func predict(_ context: ChannelHandlerContext, keepAlive: Bool) {
-        guard let o = parseJSONObject(context, keepAlive: keepAlive) else { return }
-        guard case .string(let input)? = o["input"] else {
-            return respond(context, .badRequest, error: "missing string field 'input'", keepAlive: keepAlive)
-        }
-        var priority: Int?
-        if let p = o["priority"] {
-            guard case .number(let n) = p, n >= 0, n == n.rounded() else { return respond(context, .badRequest, error: "'priority' must be a non-negative integer", keepAlive: keepAlive) }
-            priority = Int(n)
-        }
-        var timeoutMicros: UInt64?
-        if let t = o["timeout_us"] {
-            guard case .number(let n) = t, n >= 0, n == n.rounded() else { return respond(context, .badRequest, error: "'timeout_us' must be a non-negative integer", keepAlive: keepAlive) }
-            timeoutMicros = UInt64(n)
-        }
+    func predict(_ context: ChannelHandlerContext, input: String, priority: Int?, timeoutMicros: UInt64?, keepAlive: Bool) {
         let config = server.config
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let channelLoop = context.eventLoop
@@ -121,42 +96,10 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: OpenAI-compatible
 
-    func openAI(_ context: ChannelHandlerContext, chat: Bool, keepAlive: Bool) {
-        guard let o = parseJSONObject(context, keepAlive: keepAlive) else { return }
-        var input = ""
-        if chat {
-            guard case .array(let messages)? = o["messages"], !messages.isEmpty else {
-                return respond(context, .badRequest, error: "missing 'messages' (a non-empty array)", keepAlive: keepAlive)
-            }
-            for m in messages {
-                guard case .object(let mo) = m, case .string(let content)? = mo["content"] else {
-                    return respond(context, .badRequest, error: "each message needs a string 'content'", keepAlive: keepAlive)
-                }
-                input += content + "\n"
-            }
-        } else {
-            switch o["prompt"] {
-            case .string(let p)?: input = p
-            case .array(let a)? where a.count == 1: if case .string(let p) = a[0] { input = p } else { fallthrough }
-            default: return respond(context, .badRequest, error: "missing string 'prompt'", keepAlive: keepAlive)
-            }
-        }
-        var maxTokens = 16
-        if let m = o["max_tokens"] ?? o["max_completion_tokens"] {
-            guard case .number(let n) = m, n >= 1, n <= 1_000_000, n == n.rounded() else {
-                return respond(context, .badRequest, error: "'max_tokens' must be a positive integer", keepAlive: keepAlive)
-            }
-            maxTokens = Int(n)
-        }
-        var stream = false
-        if case .bool(let b)? = o["stream"] { stream = b }
-        var includeUsage = false
-        if case .object(let so)? = o["stream_options"], case .bool(let b)? = so["include_usage"] { includeUsage = b }
-        let model: String
-        if case .string(let m)? = o["model"] { model = m } else { model = server.config.model }
-        var params: [String: String] = ["max_tokens": String(maxTokens)]
-        for k in ["temperature", "top_p", "seed", "stop"] { if let v = o[k] { params[k] = v.text } }
-        let cacheKey = CacheKey.request(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: params)
+    func openAI(_ context: ChannelHandlerContext, _ r: EngineRequest.CompletionRequest, keepAlive: Bool) {
+        let (chat, input, maxTokens, includeUsage) = (r.chat, r.input, r.maxTokens, r.includeUsage)
+        let model = r.model ?? server.config.model
+        let cacheKey = CacheKey.request(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: r.parameters)
 
         let inputTokens = DeviceModel.approximateTokens(input)
         let id = "cmpl-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
@@ -165,7 +108,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let object = chat ? "chat.completion" : "text_completion"
 
-        if !stream {
+        if !r.stream {
             let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
                 channelLoop.execute {
                     let (handler, ctx) = bound.value
@@ -262,20 +205,18 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Admin
 
-    func admin(_ context: ChannelHandlerContext, head: HTTPRequestHead, keepAlive: Bool) {
-        guard Self.isLoopback(context.channel.remoteAddress) else {
-            return respond(context, .forbidden, error: "the admin API answers loopback clients only", keepAlive: keepAlive)
-        }
-        if let token = server.config.adminToken, head.headers.first(name: "authorization") != "Bearer \(token)" {
-            return respond(context, .unauthorized, error: "missing or wrong bearer token", keepAlive: keepAlive)
+    func admin(_ context: ChannelHandlerContext, head: HTTPRequestHead, put: [UInt8]?, keepAlive: Bool) {
+        if let refusal = Self.adminRefusal(remoteIP: context.channel.remoteAddress?.ipAddress,
+                                           authorization: head.headers.first(name: "authorization"),
+                                           token: server.config.adminToken) {
+            return respond(context, HTTPResponseStatus(statusCode: refusal.status), error: refusal.message, keepAlive: keepAlive)
         }
         var current = server.stats.batching
-        if head.method == .PUT {
-            guard let config = try? JSONDecoder().decode(BatcherConfig.self, from: Data(bodyBytes)) else {
-                return respond(context, .badRequest, error: "body is not a batching configuration (see GET /admin/batching)", keepAlive: keepAlive)
+        if let put {
+            let config: BatcherConfig
+            do { config = try EngineRequest.batching(from: put) } catch {
+                return respond(context, HTTPResponseStatus(statusCode: error.status), error: error.message, keepAlive: keepAlive)
             }
-            let problems = config.validate()
-            guard problems.isEmpty else { return respond(context, .badRequest, error: problems.joined(separator: "; "), keepAlive: keepAlive) }
             // The engine may live on another event loop: hand the change over, never wait here.
             let rt = server.runtime
             if rt.loop.inEventLoop { rt.reconfigure(config) } else { rt.loop.execute { rt.reconfigure(config) } }
@@ -287,9 +228,23 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         respond(context, .ok, json: json, keepAlive: keepAlive)
     }
 
-    static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    /// Who may read or change batching: a loopback client, with the bearer token when one is
+    /// set; any other client only with the token (no token set: loopback only). Nil when allowed,
+    /// else the status and message to answer with.
+    static func adminRefusal(remoteIP: String?, authorization: String?, token: String?) -> (status: Int, message: String)? {
+        let loopback = remoteIP.map(isLoopback) ?? false
+        guard let token else {
+            return loopback ? nil : (403, "the admin API answers loopback clients only (set an admin token to allow others)")
+        }
+        // Compare in constant time: the token is a secret and the endpoint may be reachable.
+        let given = Array((authorization ?? "").utf8), wanted = Array("Bearer \(token)".utf8)
+        var diff = given.count ^ wanted.count
+        for i in wanted.indices { diff |= Int(wanted[i] ^ (i < given.count ? given[i] : 0)) }
+        return diff == 0 ? nil : (401, "missing or wrong bearer token")
+    }
+
+    static func isLoopback(_ ip: String) -> Bool {
+        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
     }
 
     // MARK: Responses

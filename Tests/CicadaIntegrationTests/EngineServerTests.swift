@@ -1,6 +1,6 @@
 import CicadaCore
 import CicadaEngine
-import CicadaEngineServer
+@testable import CicadaEngineServer
 import CicadaRunner
 import CicadaScenario
 import Foundation
@@ -115,6 +115,39 @@ func withEngine<T>(_ config: EngineConfig = EngineConfig(), _ body: (EngineServe
         }
     }
 
+    /// A client that is not on loopback gets the admin API only with the token; without a token
+    /// set, never. Needs an address of this machine that is not loopback (skipped without one).
+    @Test func adminRefusesNonLoopbackClientsWithoutTheToken() throws {
+        guard let ip = firstNonLoopbackIPv4() else { return }
+        var open = EngineConfig()
+        open.host = ip
+        try withEngine(open) { e in
+            let r = try http("GET", e.baseURL + "/admin/batching")
+            #expect(r.status == 403)
+            #expect(r.body.contains("loopback clients only"))
+            #expect(try http("POST", e.baseURL + "/predict", body: #"{"input": "x"}"#).status == 200)
+        }
+        var guarded = EngineConfig()
+        guarded.host = ip
+        guarded.adminToken = "t0ken"
+        try withEngine(guarded) { (e: EngineServer) throws in
+            #expect(try http("GET", e.baseURL + "/admin/batching").status == 401)
+            #expect(try http("GET", e.baseURL + "/admin/batching", headers: ["Authorization": "Bearer t0ke"]).status == 401)
+            #expect(try http("GET", e.baseURL + "/admin/batching", headers: ["Authorization": "Bearer t0ken"]).status == 200)
+        }
+    }
+
+    @Test func adminAccessRule() {
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "127.0.0.1", authorization: nil, token: nil) == nil)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "::1", authorization: nil, token: nil) == nil)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "10.0.0.5", authorization: nil, token: nil)?.status == 403)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: nil, authorization: nil, token: nil)?.status == 403)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "10.0.0.5", authorization: "Bearer k", token: "k") == nil)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "10.0.0.5", authorization: "Bearer kk", token: "k")?.status == 401)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "127.0.0.1", authorization: "Bearer ", token: "k")?.status == 401)
+        #expect(EngineHTTPHandler.adminRefusal(remoteIP: "127.0.0.1", authorization: nil, token: "k")?.status == 401)
+    }
+
     @Test func chatStreamsSSEWithUsageAndDone() throws {
         try withEngine { e in
             let r = try http("POST", e.baseURL + "/v1/chat/completions",
@@ -221,4 +254,21 @@ func withEngine<T>(_ config: EngineConfig = EngineConfig(), _ body: (EngineServe
         }
     }
 
+}
+
+/// An IPv4 address of this machine that is not loopback, if it has one.
+func firstNonLoopbackIPv4() -> String? {
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0, let first = list else { return nil }
+    defer { freeifaddrs(list) }
+    var p: UnsafeMutablePointer<ifaddrs>? = first
+    while let a = p {
+        defer { p = a.pointee.ifa_next }
+        guard let sa = a.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(sa, socklen_t(MemoryLayout<sockaddr_in>.size), &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+        let ip = String(cString: host)
+        if !ip.hasPrefix("127.") { return ip }
+    }
+    return nil
 }

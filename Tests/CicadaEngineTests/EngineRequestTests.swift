@@ -1,0 +1,71 @@
+import CicadaEngine
+import Testing
+
+@Suite struct EngineRequestTests {
+    func read(_ method: String, _ uri: String, _ body: String = "") -> Result<EngineRequest, EngineRequestError> {
+        do { return .success(try EngineRequest.read(method: method, uri: uri, body: Array(body.utf8))) } catch { return .failure(error) }
+    }
+
+    func status(_ method: String, _ uri: String, _ body: String = "") -> Int? {
+        if case .failure(let e) = read(method, uri, body) { return e.status }
+        return nil
+    }
+
+    @Test func routesByMethodAndPathIgnoringTheQuery() throws {
+        #expect(try read("GET", "/health").get() == .health)
+        #expect(try read("GET", "/health/ready?verbose=1").get() == .ready)
+        #expect(try read("GET", "/metrics").get() == .metrics)
+        #expect(try read("GET", "/admin/batching").get() == .admin(put: nil))
+        #expect(try read("PUT", "/admin/batching", "{}").get() == .admin(put: Array("{}".utf8)))
+        #expect(status("DELETE", "/predict") == 405)
+        #expect(status("GET", "/predict") == 405)
+        #expect(status("GET", "/nope") == 404)
+        #expect(status("GET", "") == 404)
+        #expect(status("GET", "?") == 404)
+    }
+
+    @Test func predictReadsInputPriorityAndTimeout() throws {
+        #expect(try read("POST", "/predict", #"{"input": "hi", "priority": 2, "timeout_us": 1500}"#).get()
+            == .predict(input: "hi", priority: 2, timeoutMicros: 1500))
+        #expect(try read("POST", "/predict", #"{"input": ""}"#).get() == .predict(input: "", priority: nil, timeoutMicros: nil))
+        #expect(status("POST", "/predict", #"{"inputs": "hi"}"#) == 400)
+        #expect(status("POST", "/predict", #"["hi"]"#) == 400)
+        #expect(status("POST", "/predict", "") == 400)
+        #expect(status("POST", "/predict", #"{"input": "x", "priority": 1.5}"#) == 400)
+        #expect(status("POST", "/predict", #"{"input": "x", "priority": -1}"#) == 400)
+    }
+
+    /// These numbers used to reach `Int(n)` / `UInt64(n)` unchecked: a body with
+    /// `"priority": 1e300` trapped the whole engine (found while building the fuzz target).
+    @Test func hugeNumbersAreRefusedNotATrap() {
+        #expect(status("POST", "/predict", #"{"input": "x", "priority": 1e300}"#) == 400)
+        #expect(status("POST", "/predict", #"{"input": "x", "timeout_us": 1e30}"#) == 400)
+        #expect(status("POST", "/predict", #"{"input": "x", "timeout_us": 86400000001}"#) == 400)
+        #expect(status("POST", "/v1/completions", #"{"prompt": "x", "max_tokens": 1e300}"#) == 400)
+    }
+
+    @Test func completionsReadPromptTokensStreamAndModel() throws {
+        let r = try read("POST", "/v1/completions", #"{"prompt": ["p"], "max_tokens": 8, "stream": true, "stream_options": {"include_usage": true}, "temperature": 0.5}"#).get()
+        guard case .completion(let c) = r else { Issue.record("not a completion: \(r)"); return }
+        #expect(c.chat == false && c.input == "p" && c.maxTokens == 8 && c.stream && c.includeUsage && c.model == nil)
+        #expect(c.parameters == ["max_tokens": "8", "temperature": "0.5"])
+        #expect(status("POST", "/v1/completions", #"{"prompt": ["a", "b"]}"#) == 400)
+        #expect(status("POST", "/v1/completions", #"{"prompt": [1]}"#) == 400)
+        #expect(status("POST", "/v1/completions", #"{"prompt": "p", "max_tokens": 0}"#) == 400)
+    }
+
+    @Test func chatJoinsMessagesAndNeedsStringContent() throws {
+        let r = try read("POST", "/v1/chat/completions", #"{"model": "m", "messages": [{"role": "system", "content": "a"}, {"role": "user", "content": "b"}], "max_completion_tokens": 3}"#).get()
+        guard case .completion(let c) = r else { Issue.record("not a completion: \(r)"); return }
+        #expect(c.chat && c.input == "a\nb\n" && c.maxTokens == 3 && c.model == "m" && !c.stream)
+        #expect(status("POST", "/v1/chat/completions", #"{"messages": []}"#) == 400)
+        #expect(status("POST", "/v1/chat/completions", #"{"messages": [{"content": ["x"]}]}"#) == 400)
+    }
+
+    @Test func batchingBodyIsDecodedAndValidated() throws {
+        let c = try EngineRequest.batching(from: Array(#"{"maxBatchSize": 8, "preferredBatchSizes": [4, 8], "maxQueueDelayMicros": 2000}"#.utf8))
+        #expect(c.maxBatchSize == 8 && c.maxQueueDelayMicros == 2000)
+        #expect(throws: EngineRequestError.self) { try EngineRequest.batching(from: Array(#"{"maxBatchSize": 0}"#.utf8)) }
+        #expect(throws: EngineRequestError.self) { try EngineRequest.batching(from: Array("nope".utf8)) }
+    }
+}
