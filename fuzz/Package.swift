@@ -7,7 +7,8 @@
 //   fuzz/run.sh                 # every target for 30 s
 //   SECONDS_EACH=600 fuzz/run.sh FuzzSSE
 //
-// Uses the root package's library products (CicadaEngine brings CicadaCore).
+// Uses the root package's library products (CicadaEngine brings CicadaCore), and SwiftNIO's
+// HTTP/1.1 decoder for the engine's request handling.
 import PackageDescription
 
 // A path dependency is named by its identity, the lower-cased name of its folder.
@@ -21,7 +22,11 @@ func fuzzTarget(_ name: String, _ products: [String]) -> Target {
 
 let package = Package(
     name: "cicada-fuzz",
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        // The engine's HTTP decoder, for FuzzEngineRequest (the root package uses the same).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
     targets: [
         .target(name: "CFuzz"),
         .target(name: "FuzzDriver", dependencies: ["CFuzz"]),
@@ -30,6 +35,11 @@ let package = Package(
         fuzzTarget("FuzzSSE", ["CicadaEngine"]),
         fuzzTarget("FuzzJSON", ["CicadaEngine"]),
         fuzzTarget("FuzzExpressions", ["CicadaEngine"]),
+        .executableTarget(name: "FuzzEngineRequest", dependencies: [
+            "FuzzDriver", .product(name: "CicadaEngine", package: rootIdentity),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${SECONDS_EACH:-30}"
-TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions}"
+TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest}"
 BUILD=".build-fuzz"
 # lld: gold fails on these binaries ("internal error in format_file_lineno").
 FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
@@ -39,6 +39,17 @@ rm corpus/expressions.txt
 if [ -z "$(ls corpus/FuzzSSE 2>/dev/null)" ]; then
   printf '\x05\x02data: {"choices":[{"text":"a"}]}\n\ndata: [DONE]\n\n' > corpus/FuzzSSE/seed0
 fi
+# Engine requests: raw HTTP (first byte even) and bodies for a route (first byte odd, second the route).
+mkdir -p corpus/FuzzEngineRequest
+req() { printf '\x00%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#3}" "$3" > "corpus/FuzzEngineRequest/$4"; }
+req POST /predict '{"input": "hello", "priority": 1, "timeout_us": 5000}' raw-predict
+req POST /v1/chat/completions '{"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5, "stream": true, "stream_options": {"include_usage": true}}' raw-chat
+req PUT /admin/batching '{"maxBatchSize": 8, "preferredBatchSizes": [4, 8], "maxQueueDelayMicros": 2000}' raw-admin
+printf '\x00GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n' > corpus/FuzzEngineRequest/raw-pipelined
+printf '\x01\x00{"input": "x", "priority": 3}' > corpus/FuzzEngineRequest/body-predict
+printf '\x01\x01{"prompt": ["p"], "max_tokens": 8, "temperature": 0.5, "stop": ["\\n"]}' > corpus/FuzzEngineRequest/body-completions
+printf '\x01\x02{"messages": [{"role": "system", "content": "a"}, {"content": "b"}], "max_completion_tokens": 3}' > corpus/FuzzEngineRequest/body-chat
+printf '\x01\x03{"maxBatchSize": 64, "preferredBatchSizes": [], "maxQueueDelayMicros": 0, "instanceCount": 2}' > corpus/FuzzEngineRequest/body-admin
 if [ -z "$(ls corpus/FuzzJSON 2>/dev/null)" ]; then
   printf '{"status":"ok","choices":[{"text":"x"}],"n":[1,2.5e3,-0,true,null]}' > corpus/FuzzJSON/seed0
 fi
