@@ -77,6 +77,26 @@ public enum EngineRequest: Sendable, Equatable {
         return config
     }
 
+    /// Who may read or change batching: a loopback client, with the bearer token when one is
+    /// set; any other client only with the token (no token set: loopback only). Nil when allowed,
+    /// else the status and message to answer with.
+    public static func adminRefusal(remoteIP: String?, authorization: String?, token: String?) -> (status: Int, message: String)? {
+        let loopback = remoteIP.map(isLoopback) ?? false
+        guard let token else {
+            return loopback ? nil : (403, "the admin API answers loopback clients only (set an admin token to allow others)")
+        }
+        // Compare in constant time: the token is a secret and the endpoint may be reachable.
+        let given = Array((authorization ?? "").utf8), wanted = Array("Bearer \(token)".utf8)
+        var diff = given.count ^ wanted.count
+        for i in wanted.indices { diff |= Int(wanted[i] ^ (i < given.count ? given[i] : 0)) }
+        return diff == 0 ? nil : (401, "missing or wrong bearer token")
+    }
+
+    /// Whether a textual IP address is a loopback one (127/8, ::1, IPv4-mapped 127/8).
+    public static func isLoopback(_ ip: String) -> Bool {
+        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+
     static func object(_ body: [UInt8]) throws(EngineRequestError) -> [String: JSONValue] {
         guard case .object(let o)? = JSONValue.parse(body) else { throw EngineRequestError(status: 400, message: "body is not a JSON object") }
         return o

@@ -206,7 +206,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Admin
 
     func admin(_ context: ChannelHandlerContext, head: HTTPRequestHead, put: [UInt8]?, keepAlive: Bool) {
-        if let refusal = Self.adminRefusal(remoteIP: context.channel.remoteAddress?.ipAddress,
+        if let refusal = EngineRequest.adminRefusal(remoteIP: context.channel.remoteAddress?.ipAddress,
                                            authorization: head.headers.first(name: "authorization"),
                                            token: server.config.adminToken) {
             return respond(context, HTTPResponseStatus(statusCode: refusal.status), error: refusal.message, keepAlive: keepAlive)
@@ -228,24 +228,6 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         respond(context, .ok, json: json, keepAlive: keepAlive)
     }
 
-    /// Who may read or change batching: a loopback client, with the bearer token when one is
-    /// set; any other client only with the token (no token set: loopback only). Nil when allowed,
-    /// else the status and message to answer with.
-    static func adminRefusal(remoteIP: String?, authorization: String?, token: String?) -> (status: Int, message: String)? {
-        let loopback = remoteIP.map(isLoopback) ?? false
-        guard let token else {
-            return loopback ? nil : (403, "the admin API answers loopback clients only (set an admin token to allow others)")
-        }
-        // Compare in constant time: the token is a secret and the endpoint may be reachable.
-        let given = Array((authorization ?? "").utf8), wanted = Array("Bearer \(token)".utf8)
-        var diff = given.count ^ wanted.count
-        for i in wanted.indices { diff |= Int(wanted[i] ^ (i < given.count ? given[i] : 0)) }
-        return diff == 0 ? nil : (401, "missing or wrong bearer token")
-    }
-
-    static func isLoopback(_ ip: String) -> Bool {
-        ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
 
     // MARK: Responses
 

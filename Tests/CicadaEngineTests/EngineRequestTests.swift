@@ -68,4 +68,16 @@ import Testing
         #expect(throws: EngineRequestError.self) { try EngineRequest.batching(from: Array(#"{"maxBatchSize": 0}"#.utf8)) }
         #expect(throws: EngineRequestError.self) { try EngineRequest.batching(from: Array("nope".utf8)) }
     }
+
+    /// Admin access: loopback without a token set; anyone only with the exact token when set.
+    @Test func adminAccessRule() {
+        #expect(EngineRequest.adminRefusal(remoteIP: "127.0.0.1", authorization: nil, token: nil) == nil)
+        #expect(EngineRequest.adminRefusal(remoteIP: "::1", authorization: nil, token: nil) == nil)
+        #expect(EngineRequest.adminRefusal(remoteIP: "10.0.0.5", authorization: nil, token: nil)?.status == 403)
+        #expect(EngineRequest.adminRefusal(remoteIP: nil, authorization: nil, token: nil)?.status == 403)
+        #expect(EngineRequest.adminRefusal(remoteIP: "10.0.0.5", authorization: "Bearer k", token: "k") == nil)
+        #expect(EngineRequest.adminRefusal(remoteIP: "10.0.0.5", authorization: "Bearer kk", token: "k")?.status == 401)
+        #expect(EngineRequest.adminRefusal(remoteIP: "127.0.0.1", authorization: "Bearer ", token: "k")?.status == 401)
+        #expect(EngineRequest.adminRefusal(remoteIP: "127.0.0.1", authorization: nil, token: "k")?.status == 401)
+    }
 }
