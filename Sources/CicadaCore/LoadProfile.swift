@@ -33,9 +33,15 @@ public struct ClosedLoad: Sendable, Equatable {
     public var stages: [UserStage]
     /// What each user waits after a task.
     public var waitTime: WaitTime
+    /// Whether a user whose response carried `Retry-After` (a 429 or 503 shedding load) waits
+    /// at least that long before its next task (scenario key `honor_retry_after`). Off by
+    /// default: a load test measures what the server does under the load it was given, and
+    /// a client that backs off hides the shedding from the request rate. The failure is
+    /// counted either way. The open model never honours it (arrivals are the load).
+    public var honorRetryAfter: Bool
 
-    public init(stages: [UserStage], waitTime: WaitTime) {
-        self.stages = stages; self.waitTime = waitTime
+    public init(stages: [UserStage], waitTime: WaitTime, honorRetryAfter: Bool = false) {
+        self.stages = stages; self.waitTime = waitTime; self.honorRetryAfter = honorRetryAfter
     }
 
     /// Total duration of all stages.

@@ -5,13 +5,14 @@ import Yams
 extension Validator {
     func loadProfile(_ top: [String: (key: Node, value: Node)], root: Node) -> LoadProfile? {
         if let a = top["arrival"] {
-            for k in ["users", "spawn_rate", "wait_time", "stages"] where top[k] != nil {
+            for k in ["users", "spawn_rate", "wait_time", "stages", "honor_retry_after"] where top[k] != nil {
                 fail(top[k]!.key, k, "'\(k)' belongs to the closed (users) model, but 'arrival' selects the open model", hint: "use one or the other")
             }
             return openLoad(a.value, runTime: top["run_time"])
         }
         var waitTime = WaitTime.none
         if let w = top["wait_time"] { waitTime = self.waitTime(w.value) ?? .none }
+        let honor = top["honor_retry_after"].flatMap { bool($0.value, "honor_retry_after") } ?? false
         if let s = top["stages"] {
             for k in ["users", "spawn_rate", "run_time"] where top[k] != nil {
                 fail(top[k]!.key, k, "'\(k)' conflicts with 'stages' (each stage sets its own duration, users and spawn rate)")
@@ -27,7 +28,7 @@ extension Validator {
                 stages.append(UserStage(duration: dur, users: users, spawnRate: rate))
             }
             if items.isEmpty { fail(s.value, "stages", "at least one stage is needed") }
-            return .closed(ClosedLoad(stages: stages, waitTime: waitTime))
+            return .closed(ClosedLoad(stages: stages, waitTime: waitTime, honorRetryAfter: honor))
         }
         let users = top["users"].flatMap { int($0.value, "users", min: 1) } ?? 1
         let rate = top["spawn_rate"].flatMap { double($0.value, "spawn_rate", positive: true) } ?? 1
@@ -36,7 +37,7 @@ extension Validator {
             if d <= .zero { fail(r.value, "run_time", "must be longer than 0") }
             runTime = d
         }
-        return .closed(ClosedLoad(stages: [UserStage(duration: runTime, users: users, spawnRate: rate)], waitTime: waitTime))
+        return .closed(ClosedLoad(stages: [UserStage(duration: runTime, users: users, spawnRate: rate)], waitTime: waitTime, honorRetryAfter: honor))
     }
 
     func waitTime(_ n: Node) -> WaitTime? {

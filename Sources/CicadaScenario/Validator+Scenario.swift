@@ -6,7 +6,7 @@ import Yams
 /// The top level of a scenario file.
 extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
-                          "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "flow", "on_start",
+                          "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {

@@ -111,8 +111,10 @@ struct ClosedUsers {
 
     /// The user's request ended at `end`: a retiring user retires; otherwise it is due again
     /// after its wait (from the response, Locust's rule) or on its pacing grid (one period after
-    /// this request's slot, so a slow response does not shift the grid).
-    mutating func finished(slot: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, wait: WaitTime) {
+    /// this request's slot, so a slow response does not shift the grid). With `retryAfterNanos`
+    /// (the server's `Retry-After`, when the scenario honours it) the user is due no earlier
+    /// than that long after the response.
+    mutating func finished(slot: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, wait: WaitTime, retryAfterNanos: UInt64? = nil) {
         users[slot].inFlight = false
         if users[slot].retiring { retire(slot); return }
         if let period = wait.pacingPeriod {
@@ -121,6 +123,7 @@ struct ClosedUsers {
             let w = wait.wait(taskTook: .nanos(endNanos &- sentNanos), rng: &users[slot].rng)
             users[slot].wakeNanos = endNanos &+ w.nanos
         }
+        if let after = retryAfterNanos { users[slot].wakeNanos = max(users[slot].wakeNanos, endNanos &+ after) }
         wakeups.push(max(users[slot].wakeNanos, endNanos), slot)
     }
 }

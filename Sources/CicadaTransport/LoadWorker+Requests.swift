@@ -179,6 +179,7 @@ extension LoadWorker {
         }
         var failure: FailureKind?
         var reason: String?
+        var retryAfter: Int64?
         if code != CURLE_OK {
             t.setupKey = nil   // set the handle up afresh after a transport error
             if code == CURLE_ABORTED_BY_CALLBACK, let at = t.refusedResendNanos {
@@ -199,10 +200,12 @@ extension LoadWorker {
             }
         } else {
             (failure, reason) = Self.judge(status: status, body: t.body, checks: spec.checks)
-            if failure == .rateLimited {
+            if status == 429 || status == 503, failure != nil {
+                // libcurl reads Retry-After as seconds or an HTTP date (made relative to now).
                 var after: curl_off_t = -1
                 if ccurl_easy_getinfo_off(t.easy, CURLINFO_RETRY_AFTER, &after) == CURLE_OK, after > 0 {
-                    reason = "HTTP 429 (Retry-After \(after)s)"
+                    reason = "HTTP \(status) (Retry-After \(after)s)"
+                    retryAfter = Int64(after)
                 }
             }
         }
@@ -224,7 +227,7 @@ extension LoadWorker {
         let intended = t.intendedNanos, sent = t.sentNanos
         t.prepareForReuse()
         pool.append(t)
-        if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end) }
+        if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end, retryAfterSeconds: retryAfter) }
     }
 
     /// The per-token figures of a finished stream, in microseconds.

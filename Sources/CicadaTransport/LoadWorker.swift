@@ -211,8 +211,11 @@ public final class LoadWorker: @unchecked Sendable {
     }
 
     /// A user's request ended: it is due again after its wait (or retires).
-    func userFinished(slot: Int, intended: UInt64, sent: UInt64, end: UInt64) {
-        closed?.finished(slot: slot, intendedNanos: intended, sentNanos: sent, endNanos: end, wait: plan.waitTime)
+    func userFinished(slot: Int, intended: UInt64, sent: UInt64, end: UInt64, retryAfterSeconds: Int64? = nil) {
+        // A day at most: past that the run is over anyway, and the sum must not wrap.
+        let after = retryAfterSeconds.map { UInt64(min($0, 86_400)) * 1_000_000_000 }
+        closed?.finished(slot: slot, intendedNanos: intended, sentNanos: sent, endNanos: end, wait: plan.waitTime,
+                         retryAfterNanos: plan.honorRetryAfter ? after : nil)
     }
 
     // MARK: Open model
@@ -248,6 +251,11 @@ public final class LoadWorker: @unchecked Sendable {
 }
 
 extension RunPlan {
+    var honorRetryAfter: Bool {
+        if case .closed(let c) = scenario.load { return c.honorRetryAfter }
+        return false
+    }
+
     var waitTime: WaitTime {
         if case .closed(let c) = scenario.load { return c.waitTime }
         return .none

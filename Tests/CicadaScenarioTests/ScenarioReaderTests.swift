@@ -86,6 +86,18 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(text.contains { $0.hasPrefix("test.yaml:11:5: error: thresholds[1]: threshold names task 'predcit'") && $0.contains("did you mean 'predict'?") })
     }
 
+    @Test func honorRetryAfterIsClosedModelOnly() throws {
+        let s = try parse("target: http://127.0.0.1:8000\nusers: 2\nhonor_retry_after: true\ntasks: [{path: /a}]")
+        guard case .closed(let c) = s.load else { Issue.record("not closed"); return }
+        #expect(c.honorRetryAfter)
+        guard case .closed(let d) = try parse(minimal).load else { Issue.record("not closed"); return }
+        #expect(!d.honorRetryAfter, "off unless asked for")
+        let open = issues("target: http://127.0.0.1:8000\narrival: {rate: 5}\nrun_time: 1s\nhonor_retry_after: true\ntasks: [{path: /a}]").map(\.description)
+        #expect(open.contains { $0.hasPrefix("test.yaml:4:1: error: honor_retry_after: 'honor_retry_after' belongs to the closed (users) model") }, "\(open)")
+        let bad = issues("target: http://127.0.0.1:8000\nhonor_retry_after: sometimes\ntasks: [{path: /a}]").map(\.description)
+        #expect(bad.contains { $0.hasPrefix("test.yaml:2:20: error: honor_retry_after:") }, "\(bad)")
+    }
+
     @Test func yamlSyntaxErrorsHaveALine() {
         let found = issues("target: http://x\ntasks:\n  - path: /a\n   bad: [\n")
         #expect(found.count == 1)

@@ -39,6 +39,24 @@ import Testing
         #expect(again.count == 1 && again[0].intended == 1030 * ms)
     }
 
+    /// A honoured Retry-After holds the user back at least that long after the response;
+    /// a longer wait (or a later pacing slot) still wins.
+    @Test func retryAfterHoldsTheUserBack() {
+        var u = ClosedUsers(worker: 0, workerCount: 1, seed: 1)
+        u.reconcile(want: 1, now: 0)
+        var s = startDue(&u, now: 0)[0]
+        u.finished(slot: s.slot, intendedNanos: 0, sentNanos: 0, endNanos: 30 * ms, wait: .constant(.milliseconds(10)), retryAfterNanos: 1000 * ms)
+        #expect(u.nextWakeNanos == 1030 * ms)
+        #expect(u.popDue(now: 1029 * ms) == nil)
+        s = startDue(&u, now: 1030 * ms)[0]
+        #expect(s.intended == 1030 * ms, "the backed-off request is not late: it was never meant to go earlier")
+        u.finished(slot: s.slot, intendedNanos: 1030 * ms, sentNanos: 1030 * ms, endNanos: 1040 * ms, wait: .constant(.seconds(5)), retryAfterNanos: 1000 * ms)
+        #expect(u.nextWakeNanos == 6040 * ms)
+        s = startDue(&u, now: 6040 * ms)[0]
+        u.finished(slot: s.slot, intendedNanos: 6040 * ms, sentNanos: 6040 * ms, endNanos: 6050 * ms, wait: .constantPacing(.milliseconds(100)), retryAfterNanos: 2000 * ms)
+        #expect(u.nextWakeNanos == 8050 * ms)
+    }
+
     @Test func pacingKeepsTheGridAndASlowResponseShowsAsLateness() {
         var u = ClosedUsers(worker: 0, workerCount: 1, seed: 1)
         u.reconcile(want: 1, now: 0)
