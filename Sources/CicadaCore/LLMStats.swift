@@ -16,7 +16,8 @@ public struct LLMStats: Sendable, Equatable {
     public var itl = LatencyHistogram()
     /// Send -> last chunk with choices.
     public var e2el = LatencyHistogram()
-    /// Streams that completed (HTTP success and `[DONE]` or end of body).
+    /// Streams that completed: HTTP success, no in-stream error, and a valid stream ending in
+    /// `data: [DONE]` (see ``FailureKind/invalidStream``).
     public var streams: UInt64 = 0
     public var outputTokens: UInt64 = 0
     /// Prompt tokens, when the server reported usage.

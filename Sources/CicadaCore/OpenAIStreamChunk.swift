@@ -22,8 +22,15 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
     /// Recognised as a non-null top-level `error` (`{"error": {"message": ...}}`, or a bare string),
     /// or as an object with `"object": "error"` (older vLLM's `ErrorResponse` sent unwrapped).
     case error(String)
-    /// Not JSON, or JSON of another shape.
+    /// Data that is not JSON at all (and not `[DONE]`): an event cut short, or text where a chunk
+    /// should be. Carries the start of the data (``excerptLength`` characters at most, control
+    /// characters escaped) for the error message. It makes the stream `invalid_stream`.
+    case notJSON(String)
+    /// JSON of another shape (an empty object, an array, `{"choices":[]}` without usage): ignored.
     case other
+
+    /// The most characters of a non-JSON event's data kept in ``notJSON(_:)``.
+    public static let excerptLength = 64
 
     /// Token counts from an OpenAI `usage` object; a count the server left out is nil.
     public struct Usage: Sendable, Equatable {
@@ -59,7 +66,8 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
     /// An error wins over choices: a chunk that says it failed is a failure whatever else it carries.
     public static func classify(_ data: String) -> OpenAIStreamChunk {
         if isDone(data) { return .done }
-        guard case .object(let o)? = JSONValue.parse(Array(data.utf8)) else { return .other }
+        guard let json = JSONValue.parse(Array(data.utf8)) else { return .notJSON(excerpt(data)) }
+        guard case .object(let o) = json else { return .other }
         if let e = o["error"], e != .null { return .error(message(of: e)) }
         if case .string("error")? = o["object"] { return .error(message(of: .object(o))) }
         let usage = o["usage"].flatMap(Usage.init(json:))
@@ -78,6 +86,40 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
         }
         if let usage { return .usage(usage) }
         return .other
+    }
+
+    /// Classifies one whole SSE event: its data as ``classify(_:)-(String)`` does, except that an
+    /// event of type `error` (`event: error`, as OpenAI's newer APIs and some proxies send) is an
+    /// error whatever its data says. Its message is the data's `error.message` or `message` when
+    /// the data is a JSON object that has one, else the start of the data (as in ``notJSON(_:)``).
+    public static func classify(_ event: SSEEvent) -> OpenAIStreamChunk {
+        let chunk = classify(event.data)
+        guard event.event == "error" else { return chunk }
+        if case .error = chunk { return chunk }
+        if case .object(let o)? = JSONValue.parse(Array(event.data.utf8)), let m = o["message"], m != .null {
+            return .error(message(of: m))
+        }
+        return .error(excerpt(event.data))
+    }
+
+    /// The start of `data` for a message: at most ``excerptLength`` characters, control
+    /// characters written as escapes (`\n`, `\u{1}`), an ellipsis when cut.
+    static func excerpt(_ data: String) -> String {
+        var out = ""
+        var n = 0
+        for ch in data {
+            if n == excerptLength { out += "…"; break }
+            n += 1
+            if ch == "\n" { out += "\\n"; continue }
+            if ch == "\r" { out += "\\r"; continue }
+            if ch == "\r\n" { out += "\\r\\n"; continue }
+            if ch.unicodeScalars.count == 1, let v = ch.unicodeScalars.first?.value, v < 0x20 || v == 0x7F {
+                out += "\\u{" + String(v, radix: 16) + "}"
+                continue
+            }
+            out.append(ch)
+        }
+        return out
     }
 
     /// Whether the data is `[DONE]`, allowing surrounding ASCII whitespace.

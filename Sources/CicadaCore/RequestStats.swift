@@ -25,8 +25,15 @@ public enum FailureKind: String, Sendable, CaseIterable, Codable, Comparable {
     case connection
     /// The status was fine but a check on the response failed.
     case check
-    /// A streamed response carried an `error` object after its 200 status.
+    /// A streamed response carried an `error` object after its 200 status (`data: {"error": ...}`
+    /// or an `event: error` event); the message is the server's.
     case streamError = "stream_error"
+    /// A 200 `text/event-stream` response to an OpenAI kind that ended without a transport error
+    /// but is not a valid OpenAI stream: an event whose data is not JSON, no `data:` event at
+    /// all, no chunk with `choices`, or no `data: [DONE]` at the end (vLLM and OpenAI always send
+    /// it; without it a cut-short answer cannot be told from a whole one). Like every failure,
+    /// it adds no TTFT, ITL or token figures.
+    case invalidStream = "invalid_stream"
     public static func < (a: FailureKind, b: FailureKind) -> Bool { a.rawValue < b.rawValue }
 }
 

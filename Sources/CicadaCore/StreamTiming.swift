@@ -50,6 +50,11 @@ public struct StreamTiming: Sendable {
     public private(set) var error: String?
     /// Whether `data: [DONE]` arrived.
     public private(set) var sawDone = false
+    /// Events recorded: every `data:` event the server sent, `[DONE]` included.
+    public private(set) var events = 0
+    /// The first event whose data was not JSON: its number in the stream (from 1) and the start
+    /// of its data.
+    public private(set) var firstNotJSON: (event: Int, excerpt: String)?
 
     /// Arrival time of the latest chunk with `choices`, the start of the next ITL gap.
     private var lastChoicesNanos: UInt64 = 0
@@ -64,6 +69,7 @@ public struct StreamTiming: Sendable {
     /// Only chunks with `choices` move TTFT, ITL and E2EL (vLLM): a usage-only final chunk or the
     /// `[DONE]` sentinel arrives after generation ended and would stretch E2EL and add a bogus gap.
     public mutating func record(_ chunk: OpenAIStreamChunk, atNanos nanos: UInt64) {
+        events += 1
         switch chunk {
         case .done:
             sawDone = true
@@ -89,9 +95,37 @@ public struct StreamTiming: Sendable {
             usage = reported
         case .error(let message):
             if error == nil { error = message }
+        case .notJSON(let excerpt):
+            if firstNotJSON == nil { firstNotJSON = (events, excerpt) }
         case .other:
             break
         }
+    }
+
+    /// Why a stream that ended cleanly (no transport error, no in-stream error) is still not a
+    /// valid OpenAI stream, as the message of an `invalid_stream` failure; nil when it is valid.
+    ///
+    /// In order: an event whose data is not JSON ("stream event 2 is not JSON: {...");
+    /// no `data:` event at all; no chunk with `choices` (nothing to time: a success here would
+    /// have no TTFT); no `data: [DONE]` ("stream ended without data: [DONE] after 3 chunks").
+    /// `bodyBytes` is how much the response body held; `discardedIncompleteEvent` is the
+    /// parser's flag for an event left without its final blank line, added to the message.
+    public func invalidReason(bodyBytes: UInt64, discardedIncompleteEvent: Bool) -> String? {
+        let unfinished = discardedIncompleteEvent ? "; an unfinished event at the end was discarded" : ""
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        if let bad = firstNotJSON {
+            return "stream event \(bad.event) is not JSON: \(bad.excerpt)"
+        }
+        if events == 0 {
+            return "stream ended without any data: event (\(plural(Int(clamping: bodyBytes), "byte")) of event stream\(unfinished))"
+        }
+        if chunksWithChoices == 0 {
+            return "stream ended without a chunk with choices after \(plural(events, "chunk"))\(unfinished)"
+        }
+        if !sawDone {
+            return "stream ended without data: [DONE] after \(plural(events, "chunk"))\(unfinished)"
+        }
+        return nil
     }
 
     /// Output tokens: `usage.completion_tokens` if reported, else ``contentChunks``.

@@ -70,6 +70,9 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
             write(context, Self.retryLater("429 Too Many Requests"), then: keepAlive ? .keep : .close)
         case .unavailable:
             write(context, Self.retryLater("503 Service Unavailable"), then: keepAlive ? .keep : .close)
+        case .sseOK, .sseNoData, .sseBrokenJSON, .sseNoDone, .sseErrorEvent, .sseErrorEventTyped:
+            let text = Self.eventStream(fault.sseEvents ?? [], keepAlive: keepAlive)
+            after(target.delay(at: .now()), context) { ctx in self.write(ctx, text, then: keepAlive ? .keep : .close) }
         }
     }
 
@@ -78,6 +81,14 @@ final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
     /// A load-shedding answer: the status, `Retry-After: 1`, an empty JSON object.
     private static func retryLater(_ status: String) -> String {
         "HTTP/1.1 \(status)\r\nRetry-After: 1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    }
+
+    /// A 200 event stream: the events one HTTP chunk each, then the last chunk.
+    private static func eventStream(_ events: [String], keepAlive: Bool) -> String {
+        var text = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+        text += keepAlive ? "\r\n" : "Connection: close\r\n\r\n"
+        for e in events { text += String(e.utf8.count, radix: 16) + "\r\n" + e + "\r\n" }
+        return text + "0\r\n\r\n"
     }
 
     /// One byte every 100 ms until `left` are sent (or the client has gone).

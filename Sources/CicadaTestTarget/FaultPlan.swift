@@ -31,6 +31,62 @@ public enum Fault: String, CaseIterable, Sendable, Hashable {
     case rateLimited = "429"
     /// `503 Service Unavailable` with `Retry-After: 1`.
     case unavailable = "503"
+    // Event streams: each is a `200` with `Content-Type: text/event-stream`, chunked (one HTTP
+    // chunk per event, then the last chunk `0`), keep-alive unless the request asked to close,
+    // whatever the request was. The events are ``sseEvents``, exactly as written.
+    /// A valid OpenAI completions stream, the control for the invalid ones: three chunks (the
+    /// last with `finish_reason: "length"`), then `data: [DONE]`.
+    case sseOK = "sse_ok"
+    /// Events with no `data:` field: `event: message` + `id: 1`; `event: message` + `id: 2` + a
+    /// misspelt `dat: {...}` chunk; a wrong-case `DATA: [DONE]`. A client dispatches nothing.
+    case sseNoData = "sse_no_data"
+    /// One valid completions chunk, then a `data:` event whose JSON is cut off mid-string, then
+    /// `data: [DONE]`.
+    case sseBrokenJSON = "sse_broken_json"
+    /// Three valid completions chunks (the last with `finish_reason: "length"`), then the last
+    /// HTTP chunk: no `data: [DONE]`.
+    case sseNoDone = "sse_no_done"
+    /// One valid completions chunk, then vLLM's in-stream error,
+    /// `data: {"error":{"message":"EngineCore encountered an issue","type":"server_error","code":500}}`,
+    /// then `data: [DONE]`.
+    case sseErrorEvent = "sse_error_event"
+    /// One valid completions chunk, then an error as an event type: `event: error` with
+    /// `data: {"message":"Overloaded","type":"server_error","code":503}` (no `error` key), and
+    /// no `data: [DONE]`.
+    case sseErrorEventTyped = "sse_error_event_typed"
+
+    /// One valid OpenAI completions chunk, as the `sse_*` faults write it.
+    public static func sseChunk(_ k: Int, finishReason: String? = nil) -> String {
+        "data: {\"id\":\"cmpl-fault\",\"object\":\"text_completion\",\"created\":0,\"model\":\"fault\",\"choices\":[{\"index\":0,\"text\":\" tok\(k)\",\"finish_reason\":\(finishReason.map { "\"\($0)\"" } ?? "null")}]}\n\n"
+    }
+
+    /// The data of ``sseBrokenJSON``'s second event: a chunk cut off inside its text.
+    public static let brokenJSONData = "{\"id\":\"cmpl-fault\",\"object\":\"text_completion\",\"created\":0,\"model\":\"fault\",\"choices\":[{\"index\":0,\"text\":\" to"
+
+    /// The SSE events an `sse_*` fault writes, in order, each as one HTTP chunk; nil for the
+    /// faults that are not event streams.
+    public var sseEvents: [String]? {
+        switch self {
+        case .sseOK:
+            return [Self.sseChunk(0), Self.sseChunk(1), Self.sseChunk(2, finishReason: "length"), "data: [DONE]\n\n"]
+        case .sseNoData:
+            return ["event: message\nid: 1\n\n",
+                    "event: message\nid: 2\ndat: {\"choices\":[{\"index\":0,\"text\":\" tok0\",\"finish_reason\":null}]}\n\n",
+                    "DATA: [DONE]\n\n"]
+        case .sseBrokenJSON:
+            return [Self.sseChunk(0), "data: \(Self.brokenJSONData)\n\n", "data: [DONE]\n\n"]
+        case .sseNoDone:
+            return [Self.sseChunk(0), Self.sseChunk(1), Self.sseChunk(2, finishReason: "length")]
+        case .sseErrorEvent:
+            return [Self.sseChunk(0),
+                    "data: {\"error\":{\"message\":\"EngineCore encountered an issue\",\"type\":\"server_error\",\"code\":500}}\n\n",
+                    "data: [DONE]\n\n"]
+        case .sseErrorEventTyped:
+            return [Self.sseChunk(0), "event: error\ndata: {\"message\":\"Overloaded\",\"type\":\"server_error\",\"code\":503}\n\n"]
+        default:
+            return nil
+        }
+    }
 }
 
 /// Which fault each request gets: faults with weights, dealt in a fixed rotation by the order

@@ -212,11 +212,19 @@ extension LoadWorker {
         var outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
                                      ttfbMicros: ttfb, status: status, failure: failure, error: reason,
                                      bytesIn: t.bytesIn, bytesOut: t.bytesOut)
+        // A 200 event stream with an empty body never reached the write callback.
+        if code == CURLE_OK { t.checkForEventStream() }
         if var timing = t.timing {
-            t.sse?.finish { event in timing.record(OpenAIStreamChunk.classify(event.data), atNanos: end) }
-            if outcome.failure == nil, let e = timing.error {
-                outcome.failure = .streamError
-                outcome.error = "error in stream: " + e
+            t.sse?.finish { event in timing.record(OpenAIStreamChunk.classify(event), atNanos: end) }
+            if outcome.failure == nil {
+                // The server's own error first; then whether the stream was a valid one at all.
+                if let e = timing.error {
+                    outcome.failure = .streamError
+                    outcome.error = "error in stream: " + e
+                } else if let why = timing.invalidReason(bodyBytes: t.bytesIn, discardedIncompleteEvent: t.sse?.discardedIncompleteEvent ?? false) {
+                    outcome.failure = .invalidStream
+                    outcome.error = why
+                }
             }
             let stream = Self.streamOutcome(timing)
             outcome.stream = stream

@@ -60,6 +60,21 @@ final class Transfer {
         curl_easy_cleanup(easy)
     }
 
+    /// For an OpenAI kind, once per response (on its first body bytes, or at its end when it had
+    /// none): a `text/event-stream` response gets a parser and a timing, so it is judged as a
+    /// stream even when its body is empty.
+    func checkForEventStream() {
+        guard measureStream, !streamChecked else { return }
+        streamChecked = true
+        var ct: UnsafePointer<CChar>?
+        if ccurl_easy_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK, let ct,
+           String(cString: ct).lowercased().hasPrefix("text/event-stream") {
+            sse = SSEParser()
+            timing = StreamTiming(sentNanos: sentNanos)
+            keepBody = checksNeedBody
+        }
+    }
+
     func prepareForReuse() {
         body.removeAll(keepingCapacity: body.capacity <= 64 * 1024)
         streamChecked = false
@@ -78,20 +93,11 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
     let t = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
     t.bytesIn += UInt64(n)
     if t.measureStream {
-        if !t.streamChecked {
-            t.streamChecked = true
-            var ct: UnsafePointer<CChar>?
-            if ccurl_easy_getinfo_string(t.easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK, let ct,
-               String(cString: ct).lowercased().hasPrefix("text/event-stream") {
-                t.sse = SSEParser()
-                t.timing = StreamTiming(sentNanos: t.sentNanos)
-                t.keepBody = t.checksNeedBody
-            }
-        }
+        t.checkForEventStream()
         if t.sse != nil, let ptr, let clock = t.clock {
             let now = clock.nowNanos()
             t.sse!.feed(UnsafeRawBufferPointer(start: ptr, count: n)) { event in
-                t.timing?.record(OpenAIStreamChunk.classify(event.data), atNanos: now)
+                t.timing?.record(OpenAIStreamChunk.classify(event), atNanos: now)
             }
         }
     }

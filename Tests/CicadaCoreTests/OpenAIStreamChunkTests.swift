@@ -43,15 +43,17 @@ import Testing
         (#"{"object":"error","message":"boom","type":"InternalServerError","param":null,"code":500}"#, .error("boom")),
         (#"{"error":"overloaded"}"#, .error("overloaded")),
         (#"{"error":{"code":503}}"#, .error(#"{"code":503}"#)),
-        // Not this shape at all.
-        ("not json", .other),
-        ("", .other),
+        // JSON of another shape: ignored.
         ("{}", .other),
         ("[1,2]", .other),
         (#"{"choices":[]}"#, .other),
         (#"{"choices":[],"usage":null,"error":null}"#, .other),
-        (#"{"choices":[{"index":0,"text":"a"}"#, .other),
-        ("[DONE]x", .other),
+        // Not JSON at all: the stream is invalid (the start of the data kept for the message).
+        ("not json", .notJSON("not json")),
+        ("", .notJSON("")),
+        (#"{"choices":[{"index":0,"text":"a"}"#, .notJSON(#"{"choices":[{"index":0,"text":"a"}"#)),
+        ("[DONE]x", .notJSON("[DONE]x")),
+        ("a\nb\u{1}", .notJSON("a\\nb\\u{1}")),
     ]
 
     @Test(arguments: cases)
@@ -62,6 +64,25 @@ import Testing
     @Test func usageCountsMustBeNonNegativeIntegers() {
         let c = OpenAIStreamChunk.classify(#"{"choices":[],"usage":{"prompt_tokens":1.5,"completion_tokens":-1,"total_tokens":"9"}}"#)
         #expect(c == .usage(Usage()))
+    }
+
+    @Test func aLongNonJSONEventIsCutForTheMessage() {
+        let data = String(repeating: "x", count: 200)
+        #expect(OpenAIStreamChunk.classify(data) == .notJSON(String(repeating: "x", count: OpenAIStreamChunk.excerptLength) + "…"))
+    }
+
+    /// `event: error` makes an event an error whatever its data; other event types are read by
+    /// their data alone.
+    @Test func anErrorEventTypeIsAnError() {
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "error", data: #"{"message":"Overloaded","type":"server_error","code":503}"#)) == .error("Overloaded"))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "error", data: #"{"error":{"message":"boom"}}"#)) == .error("boom"))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "error", data: "upstream timed out")) == .error("upstream timed out"))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "error", data: #"{"code":503}"#)) == .error(#"{"code":503}"#))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "error", data: "[DONE]")) == .error("[DONE]"))
+        let chunk = #"{"choices":[{"index":0,"text":"a","finish_reason":null}]}"#
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "message", data: chunk)) == .choices(content: "a", finishReason: nil, usage: nil))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(event: "Error", data: chunk)) == .choices(content: "a", finishReason: nil, usage: nil))
+        #expect(OpenAIStreamChunk.classify(SSEEvent(data: "[DONE]")) == .done)
     }
 
     @Test func classifiesEveryEventOfAParsedChatStream() {

@@ -118,6 +118,33 @@ import Testing
         #expect(t.outputTokens == 1)
     }
 
+    /// A stream that ended cleanly is judged in order: non-JSON data, no event at all, no chunk
+    /// with choices, no `[DONE]`; a valid one has no reason.
+    @Test func invalidStreamsSayWhy() {
+        func reason(_ chunks: [OpenAIStreamChunk], bytes: UInt64 = 100, discarded: Bool = false) -> String? {
+            Self.timing(chunks.enumerated().map { (UInt64($0.offset + 1) * 10, $0.element) })
+                .invalidReason(bodyBytes: bytes, discardedIncompleteEvent: discarded)
+        }
+        let a = Self.text("a"), last = Self.text("b", finish: "length")
+        #expect(reason([a, last, .done]) == nil)
+        #expect(reason([a, last, .usage(Usage(completionTokens: 2)), .done]) == nil)
+        // Other-shaped JSON is ignored; text that is not JSON is not.
+        #expect(reason([a, .other, last, .done]) == nil)
+        #expect(reason([a, .notJSON("{\"id"), .notJSON("second"), last, .done]) == "stream event 2 is not JSON: {\"id")
+        #expect(reason([]) == "stream ended without any data: event (100 bytes of event stream)")
+        #expect(reason([], bytes: 1) == "stream ended without any data: event (1 byte of event stream)")
+        #expect(reason([], bytes: 0) == "stream ended without any data: event (0 bytes of event stream)")
+        #expect(reason([], discarded: true) == "stream ended without any data: event (100 bytes of event stream; an unfinished event at the end was discarded)")
+        #expect(reason([.done]) == "stream ended without a chunk with choices after 1 chunk")
+        #expect(reason([.usage(Usage(completionTokens: 0)), .other, .done]) == "stream ended without a chunk with choices after 3 chunks")
+        #expect(reason([a, a, last]) == "stream ended without data: [DONE] after 3 chunks")
+        #expect(reason([last]) == "stream ended without data: [DONE] after 1 chunk")
+        #expect(reason([a, last], discarded: true) == "stream ended without data: [DONE] after 2 chunks; an unfinished event at the end was discarded")
+        // Judging validity leaves the figures as they were (the caller drops a failed stream's).
+        let t = Self.timing([(10, a), (30, last)])
+        #expect(t.ttftNanos == 10 && t.e2elNanos == 30 && t.events == 2 && !t.sawDone)
+    }
+
     @Test func clockReadingsBeforeSendCountAsZero() {
         var t = StreamTiming(sentNanos: 1_000)
         t.record(Self.text("a"), atNanos: 900)

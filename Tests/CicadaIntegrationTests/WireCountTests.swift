@@ -27,6 +27,14 @@ import Testing
         .bigBody: nil,
         .rateLimited: .rateLimited,
         .unavailable: .http5xx,
+        // A /predict task does not read its body as an event stream: to it each of these is an
+        // ordinary 200. StreamFaultTests judges them as the OpenAI streams they are.
+        .sseOK: nil,
+        .sseNoData: nil,
+        .sseBrokenJSON: nil,
+        .sseNoDone: nil,
+        .sseErrorEvent: nil,
+        .sseErrorEventTyped: nil,
     ]
 
     enum Model: String, CaseIterable { case closed, open }
@@ -83,7 +91,7 @@ import Testing
         return r
     }
 
-    @Test(arguments: Fault.allCases.filter { $0 != .ok && $0 != .stall && $0 != .bigBody }, Model.allCases)
+    @Test(arguments: Fault.allCases.filter { $0 != .ok && $0 != .stall && $0 != .bigBody && $0.sseEvents == nil }, Model.allCases)
     func aloneAndInRotation(fault: Fault, model: Model) throws {
         try Self.check(fault.rawValue, model)
         try Self.check("\(fault.rawValue):1,ok:1", model)
@@ -123,6 +131,24 @@ import Testing
         do { _ = try FaultPlan(parsing: "ok:0"); Issue.record("accepted weight 0") } catch { #expect(error.message.contains("'ok'")) }
         do { _ = try FaultPlan(parsing: "resett"); Issue.record("accepted an unknown fault") } catch { #expect(error.message.contains("'resett'") && error.message.contains("reset_before_status")) }
         do { _ = try FaultPlan(parsing: " , "); Issue.record("accepted nothing") } catch { #expect(error.message.contains("no fault")) }
+    }
+
+    @Test func eventStreamFaultsParse() throws {
+        let p = try FaultPlan(parsing: "sse_ok, sse_no_data:2, sse_broken_json, sse_no_done:3, sse_error_event, sse_error_event_typed")
+        #expect(p.entries.map(\.fault) == [.sseOK, .sseNoData, .sseBrokenJSON, .sseNoDone, .sseErrorEvent, .sseErrorEventTyped])
+        #expect(p.entries.map(\.weight) == [1, 2, 1, 3, 1, 1])
+        // One turn of the rotation deals each fault its weight.
+        let turn = (0..<9).map { p.fault(forRequest: $0) }
+        #expect(turn.filter { $0 == .sseNoDone }.count == 3 && turn.filter { $0 == .sseNoData }.count == 2)
+        #expect(Fault(rawValue: "sse_error_event_typed") == .sseErrorEventTyped)
+        do { _ = try FaultPlan(parsing: "sse_nodone"); Issue.record("accepted an unknown fault") } catch {
+            #expect(error.message.contains("'sse_nodone'") && error.message.contains("sse_no_done") && error.message.contains("sse_error_event_typed"))
+        }
+        // Only the sse_ faults write event streams; each of those ends its events with a blank line.
+        for f in Fault.allCases {
+            #expect((f.sseEvents != nil) == f.rawValue.hasPrefix("sse_"), "\(f)")
+            for e in f.sseEvents ?? [] { #expect(e.hasSuffix("\n\n"), "\(f): \(e)") }
+        }
     }
 }
 
