@@ -158,7 +158,8 @@ extension DashboardRenderer.Drawer {
             x = f.put("×\(n)  ".replacingTimes(u), x: x, y: y, maxWidth: r.maxX - x)
             any = true
         }
-        for kind in [FailureKind.rateLimited, .timeout, .connectionRefused, .connectionReset, .protocolError, .connection, .check, .streamError] {
+        // Every kind the status codes above do not already show (so a new kind is never hidden).
+        for kind in FailureKind.allCases where ![.http4xx, .http5xx, .httpOther].contains(kind) {
             guard let n = s.total.failuresByKind[kind], n > 0 else { continue }
             x = f.put(kind.rawValue, x: x, y: y, style: style(.red, bold: true), maxWidth: r.maxX - x)
             x = f.put("×\(n)  ".replacingTimes(u), x: x, y: y, maxWidth: r.maxX - x)

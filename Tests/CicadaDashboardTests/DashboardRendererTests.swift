@@ -56,6 +56,17 @@ import Testing
         #expect(header.contains("PAUSED"))
     }
 
+    /// Every failure kind the status codes do not show gets its count in the status line
+    /// (a kind added later must not be hidden from the live view).
+    @Test func everyTransportAndStreamFailureKindIsShown() {
+        for kind in FailureKind.allCases where ![.http4xx, .http5xx, .httpOther].contains(kind) {
+            var m = Fixture.closed()
+            m.snapshot.total.failuresByKind[kind] = 7
+            let text = renderer.render(m, width: 160, height: 48).text
+            #expect(text.contains("\(kind.rawValue)×7"), "\(kind.rawValue) missing from the status line")
+        }
+    }
+
     @Test func saturatedGeneratorWarns() {
         let text = renderer.render(Fixture.open(), width: 160, height: 48).text
         #expect(text.contains("WARNING generator saturated: lag p99"))
