@@ -97,7 +97,7 @@ let package = Package(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaSession", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaDashboard", "CicadaTerminal",
+                "CicadaDashboard", "CicadaTerminal", "CicadaTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

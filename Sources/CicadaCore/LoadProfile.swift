@@ -111,8 +111,14 @@ public struct OpenLoad: Sendable, Equatable {
     public var process: ArrivalProcess
     /// Most requests in flight at once across the run (all workers together).
     public var maxInFlight: Int
-    /// Most arrivals waiting for a free slot; nil = unbounded (memory is the limit).
+    /// Most arrivals waiting for a free slot (all workers together); nil means
+    /// ``defaultMaxQueue``. Never unbounded: against a server that stops answering, a queue
+    /// without a bound would grow by the arrival rate for the whole run.
     public var maxQueue: Int?
+
+    /// The bound on waiting arrivals when a scenario sets none: a million (16 bytes each, so
+    /// 16 MB at most), over eight minutes of backlog at 2,000 arrivals a second.
+    public static let defaultMaxQueue = 1_000_000
 
     public init(startRate: Double, stages: [RateStage], process: ArrivalProcess, maxInFlight: Int, maxQueue: Int?) {
         self.startRate = startRate; self.stages = stages; self.process = process

@@ -10,7 +10,7 @@ import Synchronization
 /// Endpoints: `POST /predict` (the seed service's API), `POST /v1/completions` and
 /// `POST /v1/chat/completions` (OpenAI-compatible, streaming or not), `GET /health`,
 /// `GET /health/ready` (503 while draining), `GET /metrics` (Prometheus text),
-/// `GET`/`PUT /admin/batching` (loopback only; bearer token when configured).
+/// `GET`/`PUT /admin/batching` (loopback only without an admin token; with one, the token from anyone).
 /// Every figure it reports about the GPU is modelled and labelled so.
 public final class EngineServer: Sendable {
     public let config: EngineConfig

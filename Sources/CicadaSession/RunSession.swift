@@ -102,6 +102,23 @@ public final class RunSession: @unchecked Sendable {
                    extraThresholds: request.extraThresholds.map { ThresholdSpec($0) })
     }
 
+    /// Refuses a run whose connections would not fit under the open-file limit (exit 2), before
+    /// any load: past it the client's own EMFILE would read as the server refusing connections.
+    /// A comparison's lanes run at once, so their needs add up.
+    static func checkOpenFiles(_ lanes: [(concurrency: Int, http2: Bool, serverInProcess: Bool)]) throws(SessionError) {
+        let needed = lanes.reduce(0) { $0 + FileLimit.needed(concurrency: $1.concurrency, http2: $1.http2, serverInProcess: $1.serverInProcess) - FileLimit.headroom }
+            + FileLimit.headroom
+        var (soft, hard) = FileLimit.current()
+        if let s = soft, needed > s {
+            FileLimit.raiseToHard()   // the executable did at start; a library user may not have
+            (soft, hard) = FileLimit.current()
+        }
+        if let why = FileLimit.problem(needed: needed, concurrency: lanes.reduce(0) { $0 + $1.concurrency },
+                                       serverInProcess: lanes.contains { $0.serverInProcess }, soft: soft, hard: hard) {
+            throw .usage(why)
+        }
+    }
+
     /// A single run: the engine or the local test target when asked for, one plan, one lane.
     static func prepareRun(_ document: ScenarioDocument, scenario input: Scenario, request: SessionRequest, environment: [String: String],
                            cores: Int, servers: Servers) throws(SessionError) -> Prepared {
@@ -121,6 +138,8 @@ public final class RunSession: @unchecked Sendable {
         let plan: RunPlan
         do { plan = try RunPlan(scenario: scenario, environment: environment) } catch { throw .usage("error: \(error.description)") }
         if scenario.http2, let why = Curl.http2Problem(baseURL: plan.baseURL) { throw .usage("error: --http2: \(why)") }
+        try Self.checkOpenFiles([(FileLimit.concurrency(of: scenario.load), scenario.http2,
+                                  embedded != nil || request.localTargetServiceTime != nil)])
         let options = options(request, workers: request.workers ?? cores)
         let run: LoadRun
         do { run = try LoadRun(plan: plan, options: options) } catch { throw .usage("error: \(error.message)") }
@@ -166,6 +185,7 @@ public final class RunSession: @unchecked Sendable {
             if sc.http2, let why = Curl.http2Problem(baseURL: plan.baseURL) { throw .usage("error: compare variant '\(v.name)': http2: \(why)") }
             plans.append(plan)
         }
+        try Self.checkOpenFiles(plans.indices.map { (FileLimit.concurrency(of: plans[$0].scenario.load), plans[$0].scenario.http2, engines[$0] != nil) })
         // The same worker count for every variant (the closed model deals users by worker).
         let perVariant = request.workers ?? max(1, cores / spec.variants.count)
         let options = options(request, workers: perVariant)

@@ -194,6 +194,10 @@ extension LoadWorker {
                 // fate is the dead connection, not a refused one (the server did read it).
                 failure = .connectionReset
                 reason = Self.refusedResendMessage
+            } else if code == CURLE_COULDNT_CONNECT, let why = Self.localLimit(t) {
+                // socket() itself failed: Cicada's own limit, not the server refusing.
+                failure = .connection
+                reason = why
             } else {
                 failure = Self.failureKind(for: code)
                 reason = message ?? String(cString: curl_easy_strerror(code))
@@ -253,6 +257,21 @@ extension LoadWorker {
 
     /// The failure kind of a libcurl error: what the server (or the network) did, as far as
     /// libcurl's code tells it.
+    /// The local cause of a failed connect when it was this process's limit (no descriptor
+    /// left for a socket, or no local port), in words that do not blame the server.
+    static func localLimit(_ t: Transfer) -> String? {
+        var errno = 0
+        guard ccurl_easy_getinfo_long(t.easy, CURLINFO_OS_ERRNO, &errno) == CURLE_OK else { return nil }
+        switch Int32(errno) {
+        case EMFILE, ENFILE:
+            let soft = FileLimit.current().soft.map { " (ulimit -n is \($0))" } ?? ""
+            return "local: out of file descriptors for a new connection\(soft); not the server's doing"
+        case EADDRNOTAVAIL:
+            return "local: no free local port for a new connection (ephemeral ports exhausted); not the server's doing"
+        default: return nil
+        }
+    }
+
     static func failureKind(for code: CURLcode) -> FailureKind {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timeout

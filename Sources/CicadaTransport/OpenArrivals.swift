@@ -26,8 +26,8 @@ struct OpenArrivals {
     let startNanos: UInt64
     /// The most requests this worker has in flight; more wait in the queue.
     let maxInFlight: Int
-    /// The most arrivals waiting; more are dropped (nil: no bound).
-    let maxQueue: Int?
+    /// The most arrivals waiting (this worker's share); more are dropped and counted.
+    let maxQueue: Int
     private var schedule: ArrivalSchedule
     private var pending: (index: UInt64, position: Double)?
     private var queue: [(index: UInt64, intendedNanos: UInt64)] = []
@@ -38,7 +38,7 @@ struct OpenArrivals {
     init(load: OpenLoad, seed: UInt64, worker: Int, workerCount: Int, startNanos: UInt64) {
         self.worker = worker; self.workerCount = workerCount; self.startNanos = startNanos
         maxInFlight = max(1, RunControl.share(of: load.maxInFlight, worker: worker, workerCount: workerCount))
-        maxQueue = load.maxQueue.map { RunControl.share(of: $0, worker: worker, workerCount: workerCount) }
+        maxQueue = RunControl.share(of: load.maxQueue ?? OpenLoad.defaultMaxQueue, worker: worker, workerCount: workerCount)
         schedule = ArrivalSchedule(load: load, seed: seed)
     }
 
@@ -63,7 +63,7 @@ struct OpenArrivals {
             handle(.due(lagNanos: now - intended))
             if inFlight() < maxInFlight, queueHead == queue.count {
                 handle(.start(index: a.index, intendedNanos: intended))
-            } else if let cap = maxQueue, queue.count - queueHead >= cap {
+            } else if queue.count - queueHead >= maxQueue {
                 handle(.drop)
             } else {
                 queue.append((a.index, intended))

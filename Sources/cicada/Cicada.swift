@@ -1,6 +1,7 @@
 import ArgumentParser
 import CicadaCore
 import CicadaSession
+import CicadaTransport
 import Foundation
 
 /// The `cicada` command: the composition root. Only this target decides where output goes,
@@ -16,6 +17,9 @@ struct Cicada: ParsableCommand {
 
     /// Parses and runs, mapping every failure to a documented exit code.
     static func main() {
+        // Every connection is a file: take the whole hard limit, as Go's runtime does, so a
+        // default soft limit of 1024 does not cap a run at ~1000 users (see FileLimit).
+        FileLimit.raiseToHard()
         do {
             var command = try parseAsRoot()
             try command.run()

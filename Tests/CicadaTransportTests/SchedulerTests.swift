@@ -163,6 +163,24 @@ import Testing
         #expect(events.first == .start(index: 1, intendedNanos: 10 * ms))
     }
 
+    /// A server that never answers: without `max_queue` the queue still stops at the default
+    /// bound, and every later arrival is dropped and counted (never an unbounded queue).
+    @Test func withoutMaxQueueTheQueueStopsAtTheDefaultBound() {
+        var a = OpenArrivals(load: load(rate: 600_000, seconds: 2, maxInFlight: 1), seed: 1, worker: 0, workerCount: 1, startNanos: 0)
+        var starts = 0, drops = 0, dues = 0
+        a.advance(now: 2000 * ms, inFlight: { starts }) { e in
+            switch e {
+            case .start: starts += 1
+            case .drop: drops += 1
+            case .due: dues += 1
+            }
+        }
+        #expect(starts == 1)
+        #expect(a.queued == OpenLoad.defaultMaxQueue)
+        #expect(drops == dues - 1 - OpenLoad.defaultMaxQueue)
+        #expect(drops > 190_000, "\(dues) arrivals came due, \(drops) dropped")
+    }
+
     @Test func workersShareTheScheduleByIndex() {
         var starts: [[UInt64]] = [[], []]
         for w in 0..<2 {
