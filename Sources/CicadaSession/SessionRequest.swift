@@ -56,9 +56,10 @@ public struct ReportRequest: Sendable, Equatable {
     }
 
     /// Refuses, before any load, a report whose folder is missing or not writable, or whose
-    /// path is a folder or a file that cannot be written: found at the end, the run's results
-    /// would be lost for that report. (A disk that fills during the run is still found only at
-    /// the end; then the summary prints and the failure names the file.)
+    /// path is a folder or a file that cannot be written, or whose disk is already full: found
+    /// at the end, the run's results would be lost for that report. (A disk that fills during
+    /// the run is still found only at the end; then the summary prints and the failure names
+    /// the file.)
     public func checkPaths() throws(SessionError) {
         var paths: [(flag: String, path: String)] = []
         if let json { paths.append(("--json", json)) }
@@ -83,7 +84,21 @@ public struct ReportRequest: Sendable, Equatable {
         guard isDir.boolValue else { return "\(folder) is not a folder" }
         // Reports are written to a temporary file in the folder and renamed.
         if access(folder, W_OK | X_OK) != 0 { return "the folder \(folder) is not writable" }
+        if let free = freeBytes(folder), free < minimumFreeBytes {
+            return "the disk holding \(folder) is full (\(free / 1024) KiB free)"
+        }
         return nil
+    }
+
+    /// Below this much free space a report folder counts as full: even a short run's JSON
+    /// report is tens of KiB. (Not a promise that a long run's reports fit.)
+    static let minimumFreeBytes: UInt64 = 64 << 10
+
+    /// Bytes an unprivileged writer may still use on the file system holding `folder`.
+    static func freeBytes(_ folder: String) -> UInt64? {
+        var s = statvfs()
+        guard statvfs(folder, &s) == 0 else { return nil }
+        return UInt64(s.f_bavail) * UInt64(s.f_frsize)
     }
 
     /// One sink per requested report, in the order they are written.
