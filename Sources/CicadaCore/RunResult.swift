@@ -28,6 +28,9 @@ public struct RunResult: Sendable {
     public var startNanos: UInt64
     /// Whether the scenario set goodput SLOs (so goodput is reported, or absent).
     public var goodputConfigured: Bool = false
+    /// What the figures mean (``DiagnosisRules``), worst first; set by the session once the
+    /// run is over, empty for a healthy run.
+    public var diagnoses: [Diagnosis] = []
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {

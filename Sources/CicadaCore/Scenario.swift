@@ -26,6 +26,8 @@ public struct Scenario: Sendable {
     public var goodput: GoodputSLO?
     /// What telemetry to poll (GPU memory, server gauges).
     public var telemetry: TelemetrySpec = TelemetrySpec()
+    /// The diagnosis rules' thresholds and the rules turned off (`diagnoses:`).
+    public var diagnosisLimits = DiagnosisLimits()
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

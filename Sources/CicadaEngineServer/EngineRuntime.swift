@@ -40,6 +40,9 @@ public struct EngineStats: Sendable {
     public var cacheMisses: UInt64 = 0
     public var cacheEvictions: UInt64 = 0
     public var outOfMemory: UInt64 = 0
+    /// Tokens of every request executed (or refused for memory), for the typical request size.
+    public var inputTokensTotal: UInt64 = 0
+    public var outputTokensTotal: UInt64 = 0
     /// Modelled device memory in use now (weights + KV cache and workspace of running batches).
     public var memoryUsedBytes: UInt64 = 0
     /// The most modelled device memory in use at any moment so far.
@@ -191,6 +194,7 @@ final class EngineRuntime: @unchecked Sendable {
         let shapes = entries.map { (inputTokens: $0.job.inputTokens, outputTokens: $0.job.outputTokens) }
         stats.executions += 1
         stats.inferences += UInt64(entries.count)
+        for s in shapes { stats.inputTokensTotal += UInt64(max(s.inputTokens, 0)); stats.outputTokensTotal += UInt64(max(s.outputTokens, 0)) }
         stats.batchSizes[entries.count, default: 0] += 1
         switch device.check(requests: shapes) {
         case .failure(let oom):

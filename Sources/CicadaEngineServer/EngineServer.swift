@@ -62,6 +62,23 @@ public final class EngineServer: Sendable {
     /// The engine's counters and gauges now.
     public var stats: EngineStats { runtime.published.withLock { $0 } }
 
+    /// The batch-size advice of the out-of-memory diagnosis: the largest batch of the run's
+    /// typical request (mean input and output tokens so far) that fits in `fitFraction` of the
+    /// modelled device memory. Nil before any request ran.
+    public func batchMemoryFacts(fitFraction: Double) -> BatchMemoryFacts? {
+        let s = stats
+        guard s.inferences > 0 else { return nil }
+        let input = Int((Double(s.inputTokensTotal) / Double(s.inferences)).rounded())
+        let output = max(1, Int((Double(s.outputTokensTotal) / Double(s.inferences)).rounded()))
+        let device = runtime.device
+        var fitting: Int?
+        for b in stride(from: max(s.batching.maxBatchSize, 1), through: 1, by: -1) {
+            let use = device.memory(for: Array(repeating: (inputTokens: input, outputTokens: output), count: b))
+            if use.fraction <= fitFraction { fitting = b; break }
+        }
+        return BatchMemoryFacts(maxBatchSize: s.batching.maxBatchSize, largestFitting: fitting, inputTokens: input, outputTokens: output)
+    }
+
     /// Changes the batching configuration live (what `PUT /admin/batching` does).
     public func reconfigure(_ batching: BatcherConfig) throws(ConfigError) {
         let problems = batching.validate()

@@ -91,6 +91,17 @@ public struct JSONReport: Sendable {
                     ("unit", .string(Self.unit(t.threshold))),
                 ])
             })),
+            ("diagnoses", .array(r.diagnoses.map { d in
+                .object([
+                    ("rule", .string(d.rule)),
+                    ("severity", .string(d.severity.rawValue)),
+                    ("symptom", .string(d.symptom)),
+                    ("cause", .string(d.cause)),
+                    ("evidence", .array(d.evidence.map { .string($0) })),
+                    ("action", .string(d.action)),
+                    ("fired_at_s", .number(d.firedAtSeconds)),
+                ])
+            })),
             ("errors", .array(snap.errors.sorted.map { e in
                 .object([
                     ("method", .string(e.key.method)),

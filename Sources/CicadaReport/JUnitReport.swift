@@ -52,6 +52,11 @@ public enum JUnitReport {
                     out.write(open + "/>\n")
                 }
             }
+            // Diagnoses gate nothing (thresholds do), so they are the suite's output, not cases.
+            if !result.diagnoses.isEmpty {
+                let text = SummaryPrinter.diagnosisLines(result.diagnoses, plain: true).joined(separator: "\n")
+                out.write("    <system-out>\(escape("DIAGNOSES\n" + text))</system-out>\n")
+            }
             out.write("  </testsuite>\n")
         }
         out.write("</testsuites>\n")

@@ -33,6 +33,14 @@ public enum MarkdownSummary {
             }
         }
         lines.append("")
+        if !result.diagnoses.isEmpty {
+            lines.append("**Diagnoses**")
+            lines.append("")
+            for d in result.diagnoses {
+                lines.append("- \(d.severity == .critical ? "❌" : "⚠️") **\(cell(d.rule))**: \(cell(d.symptom)). Evidence: \(cell(d.evidence.joined(separator: "; "))). Fix: \(cell(d.action))")
+            }
+            lines.append("")
+        }
         lines.append("| Name | Requests | Failures | Req/s | p50 | p95 | p99 | Max |")
         lines.append("|---|--:|--:|--:|--:|--:|--:|--:|")
         func row(_ name: String, _ s: RequestStats, _ qps: Double?) {

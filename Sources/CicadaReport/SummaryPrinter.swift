@@ -5,22 +5,21 @@ import CicadaCore
 ///
 /// Laid out like k6's end-of-test summary (a THRESHOLDS block with a mark and the measured
 /// value) and Locust's stats table, but latencies come from the coordinated-omission-corrected
-/// histogram, the uncorrected ones are shown only when they differ, and a generator that fell
-/// behind its schedule is called out, so a saturated client is not mistaken for a slow server.
+/// histogram, the uncorrected ones are shown only when they differ, and the run's diagnoses
+/// (``Diagnosis``: a generator that fell behind, requests cut off, out of memory, ...) follow the
+/// thresholds, so a saturated client is not mistaken for a slow server.
 /// Absent values print as `-`, never `0`. Pure: it writes to the stream it is given.
 public struct SummaryPrinter: Sendable {
     /// Write `PASS`/`FAIL` instead of `✓`/`✗`, for terminals that cannot show UTF-8.
     public var plain: Bool
     /// At most this many error rows are printed (most frequent first).
     public var maxErrors: Int
-    /// A schedule lag p99 above this many microseconds prints a warning.
-    public var lagWarningMicros: UInt64
 
     /// - Parameters:
     ///   - plain: `PASS`/`FAIL` instead of check and cross marks.
     ///   - maxErrors: how many error rows to print.
-    public init(plain: Bool = false, maxErrors: Int = 20, lagWarningMicros: UInt64 = 10_000) {
-        self.plain = plain; self.maxErrors = maxErrors; self.lagWarningMicros = lagWarningMicros
+    public init(plain: Bool = false, maxErrors: Int = 20) {
+        self.plain = plain; self.maxErrors = maxErrors
     }
 
     /// The summary as one string (every line ends with a newline).
@@ -47,6 +46,12 @@ public struct SummaryPrinter: Sendable {
             lines.append("")
         }
 
+        if !result.diagnoses.isEmpty {
+            lines.append("DIAGNOSES")
+            lines += Self.diagnosisLines(result.diagnoses, plain: plain)
+            lines.append("")
+        }
+
         lines.append("REQUESTS (latency from intended start, corrected for coordinated omission)")
         lines += table(snap, \.corrected)
         if Self.rawDiffers(snap) {
@@ -60,12 +65,6 @@ public struct SummaryPrinter: Sendable {
         var lagLine = "Schedule lag: p50 \(Format.micros(lag.percentile(50))), p99 \(Format.micros(lag.percentile(99))), max \(Format.micros(lag.max))"
         if snap.dropped > 0 { lagLine += "; dropped \(snap.dropped) arrivals" }
         lines.append(lagLine)
-        if let p99 = lag.percentile(99), p99 > lagWarningMicros {
-            lines.append("WARNING: the load generator fell behind its schedule (p99 lag \(Format.micros(p99))); results measure the client, not only the server")
-        }
-        if snap.cutOff > 0 {
-            lines.append("WARNING: \(snap.cutOff) request(s) were still in flight when the run stopped and were cut off: they are in no latency figure above, and each took at least as long as the run's stop timeout")
-        }
 
         let codes = snap.total.statusCodes.sorted { $0.key < $1.key }
         lines.append("Status codes: " + (codes.isEmpty ? "-" : codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))
@@ -86,6 +85,18 @@ public struct SummaryPrinter: Sendable {
         }
 
         for l in lines { out.write(l); out.write("\n") }
+    }
+
+    /// Each diagnosis: mark, rule and symptom, then its evidence, likely cause and fix, indented.
+    public static func diagnosisLines(_ diagnoses: [Diagnosis], plain: Bool) -> [String] {
+        diagnoses.flatMap { d -> [String] in
+            let mark = d.severity == .critical ? (plain ? "CRITICAL" : "✗") : (plain ? "WARNING" : "⚠")
+            let at = d.firedAtSeconds.map { " (from \(Format.number($0, digits: 1))s)" } ?? ""
+            return ["  \(mark) \(d.rule): \(d.symptom)\(at)",
+                    "      evidence: \(d.evidence.joined(separator: "; "))",
+                    "      likely cause: \(d.cause)",
+                    "      fix: \(d.action)"]
+        }
     }
 
     func header(_ r: RunResult) -> String {

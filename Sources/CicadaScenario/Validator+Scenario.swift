@@ -7,7 +7,7 @@ import Yams
 extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -126,6 +126,7 @@ extension Validator {
                         insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
                         seed: seed, prompts: prompts, goodput: goodput)
         built.telemetry = telemetry
+        if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         return built
     }
 }

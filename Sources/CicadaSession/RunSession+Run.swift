@@ -45,7 +45,7 @@ extension RunSession {
 
         // SIGINT/SIGTERM (or the view's q) stop the load; everything measured is still reported.
         if view == nil { startLines.forEach(output.log) }
-        let results: [RunResult]
+        var results: [RunResult]
         view?.start()
         do {
             defer { view?.stop() }
@@ -64,6 +64,12 @@ extension RunSession {
             servers.adopt(started)
         }
 
+        // What the figures mean, with the engine's batch-size advice where it ran.
+        let rules = DiagnosisRules(limits: scenario.diagnosisLimits)
+        for i in results.indices {
+            let batch = engines[i]?.batchMemoryFacts(fitFraction: rules.limits.fitFraction)
+            results[i].diagnoses = rules.evaluate(DiagnosisFacts(result: results[i], batchMemory: batch))
+        }
         let variants = lanes.indices.map { i in
             VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))
         }

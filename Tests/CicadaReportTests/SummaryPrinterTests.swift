@@ -87,12 +87,18 @@ import Testing
 
     @Test func lagWarningAndDropped() {
         let snap = Fixture.snapshot(lagMicros: Array(repeating: 50, count: 90) + Array(repeating: 15_000, count: 10), dropped: 7)
-        let text = SummaryPrinter().render(Fixture.result(snapshot: snap))
+        var r = Fixture.result(snapshot: snap)
+        r.diagnoses = DiagnosisRules().evaluate(DiagnosisFacts(result: r))
+        let text = SummaryPrinter().render(r)
         #expect(text.contains("Schedule lag: p50 0.050ms, p99 15.00ms, max 15.00ms; dropped 7 arrivals\n"))
-        #expect(text.contains("WARNING: the load generator fell behind its schedule (p99 lag 15.00ms); results measure the client, not only the server\n"))
-        let calm = SummaryPrinter().render(Fixture.result())
-        #expect(!calm.contains("WARNING"))
-        #expect(!calm.contains("dropped"))
+        #expect(text.contains("DIAGNOSES\n"))
+        #expect(text.contains("\n  ⚠ generator_behind: the load generator fell behind its schedule (p99 lag 15.00ms); results measure the client, not only the server\n"))
+        #expect(text.contains("  ⚠ arrivals_dropped: 7 arrivals of the open model were never sent\n"))
+        #expect(text.contains("      fix: give Cicada more cores (--workers)"))
+        var calm = Fixture.result()
+        calm.diagnoses = DiagnosisRules().evaluate(DiagnosisFacts(result: calm))
+        #expect(!SummaryPrinter().render(calm).contains("generator_behind"))
+        #expect(!SummaryPrinter().render(calm).contains("dropped"))
     }
 
     @Test func errorsAreCappedAtTheLimit() {
@@ -116,8 +122,10 @@ import Testing
         var snap = Fixture.snapshot()
         #expect(!SummaryPrinter(plain: true).render(Fixture.result(snapshot: snap)).contains("cut off"))
         snap.cutOff = 7
-        let text = SummaryPrinter(plain: true).render(Fixture.result(snapshot: snap))
-        #expect(text.contains("WARNING: 7 request(s) were still in flight when the run stopped and were cut off"))
+        var r = Fixture.result(snapshot: snap)
+        r.diagnoses = DiagnosisRules().evaluate(DiagnosisFacts(result: r))
+        let text = SummaryPrinter(plain: true).render(r)
+        #expect(text.contains("  WARNING requests_cut_off: 7 request(s) were still in flight when the run stopped and were cut off"))
         let json = JSONReport().render(Fixture.result(snapshot: snap))
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(obj["cut_off"] as? Int == 7)

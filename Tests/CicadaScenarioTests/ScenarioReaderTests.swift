@@ -98,6 +98,17 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(bad.contains { $0.hasPrefix("test.yaml:2:20: error: honor_retry_after:") }, "\(bad)")
     }
 
+    @Test func diagnosesBlockSetsLimitsAndTurnsRulesOff() throws {
+        let s = try parse("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\ndiagnoses: {gpu_memory: 85%, fit: 0.7, lag_p99: 25ms, p99_over_p50: 4, off: [generator_cpu]}")
+        #expect(s.diagnosisLimits.gpuMemoryFraction == 0.85 && s.diagnosisLimits.fitFraction == 0.7)
+        #expect(s.diagnosisLimits.lagP99Millis == 25 && s.diagnosisLimits.p99OverP50 == 4)
+        #expect(s.diagnosisLimits.off == ["generator_cpu"])
+        #expect(try parse(minimal).diagnosisLimits == DiagnosisLimits())
+        let bad = issues("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\ndiagnoses: {gpu_memory: 1.5, off: [generator_cpuu]}").map(\.description)
+        #expect(bad.contains { $0.contains("diagnoses.gpu_memory: expected a fraction such as 0.9 or 90%, found '1.5'") }, "\(bad)")
+        #expect(bad.contains { $0.contains("diagnoses.off[0]: unknown diagnosis 'generator_cpuu'") && $0.contains("did you mean 'generator_cpu'?") }, "\(bad)")
+    }
+
     @Test func yamlSyntaxErrorsHaveALine() {
         let found = issues("target: http://x\ntasks:\n  - path: /a\n   bad: [\n")
         #expect(found.count == 1)
