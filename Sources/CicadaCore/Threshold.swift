@@ -11,6 +11,12 @@ public struct ThresholdSpec: Sendable, Equatable {
     public init(_ expression: String, abortOnFail: Bool = false, delayAbortEval: Duration = .zero) {
         self.expression = expression; self.abortOnFail = abortOnFail; self.delayAbortEval = delayAbortEval
     }
+
+    /// Ready threshold sets a scenario names with `thresholds: [{preset: NAME}]`. `seed`: the
+    /// seed service's targets (p99 under 100 ms, at least 500 req/s, GPU memory under 90 %).
+    public static let presets: [String: [String]] = [
+        "seed": ["p(99)<100ms", "qps>=500", "gpu_memory<90%"],
+    ]
 }
 
 /// A parsed threshold: `[task:] [metric.]aggregate op value [over window]`.

@@ -93,7 +93,19 @@ extension Validator {
         }
         var thresholds: [ThresholdSpec] = []
         if let t = top["thresholds"], let items = list(t.value, "thresholds") {
-            for (i, item) in items.enumerated() { if let th = threshold(item, "thresholds[\(i)]", taskNames: tasks.map(\.name)) { thresholds.append(th) } }
+            for (i, item) in items.enumerated() {
+                let p = "thresholds[\(i)]"
+                if case .mapping(let mm) = item, mm.keys.contains(where: { $0.string == "preset" }) {
+                    guard let m = mapping(item, p, allowed: ["preset"]), let name = m["preset"].flatMap({ string($0.value, "\(p).preset") }) else { continue }
+                    guard let set = ThresholdSpec.presets[name] else {
+                        let known = ThresholdSpec.presets.keys.sorted()
+                        fail(m["preset"]!.value, "\(p).preset", "unknown threshold preset '\(name)'",
+                             hint: Suggest.closest(name, in: known).map { "did you mean '\($0)'?" } ?? "one of \(known.joined(separator: ", "))")
+                        continue
+                    }
+                    thresholds += set.map { ThresholdSpec($0) }
+                } else if let th = threshold(item, p, taskNames: tasks.map(\.name)) { thresholds.append(th) }
+            }
         }
         if let sw = top["sweep"] { sweep = sweepSpec(sw.key, sw.value, load: load) }
         if let c = top["compare"] { compare = compareSpec(c.key, c.value) }

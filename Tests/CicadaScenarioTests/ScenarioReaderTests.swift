@@ -109,6 +109,14 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(bad.contains { $0.contains("diagnoses.off[0]: unknown diagnosis 'generator_cpuu'") && $0.contains("did you mean 'generator_cpu'?") }, "\(bad)")
     }
 
+    @Test func thresholdPresetSeedExpandsToTheSeedTargets() throws {
+        let s = try parse("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\nthresholds: [{preset: seed}, \"error_rate<1%\"]")
+        #expect(s.thresholds.map(\.expression) == ["p(99)<100ms", "qps>=500", "gpu_memory<90%", "error_rate<1%"])
+        for spec in s.thresholds { #expect(throws: Never.self) { _ = try Threshold(spec) } }
+        let bad = issues("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\nthresholds: [{preset: sed}]").map(\.description)
+        #expect(bad.contains { $0.contains("thresholds[0].preset: unknown threshold preset 'sed'") && $0.contains("did you mean 'seed'?") }, "\(bad)")
+    }
+
     @Test func yamlSyntaxErrorsHaveALine() {
         let found = issues("target: http://x\ntasks:\n  - path: /a\n   bad: [\n")
         #expect(found.count == 1)
