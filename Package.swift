@@ -83,7 +83,9 @@ let package = Package(
         .target(
             name: "CicadaSession",
             dependencies: ["CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaReport", "CicadaEngine", "CicadaEngineServer",
-                           "CicadaTestTarget", "CicadaTelemetry", "CicadaTransport", "CicadaSweep"]
+                           "CicadaTestTarget", "CicadaTelemetry", "CicadaTransport", "CicadaSweep",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
         .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport"]),

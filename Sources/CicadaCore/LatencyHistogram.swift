@@ -84,6 +84,14 @@ public struct LatencyHistogram: Sendable, Equatable {
         return histogram.count(within: 0...micros) > 0 ? Double(histogram.count(within: 0...micros)) / Double(count) : 0
     }
 
+    /// How many recorded values are at or below `micros` (to HdrHistogram's precision; exact
+    /// at and beyond the recorded min and max); 0 when empty.
+    public func count(atOrBelow micros: UInt64) -> UInt64 {
+        guard !isEmpty, micros >= minMicros else { return 0 }
+        if micros >= maxMicros { return count }
+        return histogram.count(within: 0...micros)
+    }
+
     /// (value µs, count) for each distinct recorded bucket, in increasing order.
     public func buckets() -> [(micros: UInt64, count: UInt64)] {
         histogram.recordedValues().map { ($0.value, $0.count) }

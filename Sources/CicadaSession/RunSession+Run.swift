@@ -2,6 +2,7 @@ import CicadaCore
 import CicadaEngineServer
 import CicadaReport
 import CicadaRunner
+import Foundation
 
 /// What a finished session measured and wrote.
 public struct SessionResult: Sendable {
@@ -36,6 +37,8 @@ extension RunSession {
         }
         let sinks = request.reports.sinks()
         for sink in sinks { try sink.prepare(lanes, comparing: comparing) }
+        let status = try startStatusServer(output: output)
+        defer { status?.stop() }
         // Telemetry, polled on its own thread per lane; the runner asks it for a summary.
         for lane in lanes {
             guard let p = TelemetryChoice.poller(scenario.telemetry, endpoints: lane.telemetry) else { continue }
@@ -89,8 +92,34 @@ extension RunSession {
         let outcome = SessionOutcome(scenarioName: scenario.name, variants: variants, comparison: comparison)
         let failures = sinks.flatMap { $0.write(outcome) }
         for f in failures { output.log("error: cannot write report \(f)") }
+        if let status {
+            status.update(results[0].snapshot, finished: true)
+            lingerForScrapers(stopSignal: stopSignal)
+        }
         return SessionResult(results: results, comparison: comparison, reportFailures: failures,
                              exitStatus: Self.exitStatus(results, reportFailures: failures, signalled: stopSignal()))
+    }
+
+    /// Starts the status server when asked for (a single run only), fed each second's snapshot.
+    func startStatusServer(output: SessionOutput) throws(SessionError) -> StatusServer? {
+        guard let port = request.statusPort else { return nil }
+        let server = StatusServer(scenario: scenario.name)
+        let bound: Int
+        do { bound = try server.start(host: request.statusHost, port: port) } catch {
+            server.stop()
+            throw .usage("error: --status-port \(port): cannot listen on \(request.statusHost):\(port): \(error)")
+        }
+        let run = lanes[0].run
+        let previous = run.onSecond
+        run.onSecond = { snap in previous?(snap); server.update(snap) }
+        output.log("cicada: live figures at http://\(request.statusHost):\(bound)/metrics (Prometheus) and /status")
+        return server
+    }
+
+    /// Keeps the status server up with the final figures for `statusLinger` (a stop signal ends it).
+    func lingerForScrapers(stopSignal: @escaping @Sendable () -> Bool) {
+        let end = ContinuousClock.now + request.statusLinger
+        while ContinuousClock.now < end, !stopSignal() { Thread.sleep(forTimeInterval: 0.05) }
     }
 
     /// The exit status: 105 when a stop signal interrupted the load, else 1 when a report could not

@@ -163,6 +163,9 @@ public final class RunSession: @unchecked Sendable {
         if request.startEngine || request.localTargetServiceTime != nil {
             throw .usage("error: --engine and --local-target do not apply to a comparison: each variant in \(request.file)'s compare: block names its own engine preset or target")
         }
+        if request.statusPort != nil {
+            throw .usage("error: --status-port serves one run's figures; it does not apply to a comparison (\(request.file) has a compare: block)")
+        }
         if request.overrides.target != nil {
             throw .usage("error: --target does not apply to a comparison: each variant in \(request.file)'s compare: block names its own target")
         }

@@ -28,6 +28,14 @@ public struct SessionRequest: Sendable {
     public var plain: Bool
     /// Progress lines while no live view runs.
     public var progress: Bool
+    /// Serve the live figures (Prometheus text at `/metrics`, JSON at `/status`) on this port
+    /// (`--status-port`; 0 picks a free one); nil: no status server.
+    public var statusPort: Int?
+    /// The address the status server binds (`--status-host`).
+    public var statusHost: String = "127.0.0.1"
+    /// How long the status server keeps serving the final figures after the run
+    /// (`--status-linger`), so a scraper gets them.
+    public var statusLinger: Duration = .zero
 
     public init(file: String, overrides: ScenarioOverrides = ScenarioOverrides(), extraThresholds: [String] = [], workers: Int? = nil,
                 windowSeconds: Int = 10, stopTimeout: Duration = .seconds(10), startEngine: Bool = false,

@@ -43,6 +43,9 @@ struct Run: ParsableCommand {
     @Option(help: "Write a Markdown summary (for a CI job summary).") var summaryMd: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(help: "Plain ASCII marks in the summary.") var plain = false
+    @Option(help: "Serve live figures on this port: Prometheus text at /metrics, JSON at /status (0 picks a free port).") var statusPort: Int?
+    @Option(help: "Address the status server binds.") var statusHost = "127.0.0.1"
+    @Option(help: "Keep serving the final figures this long after the run, for a last scrape.") var statusLinger = "0s"
 
     func run() throws {
         // 1. Read and validate everything, and start what the run needs, before any load.
@@ -66,10 +69,18 @@ struct Run: ParsableCommand {
         }
         guard let stopAfter = DurationText.parse(stopTimeout) else { throw .usage("--stop-timeout '\(stopTimeout)' is not a duration") }
         guard let serviceTime = DurationText.parse(localLatency, defaultUnit: .milliseconds) else { throw .usage("--local-latency '\(localLatency)' is not a duration") }
-        return SessionRequest(file: file, overrides: overrides, extraThresholds: thresholds, workers: workers, windowSeconds: window,
-                              stopTimeout: stopAfter, startEngine: engine, localTargetServiceTime: localTarget ? serviceTime : nil,
-                              reports: ReportRequest(json: json, csvPrefix: csv, csvFullHistory: csvFullHistory, junit: junit, markdown: summaryMd),
-                              plain: plain, progress: !quiet)
+        var r = SessionRequest(file: file, overrides: overrides, extraThresholds: thresholds, workers: workers, windowSeconds: window,
+                               stopTimeout: stopAfter, startEngine: engine, localTargetServiceTime: localTarget ? serviceTime : nil,
+                               reports: ReportRequest(json: json, csvPrefix: csv, csvFullHistory: csvFullHistory, junit: junit, markdown: summaryMd),
+                               plain: plain, progress: !quiet)
+        if let statusPort {
+            guard (0...65535).contains(statusPort) else { throw .usage("--status-port \(statusPort) is not a port (0...65535)") }
+            r.statusPort = statusPort
+        }
+        r.statusHost = statusHost
+        guard let linger = DurationText.parse(statusLinger) else { throw .usage("--status-linger '\(statusLinger)' is not a duration") }
+        r.statusLinger = linger
+        return r
     }
 
     /// Whether the dashboard can run: stdin and stdout are a terminal, not CI, a usable `TERM`.

@@ -61,6 +61,9 @@ final class RunningCicada {
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
+    /// What it has written to stderr so far.
+    var stderrText: String { String(decoding: errData.get(), as: UTF8.self) }
+
     /// Waits until stderr contains `text` (true), or the process ended or `limit` passed (false).
     func waitForStderr(containing text: String, limit: Double) -> Bool {
         let deadline = Date().addingTimeInterval(limit)
