@@ -16,6 +16,7 @@ extension DashboardController {
             p99ThresholdMillis: lane.p99ThresholdMillis, paused: paused, showHelp: showHelp, generatorCPUPercent: nil,
             engine: onEngine || comparing ? lane.engine?.line : nil, unicode: c.unicode, color: c.color,
             message: message.flatMap { now < $0.until ? $0.text : nil })
+        model.diagnoses = lane.diagnoses
         if comparing {
             model.focusedVariant = focus
             model.variants = lanes.map { variantLine($0) }

@@ -35,6 +35,8 @@ public struct DashboardController: Sendable {
         public var unicode: Bool
         /// Draw with colours (false under `NO_COLOR`).
         public var color: Bool
+        /// The diagnosis rules the panel runs on each snapshot (the scenario's `diagnoses:`).
+        public var diagnosisLimits = DiagnosisLimits()
 
         /// A configuration.
         public init(scenarioName: String, targetDescription: String, runTime: Duration? = nil, isOpenModel: Bool = false,
@@ -96,6 +98,9 @@ public struct DashboardController: Sendable {
     public mutating func update(snapshot: Snapshot, thresholds: [ThresholdResult], lane: Int) {
         lanes[lane].snapshot = snapshot
         lanes[lane].thresholds = thresholds
+        // What the figures mean so far, each with the time its rule first fired.
+        let found = DiagnosisRules(limits: configuration.diagnosisLimits).evaluate(DiagnosisFacts(snapshot: snapshot))
+        lanes[lane].diagnoses = lanes[lane].diagnosisLog.update(found, atSeconds: snapshot.elapsed.seconds)
     }
 
     /// Takes `lane`'s engine figures (nil: the lane drives no engine).

@@ -24,6 +24,10 @@ public struct DashboardLane: Sendable {
     public internal(set) var engine: EngineReading?
     /// Per-second points, the last ``DashboardLane/historyLimit`` of them.
     public internal(set) var history: [TimelinePoint] = []
+    /// The diagnoses on ``snapshot``, newest first, each with the time its rule first fired.
+    public internal(set) var diagnoses: [Diagnosis] = []
+    /// When each rule first fired.
+    var diagnosisLog = DiagnosisLog()
 
     /// How many per-second points a lane keeps (the longest chart span is 300 s).
     public static let historyLimit = 600

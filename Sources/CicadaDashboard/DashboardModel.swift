@@ -43,6 +43,9 @@ public struct DashboardModel: Sendable {
     public var variants: [VariantLine] = []
     /// Which of ``variants`` the charts, tables and engine panel show.
     public var focusedVariant: Int = 0
+    /// What the figures mean so far (``DiagnosisRules``), newest first; the diagnoses panel
+    /// appears when there is one.
+    public var diagnoses: [Diagnosis] = []
 
     /// A model; everything but the snapshot and names has a quiet default.
     public init(snapshot: Snapshot, scenarioName: String, targetDescription: String, runTime: Duration? = nil,

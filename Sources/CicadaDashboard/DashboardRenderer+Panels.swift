@@ -9,6 +9,7 @@ extension DashboardRenderer.Drawer {
 
     func sidePanels(_ f: inout Frame, _ r: Rect) {
         var panels: [(natural: Int, draw: (inout Frame, Rect) -> Void)] = []
+        if !m.diagnoses.isEmpty { panels.append((1 + min(4, m.diagnoses.count), diagnoses)) }
         panels.append((gpuHeight, gpu))
         if !m.thresholds.isEmpty { panels.append((1 + m.thresholds.count, thresholds)) }
         if m.engine != nil { panels.append((5, engine)) }
@@ -22,6 +23,21 @@ extension DashboardRenderer.Drawer {
             let h = min(p.natural, left)
             p.draw(&f, Rect(x: r.x, y: y, w: r.w, h: h))
             y += h
+        }
+    }
+
+    /// One line per diagnosis, newest first: when its rule first fired, severity, rule, symptom.
+    func diagnoses(_ f: inout Frame, _ r: Rect) {
+        title(&f, r, "Diagnoses", [("details in the summary", style(dim: true))])
+        var y = r.y + 1
+        for d in m.diagnoses where y < r.y + r.h {
+            defer { y += 1 }
+            let at = d.firedAtSeconds.map { "\(Int($0))s " } ?? ""
+            var x = f.put(at, x: r.x + 1, y: y, style: style(dim: true), maxWidth: r.w - 1)
+            let critical = d.severity == .critical
+            x = f.put(critical ? (u ? "✗ " : "x ") : (u ? "⚠ " : "! "), x: x, y: y, style: style(critical ? .red : .yellow, bold: true), maxWidth: r.maxX - x)
+            x = f.put(d.rule, x: x, y: y, style: style(critical ? .red : .yellow, bold: true), maxWidth: r.maxX - x)
+            f.put(": " + d.symptom, x: x, y: y, maxWidth: r.maxX - x)
         }
     }
 

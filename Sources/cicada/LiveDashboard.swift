@@ -55,12 +55,13 @@ final class LiveDashboard: @unchecked Sendable {
 
     /// A dashboard for several lanes (a comparison) or one.
     init(screen: TerminalScreen, lanes: [Lane], makeEngine: (() throws -> EngineServer)?, scenarioName: String,
-         targetDescription: String, runTime: Duration?, isOpenModel: Bool, color: Bool) {
+         targetDescription: String, runTime: Duration?, isOpenModel: Bool, color: Bool, diagnosisLimits: DiagnosisLimits = DiagnosisLimits()) {
         self.screen = screen; self.lanes = lanes; self.makeEngine = lanes.count > 1 ? nil : makeEngine
-        let configuration = DashboardController.Configuration(
+        var configuration = DashboardController.Configuration(
             scenarioName: scenarioName, targetDescription: targetDescription, runTime: runTime, isOpenModel: isOpenModel,
             canSwitchEngine: lanes.count == 1 && makeEngine != nil, startsOnEngine: lanes.count == 1 && lanes[0].engine != nil,
             unicode: screen.unicode, color: color)
+        configuration.diagnosisLimits = diagnosisLimits
         driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: lanes.map(\.setup)))
     }
 
@@ -153,7 +154,8 @@ extension LiveDashboard: LiveView {
             let screen = try TerminalScreen(color: color)
             let lanes = session.lanes.map { Lane(name: $0.name, config: $0.config, isBaseline: $0.isBaseline, run: $0.run, engine: $0.engine) }
             return LiveDashboard(screen: screen, lanes: lanes, makeEngine: session.makeEngine, scenarioName: session.scenario.name,
-                                 targetDescription: session.title, runTime: session.scenario.load.duration, isOpenModel: session.isOpenModel, color: color)
+                                 targetDescription: session.title, runTime: session.scenario.load.duration, isOpenModel: session.isOpenModel, color: color,
+                                 diagnosisLimits: session.scenario.diagnosisLimits)
         } catch {
             printError("cicada: no dashboard (\(error)); running headless")
             return nil

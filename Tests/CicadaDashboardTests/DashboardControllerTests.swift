@@ -275,3 +275,42 @@ enum Controllers {
         #expect(m.engine?.presetName == "seed", "a comparison always shows the focused engine")
     }
 }
+
+/// The diagnoses panel: the rules run on each snapshot the controller takes, and each keeps the
+/// time it first fired.
+@Suite struct DiagnosesPanelTests {
+    @Test func rulesRunOnEachSnapshotAndKeepWhenTheyFired() throws {
+        let c = Controllers.single(open: true)
+        // The open fixture's generator is behind (lag p99 over 10 ms).
+        let model = try #require(c.viewModel(at: Controllers.at(0)))
+        let behind = try #require(model.diagnoses.first { $0.rule == "generator_behind" })
+        #expect(behind.firedAtSeconds == model.snapshot.elapsed.seconds)
+        var later = model.snapshot
+        later.elapsed = later.elapsed + .seconds(30)
+        c.c.update(snapshot: later, thresholds: model.thresholds, lane: 0)
+        #expect(c.viewModel(at: Controllers.at(1))?.diagnoses.first { $0.rule == "generator_behind" }?.firedAtSeconds == behind.firedAtSeconds)
+        // A rule turned off in the scenario does not show.
+        var config = c.configuration
+        config.diagnosisLimits.off = ["generator_behind"]
+        var quiet = DashboardController(configuration: config, lanes: [DashboardLane(name: "x", config: "y")])
+        quiet.update(snapshot: model.snapshot, thresholds: [], lane: 0)
+        #expect(quiet.viewModel(at: Controllers.at(0))?.diagnoses.contains { $0.rule == "generator_behind" } == false)
+    }
+
+    @Test func thePanelShowsNewestFirstWithTheTime() {
+        var m = Fixture.closed()
+        m.diagnoses = [
+            Diagnosis(rule: "gpu_out_of_memory", severity: .critical, symptom: "the server ran out of GPU memory", cause: "", evidence: [], action: "", firedAtSeconds: 42),
+            Diagnosis(rule: "generator_behind", severity: .warning, symptom: "the load generator fell behind", cause: "", evidence: [], action: "", firedAtSeconds: 7),
+        ]
+        for (w, h) in [(80, 24), (160, 48)] {
+            let text = DashboardRenderer().render(m, width: w, height: h).text
+            #expect(text.contains("Diagnoses"), "\(w)x\(h)")
+            #expect(text.contains("42s ✗ gpu_out_of_memory"), "\(w)x\(h)")
+            #expect(text.contains("7s ⚠ generator_behind"), "\(w)x\(h)")
+        }
+        #expect(!DashboardRenderer().render(Fixture.closed(), width: 160, height: 48).text.contains("Diagnoses"))
+        m.unicode = false
+        #expect(DashboardRenderer().render(m, width: 160, height: 48).text.contains("42s x gpu_out_of_memory"))
+    }
+}
