@@ -161,7 +161,7 @@ import Testing
         try target.start()
         var scenario = try ScenarioReader().parse("""
         target: http://127.0.0.1:1
-        \(model == .closed ? WireCountTests.closedLoad : WireCountTests.openLoad)
+        \((model == .closed ? WireCountTests.closedLoad : WireCountTests.openLoad).replacingOccurrences(of: "run_time: 800ms", with: "run_time: 2s"))
         timeouts: {connect: 500ms, request: 500ms}
         telemetry: {gpu: none, scrape_target: false}
         tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]
@@ -175,11 +175,16 @@ import Testing
         let s = r.snapshot
         let refused = Int(s.total.failuresByKind[.connectionRefused] ?? 0)
         let reset = Int(s.total.failuresByKind[.connectionReset] ?? 0)
+        // A connect that the closing server's backlog never answered times out (busy machine).
+        let timedOut = Int(s.total.failuresByKind[.timeout] ?? 0)
         #expect(refused > 0, "by kind \(s.total.failuresByKind)")
-        // What the server read is what Cicada counted, less what never reached it.
-        #expect(Int(s.total.requests + s.cutOff) - refused == target.receivedCount,
-                "received \(target.receivedCount), Cicada \(s.total.requests) (\(refused) refused, \(reset) reset)")
-        #expect(Int(s.total.failures) == refused + reset, "by kind \(s.total.failuresByKind)")
+        // What the server read is what Cicada sent (all but the refused ones), except requests
+        // that were on the wire when it closed: those were reset (or timed out) unread.
+        let sent = Int(s.total.requests + s.cutOff) - refused
+        let received = target.receivedCount
+        #expect(sent >= received && sent <= received + reset + timedOut,
+                "received \(received), Cicada sent \(sent) (\(refused) refused, \(reset) reset, \(timedOut) timed out)")
+        #expect(Int(s.total.failures) == refused + reset + timedOut, "by kind \(s.total.failuresByKind)")
     }
 }
 

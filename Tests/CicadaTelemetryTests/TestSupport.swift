@@ -39,10 +39,14 @@ struct TemporaryDirectory {
 
     func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
         let file = url.appendingPathComponent(name)
-        try Data(text.utf8).write(to: file)
-        if executable {
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
-        }
+        // O_CLOEXEC: a process another test spawns at this moment must not inherit the file
+        // open for writing, or running the fake executable fails with ETXTBSY ("Text file busy").
+        let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw CocoaError(.fileWriteUnknown) }
         return file.path
     }
 
