@@ -60,8 +60,8 @@ public struct BatchMemoryFacts: Sendable, Equatable {
 /// Everything the rules read: a snapshot (live or final) and what only some runs have.
 public struct DiagnosisFacts: Sendable {
     public var snapshot: Snapshot
-    /// The load generator's CPU time over its wall time and workers (1 = every worker busy);
-    /// nil while live.
+    /// The process's CPU time over its wall time and workers (1 = every worker busy; an
+    /// embedded engine or local target in the same process counts too); nil while live.
     public var generatorCPUFraction: Double?
     /// The embedded engine's batching and memory, when the run drove it.
     public var batchMemory: BatchMemoryFacts?
@@ -237,8 +237,8 @@ public struct DiagnosisRules: Sendable {
     func generatorCPU(_ f: DiagnosisFacts) -> Diagnosis? {
         guard let cpu = f.generatorCPUFraction, cpu >= limits.generatorCPU else { return nil }
         return Diagnosis(rule: "generator_cpu", severity: .warning,
-                         symptom: "the load generator used \(Self.percent(cpu)) of its workers' CPU",
-                         cause: "Cicada itself was near saturation: latency figures may include its own delays",
+                         symptom: "Cicada's process used \(Self.percent(cpu)) of its workers' CPU",
+                         cause: "Cicada itself was near saturation (its CPU includes an embedded engine or local target running in the same process): latency figures may include its own delays",
                          evidence: ["generator CPU \(Self.percent(cpu)) of its workers"],
                          action: "give Cicada more cores (--workers) or another machine; check the schedule lag")
     }

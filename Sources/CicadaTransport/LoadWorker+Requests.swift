@@ -255,14 +255,12 @@ extension LoadWorker {
     /// response byte (libcurl's re-send refused).
     static let refusedResendMessage = "connection closed before any response byte (reused keep-alive connection or HTTP/2 stream; not re-sent)"
 
-    /// The failure kind of a libcurl error: what the server (or the network) did, as far as
-    /// libcurl's code tells it.
     /// The local cause of a failed connect when it was this process's limit (no descriptor
     /// left for a socket, or no local port), in words that do not blame the server.
     static func localLimit(_ t: Transfer) -> String? {
-        var errno = 0
-        guard ccurl_easy_getinfo_long(t.easy, CURLINFO_OS_ERRNO, &errno) == CURLE_OK else { return nil }
-        switch Int32(errno) {
+        var osErrno = 0
+        guard ccurl_easy_getinfo_long(t.easy, CURLINFO_OS_ERRNO, &osErrno) == CURLE_OK else { return nil }
+        switch Int32(osErrno) {
         case EMFILE, ENFILE:
             let soft = FileLimit.current().soft.map { " (ulimit -n is \($0))" } ?? ""
             return "local: out of file descriptors for a new connection\(soft); not the server's doing"
@@ -272,6 +270,8 @@ extension LoadWorker {
         }
     }
 
+    /// The failure kind of a libcurl error: what the server (or the network) did, as far as
+    /// libcurl's code tells it.
     static func failureKind(for code: CURLcode) -> FailureKind {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timeout
