@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CicadaCore
 import CicadaDashboard
 import CicadaEngine
@@ -64,10 +67,27 @@ final class LiveDashboard: @unchecked Sendable {
         driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: lanes.map(\.setup)))
     }
 
-    /// Starts the UI thread.
+    /// How often the UI thread checks that its terminal is still there.
+    static let hangUpCheckInterval: Duration = .milliseconds(250)
+
+    /// Starts the UI thread. It ends on the `q` key, on a stop signal, or when the terminal goes
+    /// away without a SIGHUP reaching us (a shell that dies on the hang-up without passing it on,
+    /// as dash does): that stops the run as SIGHUP does, so it never runs on unseen. Where SIGHUP
+    /// is ignored (started under `nohup` or `trap '' HUP`) the run goes on to its end, undrawn.
     func start() {
         let t = Thread { [self] in
-            while !quit.load(ordering: .acquiring) && receivedSignal.load(ordering: .relaxed) == 0 { driver.turn(host: self) }
+            let clock = ContinuousClock()
+            var lastCheck = clock.now
+            while !quit.load(ordering: .acquiring) && receivedSignal.load(ordering: .relaxed) == 0 {
+                driver.turn(host: self)
+                if clock.now - lastCheck >= Self.hangUpCheckInterval {
+                    lastCheck = clock.now
+                    if screen.isGone {
+                        if !signalIsIgnored(SIGHUP) { recordTerminalHangUp() }
+                        break
+                    }
+                }
+            }
             finished.signal()
         }
         t.name = "cicada-dashboard"
@@ -75,9 +95,14 @@ final class LiveDashboard: @unchecked Sendable {
     }
 
     /// Stops the UI thread and restores the terminal.
+    ///
+    /// SIGTTOU is ignored from here on: restoring the terminal's modes (and printing the summary
+    /// under `stty tostop`) from a background process group must not stop the process before it
+    /// writes its reports. On a hung-up terminal the restore's writes fail at once (EIO).
     func stop() {
         quit.store(true, ordering: .releasing)
         _ = finished.wait(timeout: .now() + 2)
+        signal(SIGTTOU, SIG_IGN)
         screen.restore()
     }
 
