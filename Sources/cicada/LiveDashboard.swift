@@ -71,9 +71,11 @@ final class LiveDashboard: @unchecked Sendable {
     static let hangUpCheckInterval: Duration = .milliseconds(250)
 
     /// Starts the UI thread. It ends on the `q` key, on a stop signal, or when the terminal goes
-    /// away without a SIGHUP reaching us (a shell that dies on the hang-up without passing it on,
-    /// as dash does): that stops the run as SIGHUP does, so it never runs on unseen. Where SIGHUP
-    /// is ignored (started under `nohup` or `trap '' HUP`) the run goes on to its end, undrawn.
+    /// away without a SIGHUP reaching us (the kernel sends it only to the terminal's session
+    /// leader and foreground group: a dashboard started with `setsid`, or in a group the shell
+    /// did not make the foreground one, gets none; it saw end-of-file on every read and spun a
+    /// core until the run's end). That stops the run as SIGHUP does, so it never runs on unseen.
+    /// Where SIGHUP is ignored (`nohup`, `trap '' HUP`) the run goes on to its end, undrawn.
     func start() {
         let t = Thread { [self] in
             let clock = ContinuousClock()
