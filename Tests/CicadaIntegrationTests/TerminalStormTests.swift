@@ -248,3 +248,78 @@ import Testing
         }
     }
 }
+
+/// The same promises without a dashboard: SIGHUP stops a headless run like SIGTERM, `nohup`
+/// (SIGHUP ignored from the start) keeps it running, and stderr going away (a pipe whose reader
+/// quit, a closed descriptor) never crashes Cicada nor costs the reports.
+@Suite(.serialized) struct HeadlessHangUpTests {
+    func scenario(in dir: URL, runTime: String) throws -> String {
+        let path = dir.appendingPathComponent("s.yaml").path
+        try "target: http://127.0.0.1:1\nusers: 5\nspawn_rate: 100\nrun_time: \(runTime)\nwait_time: constant(0.01)\ntasks: [{name: p, path: /health}]\ntelemetry: {gpu: none}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Waits for child `pid` at most `limit` seconds; its exit status, or nil (then kills it).
+    func waitChild(_ pid: pid_t, limit: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(limit)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+        return nil
+    }
+
+    func stopReason(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return obj["stop_reason"] as? String
+    }
+
+    @Test func sighupStopsAHeadlessRunLikeSIGTERM() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("r.json").path
+        let proc = try RunningCicada(["run", try scenario(in: dir, runTime: "5m"), "--local-target", "--json", json])
+        #expect(proc.waitForStderr(containing: "cicada: running", limit: 30))
+        usleep(500_000)
+        proc.signal(SIGHUP)
+        let done = proc.wait(limit: 60)
+        #expect(done.status == 105, "exit \(done.status), stderr \(done.stderr)")
+        #expect(stopReason(json) == "interrupted")
+        #expect(done.stdout.contains("Aggregated"), "the summary is printed")
+    }
+
+    @Test func underNohupSIGHUPIsIgnored() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("r.json").path
+        let pid = try #require(spawnProcess(["sh", "-c", "trap '' HUP; exec env CI=true \"$0\" \"$@\"", cicadaBinary, "run",
+                                             try scenario(in: dir, runTime: "3s"), "--local-target", "--quiet", "--json", json]))
+        usleep(1_000_000)
+        kill(pid, SIGHUP)
+        #expect(waitChild(pid, limit: 60) == 0, "SIGHUP stopped a run started with SIGHUP ignored")
+        #expect(stopReason(json) == "completed")
+    }
+
+    @Test(arguments: ["a pipe whose reader quit", "a closed descriptor"])
+    func stderrGoingAwayNeverCostsTheReports(how: String) throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = dir.appendingPathComponent("r.json").path
+        let code = dir.appendingPathComponent("code").path
+        // Progress lines go to stderr every second: the reader takes 10 bytes and quits (EPIPE
+        // after), or there is no stderr at all (EBADF).
+        let script = how == "a closed descriptor"
+            ? "env CI=true \"$0\" \"$@\" 2>&-; echo $? > \(code)"
+            : "{ env CI=true \"$0\" \"$@\"; echo $? > \(code); } 2>&1 | head -c 10 > /dev/null"
+        let pid = try #require(spawnProcess(["sh", "-c", script, cicadaBinary, "run", try scenario(in: dir, runTime: "3s"),
+                                             "--local-target", "--json", json]))
+        #expect(waitChild(pid, limit: 90) == 0)
+        #expect((try? String(contentsOfFile: code, encoding: .utf8)) == "0\n", "\(how): cicada did not exit 0")
+        #expect(stopReason(json) == "completed", "\(how): no whole JSON report")
+    }
+}
