@@ -52,7 +52,8 @@ wait_pane() {
   done
 }
 
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+# alive PID: the process exists and is not a zombie (its stat file gone counts as gone).
+alive() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; [[ "$s" != *") Z "* ]]; }
 
 for i in $(seq 1 "$RUNS"); do
   d="$OUT/run$i"; mkdir -p "$d"
@@ -93,7 +94,10 @@ for i in $(seq 1 "$RUNS"); do
   [ "$mode" = closed ] && tmux -L "$sock" kill-session -t S
   end=$((SECONDS + 90))
   while alive "$pid" && [ $SECONDS -lt $end ]; do sleep 0.2; done
-  if alive "$pid"; then problems+=("hang"); count[hang]=$((count[hang] + 1)); kill -KILL "$pid" 2>/dev/null || true; fi
+  if alive "$pid"; then
+    problems+=("hang"); count[hang]=$((count[hang] + 1))
+    grep -qF "$d/r.json" "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
   rc=""
   if [ "$mode" != closed ]; then
     for _ in $(seq 1 100); do [ -s "$d/code" ] && break; sleep 0.1; done
