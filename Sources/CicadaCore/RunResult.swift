@@ -2,7 +2,7 @@
 public enum StopReason: Sendable, Equatable {
     /// The scenario's run time passed.
     case completed
-    /// SIGINT/SIGTERM or the user quit.
+    /// SIGINT/SIGTERM/SIGHUP or the user quit.
     case interrupted
     /// An `abort_on_fail` threshold failed.
     case thresholdAbort(String)

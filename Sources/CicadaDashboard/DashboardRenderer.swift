@@ -13,7 +13,8 @@ import Glibc
 /// (GPU memory, thresholds, engine, LLM, status codes and errors) on the right, and the
 /// requests table across the bottom; from 140 columns the table moves under the charts and the
 /// right column runs the full height. Panels that do not fit are shortened or left out, in
-/// that order of priority; below 80x24 only a one-line "terminal too small" message is drawn.
+/// that order of priority; below 80x24 only a "terminal too small" notice is drawn (with the
+/// size, the run's clock and how to quit, word-wrapped to what fits, down to 1x1).
 public struct DashboardRenderer: Sendable {
     /// The smallest terminal the dashboard lays out in.
     public static let minimumWidth = 80
@@ -29,7 +30,7 @@ public struct DashboardRenderer: Sendable {
     public func render(_ m: DashboardModel, width: Int, height: Int) -> Frame {
         var f = Frame(width: width, height: height)
         guard width >= Self.minimumWidth, height >= Self.minimumHeight else {
-            f.put("terminal too small (need \(Self.minimumWidth)x\(Self.minimumHeight))", x: 0, y: 0, style: Style(bold: true))
+            tooSmall(m, into: &f)
             return f
         }
         let d = Drawer(m: m)
@@ -65,6 +66,45 @@ public struct DashboardRenderer: Sendable {
         }
         if m.showHelp { d.help(&f) }
         return f
+    }
+
+    /// Below the minimum size: "terminal too small: WxH, need 80x24", the run's clock and "q
+    /// quits", each word-wrapped to the width (a word longer than the width is cut), as many
+    /// rows as fit. The run goes on meanwhile; the dashboard comes back when the terminal grows.
+    func tooSmall(_ m: DashboardModel, into f: inout Frame) {
+        var clock = Drawer.clock(m.snapshot.elapsed.seconds)
+        if let rt = m.runTime { clock += " / " + Drawer.clock(rt.seconds) }
+        if m.paused { clock += " PAUSED" }
+        let paragraphs: [(String, Style)] = [
+            ("terminal too small: \(f.width)x\(f.height), need \(Self.minimumWidth)x\(Self.minimumHeight)", Style(bold: true)),
+            (clock, .plain), ("q quits", .plain),
+        ]
+        var y = 0
+        for (text, style) in paragraphs {
+            for line in Self.wrap(text, width: f.width) where y < f.height {
+                f.put(line, x: 0, y: y, style: style)
+                y += 1
+            }
+        }
+    }
+
+    /// `text` broken into lines of at most `width` characters at spaces; a longer word is cut.
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            var w = Substring(word)
+            if !line.isEmpty && line.count + 1 + w.count <= width {
+                line += " " + w
+                continue
+            }
+            if !line.isEmpty { lines.append(line); line = "" }
+            while w.count > width { lines.append(String(w.prefix(width))); w = w.dropFirst(width) }
+            line = String(w)
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     /// A queue delay as the dashboard writes it: "500us" below a millisecond, else "2ms".

@@ -21,7 +21,7 @@ extension RunSession {
     /// `output`, writes every report, and stops everything the session started.
     ///
     /// - Parameters:
-    ///   - stopSignal: whether a stop signal (SIGINT/SIGTERM) arrived; polled to stop the load
+    ///   - stopSignal: whether a stop signal (SIGINT/SIGTERM/SIGHUP) arrived; polled to stop the load
     ///     (as is the view's quit key), and asked once more to tell a signal from a quit key.
     /// - Throws: ``SessionError``: `.tool` when the history file cannot be created or a run
     ///   cannot start.
@@ -46,7 +46,7 @@ extension RunSession {
             servers.adopt(p)
         }
 
-        // SIGINT/SIGTERM (or the view's q) stop the load; everything measured is still reported.
+        // SIGINT/SIGTERM/SIGHUP (or the view's q) stop the load; everything measured is still reported.
         if view == nil { startLines.forEach(output.log) }
         var results: [RunResult]
         view?.start()

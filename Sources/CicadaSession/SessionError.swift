@@ -33,6 +33,6 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
     /// A threshold failed.
     public static let thresholdsFailed: Int32 = 99
-    /// Stopped by SIGINT or SIGTERM; what was measured so far is still reported.
+    /// Stopped by SIGINT, SIGTERM or SIGHUP; what was measured so far is still reported.
     public static let signal: Int32 = 105
 }

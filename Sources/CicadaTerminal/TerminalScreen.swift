@@ -77,6 +77,14 @@ public final class TerminalScreen: Screen {
     /// The key code ncurses delivers when the terminal was resized.
     public static var resizeKey: Int32 { cncurses_key_resize() }
 
+    /// Whether the terminal has gone away: it was hung up (ssh dropped, the window or tmux pane
+    /// closed), so its ioctls fail (EIO) and nothing drawn or read reaches anyone. Reads then
+    /// return at once and writes fail, so a dashboard that does not stop spins for nothing.
+    public var isGone: Bool {
+        var t = termios()
+        return tcgetattr(STDOUT_FILENO, &t) != 0 || tcgetattr(STDIN_FILENO, &t) != 0
+    }
+
     /// Leaves curses mode; safe to call more than once, and from every way out.
     public func restore() {
         guard !restored else { return }

@@ -41,7 +41,7 @@ struct Cicada: ParsableCommand {
                 print(message)
                 Foundation.exit(ExitStatus.ok)
             }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            printError(message)
             Foundation.exit(ExitStatus.usage)
         }
     }

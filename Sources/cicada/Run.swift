@@ -14,7 +14,7 @@ struct Run: ParsableCommand {
         abstract: "Run a scenario against its target.",
         discussion: """
         Exit codes: 0 all thresholds passed, 99 a threshold failed, 2 scenario or usage error,
-        1 tool error, 105 stopped by SIGINT/SIGTERM (results measured so far are still written).
+        1 tool error, 105 stopped by SIGINT/SIGTERM/SIGHUP (results measured so far are still written).
         """)
 
     @Argument(help: "Scenario file (YAML).") var file: String

@@ -26,7 +26,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Batching preset to start with (no-batching, seed, low-latency, throughput).") var batching: String?
     @Option(help: "Environment variable holding a bearer token for /admin.") var adminTokenEnv: String?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
-    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
+    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
 
     func run() throws {
         var engineConfig = EngineConfig()

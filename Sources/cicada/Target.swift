@@ -16,7 +16,7 @@ struct Target: ParsableCommand {
     @Option(help: "Pause the whole server this often, e.g. 5s.") var stallEvery: String?
     @Option(help: "Length of each pause, e.g. 500ms.") var stallFor = "0ms"
     @Option(help: "Event-loop threads.") var threads = 1
-    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM).") var duration: String?
+    @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
     @Flag(help: "Speak HTTP/2 over cleartext with prior knowledge (h2c) instead of HTTP/1.1.") var http2 = false
     @Option(help: ArgumentHelp("Fail requests on purpose, in rotation: fault[:weight],... (HTTP/1.1).",
                                discussion: "Faults: \(Fault.allCases.map(\.rawValue).joined(separator: ", ")). E.g. reset_before_status:1,ok:1 alternates. The sse_ faults answer with a 200 text/event-stream (sse_ok a valid OpenAI stream, the others broken on purpose; RELIABILITY.md).")) var faults: String?

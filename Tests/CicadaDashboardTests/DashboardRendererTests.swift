@@ -33,12 +33,33 @@ import Testing
         }
     }
 
-    @Test func tinyTerminalShowsOneLine() throws {
+    @Test func tinyTerminalSaysSoInWhatFits() throws {
         let f = renderer.render(Fixture.closed(), width: 40, height: 10)
         try Golden.check(f, "tiny-40x10")
-        #expect(f.text == "terminal too small (need 80x24)" + String(repeating: "\n", count: 9))
-        #expect(renderer.render(Fixture.closed(), width: 79, height: 24).text.hasPrefix("terminal too small"))
-        #expect(renderer.render(Fixture.closed(), width: 80, height: 23).text.hasPrefix("terminal too small"))
+        #expect(f.text == "terminal too small: 40x10, need 80x24\n1m00s / 2m00s\nq quits" + String(repeating: "\n", count: 7))
+        #expect(renderer.render(Fixture.closed(), width: 79, height: 24).text.hasPrefix("terminal too small: 79x24"))
+        #expect(renderer.render(Fixture.closed(), width: 80, height: 23).text.hasPrefix("terminal too small: 80x23"))
+        // 20x5 (the resize of issue 12): wrapped at spaces, nothing lost.
+        #expect(renderer.render(Fixture.closed(), width: 20, height: 5).text
+                == "terminal too small:\n20x5, need 80x24\n1m00s / 2m00s\nq quits\n")
+        // Down to 1x1 and 0x0: whatever fits, never a cell outside the frame.
+        #expect(renderer.render(Fixture.closed(), width: 1, height: 1).text == "t")
+        #expect(renderer.render(Fixture.closed(), width: 0, height: 0).text == "")
+        for (w, h) in [(1, 5), (5, 1), (2, 2), (7, 3), (12, 24), (79, 1), (200, 3), (3, 200)] {
+            let small = renderer.render(Fixture.closed(), width: w, height: h)
+            #expect(small.width == w && small.height == h && small.cells.count == w * h)
+            #expect(small.text.split(separator: "\n").allSatisfy { $0.count <= w })
+        }
+        var paused = Fixture.closed()
+        paused.paused = true
+        #expect(renderer.render(paused, width: 30, height: 6).text.contains("PAUSED"))
+    }
+
+    @Test func wrapBreaksAtSpacesAndCutsLongWords() {
+        #expect(DashboardRenderer.wrap("terminal too small: 20x5", width: 10) == ["terminal", "too small:", "20x5"])
+        #expect(DashboardRenderer.wrap("abcdefghij k", width: 4) == ["abcd", "efgh", "ij k"])
+        #expect(DashboardRenderer.wrap("a b", width: 0) == [])
+        #expect(DashboardRenderer.wrap("", width: 5) == [])
     }
 
     @Test func helpOverlayGolden() throws {
