@@ -22,6 +22,15 @@ public enum EngineRequest: Sendable, Equatable {
     /// read by ``batching(from:)`` only after the caller is allowed in, so a refused client
     /// learns nothing about the body it sent.
     case admin(put: [UInt8]?)
+    /// `GET /v1/models`: the served model, as vLLM lists it.
+    case models
+    /// `GET /v1/models/{id}`: one model (the server answers 404 for an id it does not serve).
+    /// The id is the rest of the path, percent-decoded, so `org/name` ids work unescaped too.
+    case model(id: String)
+    /// `GET /version`: the engine's version, as vLLM's `/version`.
+    case version
+    /// `POST /v1/messages`: Anthropic's Messages API.
+    case messages(MessagesRequest)
 
     /// An OpenAI-compatible completion or chat completion request.
     public struct CompletionRequest: Sendable, Equatable {
@@ -42,6 +51,25 @@ public enum EngineRequest: Sendable, Equatable {
         public var parameters: [String: String]
     }
 
+    /// An Anthropic Messages API request (`POST /v1/messages`).
+    ///
+    /// Read as Anthropic's API defines it: `model`, `max_tokens` and `messages` are required;
+    /// `x-api-key` and `anthropic-version` headers are accepted and not required (the engine
+    /// reads no header of this endpoint).
+    public struct MessagesRequest: Sendable, Equatable {
+        /// The `model` asked for, echoed in the answer.
+        public var model: String
+        /// `system` and every message's text, each followed by a newline.
+        public var input: String
+        /// `max_tokens`: the answer has exactly this many tokens (the engine never stops early).
+        public var maxTokens: Int
+        /// Server-sent events (`message_start` ... `message_stop`) rather than one JSON body.
+        public var stream: Bool
+        /// Sampling parameters that change the answer, as text, for the result cache's key
+        /// (`max_tokens` always; `temperature`, `top_p`, `top_k`, `stop_sequences` when given).
+        public var parameters: [String: String]
+    }
+
     /// The largest `max_tokens` accepted.
     public static let maxTokensLimit = 1_000_000
 
@@ -59,11 +87,22 @@ public enum EngineRequest: Sendable, Equatable {
         case ("POST", "/v1/chat/completions"): return .completion(try completion(body, chat: true))
         case ("GET", "/admin/batching"): return .admin(put: nil)
         case ("PUT", "/admin/batching"): return .admin(put: body)
+        case ("GET", "/v1/models"): return .models
+        case ("GET", "/version"): return .version
+        case ("POST", "/v1/messages"): return .messages(try messages(body))
         case (_, "/health"), (_, "/health/ready"), (_, "/metrics"), (_, "/predict"), (_, "/v1/completions"),
-             (_, "/v1/chat/completions"), (_, "/admin/batching"):
+             (_, "/v1/chat/completions"), (_, "/admin/batching"), (_, "/v1/models"), (_, "/version"):
             throw EngineRequestError(status: 405, message: "\(method) is not allowed on \(path)")
+        case (_, "/v1/messages"):
+            throw EngineRequestError(status: 405, message: "\(method) is not allowed on \(path)", shape: .anthropic)
         default:
-            throw EngineRequestError(status: 404, message: "no route for \(method) \(path)")
+            let modelsPrefix = "/v1/models/"
+            if path.hasPrefix(modelsPrefix), path.utf8.count > modelsPrefix.utf8.count {
+                guard method == "GET" else { throw EngineRequestError(status: 405, message: "\(method) is not allowed on \(path)") }
+                let raw = String(path.dropFirst(modelsPrefix.count))
+                return .model(id: raw.removingPercentEncoding ?? raw)
+            }
+            throw EngineRequestError(status: 404, message: "no route for \(method) \(path)", shape: ErrorShape.of(path: path))
         }
     }
 
@@ -168,12 +207,82 @@ public enum EngineRequest: Sendable, Equatable {
     }
 }
 
-/// A request the engine answers with an error: the HTTP status and the message for the
-/// `{"error": {"message": ..., "code": ...}}` body.
+extension EngineRequest {
+    /// Reads an Anthropic Messages API body. Errors are 400s in Anthropic's words
+    /// (`max_tokens: Field required`) and get Anthropic's error body.
+    static func messages(_ body: [UInt8]) throws(EngineRequestError) -> MessagesRequest {
+        func invalid(_ message: String) -> EngineRequestError { EngineRequestError(status: 400, message: message, shape: .anthropic) }
+        guard case .object(let o)? = JSONValue.parse(body) else { throw invalid("body is not a JSON object") }
+        guard let m = o["model"] else { throw invalid("model: Field required") }
+        guard case .string(let model) = m else { throw invalid("model: Input should be a valid string") }
+        guard let mt = o["max_tokens"] else { throw invalid("max_tokens: Field required") }
+        guard let n = wholeNumber(mt, min: 1, limit: Double(maxTokensLimit)) else {
+            throw invalid("max_tokens: must be a positive integer (at most \(maxTokensLimit))")
+        }
+        var input = ""
+        switch o["system"] {
+        case nil, .null?: break
+        case .string(let s)?: input += s + "\n"
+        case .array(let blocks)?:
+            for (i, b) in blocks.enumerated() {
+                guard case .object(let bo) = b, case .string("text")? = bo["type"], case .string(let t)? = bo["text"] else {
+                    throw invalid("system.\(i): Input should be a text block ({\"type\": \"text\", \"text\": ...})")
+                }
+                input += t + "\n"
+            }
+        default: throw invalid("system: Input should be a valid string or a list of text blocks")
+        }
+        guard let ms = o["messages"] else { throw invalid("messages: Field required") }
+        guard case .array(let messages) = ms, !messages.isEmpty else { throw invalid("messages: Input should be a non-empty list") }
+        for (i, msg) in messages.enumerated() {
+            guard case .object(let mo) = msg else { throw invalid("messages.\(i): Input should be an object") }
+            guard case .string(let role)? = mo["role"], role == "user" || role == "assistant" else {
+                throw invalid("messages.\(i).role: Input should be 'user' or 'assistant'")
+            }
+            switch mo["content"] {
+            case .string(let c)?: input += c + "\n"
+            case .array(let blocks)?:
+                for (j, b) in blocks.enumerated() {
+                    guard case .object(let bo) = b, case .string(let type)? = bo["type"] else {
+                        throw invalid("messages.\(i).content.\(j): Input should be a content block with a 'type'")
+                    }
+                    switch type {
+                    case "text":
+                        guard case .string(let t)? = bo["text"] else { throw invalid("messages.\(i).content.\(j).text: Field required") }
+                        input += t + "\n"
+                    case "image", "document":
+                        // Their tokens depend on the media; the modelled device sees only text.
+                        break
+                    default:
+                        // Tool use and results, thinking: their JSON stands in for their tokens.
+                        input += b.text + "\n"
+                    }
+                }
+            case nil: throw invalid("messages.\(i).content: Field required")
+            default: throw invalid("messages.\(i).content: Input should be a valid string or a list of content blocks")
+            }
+        }
+        var stream = false
+        if let st = o["stream"] {
+            guard case .bool(let b) = st else { throw invalid("stream: Input should be a valid boolean") }
+            stream = b
+        }
+        var parameters: [String: String] = ["max_tokens": String(Int(n))]
+        for k in ["temperature", "top_p", "top_k", "stop_sequences"] { if let v = o[k] { parameters[k] = v.text } }
+        return MessagesRequest(model: model, input: input, maxTokens: Int(n), stream: stream, parameters: parameters)
+    }
+}
+
+/// A request the engine answers with an error: the HTTP status, the message, and the API whose
+/// error body it gets (``ErrorBody``).
 public struct EngineRequestError: Error, Sendable, Equatable {
     /// The HTTP status (400, 404, 405, 413 ...).
     public var status: Int
     /// What was wrong, for the client.
     public var message: String
-    public init(status: Int, message: String) { self.status = status; self.message = message }
+    /// OpenAI's error body, or Anthropic's for the Messages API.
+    public var shape: ErrorShape
+    public init(status: Int, message: String, shape: ErrorShape = .openAI) {
+        self.status = status; self.message = message; self.shape = shape
+    }
 }

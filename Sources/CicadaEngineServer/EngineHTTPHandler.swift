@@ -36,11 +36,12 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let ka = head.isKeepAlive
         if tooLarge {
-            return respond(context, .payloadTooLarge, error: "request body exceeds \(server.config.maxBodyBytes) bytes", keepAlive: false)
+            return respond(context, .payloadTooLarge, error: "request body exceeds \(server.config.maxBodyBytes) bytes", keepAlive: false,
+                           shape: ErrorShape.of(path: head.uri))
         }
         let request: EngineRequest
         do { request = try EngineRequest.read(method: head.method.rawValue, uri: head.uri, body: bodyBytes) } catch {
-            return respond(context, HTTPResponseStatus(statusCode: error.status), error: error.message, keepAlive: ka)
+            return respond(context, HTTPResponseStatus(statusCode: error.status), error: error.message, keepAlive: ka, shape: error.shape)
         }
         switch request {
         case .health:
@@ -59,6 +60,10 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             openAI(context, r, keepAlive: ka)
         case .admin(let put):
             admin(context, head: head, put: put, keepAlive: ka)
+        case .models, .model, .version:
+            models(context, request, keepAlive: ka)
+        case .messages(let r):
+            anthropic(context, r, keepAlive: ka)
         }
     }
 
@@ -113,11 +118,11 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 channelLoop.execute {
                     let (handler, ctx) = bound.value
                     switch outcome {
-                    case .success(let output, _, _, _, _, let inTok, let outTok):
+                    case .success(let output, _, let cached, _, _, let inTok, let outTok):
                         let choice = chat
                             ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(JSONText.quoted(output))},\"finish_reason\":\"length\"}"
                             : "{\"index\":0,\"text\":\(JSONText.quoted(output)),\"finish_reason\":\"length\"}"
-                        let json = "{\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),\"choices\":[\(choice)],\"usage\":{\"prompt_tokens\":\(inTok),\"completion_tokens\":\(outTok),\"total_tokens\":\(inTok + outTok)}}"
+                        let json = "{\"id\":\"\(id)\",\"object\":\"\(object)\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),\"choices\":[\(choice)],\"usage\":\(OpenAIUsage.json(promptTokens: inTok, completionTokens: outTok, cachedTokens: cached ? inTok : 0))}"
                         handler.respond(ctx, .ok, json: json, keepAlive: keepAlive)
                     case .failure(let status, let message, let retry):
                         handler.respond(ctx, HTTPResponseStatus(statusCode: status), error: message, keepAlive: keepAlive, retryAfter: retry)
@@ -148,7 +153,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                     while state.sent < outTok { handler.writeChunk(ctx, tokenChunk(state.sent)); state.sent += 1 }
                     handler.writeChunk(ctx, chunk(chat ? "[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]" : "[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]", nil))
                     if includeUsage {
-                        handler.writeChunk(ctx, chunk("[]", "{\"prompt_tokens\":\(inTok),\"completion_tokens\":\(outTok),\"total_tokens\":\(inTok + outTok)}"))
+                        handler.writeChunk(ctx, chunk("[]", OpenAIUsage.json(promptTokens: inTok, completionTokens: outTok, cachedTokens: 0)))
                     }
                     handler.writeChunk(ctx, "data: [DONE]\n\n")
                     state.finished = true
@@ -156,7 +161,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 case .failure(let status, let message, let retry):
                     if state.started {
                         // Headers already went out with 200: report the error inside the stream.
-                        handler.writeChunk(ctx, "data: {\"error\":{\"message\":\(JSONText.quoted(message)),\"type\":\"server_error\",\"code\":\(status)}}\n\n")
+                        handler.writeChunk(ctx, "data: \(ErrorBody.openAI(status: status, message: message))\n\n")
                         handler.endStream(ctx, keepAlive: keepAlive)
                     } else {
                         handler.respond(ctx, HTTPResponseStatus(statusCode: status), error: message, keepAlive: keepAlive, retryAfter: retry)
@@ -231,8 +236,10 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
     // MARK: Responses
 
-    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, error: String, keepAlive: Bool, retryAfter: Int? = nil) {
-        respond(context, status, json: "{\"error\":{\"message\":\(JSONText.quoted(error)),\"code\":\(status.code)}}", keepAlive: keepAlive, retryAfter: retryAfter)
+    /// An error answer in OpenAI's body (as vLLM sends it), or Anthropic's for the Messages API.
+    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, error: String, keepAlive: Bool, retryAfter: Int? = nil,
+                 shape: ErrorShape = .openAI) {
+        respond(context, status, json: ErrorBody.json(status: Int(status.code), message: error, shape: shape), keepAlive: keepAlive, retryAfter: retryAfter)
     }
 
     func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, json: String, keepAlive: Bool, retryAfter: Int? = nil) {

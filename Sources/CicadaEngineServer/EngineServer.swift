@@ -1,5 +1,6 @@
 import CicadaCore
 import CicadaEngine
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -10,7 +11,9 @@ import Synchronization
 /// Endpoints: `POST /predict` (the seed service's API), `POST /v1/completions` and
 /// `POST /v1/chat/completions` (OpenAI-compatible, streaming or not), `GET /health`,
 /// `GET /health/ready` (503 while draining), `GET /metrics` (Prometheus text),
-/// `GET`/`PUT /admin/batching` (loopback only without an admin token; with one, the token from anyone).
+/// `GET`/`PUT /admin/batching` (loopback only without an admin token; with one, the token from anyone),
+/// `GET /v1/models`, `GET /v1/models/{id}` and `GET /version` (as vLLM answers them), and
+/// `POST /v1/messages` (Anthropic's Messages API, streaming or not).
 /// Every figure it reports about the GPU is modelled and labelled so.
 public final class EngineServer: Sendable {
     public let config: EngineConfig
@@ -18,6 +21,8 @@ public final class EngineServer: Sendable {
     let runtime: EngineRuntime
     private let channel = Mutex<Channel?>(nil)
     let draining = Atomic<Bool>(false)
+    /// When the server was made, in seconds since 1970: the `created` of its model in `GET /v1/models`.
+    let createdAt = Int(Date().timeIntervalSince1970)
 
     /// An engine configuration that cannot run (unknown GPU or model, bad batching).
     public struct ConfigError: Error, Sendable, CustomStringConvertible {

@@ -11,7 +11,7 @@ struct Cicada: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cicada",
         abstract: "Load testing for model-serving endpoints: truthful latency, thresholds, reports.",
-        version: "0.1.0",
+        version: CicadaVersion.current,
         subcommands: [Run.self, Validate.self, Serve.self, Sweep.self, Target.self]
     )
 

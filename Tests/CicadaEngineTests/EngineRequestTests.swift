@@ -80,4 +80,69 @@ import Testing
         #expect(EngineRequest.adminRefusal(remoteIP: "127.0.0.1", authorization: "Bearer ", token: "k")?.status == 401)
         #expect(EngineRequest.adminRefusal(remoteIP: "127.0.0.1", authorization: nil, token: "k")?.status == 401)
     }
+
+    func error(_ method: String, _ uri: String, _ body: String = "") -> EngineRequestError? {
+        if case .failure(let e) = read(method, uri, body) { return e }
+        return nil
+    }
+
+    @Test func modelsVersionAndOneModelByID() throws {
+        #expect(try read("GET", "/v1/models").get() == .models)
+        #expect(try read("GET", "/v1/models?limit=20").get() == .models)
+        #expect(try read("GET", "/version").get() == .version)
+        #expect(try read("GET", "/v1/models/deepseek-llm-7b").get() == .model(id: "deepseek-llm-7b"))
+        // Hugging Face style ids: unescaped or percent-encoded, the same id.
+        #expect(try read("GET", "/v1/models/org/name").get() == .model(id: "org/name"))
+        #expect(try read("GET", "/v1/models/org%2Fname").get() == .model(id: "org/name"))
+        #expect(status("POST", "/v1/models") == 405)
+        #expect(status("DELETE", "/v1/models/x") == 405)
+        #expect(status("POST", "/version") == 405)
+        #expect(status("GET", "/v1/models/") == 404)
+    }
+
+    @Test func messagesReadModelMaxTokensSystemAndContentBlocks() throws {
+        let r = try read("POST", "/v1/messages", #"""
+            {"model": "claude-x", "max_tokens": 12, "stream": true, "system": "be brief", "temperature": 0.2,
+             "messages": [{"role": "user", "content": "hi"},
+                          {"role": "assistant", "content": [{"type": "text", "text": "hello"}]},
+                          {"role": "user", "content": [{"type": "text", "text": "again"}, {"type": "image", "source": {}}]}]}
+            """#).get()
+        guard case .messages(let m) = r else { Issue.record("not a messages request: \(r)"); return }
+        #expect(m.model == "claude-x" && m.maxTokens == 12 && m.stream)
+        #expect(m.input == "be brief\nhi\nhello\nagain\n")
+        #expect(m.parameters == ["max_tokens": "12", "temperature": "0.2"])
+        let plain = try read("POST", "/v1/messages", #"{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "system": [{"type": "text", "text": "s"}]}"#).get()
+        guard case .messages(let p) = plain else { Issue.record("not a messages request: \(plain)"); return }
+        #expect(!p.stream && p.input == "s\nx\n")
+    }
+
+    /// Anthropic's required fields and its error body for every refusal of the endpoint.
+    @Test func messagesRefusalsAreAnthropicShaped() {
+        let ok = #""messages": [{"role": "user", "content": "x"}]"#
+        let cases: [(String, String)] = [
+            (#"{"max_tokens": 5, \#(ok)}"#, "model: Field required"),
+            (#"{"model": "m", \#(ok)}"#, "max_tokens: Field required"),
+            (#"{"model": "m", "max_tokens": 0, \#(ok)}"#, "max_tokens: must be a positive integer"),
+            (#"{"model": "m", "max_tokens": 1e300, \#(ok)}"#, "max_tokens: must be a positive integer"),
+            (#"{"model": "m", "max_tokens": 5}"#, "messages: Field required"),
+            (#"{"model": "m", "max_tokens": 5, "messages": []}"#, "messages: Input should be a non-empty list"),
+            (#"{"model": "m", "max_tokens": 5, "messages": [{"role": "system", "content": "x"}]}"#, "messages.0.role"),
+            (#"{"model": "m", "max_tokens": 5, "messages": [{"role": "user"}]}"#, "messages.0.content: Field required"),
+            (#"{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "text"}]}]}"#, "messages.0.content.0.text"),
+            (#"{"model": "m", "max_tokens": 5, "stream": "yes", \#(ok)}"#, "stream:"),
+            (#"{"model": "m", "max_tokens": 5, "system": 3, \#(ok)}"#, "system:"),
+            ("[]", "body is not a JSON object"),
+        ]
+        for (body, message) in cases {
+            let e = error("POST", "/v1/messages", body)
+            #expect(e?.status == 400, "\(body)")
+            #expect(e?.shape == .anthropic, "\(body)")
+            #expect(e?.message.hasPrefix(message) == true, "\(body): \(String(describing: e?.message))")
+        }
+        #expect(error("GET", "/v1/messages")?.shape == .anthropic)
+        #expect(error("GET", "/v1/messages")?.status == 405)
+        #expect(error("POST", "/v1/messages/batches")?.shape == .anthropic)
+        #expect(error("POST", "/v1/completions", "{}")?.shape == .openAI)
+        #expect(error("GET", "/nope")?.shape == .openAI)
+    }
 }
