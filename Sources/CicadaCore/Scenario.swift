@@ -101,9 +101,21 @@ public enum RequestKind: String, Sendable, Equatable, CaseIterable {
     case openAIChat = "openai-chat"
     /// KServe v2 / Triton `POST /v2/models/{model}/infer` with one BYTES input.
     case kserveV2 = "kserve-v2"
+    /// Anthropic's Messages API, `POST /v1/messages` (streamed when the body asks for it).
+    case anthropicMessages = "anthropic-messages"
 
     /// Whether responses may be OpenAI SSE streams (measured per token) or carry `usage`.
     public var isOpenAI: Bool { self == .openAICompletions || self == .openAIChat }
+
+    /// The streaming API whose event streams are measured per token (TTFT, ITL, output tokens),
+    /// or nil for a kind whose responses are not token streams.
+    public var streamDialect: StreamTiming.Dialect? {
+        switch self {
+        case .openAICompletions, .openAIChat: return .openAI
+        case .anthropicMessages: return .anthropic
+        case .http, .predict, .kserveV2: return nil
+        }
+    }
 }
 
 /// Picks tasks in weight ratio with a cumulative table (one random draw per pick).

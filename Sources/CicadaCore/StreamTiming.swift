@@ -1,5 +1,6 @@
 /// Per-request timing of an OpenAI-compatible stream, fed chunk by chunk as they arrive, with
-/// vLLM `bench serve`'s definitions.
+/// vLLM `bench serve`'s definitions; an Anthropic Messages stream is timed by the same rules,
+/// its `content_block_delta` events standing for the chunks with choices (``AnthropicStreamEvent``).
 ///
 /// The definitions (vLLM `benchmarks/serve`; REFERENCE section 4):
 /// - TTFT: from just before sending to the first chunk with a non-empty `choices` array, even a
@@ -23,8 +24,28 @@ public struct StreamTiming: Sendable {
     /// 100,000 gaps, and ``droppedInterChunkGaps`` says how many were left out.
     public static let maxInterChunkGaps = 100_000
 
+    /// The streaming API being timed: it decides how an event is classified and how a broken
+    /// stream is described. The timing rules are the same for both.
+    public enum Dialect: Sendable, Equatable {
+        /// OpenAI completions and chat completions (`data:` chunks, `data: [DONE]`).
+        case openAI
+        /// Anthropic's Messages API (``AnthropicStreamEvent``: `content_block_delta`s are the
+        /// chunks with choices, `message_stop` is the end).
+        case anthropic
+
+        /// Classifies one SSE event of this API's stream.
+        public func classify(_ event: SSEEvent) -> OpenAIStreamChunk {
+            switch self {
+            case .openAI: return OpenAIStreamChunk.classify(event)
+            case .anthropic: return AnthropicStreamEvent.classify(event)
+            }
+        }
+    }
+
     /// When the request was sent (just before sending), in nanoseconds.
     public let sentNanos: UInt64
+    /// The API whose stream this is.
+    public let dialect: Dialect
     /// vLLM's TTFT: sent -> first chunk with non-empty `choices`; nil until one arrives.
     public private(set) var ttftNanos: UInt64?
     /// Sent -> first chunk with non-empty content: AIPerf/GenAI-Perf's TTFT, which skips a
@@ -41,8 +62,9 @@ public struct StreamTiming: Sendable {
     public private(set) var chunksWithChoices = 0
     /// Chunks with non-empty content: the output token count when the server reports no usage.
     public private(set) var contentChunks = 0
-    /// The last `usage` the server reported (a later report replaces an earlier one, since
-    /// vLLM's `continuous_usage_stats` sends running totals).
+    /// The `usage` the server reported: each count from the latest report that has it (a later
+    /// report replaces an earlier one, since vLLM's `continuous_usage_stats` sends running
+    /// totals; Anthropic reports the prompt tokens at the start and the output tokens at the end).
     public private(set) var usage: OpenAIStreamChunk.Usage?
     /// The first finish reason a choice reported (`stop`, `length`, ...).
     public private(set) var finishReason: String?
@@ -60,8 +82,17 @@ public struct StreamTiming: Sendable {
     private var lastChoicesNanos: UInt64 = 0
 
     /// Starts timing a request sent at `sentNanos`.
-    public init(sentNanos: UInt64) {
+    public init(sentNanos: UInt64, dialect: Dialect = .openAI) {
         self.sentNanos = sentNanos
+        self.dialect = dialect
+    }
+
+    /// Takes a usage report: its counts replace the ones it has, the others stay.
+    private mutating func take(_ reported: OpenAIStreamChunk.Usage) {
+        guard let old = usage else { usage = reported; return }
+        usage = OpenAIStreamChunk.Usage(promptTokens: reported.promptTokens ?? old.promptTokens,
+                                        completionTokens: reported.completionTokens ?? old.completionTokens,
+                                        totalTokens: reported.totalTokens ?? old.totalTokens)
     }
 
     /// Records a classified chunk that arrived at `nanos`.
@@ -90,9 +121,9 @@ public struct StreamTiming: Sendable {
                 if firstContentNanos == nil { firstContentNanos = elapsed }
             }
             if finishReason == nil, let reason { finishReason = reason }
-            if let reported { usage = reported }
+            if let reported { take(reported) }
         case .usage(let reported):
-            usage = reported
+            take(reported)
         case .error(let message):
             if error == nil { error = message }
         case .notJSON(let excerpt):
@@ -108,6 +139,9 @@ public struct StreamTiming: Sendable {
     /// In order: an event whose data is not JSON ("stream event 2 is not JSON: {...");
     /// no `data:` event at all; no chunk with `choices` (nothing to time: a success here would
     /// have no TTFT); no `data: [DONE]` ("stream ended without data: [DONE] after 3 chunks").
+    /// An Anthropic stream is judged by the same rules in its own words: no
+    /// `content_block_delta` with text ("stream ended without a content_block_delta after 2
+    /// events"), no `message_stop` ("stream ended without message_stop after 7 events").
     /// `bodyBytes` is how much the response body held; `discardedIncompleteEvent` is the
     /// parser's flag for an event left without its final blank line, added to the message.
     public func invalidReason(bodyBytes: UInt64, discardedIncompleteEvent: Bool) -> String? {
@@ -119,11 +153,14 @@ public struct StreamTiming: Sendable {
         if events == 0 {
             return "stream ended without any data: event (\(plural(Int(clamping: bodyBytes), "byte")) of event stream\(unfinished))"
         }
+        let (unit, chunk, end) = dialect == .openAI
+            ? ("chunk", "a chunk with choices", "data: [DONE]")
+            : ("event", "a content_block_delta", "message_stop")
         if chunksWithChoices == 0 {
-            return "stream ended without a chunk with choices after \(plural(events, "chunk"))\(unfinished)"
+            return "stream ended without \(chunk) after \(plural(events, unit))\(unfinished)"
         }
         if !sawDone {
-            return "stream ended without data: [DONE] after \(plural(events, "chunk"))\(unfinished)"
+            return "stream ended without \(end) after \(plural(events, unit))\(unfinished)"
         }
         return nil
     }

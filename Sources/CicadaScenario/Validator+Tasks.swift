@@ -16,7 +16,7 @@ extension Validator {
             }
         }
         for key in ["model", "prompt", "max_tokens", "stream"] where m[key] != nil && kind == .http {
-            fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions, kserve-v2 or predict)")
+            fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions, anthropic-messages, kserve-v2 or predict)")
         }
         var synthesized: Node?
         if kind != .http, m["json"] == nil, m["body"] == nil {
@@ -27,6 +27,7 @@ extension Validator {
         case .predict: defaultPath = "/predict"
         case .openAIChat: defaultPath = "/v1/chat/completions"
         case .openAICompletions: defaultPath = "/v1/completions"
+        case .anthropicMessages: defaultPath = "/v1/messages"
         case .kserveV2: defaultPath = "/v2/models/\(m["model"]?.value.scalar?.string ?? "model")/infer"
         case .http: defaultPath = nil
         }
@@ -50,6 +51,10 @@ extension Validator {
                 }
             } else { fail(h.value, "\(p).headers", "expected a mapping of header names to values") }
         }
+        if kind == .anthropicMessages, !headers.contains(where: { $0.name.lowercased() == "anthropic-version" }) {
+            // Anthropic's API requires the header; servers that do not need it ignore it.
+            headers.append(("anthropic-version", .literal(Self.anthropicVersion)))
+        }
         var body: Template?
         if m["json"] != nil, m["body"] != nil { fail(m["body"]!.key, "\(p).body", "give either 'json' or 'body', not both") }
         if let j = m["json"]?.value ?? synthesized {
@@ -66,9 +71,13 @@ extension Validator {
         return TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks, kind: kind)
     }
 
+    /// The `anthropic-version` header an `anthropic-messages` task sends unless it names one.
+    static let anthropicVersion = "2023-06-01"
+
     /// The JSON body a request kind sends when the task gives none: the seed's
-    /// `{"input": prompt}`, or an OpenAI request with `stream_options.include_usage` so the
-    /// server reports exact token counts.
+    /// `{"input": prompt}`, an OpenAI request with `stream_options.include_usage` so the
+    /// server reports exact token counts, or an Anthropic Messages request (whose `max_tokens`
+    /// is required; its stream always reports usage).
     func requestBody(kind: RequestKind, _ m: [String: (key: Node, value: Node)], _ p: String) -> Node {
         func plain(_ v: String, _ tag: Tag.Name) -> Node { .scalar(.init(v, Tag(tag), .plain)) }
         let prompt = m["prompt"]?.value ?? Node("{{prompt}}")
@@ -82,14 +91,21 @@ extension Validator {
             return .mapping(.init([(Node("inputs"), .sequence(.init([tensor])))]))
         }
         var pairs: [(Node, Node)] = [(Node("model"), m["model"]?.value ?? Node("default"))]
+        var stream = true
+        if let st = m["stream"], let b = bool(st.value, "\(p).stream") { stream = b }
+        let maxTokens = m["max_tokens"]?.value ?? plain("128", .int)
+        if kind == .anthropicMessages {
+            pairs.append((Node("max_tokens"), maxTokens))
+            pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))
+            pairs.append((Node("stream"), plain(stream ? "true" : "false", .bool)))
+            return .mapping(.init(pairs))
+        }
         if kind == .openAIChat {
             pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))
         } else {
             pairs.append((Node("prompt"), prompt))
         }
-        pairs.append((Node("max_tokens"), m["max_tokens"]?.value ?? plain("128", .int)))
-        var stream = true
-        if let st = m["stream"], let b = bool(st.value, "\(p).stream") { stream = b }
+        pairs.append((Node("max_tokens"), maxTokens))
         pairs.append((Node("stream"), plain(stream ? "true" : "false", .bool)))
         if stream {
             pairs.append((Node("stream_options"), .mapping(.init([(Node("include_usage"), plain("true", .bool))]))))

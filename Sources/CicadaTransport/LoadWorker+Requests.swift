@@ -121,9 +121,10 @@ extension LoadWorker {
     /// Hands a set-up handle to libcurl. True also when adding it failed (recorded as a failure).
     func start(_ t: Transfer, spec: TaskSpec, ref: Transfer.TaskRef, statIndex: Int, slot: Int, intended: UInt64) -> Bool {
         let e = t.easy
-        t.keepBody = spec.needsBody || spec.kind.isOpenAI
+        t.keepBody = spec.needsBody || spec.kind.streamDialect != nil
         t.checksNeedBody = spec.needsBody
-        t.measureStream = spec.kind.isOpenAI
+        t.measureStream = spec.kind.streamDialect != nil
+        t.streamDialect = spec.kind.streamDialect ?? .openAI
         t.clock = clock
         t.statIndex = statIndex
         t.task = ref
@@ -219,7 +220,8 @@ extension LoadWorker {
         // A 200 event stream with an empty body never reached the write callback.
         if code == CURLE_OK { t.checkForEventStream() }
         if var timing = t.timing {
-            t.sse?.finish { event in timing.record(OpenAIStreamChunk.classify(event), atNanos: end) }
+            let dialect = timing.dialect
+            t.sse?.finish { event in timing.record(dialect.classify(event), atNanos: end) }
             if outcome.failure == nil {
                 // The server's own error first; then whether the stream was a valid one at all.
                 if let e = timing.error {

@@ -24,9 +24,11 @@ final class Transfer {
     var userSlot = -1
     var intendedNanos: UInt64 = 0
     var sentNanos: UInt64 = 0
-    /// OpenAI kinds: look at the Content-Type on the first body bytes and, for an SSE stream,
-    /// time every chunk as it arrives (in the write callback, not after the body is complete).
+    /// OpenAI and Anthropic kinds: look at the Content-Type on the first body bytes and, for an
+    /// SSE stream, time every chunk as it arrives (in the write callback, not after the body is complete).
     var measureStream = false
+    /// Whose stream it is: how its events are classified.
+    var streamDialect = StreamTiming.Dialect.openAI
     var streamChecked = false
     var sse: SSEParser?
     var timing: StreamTiming?
@@ -60,7 +62,7 @@ final class Transfer {
         curl_easy_cleanup(easy)
     }
 
-    /// For an OpenAI kind, once per response (on its first body bytes, or at its end when it had
+    /// For an OpenAI or Anthropic kind, once per response (on its first body bytes, or at its end when it had
     /// none): a `text/event-stream` response gets a parser and a timing, so it is judged as a
     /// stream even when its body is empty.
     func checkForEventStream() {
@@ -70,7 +72,7 @@ final class Transfer {
         if ccurl_easy_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK, let ct,
            String(cString: ct).lowercased().hasPrefix("text/event-stream") {
             sse = SSEParser()
-            timing = StreamTiming(sentNanos: sentNanos)
+            timing = StreamTiming(sentNanos: sentNanos, dialect: streamDialect)
             keepBody = checksNeedBody
         }
     }
@@ -97,7 +99,7 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
         if t.sse != nil, let ptr, let clock = t.clock {
             let now = clock.nowNanos()
             t.sse!.feed(UnsafeRawBufferPointer(start: ptr, count: n)) { event in
-                t.timing?.record(OpenAIStreamChunk.classify(event), atNanos: now)
+                t.timing?.record(t.streamDialect.classify(event), atNanos: now)
             }
         }
     }
