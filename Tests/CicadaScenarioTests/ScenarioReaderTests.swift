@@ -346,6 +346,43 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(JSONPath("messages[0].content")!.lookup(v) == .string("p"))
         #expect(issues("target: http://127.0.0.1:1\ntasks: [{path: /, max_tokens: 3}]\n").first?.message.contains("needs a request kind") == true)
     }
+
+    /// Anthropic's Messages API: its path, its required `max_tokens`, the prompt as a user
+    /// message, streamed by default (no `stream_options`: its stream always reports usage), and
+    /// the `anthropic-version` header Anthropic requires.
+    @Test func anthropicMessagesDefaults() throws {
+        let s = try parse("""
+        target: http://127.0.0.1:1
+        tasks: [{name: msg, kind: anthropic-messages, model: claude-x, prompt: "hi {{seq}}", max_tokens: 24}]
+        """)
+        let t = s.tasks[0]
+        #expect(t.kind == .anthropicMessages && t.kind.streamDialect == .anthropic && !t.kind.isOpenAI)
+        #expect(t.method == "POST")
+        var rng = SeededRandom(seed: 1)
+        #expect(t.path.render(context: .init(user: 0, seq: 0, prompts: []), rng: &rng) == "/v1/messages")
+        let body = t.body!.render(context: .init(user: 0, seq: 3, prompts: []), rng: &rng)
+        let v = try #require(JSONValue.parse(Array(body.utf8)))
+        #expect(JSONPath("model")!.lookup(v) == .string("claude-x"))
+        #expect(JSONPath("max_tokens")!.lookup(v) == .number(24))
+        #expect(JSONPath("messages[0].role")!.lookup(v) == .string("user"))
+        #expect(JSONPath("messages[0].content")!.lookup(v) == .string("hi 3"))
+        #expect(JSONPath("stream")!.lookup(v) == .bool(true))
+        #expect(JSONPath("stream_options")!.lookup(v) == nil)
+        let headers = t.headers.map { ($0.name.lowercased(), $0.value.render(context: .init(user: 0, seq: 0, prompts: []), rng: &rng)) }
+        #expect(headers.contains { $0 == ("anthropic-version", "2023-06-01") })
+        #expect(headers.contains { $0 == ("content-type", "application/json") })
+
+        // Defaults: model "default", 128 tokens; stream: false is kept; a given version header wins.
+        let d = try parse("""
+        target: http://127.0.0.1:1
+        tasks: [{name: m, kind: anthropic-messages, prompt: p, stream: false, headers: {anthropic-version: "2024-01-01", x-api-key: k}}]
+        """)
+        let dv = try #require(JSONValue.parse(Array(d.tasks[0].body!.render(context: .init(user: 0, seq: 0, prompts: ["p"]), rng: &rng).utf8)))
+        #expect(JSONPath("model")!.lookup(dv) == .string("default") && JSONPath("max_tokens")!.lookup(dv) == .number(128))
+        #expect(JSONPath("stream")!.lookup(dv) == .bool(false))
+        #expect(d.tasks[0].headers.filter { $0.name.lowercased() == "anthropic-version" }.count == 1)
+        #expect(issues("target: http://127.0.0.1:1\ntasks: [{kind: anthropic-message}]\n").first?.hint?.contains("anthropic-messages") == true)
+    }
 }
 
 @Suite struct CompareBlockTests {

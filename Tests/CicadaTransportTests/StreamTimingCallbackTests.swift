@@ -53,4 +53,41 @@ import Testing
         #expect(s.outputTokens == 5)
         #expect(t.bytesIn > 0)
     }
+
+    /// An Anthropic stream through the same callback: TTFT is the first text delta, not
+    /// `message_start` (sent at once by Anthropic's API, before any token), and the output
+    /// tokens come from `message_delta`'s usage.
+    @Test func anthropicTokensAreTimedFromTheFirstTextDelta() throws {
+        let clock = ManualTimeSource(startNanos: 1_000_000_000)
+        let t = try #require(Transfer())
+        t.clock = clock
+        t.measureStream = true
+        t.streamDialect = .anthropic
+        t.sentNanos = clock.nowNanos()
+        t.streamChecked = true
+        t.sse = SSEParser()
+        t.timing = StreamTiming(sentNanos: t.sentNanos, dialect: .anthropic)
+        func event(_ type: String, _ data: String) -> String { "event: \(type)\ndata: \(data)\n\n" }
+        clock.advance(by: .milliseconds(5))
+        feed(t, event("message_start", #"{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}"#)
+            + event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+            + event("ping", #"{"type":"ping"}"#))
+        clock.advance(by: .milliseconds(45))
+        for k in 0..<4 {
+            if k > 0 { clock.advance(by: .milliseconds(10)) }
+            feed(t, event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" tok\#(k)"}}"#))
+        }
+        clock.advance(by: .milliseconds(2))
+        feed(t, event("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
+            + event("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4}}"#)
+            + event("message_stop", #"{"type":"message_stop"}"#))
+        let timing = try #require(t.timing)
+        #expect(timing.invalidReason(bodyBytes: t.bytesIn, discardedIncompleteEvent: false) == nil)
+        let s = LoadWorker.streamOutcome(timing)
+        #expect(s.ttftMicros == 50_000)
+        #expect(s.itlMicros == [10_000, 10_000, 10_000])
+        #expect(s.e2elMicros == 80_000)
+        #expect(s.tpotMicros == 10_000)
+        #expect(s.outputTokens == 4 && s.outputTokensFromUsage && s.inputTokens == 9)
+    }
 }
