@@ -39,6 +39,8 @@ rm corpus/expressions.txt
 if [ -z "$(ls corpus/FuzzSSE 2>/dev/null)" ]; then
   printf '\x05\x02data: {"choices":[{"text":"a"}]}\n\ndata: [DONE]\n\n' > corpus/FuzzSSE/seed0
 fi
+# An Anthropic Messages stream (written every run, like the engine request seeds).
+printf '\x07\x03event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3,"output_tokens":1}}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}\n\nevent: ping\ndata: {"type":"ping"}\n\nevent: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":1}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n' > corpus/FuzzSSE/seed-anthropic
 # Engine requests: raw HTTP (first byte even) and bodies for a route (first byte odd, second the route).
 mkdir -p corpus/FuzzEngineRequest
 req() { printf '\x00%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s' "$1" "$2" "${#3}" "$3" > "corpus/FuzzEngineRequest/$4"; }
@@ -50,6 +52,10 @@ printf '\x01\x00{"input": "x", "priority": 3}' > corpus/FuzzEngineRequest/body-p
 printf '\x01\x01{"prompt": ["p"], "max_tokens": 8, "temperature": 0.5, "stop": ["\\n"]}' > corpus/FuzzEngineRequest/body-completions
 printf '\x01\x02{"messages": [{"role": "system", "content": "a"}, {"content": "b"}], "max_completion_tokens": 3}' > corpus/FuzzEngineRequest/body-chat
 printf '\x01\x03{"maxBatchSize": 64, "preferredBatchSizes": [], "maxQueueDelayMicros": 0, "instanceCount": 2}' > corpus/FuzzEngineRequest/body-admin
+req POST /v1/messages '{"model": "m", "max_tokens": 5, "stream": true, "system": [{"type": "text", "text": "s"}], "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}' raw-messages
+req GET /v1/models/org%2Fname '' raw-model
+printf '\x00GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nConnection: close\r\n\r\n' > corpus/FuzzEngineRequest/raw-models
+printf '\x01\x08{"model": "m", "max_tokens": 3, "messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": [{"type": "tool_result", "content": "r"}]}]}' > corpus/FuzzEngineRequest/body-messages
 if [ -z "$(ls corpus/FuzzJSON 2>/dev/null)" ]; then
   printf '{"status":"ok","choices":[{"text":"x"}],"n":[1,2.5e3,-0,true,null]}' > corpus/FuzzJSON/seed0
 fi

@@ -1,3 +1,4 @@
+import CicadaCore
 import CicadaEngine
 import FuzzDriver
 import NIOCore
@@ -34,6 +35,7 @@ public func fuzzEngineRequest(_ input: UnsafePointer<UInt8>?, _ size: Int) -> In
 let routes: [(String, String)] = [
     ("POST", "/predict"), ("POST", "/v1/completions"), ("POST", "/v1/chat/completions"), ("PUT", "/admin/batching"),
     ("GET", "/admin/batching"), ("GET", "/health"), ("GET", "/metrics?x=1"), ("DELETE", "/predict"),
+    ("POST", "/v1/messages"), ("GET", "/v1/models"), ("GET", "/v1/models/deepseek-llm-7b"), ("GET", "/version"),
 ]
 
 /// Collects each request as the engine's handler does (head, body up to a cap) and reads it.
@@ -57,14 +59,25 @@ final class Collect: ChannelInboundHandler {
             do {
                 let request = try EngineRequest.read(method: h.method.rawValue, uri: h.uri, body: body)
                 if case .admin(let put?) = request { _ = try? EngineRequest.batching(from: put) }
+                // What the handler renders from a request: bodies must stay JSON whatever the input.
+                if case .model(let id) = request { checkJSON(ModelsBody.model(id: id, created: 0, maxModelLen: 1)) }
+                if case .messages(let m) = request {
+                    checkJSON(AnthropicBody.message(id: "msg_1", model: m.model, text: m.input, inputTokens: m.maxTokens, cachedTokens: 1, outputTokens: 1))
+                }
             } catch {
                 precondition((400...499).contains(error.status), "an unreadable request must be a 4xx, not \(error.status)")
+                checkJSON(ErrorBody.json(status: error.status, message: error.message, shape: error.shape))
             }
             for ip in ["127.0.0.1", "192.0.2.7", "::1"] {
                 _ = EngineRequest.adminRefusal(remoteIP: ip, authorization: h.headers.first(name: "authorization"), token: "k")
             }
         }
     }
+}
+
+/// A body the engine renders must parse back as JSON.
+func checkJSON(_ text: String) {
+    precondition(JSONValue.parse(Array(text.utf8)) != nil, "the engine rendered a body that is not JSON: \(text.prefix(200))")
 }
 
 runFuzzer(fuzzEngineRequest)

@@ -2,8 +2,8 @@ import CicadaCore
 import FuzzDriver
 
 /// Server-sent events split at arbitrary byte boundaries (the first two bytes choose the split
-/// lengths), each event classified as an OpenAI stream chunk and timed, as the load worker's
-/// write callback does: never a crash, whatever the server sends.
+/// lengths), each event classified as an OpenAI stream chunk and as an Anthropic stream event
+/// and timed, as the load worker's write callback does: never a crash, whatever the server sends.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let data = input else { return 0 }
@@ -12,6 +12,7 @@ public func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let body = UnsafeRawBufferPointer(start: data + 2, count: size - 2)
     var parser = SSEParser(maxLineBytes: 4096)
     var timing = StreamTiming(sentNanos: 0)
+    var anthropic = StreamTiming(sentNanos: 0, dialect: .anthropic)
     var t: UInt64 = 0
     var at = 0, turn = 0
     while at < body.count {
@@ -19,12 +20,15 @@ public func fuzzSSE(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         parser.feed(UnsafeRawBufferPointer(rebasing: body[at..<(at + n)])) { event in
             t += 1_000
             timing.record(OpenAIStreamChunk.classify(event.data), atNanos: t)
+            anthropic.record(AnthropicStreamEvent.classify(event), atNanos: t)
         }
         at += n; turn += 1
     }
     parser.finish { event in timing.record(OpenAIStreamChunk.classify(event.data), atNanos: t + 1) }
     _ = timing.tpotNanos
     _ = timing.outputTokens
+    _ = anthropic.tpotNanos
+    _ = anthropic.invalidReason(bodyBytes: UInt64(size), discardedIncompleteEvent: parser.discardedIncompleteEvent)
     return 0
 }
 
