@@ -13,7 +13,9 @@ struct Serve: ParsableCommand {
         abstract: "Run the embedded inference engine (modelled GPU, dynamic batching, cache) as an HTTP server.",
         discussion: """
         Endpoints: POST /predict, POST /v1/completions, POST /v1/chat/completions (streaming or not),
-        GET /health, GET /health/ready, GET /metrics, GET/PUT /admin/batching (loopback only).
+        GET /v1/models, GET /v1/models/{id}, GET /version, POST /v1/messages (Anthropic's Messages
+        API, streaming or not), GET /health, GET /health/ready, GET /metrics,
+        GET/PUT /admin/batching (loopback only).
         The GPU is modelled, not real: every device figure is labelled "modelled".
         """)
 
