@@ -16,7 +16,7 @@ stamp="$venv/.requirements"
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
     && "$venv/bin/python" -c 'import openai, anthropic' 2>/dev/null; then
-    echo "client-venv: $venv is up to date ($(grep -v '^#' "$req" | tr '\n' ' '))"
+    echo "client-venv: $venv is up to date ($(grep -v '^#' "$req" | xargs))"
     exit 0
 fi
 
