@@ -24,10 +24,12 @@ public enum HTMLReport {
         guard let doc = JSONValue.parse(Array(json.utf8)) else { throw HTMLReportError("not a JSON document") }
         guard case .object = doc else { throw HTMLReportError("not a JSON object") }
         let schema = doc["schema"]?.string ?? "(none)"
-        guard schema == "cicada.report/v1" else {
-            throw HTMLReportError("schema \(schema) is not supported (this version makes HTML from cicada.report/v1; a comparison or sweep report is not yet)")
+        switch schema {
+        case "cicada.report/v1": return Page(doc: doc, json: json).html()
+        case "cicada.compare/v1": return ComparePage(doc: doc, json: json).html()
+        default:
+            throw HTMLReportError("schema \(schema) is not supported (HTML is made from cicada.report/v1 and cicada.compare/v1; a sweep report is not yet)")
         }
-        return Page(doc: doc, json: json).html()
     }
 
     struct Page {
@@ -253,6 +255,83 @@ public enum HTMLReport {
         static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(format: "%g", v) }
     }
 
+    /// A comparison (`cicada.compare/v1`): every variant overlaid, changes from the baseline.
+    struct ComparePage {
+        let doc: JSONValue
+        let json: String
+
+        static let classes = ["s1", "s3", "s2", "bad", "s4", "s5"]
+
+        func html() -> String {
+            let variants = doc["variants"]?.array ?? []
+            let baseline = doc["baseline"]?.string ?? ""
+            let passed = doc["passed"]?.bool ?? false
+            let names = variants.compactMap { $0["name"]?.string }
+            var body = "<section id=\"verdict\"><h2>Verdict</h2><div class=\"verdict \(passed ? "pass" : "fail")\">\(passed ? "ALL PASSED" : "A VARIANT FAILED")</div>"
+            body += "<p>Baseline: <b>\(esc(baseline))</b>. Lowest p99: \(esc(doc["lowest_p99"]?.string ?? "-")); highest req/s: \(esc(doc["highest_qps"]?.string ?? "-")).</p></section>\n"
+            var rows = ""
+            for v in variants {
+                let l = v["latency_ms"], c = v["change"], e = v["engine"]
+                func pct(_ x: Double?) -> String { x.map { String(format: "%+.1f%%", $0 * 100) } ?? "" }
+                func fmt(_ x: Double?, _ f: String, _ scale: Double = 1) -> String { x.map { String(format: f, $0 * scale) } ?? "-" }
+                let name: String = (v["name"]?.string ?? "") + (v["baseline"]?.bool == true ? " (baseline)" : "")
+                var cells: [String] = [name, v["config"]?.string ?? "", (v["passed"]?.bool ?? false) ? "✓" : "✗"]
+                cells += [fmt(v["qps"]?.double, "%.1f"), pct(c?["qps"]?.double)]
+                cells += [Page.ms(l?["p50"]?.double), pct(c?["p50"]?.double), Page.ms(l?["p99"]?.double), pct(c?["p99"]?.double)]
+                cells += [fmt(v["error_rate"]?.double, "%.2f%%", 100), fmt(e?["avg_batch_size"]?.double, "%.1f"), fmt(e?["peak_memory_fraction"]?.double, "%.0f%%", 100)]
+                rows += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
+            }
+            body += "<section id=\"variants\"><h2>Variants</h2><table><thead><tr><th>Variant</th><th>Config</th><th></th><th>Req/s</th><th>Δ</th><th>p50</th><th>Δ</th><th>p99</th><th>Δ</th><th>Errors</th><th>Avg batch*</th><th>Peak memory*</th></tr></thead><tbody>\n\(rows)</tbody></table><p class=\"dim\">Δ: change from the baseline. * modelled by the embedded engine.</p></section>\n"
+            // Overlaid series.
+            func series(_ key: String) -> [(name: String, cls: String, points: [(Double, Double?)])] {
+                variants.enumerated().map { i, v in
+                    let pts = (v["report"]?["timeline"]?.array ?? []).map { ($0["t"]?.double ?? 0, $0[key]?.double) }
+                    return (v["name"]?.string ?? "#\(i)", Self.classes[i % Self.classes.count], pts)
+                }
+            }
+            var charts = Chart(title: "Throughput by variant", unit: "req/s", series: series("qps"), marks: []).svg()
+            charts += Chart(title: "p99 latency by variant (corrected, sliding window)", unit: "ms", series: series("p99_ms"), marks: []).svg()
+            let keys: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99_9", 99.9), ("p99_99", 99.99)]
+            let nines = variants.enumerated().map { i, v in
+                (v["name"]?.string ?? "#\(i)", Self.classes[i % Self.classes.count],
+                 keys.map { (-log10(1 - $0.1 / 100), v["report"]?["latency_ms"]?["corrected"]?[$0.0]?.double) })
+            }
+            charts += Chart(title: "Latency by percentile (corrected)", unit: "ms", series: nines.map { (name: $0.0, cls: $0.1, points: $0.2) }, marks: [],
+                            xLabels: [(0.301, "50%"), (1, "90%"), (2, "99%"), (3, "99.9%"), (4, "99.99%")]).svg()
+            body += "<section id=\"series\"><h2>Overlaid</h2>\n\(charts)</section>\n"
+            var diag = ""
+            for v in variants {
+                for d in v["report"]?["diagnoses"]?.array ?? [] {
+                    diag += "<li class=\"\(d["severity"]?.string == "critical" ? "critical" : "warning")\"><b>\(esc(v["name"]?.string ?? "")): \(esc(d["rule"]?.string ?? ""))</b>: \(esc(d["symptom"]?.string ?? "")). Fix: \(esc(d["action"]?.string ?? ""))</li>\n"
+                }
+            }
+            if !diag.isEmpty { body += "<section id=\"diagnoses\"><h2>Diagnoses</h2><ul class=\"diagnoses\">\n\(diag)</ul></section>\n" }
+            let title = "compare " + names.joined(separator: " vs ")
+            return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="generator" content="cicada">
+            <title>cicada: \(esc(title))</title>
+            <style>\(HTMLReport.css)</style>
+            </head>
+            <body>
+            <header><h1>cicada: \(esc(title))</h1><p class="sub">\(esc(variants.first?["report"]?["scenario"]?.string ?? "")) · same load and seed for every variant</p></header>
+            <main>
+            \(body)
+            </main>
+            <footer>Made by cicada from its comparison report, which is embedded in this page (<code>#cicada-report</code>), each variant's full run report inside it.</footer>
+            <script type="application/json" id="cicada-report">\(HTMLReport.embeddable(json))</script>
+            <script>\(HTMLReport.selfCheck)</script>
+            </body>
+            </html>
+
+            """
+        }
+    }
+
     /// An SVG line chart with axes, a legend, event marks and the data as a table beneath.
     struct Chart {
         var title: String
@@ -349,8 +428,8 @@ public enum HTMLReport {
     """
 
     static let css = """
-    :root{--bg:#fff;--fg:#1b1f24;--dim:#6a737d;--line:#d0d7de;--card:#f6f8fa;--s1:#0969da;--s2:#8250df;--s3:#cf222e;--bad:#bf8700;--pass:#1a7f37;--fail:#cf222e}
-    @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--dim:#8b949e;--line:#30363d;--card:#161b22;--s1:#4493f8;--s2:#a371f7;--s3:#f85149;--bad:#d29922;--pass:#3fb950;--fail:#f85149}}
+    :root{--bg:#fff;--fg:#1b1f24;--dim:#6a737d;--line:#d0d7de;--card:#f6f8fa;--s1:#0969da;--s2:#8250df;--s3:#cf222e;--bad:#bf8700;--s4:#1a7f37;--s5:#57606a;--pass:#1a7f37;--fail:#cf222e}
+    @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--dim:#8b949e;--line:#30363d;--card:#161b22;--s1:#4493f8;--s2:#a371f7;--s3:#f85149;--bad:#d29922;--s4:#3fb950;--s5:#8b949e;--pass:#3fb950;--fail:#f85149}}
     body{background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1000px;padding:16px}
     h1{font-size:22px;margin:0}h2{font-size:17px;border-bottom:1px solid var(--line);padding-bottom:4px;margin-top:28px}h3{font-size:15px}
     .sub,.dim,footer{color:var(--dim)}footer{margin-top:32px;font-size:12px}
@@ -363,9 +442,9 @@ public enum HTMLReport {
     .card .v{font-size:20px;font-weight:600}.card .k{color:var(--dim);font-size:12px}
     figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}svg.chart{max-width:100%;height:auto;display:block}
     .grid{stroke:var(--line);stroke-width:1}.axis{fill:var(--dim);font-size:11px}.mark{stroke:var(--dim);stroke-dasharray:3 3}
-    .line{fill:none;stroke-width:1.6}.line.s1{stroke:var(--s1)}.line.s2{stroke:var(--s2)}.line.s3{stroke:var(--s3)}.line.bad{stroke:var(--bad)}
+    .line{fill:none;stroke-width:1.6}.line.s1{stroke:var(--s1)}.line.s2{stroke:var(--s2)}.line.s3{stroke:var(--s3)}.line.bad{stroke:var(--bad)}.line.s4{stroke:var(--s4)}.line.s5{stroke:var(--s5)}
     .legend{font-size:12px;color:var(--dim)}.key{display:inline-block;width:14px;height:3px;margin:0 4px 3px 8px;vertical-align:middle}
-    .key.s1{background:var(--s1)}.key.s2{background:var(--s2)}.key.s3{background:var(--s3)}.key.bad{background:var(--bad)}
+    .key.s1{background:var(--s1)}.key.s2{background:var(--s2)}.key.s3{background:var(--s3)}.key.bad{background:var(--bad)}.key.s4{background:var(--s4)}.key.s5{background:var(--s5)}
     .diagnoses li{margin-bottom:10px}.diagnoses li.critical b{color:var(--fail)}.diagnoses li.warning b{color:var(--bad)}
     dl{margin:4px 0 0 0}dt{color:var(--dim);font-size:12px}dd{margin:0 0 4px 0}
     .banner{background:var(--bad);color:#000;padding:8px 12px;border-radius:6px;margin:8px 0}

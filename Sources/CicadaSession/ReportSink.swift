@@ -127,18 +127,14 @@ public final class MarkdownReportSink: ReportSink {
     }
 }
 
-/// The self-contained HTML report of a single run, made from its JSON report.
+/// The self-contained HTML report, made from the JSON report (a run's, or a comparison's).
 public final class HTMLReportSink: ReportSink {
     let path: String
     public init(path: String) { self.path = path }
 
-    public func prepare(_ lanes: [SessionLane], comparing: Bool) throws(SessionError) {
-        if comparing { throw .usage("error: --html: the HTML report covers a single run; a comparison's is not built yet (use --json, --csv or --summary-md)") }
-    }
-
     public func write(_ outcome: SessionOutcome) -> [ReportFailure] {
         let result = outcome.variants[0].result
-        let json = JSONReport(startNanos: result.startNanos).render(result)
+        let json = outcome.comparison.map { $0.json(variants: outcome.variants) } ?? JSONReport(startNanos: result.startNanos).render(result)
         do { return writeAtomically(try HTMLReport.render(json: json), to: path) } catch {
             return [ReportFailure(path: path, reason: error.description)]
         }

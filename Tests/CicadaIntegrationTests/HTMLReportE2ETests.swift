@@ -80,4 +80,40 @@ let chromiumPath = "/usr/bin/chromium"
         let schema = try cicada(["report", other.path, "--html", again.path])
         #expect(schema.status == 2 && schema.stderr.contains("schema cicada.sweep/v1 is not supported"), "\(schema.stderr)")
     }
+
+    /// A comparison's page: every variant overlaid, changes from the baseline; a browser draws it.
+    @Test func aComparisonPageOverlaysTheVariants() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("cmp.yaml")
+        try """
+        name: cmp-html
+        target: embedded
+        engine: {gpu: A100-80GB, model: deepseek-llm-7b, cache: {enabled: false}}
+        arrival: {rate: 40, max_in_flight: 100}
+        run_time: 3s
+        tasks: [{name: predict, kind: predict, prompt: "x {{uuid}}"}]
+        compare:
+          baseline: seed
+          variants:
+            - {name: seed, preset: seed}
+            - {name: no-batching, preset: no-batching}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let html = dir.appendingPathComponent("cmp.html"), json = dir.appendingPathComponent("cmp.json")
+        let r = try cicada(["run", file.path, "--html", html.path, "--json", json.path], limit: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        let page = try String(contentsOf: html, encoding: .utf8)
+        #expect(page.contains("<title>cicada: compare seed vs no-batching</title>"))
+        #expect(page.contains("<td>seed (baseline)</td>"))
+        #expect(page.contains("Throughput by variant") && page.contains("p99 latency by variant"))
+        // The embedded data is the comparison report itself.
+        let rebuilt = dir.appendingPathComponent("again.html")
+        #expect(try cicada(["report", json.path, "--html", rebuilt.path]).status == 0)
+        #expect(try String(contentsOf: rebuilt, encoding: .utf8) == page)
+        if FileManager.default.isExecutableFile(atPath: chromiumPath) {
+            let dom = try chromium(["--dump-dom", html.absoluteString])
+            let m = try #require(dom.out.firstMatch(of: /data-rendered="charts=(\d+) sized=(\d+)"/))
+            #expect(Int(String(m.1)) == 3 && m.1 == m.2, "\(m.0)")
+        }
+    }
 }
