@@ -27,8 +27,9 @@ public enum HTMLReport {
         switch schema {
         case "cicada.report/v1": return Page(doc: doc, json: json).html()
         case "cicada.compare/v1": return ComparePage(doc: doc, json: json).html()
+        case "cicada.sweep/v1": return SweepPage(doc: doc, json: json).html()
         default:
-            throw HTMLReportError("schema \(schema) is not supported (HTML is made from cicada.report/v1 and cicada.compare/v1; a sweep report is not yet)")
+            throw HTMLReportError("schema \(schema) is not supported (HTML is made from cicada.report/v1, cicada.compare/v1 and cicada.sweep/v1)")
         }
     }
 
@@ -332,6 +333,74 @@ public enum HTMLReport {
         }
     }
 
+    /// A batching sweep (`cicada.sweep/v1`): latency against throughput per configuration, the
+    /// Pareto front, the SLO, and the recommendation with its reason.
+    struct SweepPage {
+        let doc: JSONValue
+        let json: String
+
+        func html() -> String {
+            let points = doc["points"]?.array ?? []
+            let level = doc["axis"]?.string == "concurrency" ? "concurrency" : "rate"
+            var presets: [String] = []
+            for p in points { if let n = p["preset"]?.string, !presets.contains(n) { presets.append(n) } }
+            let slo = doc["slo"]?["p99_ms"]?.double
+            var series: [(name: String, cls: String, points: [(Double, Double?)])] = presets.enumerated().map { i, name in
+                let pts = points.filter { $0["preset"]?.string == name }.compactMap { p -> (Double, Double?)? in
+                    guard let q = p["achieved_qps"]?.double else { return nil }
+                    return (q, p["p99_ms"]?.double)
+                }
+                return (name, ComparePage.classes[i % ComparePage.classes.count], pts)
+            }
+            let front = (doc["pareto_front"]?.array ?? []).compactMap { f -> (Double, Double?)? in
+                guard let p = points.first(where: { $0["preset"]?.string == f["preset"]?.string && $0[level]?.double == f[level]?.double }),
+                      let q = p["achieved_qps"]?.double else { return nil }
+                return (q, p["p99_ms"]?.double)
+            }.sorted { $0.0 < $1.0 }
+            if front.count >= 2 { series.append(("Pareto front", "s5", front)) }
+            let xs = series.flatMap { $0.points.map(\.0) }
+            if let slo, let lo = xs.min(), let hi = xs.max() { series.append(("p99 SLO", "bad", [(lo, slo), (hi, slo)])) }
+            let modelled = doc["engine"]?["modelled"]?.bool == true
+            var body = "<section id=\"verdict\"><h2>Recommendation</h2><div class=\"verdict \(doc["recommendation"]?.string == nil ? "fail" : "pass")\">\(esc(doc["recommendation"]?.string ?? "none"))</div><p>\(esc(doc["reason"]?.string ?? ""))</p>"
+            if let e = doc["engine"], case .object = e {
+                body += "<p class=\"dim\">Engine: \(esc(e["gpu"]?.string ?? "")) / \(esc(e["model"]?.string ?? "")) / \(esc(e["precision"]?.string ?? ""))\(modelled ? " (modelled)" : "").</p>"
+            }
+            body += "</section>\n"
+            body += "<section id=\"series\"><h2>Latency against throughput</h2>\n" + Chart(title: "p99 latency by achieved throughput, per configuration", unit: "ms", series: series, marks: [], xUnit: "req/s").svg() + "</section>\n"
+            var rows = ""
+            for p in points {
+                func fmt(_ x: Double?, _ f: String, _ scale: Double = 1) -> String { x.map { String(format: f, $0 * scale) } ?? "-" }
+                var cells: [String] = [p["preset"]?.string ?? "", fmt(p[level]?.double, "%g"), fmt(p["achieved_qps"]?.double, "%.1f")]
+                cells += [Page.ms(p["p50_ms"]?.double), Page.ms(p["p99_ms"]?.double), fmt(p["error_rate"]?.double, "%.2f%%", 100)]
+                cells += [fmt(p["avg_batch"]?.double, "%.1f"), fmt(p["memory_fraction"]?.double, "%.0f%%", 100), p["verdict"]?.string ?? ""]
+                rows += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
+            }
+            body += "<section id=\"points\"><h2>Points</h2><table><thead><tr><th>Configuration</th><th>\(level == "rate" ? "Offered req/s" : "Concurrency")</th><th>Achieved req/s</th><th>p50</th><th>p99</th><th>Errors</th><th>Avg batch*</th><th>Memory*</th><th>Verdict</th></tr></thead><tbody>\n\(rows)</tbody></table><p class=\"dim\">* modelled by the embedded engine.</p></section>\n"
+            return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="generator" content="cicada">
+            <title>cicada: sweep \(esc(presets.joined(separator: ", ")))</title>
+            <style>\(HTMLReport.css)</style>
+            </head>
+            <body>
+            <header><h1>cicada: batching sweep</h1><p class="sub">\(esc(presets.joined(separator: ", "))) · \(points.count) points</p></header>
+            <main>
+            \(body)
+            </main>
+            <footer>Made by cicada from its sweep report, which is embedded in this page (<code>#cicada-report</code>).</footer>
+            <script type="application/json" id="cicada-report">\(HTMLReport.embeddable(json))</script>
+            <script>\(HTMLReport.selfCheck)</script>
+            </body>
+            </html>
+
+            """
+        }
+    }
+
     /// An SVG line chart with axes, a legend, event marks and the data as a table beneath.
     struct Chart {
         var title: String
@@ -339,6 +408,8 @@ public enum HTMLReport {
         var series: [(name: String, cls: String, points: [(Double, Double?)])]
         var marks: [(Double, String)]
         var xLabels: [(Double, String)]? = nil
+        /// The x axis's unit (seconds for time series).
+        var xUnit = "s"
 
         static let w = 720.0, h = 230.0, left = 56.0, right = 24.0, top = 22.0, bottom = 28.0
 
@@ -360,7 +431,7 @@ public enum HTMLReport {
                 s += "<line class=\"grid\" x1=\"\(f(Self.left))\" x2=\"\(f(Self.w - Self.right))\" y1=\"\(f(Y(v)))\" y2=\"\(f(Y(v)))\"/>"
                 s += "<text class=\"axis\" x=\"\(f(Self.left - 6))\" y=\"\(f(Y(v) + 4))\" text-anchor=\"end\">\(esc(HTMLReport.tick(v)))</text>"
             }
-            let labels = xLabels ?? (0...4).map { i in let x = x0 + (x1 - x0) * Double(i) / 4; return (x, HTMLReport.tick(x) + "s") }
+            let labels = xLabels ?? (0...4).map { i in let x = x0 + (x1 - x0) * Double(i) / 4; return (x, HTMLReport.tick(x) + (xUnit == "s" ? "s" : "")) }
             for (x, label) in labels {
                 s += "<text class=\"axis\" x=\"\(f(X(x)))\" y=\"\(f(Self.h - 8))\" text-anchor=\"middle\">\(esc(label))</text>"
             }
@@ -380,12 +451,19 @@ public enum HTMLReport {
             }
             s += "</svg>"
             s += "<div class=\"legend\">" + drawn.map { "<span class=\"key \($0.cls)\"></span>\(esc($0.name))" }.joined(separator: " ") + "</div>"
-            // The data under the chart, for a reader that cannot see it and for copying.
+            // The data under the chart, for a reader that cannot see it and for copying: one row
+            // per x when the series share their x values, else one row per point.
+            let sharedX = series.allSatisfy { $0.points.map(\.0) == series[0].points.map(\.0) }
+            if !sharedX {
+                let rows = series.flatMap { ser in ser.points.prefix(HTMLReport.maxChartPoints).map { "<tr><td>\(esc(ser.name))</td><td>\(HTMLReport.tick($0.0))</td><td>\($0.1.map(HTMLReport.tick) ?? "-")</td></tr>" } }
+                s += "<details><summary>Data</summary><table><thead><tr><th>series</th><th>\(esc(xUnit))</th><th>\(esc(unit))</th></tr></thead><tbody>\n\(rows.joined(separator: "\n"))\n</tbody></table></details>"
+                return s + "</figure>\n"
+            }
             let rows = series[0].points.indices.prefix(HTMLReport.maxChartPoints).map { i -> String in
                 "<tr><td>\(esc(xLabels == nil ? HTMLReport.tick(series[0].points[i].0) : (xLabels?.first { abs($0.0 - series[0].points[i].0) < 0.01 }?.1 ?? HTMLReport.tick(series[0].points[i].0))))</td>"
                     + series.map { "<td>\($0.points.indices.contains(i) ? ($0.points[i].1.map(HTMLReport.tick) ?? "-") : "-")</td>" }.joined() + "</tr>"
             }.joined(separator: "\n")
-            s += "<details><summary>Data</summary><table><thead><tr><th>\(xLabels == nil ? "t (s)" : "percentile")</th>"
+            s += "<details><summary>Data</summary><table><thead><tr><th>\(xLabels == nil ? (xUnit == "s" ? "t (s)" : xUnit) : "percentile")</th>"
                 + series.map { "<th>\(esc($0.name)) (\(esc(unit)))</th>" }.joined() + "</tr></thead><tbody>\n\(rows)\n</tbody></table></details>"
             return s + "</figure>\n"
         }
