@@ -13,10 +13,11 @@ if [ -n "$missing" ] || [ "${CI:-}" = "true" ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq $PKGS >/dev/null
 fi
-# A real Prometheus for the --status-port test; without recommends (node-exporter and friends).
-# Its Debian service is not started where there is no systemd; the test starts its own.
-if ! dpkg -s prometheus >/dev/null 2>&1; then
+# A real Prometheus for the --status-port test and headless Chromium for the HTML report's
+# test, without recommends. Prometheus's Debian service is not started where there is no
+# systemd; the test starts its own.
+if ! dpkg -s prometheus >/dev/null 2>&1 || ! dpkg -s chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   [ -n "$missing" ] || [ "${CI:-}" = "true" ] || $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends prometheus chromium >/dev/null
 fi

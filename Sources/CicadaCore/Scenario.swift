@@ -28,6 +28,8 @@ public struct Scenario: Sendable {
     public var telemetry: TelemetrySpec = TelemetrySpec()
     /// The diagnosis rules' thresholds and the rules turned off (`diagnoses:`).
     public var diagnosisLimits = DiagnosisLimits()
+    /// The stored baseline the run gates itself against (`baseline:`); nil for none.
+    public var baseline: BaselineSpec?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -18,12 +18,15 @@ extension EngineHTTPHandler {
         let id = "msg_\(String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 16))"
         let channelLoop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // Withdrawn from the queue if the client closes first (as the OpenAI endpoints' requests).
+        let ticket = JobTicket()
 
         if !r.stream {
             let cacheKey = CacheKey.request(endpoint: "messages", model: model, input: input, parameters: r.parameters)
-            let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
+            var job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
                 channelLoop.execute {
                     let (handler, ctx) = bound.value
+                    handler.answered(ticket)
                     switch outcome {
                     case .success(let output, _, let cached, _, _, let inTok, let outTok):
                         let json = AnthropicBody.message(id: id, model: model, text: output, inputTokens: inTok,
@@ -34,15 +37,17 @@ extension EngineHTTPHandler {
                     }
                 }
             }, token: nil)
+            job.ticket = ticket
             return submit(job)
         }
 
         let words = EngineRuntime.text(for: input, tokens: maxTokens).split(separator: " ").map(String.init)
         let state = StreamState()
         let delta: @Sendable (Int) -> String = { k in AnthropicBody.textDelta((k == 0 ? "" : " ") + words[k]) }
-        let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
+        var job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
             channelLoop.execute {
                 let (handler, ctx) = bound.value
+                handler.answered(ticket)
                 switch outcome {
                 case .success(_, _, _, _, _, let inTok, let outTok):
                     handler.startMessageStreamIfNeeded(ctx, state, id: id, model: model, inputTokens: inTok)
@@ -69,6 +74,7 @@ extension EngineHTTPHandler {
                 state.sent += 1
             }
         })
+        job.ticket = ticket
         submit(job)
     }
 

@@ -13,8 +13,24 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
     var head: HTTPRequestHead?
     var body = ByteBuffer()
     var tooLarge = false
+    /// The request of this connection the engine has not answered yet (HTTP/1.1 without
+    /// pipelining, so at most one), withdrawn if the client closes first.
+    var pending: JobTicket?
 
     init(server: EngineServer) { self.server = server }
+
+    /// The client went away: a request of its still waiting in the engine's queue is withdrawn,
+    /// so a client that gave up (a timeout, a cancelled call) costs no modelled GPU time and no
+    /// place in the queue. Without it, after an overload whose clients timed out, the engine
+    /// would go on computing answers nobody reads before it could serve anyone again.
+    func channelInactive(context: ChannelHandlerContext) {
+        if let ticket = pending {
+            pending = nil
+            let rt = server.runtime
+            rt.loop.execute { rt.cancel(ticket) }
+        }
+        context.fireChannelInactive()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -75,11 +91,13 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let config = server.config
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let channelLoop = context.eventLoop
+        let ticket = JobTicket()
         var job = Job(inputTokens: DeviceModel.approximateTokens(input), outputTokens: config.predictOutputTokens, input: input,
                       cacheKey: CacheKey.request(endpoint: "predict", model: config.model, input: input, parameters: [:]),
                       done: { outcome in
                           channelLoop.execute {
                               let (handler, ctx) = bound.value
+                              handler.answered(ticket)
                               switch outcome {
                               case .success(let output, let batch, let cached, let q, let c, _, _):
                                   let json = "{\"output\":\(JSONText.quoted(output)),\"batch_size\":\(batch),\"cached\":\(cached),\"queue_ms\":\(ms(q)),\"compute_ms\":\(ms(c))}"
@@ -91,12 +109,20 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                       }, token: nil)
         job.priority = priority
         job.timeoutMicros = timeoutMicros
+        job.ticket = ticket
         submit(job)
     }
 
+    /// Hands `job` to the engine; its ticket (if any) is this connection's pending request.
     func submit(_ job: Job) {
+        pending = job.ticket
         let rt = server.runtime
         rt.loop.execute { rt.submit(job) }
+    }
+
+    /// The engine answered `ticket`'s request: nothing of this connection's is pending any more.
+    func answered(_ ticket: JobTicket) {
+        if pending === ticket { pending = nil }
     }
 
     // MARK: OpenAI-compatible
@@ -113,10 +139,12 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let object = chat ? "chat.completion" : "text_completion"
 
+        let ticket = JobTicket()
         if !r.stream {
-            let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
+            var job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: cacheKey, done: { outcome in
                 channelLoop.execute {
                     let (handler, ctx) = bound.value
+                    handler.answered(ticket)
                     switch outcome {
                     case .success(let output, _, let cached, _, _, let inTok, let outTok):
                         let choice = chat
@@ -129,6 +157,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                     }
                 }
             }, token: nil)
+            job.ticket = ticket
             return submit(job)
         }
 
@@ -144,9 +173,10 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             return chunk(chat ? "[{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(piece))},\"finish_reason\":null}]"
                               : "[{\"index\":0,\"text\":\(JSONText.quoted(piece)),\"finish_reason\":null}]", nil)
         }
-        let job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
+        var job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
             channelLoop.execute {
                 let (handler, ctx) = bound.value
+                handler.answered(ticket)
                 switch outcome {
                 case .success(_, _, _, _, _, let inTok, let outTok):
                     handler.startStreamIfNeeded(ctx, state, chat: chat, first: chunk)
@@ -177,6 +207,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 state.sent += 1
             }
         })
+        job.ticket = ticket
         submit(job)
     }
 

@@ -11,6 +11,13 @@ enum EngineMetrics {
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         }
+        /// Nanoseconds as seconds with no trailing zeros ("0.0075", "1", "60"), for `le`.
+        func seconds(_ nanos: UInt64) -> String {
+            var t = Format.number(Double(nanos) / 1e9, digits: 4)
+            while t.hasSuffix("0") { t.removeLast() }
+            if t.hasSuffix(".") { t.removeLast() }
+            return t
+        }
         func esc(_ v: String) -> String {
             v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
         }
@@ -18,6 +25,27 @@ enum EngineMetrics {
         for (k, v) in s.requestsByOutcome.sorted(by: { $0.key < $1.key }) { out += "cicada_engine_requests_total{outcome=\"\(esc(k))\"} \(v)\n" }
         family("cicada_engine_queue_size", "gauge", "Requests waiting in the dynamic batcher's queue.")
         out += "cicada_engine_queue_size \(s.queueSize)\n"
+        family("cicada_engine_queue_size_max", "gauge", "The longest the queue has been since the engine started.")
+        out += "cicada_engine_queue_size_max \(s.queuePeak)\n"
+        family("cicada_engine_queue_size_limit", "gauge", "The batcher's max_queue_size (0: unbounded); arrivals beyond it get 503 + Retry-After.")
+        out += "cicada_engine_queue_size_limit \(s.batching.maxQueueSize)\n"
+        family("cicada_engine_requests_in_flight", "gauge", "Requests held now: admitted and not yet answered (queued, executing or held for ordering).")
+        out += "cicada_engine_requests_in_flight \(s.inFlight)\n"
+        family("cicada_engine_requests_in_flight_max", "gauge", "The most requests held at once since the engine started.")
+        out += "cicada_engine_requests_in_flight_max \(s.inFlightPeak)\n"
+        family("cicada_engine_requests_in_flight_limit", "gauge", "max_in_flight: requests beyond it get 503 + Retry-After.")
+        out += "cicada_engine_requests_in_flight_limit \(s.maxInFlight)\n"
+        family("cicada_engine_request_duration_seconds", "histogram",
+               "Time from the engine taking a request to its answer, by outcome (success or failure): real queueing plus the modelled compute time waited out.")
+        for (outcome, h) in s.durations.sorted(by: { $0.key < $1.key }) {
+            let cumulative = h.cumulative
+            for (i, bound) in h.boundsNanos.enumerated() {
+                out += "cicada_engine_request_duration_seconds_bucket{outcome=\"\(esc(outcome))\",le=\"\(seconds(bound))\"} \(cumulative[i])\n"
+            }
+            out += "cicada_engine_request_duration_seconds_bucket{outcome=\"\(esc(outcome))\",le=\"+Inf\"} \(h.count)\n"
+            out += "cicada_engine_request_duration_seconds_sum{outcome=\"\(esc(outcome))\"} \(Format.number(Double(h.sumNanos) / 1e9, digits: 6))\n"
+            out += "cicada_engine_request_duration_seconds_count{outcome=\"\(esc(outcome))\"} \(h.count)\n"
+        }
         family("cicada_engine_executing_batches", "gauge", "Batches executing on the modelled device now.")
         out += "cicada_engine_executing_batches \(s.executing)\n"
         family("cicada_engine_batch_size", "histogram", "Requests per dispatched batch.")

@@ -23,6 +23,19 @@ struct Job: Sendable {
     var priority: Int? = nil
     /// Queue timeout for this request in µs (may only shorten the configured default).
     var timeoutMicros: UInt64? = nil
+    /// Lets the HTTP handler withdraw the request when its client goes away; nil: never withdrawn.
+    var ticket: JobTicket? = nil
+    /// When the engine admitted it (set by ``EngineRuntime/submit(_:)``), for the duration histogram.
+    var receivedNanos: UInt64? = nil
+}
+
+/// The engine's handle on one admitted request, so the connection that sent it can withdraw it
+/// (``EngineRuntime/cancel(_:)``) when the client closes before the answer. Touched only on the
+/// engine's event loop: the handler only holds the reference and hands it back.
+final class JobTicket: @unchecked Sendable {
+    /// The request's id in the engine once admitted; nil before, or when it was never admitted.
+    var id: UInt64?
+    init() {}
 }
 
 /// Counters and gauges of the engine, copied out for `/metrics`, the dashboard and reports.
@@ -43,6 +56,18 @@ public struct EngineStats: Sendable {
     /// Tokens of every request executed (or refused for memory), for the typical request size.
     public var inputTokensTotal: UInt64 = 0
     public var outputTokensTotal: UInt64 = 0
+    /// Requests held now (admitted, not yet answered: queued, executing or held for ordering).
+    public var inFlight = 0
+    /// The most requests held at once so far (never above `maxInFlight`).
+    public var inFlightPeak = 0
+    /// The bound on held requests (`max_in_flight`).
+    public var maxInFlight = 0
+    /// The longest the batcher's queue has been so far (never above a non-zero `maxQueueSize`).
+    public var queuePeak = 0
+    /// Time from the engine taking each request to its answer leaving, by "success" / "failure"
+    /// (cache hits and refusals included, at their near-zero cost). Real time: for admitted
+    /// requests it is queueing on the real event loop plus the modelled compute time waited out.
+    public var durations: [String: DurationBuckets] = [:]
     /// Modelled device memory in use now (weights + KV cache and workspace of running batches).
     public var memoryUsedBytes: UInt64 = 0
     /// The most modelled device memory in use at any moment so far.
@@ -90,6 +115,8 @@ final class EngineRuntime: @unchecked Sendable {
     /// `preserve_ordering`: answers held back until every earlier request has its answer.
     private var release = OrderedRelease<(job: Job, outcome: JobOutcome)>()
     private var stats = EngineStats()
+    /// Admitted requests not yet answered, bounded by `config.maxInFlight`.
+    private var held: InFlightLimit
     /// A copy of `stats` readable from any thread.
     let published = Mutex(EngineStats())
 
@@ -98,6 +125,7 @@ final class EngineRuntime: @unchecked Sendable {
         self.loop = loop
         self.device = device
         self.batcher = DynamicBatcherStateMachine(config: config.batching)
+        self.held = InFlightLimit(limit: config.maxInFlight)
         if config.cacheEntries > 0 {
             cache = ResultCache(maxEntries: config.cacheEntries, maxBytes: config.cacheBytes, ttl: config.cacheTTL)
         }
@@ -114,6 +142,10 @@ final class EngineRuntime: @unchecked Sendable {
     private func publish() {
         stats.memoryPeakBytes = max(stats.memoryPeakBytes, stats.memoryUsedBytes)
         stats.queueSize = batcher.pendingCount
+        stats.queuePeak = max(stats.queuePeak, stats.queueSize)
+        stats.inFlight = held.current
+        stats.inFlightPeak = held.peak
+        stats.maxInFlight = held.limit
         stats.executing = executingBytes.count
         if let c = cache { stats.cacheHits = UInt64(c.hits); stats.cacheMisses = UInt64(c.misses); stats.cacheEvictions = UInt64(c.evictions) }
         let s = stats
@@ -128,21 +160,45 @@ final class EngineRuntime: @unchecked Sendable {
         let now = Self.now()
         if let key = job.cacheKey, job.token == nil, let hit = cache?.get(key, nowNanos: now) {
             count("success")
+            record(success: true, since: now)
             job.done(.success(output: hit, batchSize: 0, cached: true, queueNanos: 0, computeNanos: 0, inputTokens: job.inputTokens, outputTokens: job.outputTokens))
             publish()
             return
         }
-        if jobs.count >= config.maxInFlight {
+        guard held.admit() else {
             count("overload")
-            job.done(.failure(status: 503, message: "engine overloaded: \(jobs.count) requests in flight", retryAfterSeconds: 1))
+            record(success: false, since: now)
+            job.done(.failure(status: 503, message: "engine overloaded: \(held.current) requests in flight", retryAfterSeconds: 1))
             publish()
             return
         }
         let id = nextID
         nextID += 1
+        var job = job
+        job.receivedNanos = now
+        job.ticket?.id = id
         jobs[id] = (job, now)
         apply(batcher.enqueue(id, priority: job.priority, timeoutMicros: job.timeoutMicros, nowNanos: now))
         publish()
+    }
+
+    /// The client of `ticket`'s request went away: a request still waiting in the queue is
+    /// withdrawn (never computed) and answered 499 to nobody, which frees its place at once.
+    /// One already executing finishes as the modelled GPU would; its answer goes nowhere.
+    func cancel(_ ticket: JobTicket) {
+        loop.preconditionInEventLoop()
+        guard let id = ticket.id, let entry = jobs[id], batcher.isPending(id) else { return }
+        jobs[id] = nil
+        count("cancelled")
+        apply(batcher.cancel(id))
+        finish(id, entry.job, .failure(status: 499, message: "client closed the connection", retryAfterSeconds: nil))
+        publish()
+    }
+
+    /// Adds one answer's time to the duration histogram.
+    private func record(success: Bool, since start: UInt64) {
+        let now = Self.now()
+        stats.durations[success ? "success" : "failure", default: DurationBuckets()].record(nanos: now > start ? now - start : 0)
     }
 
     /// Changes the batching configuration live.
@@ -184,6 +240,10 @@ final class EngineRuntime: @unchecked Sendable {
     /// semantics: a later request's response waits for every earlier one's).
     private func finish(_ id: UInt64, _ job: Job, _ outcome: JobOutcome) {
         for answer in release.finish(id, (job, outcome), hold: config.batching.preserveOrdering) {
+            held.release()
+            if let start = answer.job.receivedNanos {
+                if case .success = answer.outcome { record(success: true, since: start) } else { record(success: false, since: start) }
+            }
             answer.job.done(answer.outcome)
         }
     }

@@ -45,3 +45,24 @@ extension Validator {
         return limits
     }
 }
+
+/// `baseline:`: a stored JSON report and the regressions the run may not exceed.
+extension Validator {
+    func baselineSpec(_ n: Node) -> BaselineSpec? {
+        let p = "baseline"
+        guard let m = mapping(n, p, allowed: ["file", "max_regression"]) else { return nil }
+        guard let f = m["file"], let file = string(f.value, "\(p).file") else { fail(n, p, "needs 'file' (a JSON report written by cicada run --json)"); return nil }
+        guard let r = m["max_regression"], let items = list(r.value, "\(p).max_regression"), !items.isEmpty else {
+            fail(n, p, "needs 'max_regression': a list such as [\"p(99)=+10%\", \"error_rate=+0.5%\"]"); return nil
+        }
+        var bounds: [RegressionBound] = []
+        for (i, item) in items.enumerated() {
+            guard let text = string(item, "\(p).max_regression[\(i)]") else { continue }
+            do { bounds.append(try RegressionBound(parsing: text)) } catch {
+                fail(item, "\(p).max_regression[\(i)]", error.description.replacingOccurrences(of: "--max-regression ", with: ""))
+            }
+        }
+        let full = file.hasPrefix("/") ? file : baseDirectory + "/" + file
+        return BaselineSpec(file: full, bounds: bounds)
+    }
+}

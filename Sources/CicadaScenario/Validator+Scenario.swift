@@ -7,7 +7,7 @@ import Yams
 extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -139,6 +139,7 @@ extension Validator {
                         seed: seed, prompts: prompts, goodput: goodput)
         built.telemetry = telemetry
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
+        if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
         return built
     }
 }

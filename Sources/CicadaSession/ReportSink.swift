@@ -126,3 +126,17 @@ public final class MarkdownReportSink: ReportSink {
         return writeAtomically(parts[0], to: path)
     }
 }
+
+/// The self-contained HTML report, made from the JSON report (a run's, or a comparison's).
+public final class HTMLReportSink: ReportSink {
+    let path: String
+    public init(path: String) { self.path = path }
+
+    public func write(_ outcome: SessionOutcome) -> [ReportFailure] {
+        let result = outcome.variants[0].result
+        let json = outcome.comparison.map { $0.json(variants: outcome.variants) } ?? JSONReport(startNanos: result.startNanos).render(result)
+        do { return writeAtomically(try HTMLReport.render(json: json), to: path) } catch {
+            return [ReportFailure(path: path, reason: error.description)]
+        }
+    }
+}

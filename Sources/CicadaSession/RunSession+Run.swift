@@ -92,12 +92,30 @@ extension RunSession {
         let outcome = SessionOutcome(scenarioName: scenario.name, variants: variants, comparison: comparison)
         let failures = sinks.flatMap { $0.write(outcome) }
         for f in failures { output.log("error: cannot write report \(f)") }
+        // The stored baseline: the same scenario's earlier report, compared figure by figure.
+        var regressed = false
+        if let baseline = scenario.baseline, !comparing {
+            let newReport = JSONReport(startNanos: results[0].startNanos).render(results[0])
+            if let base = FileManager.default.contents(atPath: baseline.file) {
+                do {
+                    let diff = try RunDiff(base: String(decoding: base, as: UTF8.self), new: newReport, bounds: baseline.bounds)
+                    output.summary("\nBASELINE \(baseline.file)\n" + diff.text(plain: request.plain))
+                    regressed = diff.regressed
+                } catch {
+                    output.log("error: baseline \(baseline.file): \(error.description)")
+                    regressed = true
+                }
+            } else {
+                output.log("error: baseline \(baseline.file) could no longer be read")
+                regressed = true
+            }
+        }
         if let status {
             status.update(results[0].snapshot, finished: true)
             lingerForScrapers(stopSignal: stopSignal)
         }
         return SessionResult(results: results, comparison: comparison, reportFailures: failures,
-                             exitStatus: Self.exitStatus(results, reportFailures: failures, signalled: stopSignal()))
+                             exitStatus: Self.exitStatus(results, reportFailures: failures, signalled: stopSignal(), regressed: regressed))
     }
 
     /// Starts the status server when asked for (a single run only), fed each second's snapshot.
@@ -123,11 +141,11 @@ extension RunSession {
     }
 
     /// The exit status: 105 when a stop signal interrupted the load, else 1 when a report could not
-    /// be written, else 99 when a threshold failed, else 0.
-    public static func exitStatus(_ results: [RunResult], reportFailures: [ReportFailure], signalled: Bool) -> Int32 {
+    /// be written, else 99 when a threshold failed or the run regressed past its baseline, else 0.
+    public static func exitStatus(_ results: [RunResult], reportFailures: [ReportFailure], signalled: Bool, regressed: Bool = false) -> Int32 {
         if signalled, results.contains(where: { $0.stopReason == .interrupted }) { return ExitStatus.signal }
         if !reportFailures.isEmpty { return ExitStatus.toolError }
-        if !results.allSatisfy(\.passed) { return ExitStatus.thresholdsFailed }
+        if !results.allSatisfy(\.passed) || regressed { return ExitStatus.thresholdsFailed }
         return ExitStatus.ok
     }
 

@@ -1,5 +1,6 @@
 import CicadaCore
 import CicadaEngineServer
+import CicadaReport
 import CicadaRunner
 import CicadaScenario
 import CicadaTelemetry
@@ -104,6 +105,16 @@ public final class RunSession: @unchecked Sendable {
 
     /// Refuses a run whose connections would not fit under the open-file limit (exit 2), before
     /// any load: past it the client's own EMFILE would read as the server refusing connections.
+    /// Refuses, before any load, a baseline that cannot be read or is not a run's JSON report.
+    static func checkBaseline(_ b: BaselineSpec) throws(SessionError) {
+        guard let data = FileManager.default.contents(atPath: b.file) else {
+            throw .usage("error: baseline.file: cannot read \(b.file)")
+        }
+        // The report's own scenario name does not matter here: a diff against itself checks the shape.
+        let text = String(decoding: data, as: UTF8.self)
+        do { _ = try RunDiff(base: text, new: text, bounds: []) } catch { throw .usage("error: baseline.file \(b.file): \(error.description)") }
+    }
+
     /// A comparison's lanes run at once, so their needs add up.
     static func checkOpenFiles(_ lanes: [(concurrency: Int, http2: Bool, serverInProcess: Bool)]) throws(SessionError) {
         let needed = lanes.reduce(0) { $0 + FileLimit.needed(concurrency: $1.concurrency, http2: $1.http2, serverInProcess: $1.serverInProcess) - FileLimit.headroom }
@@ -138,6 +149,7 @@ public final class RunSession: @unchecked Sendable {
         let plan: RunPlan
         do { plan = try RunPlan(scenario: scenario, environment: environment) } catch { throw .usage("error: \(error.description)") }
         if scenario.http2, let why = Curl.http2Problem(baseURL: plan.baseURL) { throw .usage("error: --http2: \(why)") }
+        if let b = scenario.baseline { try Self.checkBaseline(b) }
         try Self.checkOpenFiles([(FileLimit.concurrency(of: scenario.load), scenario.http2,
                                   embedded != nil || request.localTargetServiceTime != nil)])
         let options = options(request, workers: request.workers ?? cores)
@@ -162,6 +174,9 @@ public final class RunSession: @unchecked Sendable {
                                   cores: Int, servers: Servers) throws(SessionError) -> Prepared {
         if request.startEngine || request.localTargetServiceTime != nil {
             throw .usage("error: --engine and --local-target do not apply to a comparison: each variant in \(request.file)'s compare: block names its own engine preset or target")
+        }
+        if scenario.baseline != nil {
+            throw .usage("error: baseline: gates a single run; \(request.file) has a compare: block (its variants are compared with each other)")
         }
         if request.statusPort != nil {
             throw .usage("error: --status-port serves one run's figures; it does not apply to a comparison (\(request.file) has a compare: block)")

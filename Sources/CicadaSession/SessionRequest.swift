@@ -58,9 +58,12 @@ public struct ReportRequest: Sendable, Equatable {
     public var junit: String?
     /// A Markdown summary for a CI job page.
     public var markdown: String?
+    /// A self-contained HTML report (single runs).
+    public var html: String?
 
-    public init(json: String? = nil, csvPrefix: String? = nil, csvFullHistory: Bool = false, junit: String? = nil, markdown: String? = nil) {
+    public init(json: String? = nil, csvPrefix: String? = nil, csvFullHistory: Bool = false, junit: String? = nil, markdown: String? = nil, html: String? = nil) {
         self.json = json; self.csvPrefix = csvPrefix; self.csvFullHistory = csvFullHistory; self.junit = junit; self.markdown = markdown
+        self.html = html
     }
 
     /// Refuses, before any load, a report whose folder is missing or not writable, or whose
@@ -74,6 +77,7 @@ public struct ReportRequest: Sendable, Equatable {
         if let csvPrefix { paths.append(("--csv", csvPrefix + "_stats.csv")) }
         if let junit { paths.append(("--junit", junit)) }
         if let markdown { paths.append(("--summary-md", markdown)) }
+        if let html { paths.append(("--html", html)) }
         for (flag, path) in paths {
             if let why = Self.problem(writing: path) { throw .usage("error: \(flag): cannot write \(path): \(why)") }
         }
@@ -116,6 +120,7 @@ public struct ReportRequest: Sendable, Equatable {
         if let csvPrefix { sinks.append(CSVReportSink(prefix: csvPrefix, fullHistory: csvFullHistory)) }
         if let junit { sinks.append(JUnitReportSink(path: junit)) }
         if let markdown { sinks.append(MarkdownReportSink(path: markdown)) }
+        if let html { sinks.append(HTMLReportSink(path: html)) }
         return sinks
     }
 }

@@ -19,6 +19,8 @@ public struct SweepSession: Sendable {
     public let json: String?
     /// Where to write every point as CSV.
     public let csv: String?
+    /// Where to write the self-contained HTML page (latency against throughput, Pareto front).
+    public var html: String?
     /// The engine each engine point starts, with the point's batching.
     let base: EngineConfig
 
@@ -61,6 +63,11 @@ public struct SweepSession: Sendable {
         var failures: [ReportFailure] = []
         if let json { failures += writeAtomically(SweepReport.json(analysis, spec: spec, engine: spec.usesEngine ? base : nil), to: json) }
         if let csv { failures += writeAtomically(SweepReport.csv(points, spec: spec), to: csv) }
+        if let html {
+            do { failures += writeAtomically(try HTMLReport.render(json: SweepReport.json(analysis, spec: spec, engine: spec.usesEngine ? base : nil)), to: html) } catch {
+                failures.append(ReportFailure(path: html, reason: error.description))
+            }
+        }
         for f in failures { output.log("error: cannot write \(f)") }
         let status = stopSignal() ? ExitStatus.signal : failures.isEmpty ? ExitStatus.ok : ExitStatus.toolError
         return (analysis, failures, status)

@@ -41,6 +41,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Also write per-name rows in the CSV history.") var csvFullHistory = false
     @Option(help: "Write a JUnit XML file (one test case per threshold).") var junit: String?
     @Option(help: "Write a Markdown summary (for a CI job summary).") var summaryMd: String?
+    @Option(help: "Write a self-contained HTML report (charts, no network).") var html: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(help: "Plain ASCII marks in the summary.") var plain = false
     @Option(help: "Serve live figures on this port: Prometheus text at /metrics, JSON at /status (0 picks a free port).") var statusPort: Int?
@@ -71,7 +72,7 @@ struct Run: ParsableCommand {
         guard let serviceTime = DurationText.parse(localLatency, defaultUnit: .milliseconds) else { throw .usage("--local-latency '\(localLatency)' is not a duration") }
         var r = SessionRequest(file: file, overrides: overrides, extraThresholds: thresholds, workers: workers, windowSeconds: window,
                                stopTimeout: stopAfter, startEngine: engine, localTargetServiceTime: localTarget ? serviceTime : nil,
-                               reports: ReportRequest(json: json, csvPrefix: csv, csvFullHistory: csvFullHistory, junit: junit, markdown: summaryMd),
+                               reports: ReportRequest(json: json, csvPrefix: csv, csvFullHistory: csvFullHistory, junit: junit, markdown: summaryMd, html: html),
                                plain: plain, progress: !quiet)
         if let statusPort {
             guard (0...65535).contains(statusPort) else { throw .usage("--status-port \(statusPort) is not a port (0...65535)") }

@@ -27,6 +27,7 @@ struct Serve: ParsableCommand {
     @Option(help: "fp16, bf16 or int8.") var precision: String?
     @Option(help: "Batching preset to start with (no-batching, seed, low-latency, throughput).") var batching: String?
     @Option(help: "Environment variable holding a bearer token for /admin.") var adminTokenEnv: String?
+    @Option(help: "Most requests held at once (queued, executing or held for ordering); beyond it 503 + Retry-After (default 4096).") var maxInFlight: Int?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
 
@@ -41,6 +42,10 @@ struct Serve: ParsableCommand {
             guard engineConfig.selectPreset(batching) else {
                 throw SessionError.usage("error: --batching: unknown preset '\(batching)'; presets: \(engineConfig.presets.map(\.name).joined(separator: ", "))")
             }
+        }
+        if let maxInFlight {
+            guard maxInFlight >= 1 else { throw SessionError.usage("error: --max-in-flight must be at least 1 (got \(maxInFlight))") }
+            engineConfig.maxInFlight = maxInFlight
         }
         var token: String?
         if let env = adminTokenEnv {

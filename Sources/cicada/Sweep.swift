@@ -11,10 +11,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "Load-generating threads.") var workers = 1
     @Option(help: "Write every point and the conclusions as JSON.") var json: String?
     @Option(help: "Write every point as CSV.") var csv: String?
+    @Option(help: "Write a self-contained HTML page (latency against throughput per configuration, Pareto front, recommendation).") var html: String?
 
     func run() throws {
         let document = try RunSession.document(at: file)
-        let session = try SweepSession(document: document, file: file, workers: workers, json: json, csv: csv)
+        var session = try SweepSession(document: document, file: file, workers: workers, json: json, csv: csv)
+        session.html = html
         installStopSignalHandlers()
         let result = try session.run(output: .standard, stopSignal: stopSignalReceived)
         if result.exitStatus != ExitStatus.ok { throw ExitCode(result.exitStatus) }

@@ -2,6 +2,7 @@ import CicadaCore
 import CicadaEngine
 import CicadaEngineServer
 import CicadaScenario
+import CicadaReport
 import CicadaSweep
 import CicadaTestTarget
 import Foundation
@@ -180,5 +181,31 @@ import Testing
         #expect(a.recommendation == "seed/d2ms")
         #expect(points.first { $0.preset == "seed/d200ms" }?.verdict(p99Millis: 100, maxErrorRate: 0.01) == .slow)
         #expect(points.allSatisfy { $0.stable == nil })
+    }
+}
+
+/// The sweep's HTML page: latency against throughput per configuration, the Pareto front, the
+/// SLO and the recommendation; a real browser draws it when Chromium is installed.
+@Suite struct SweepHTMLTests {
+    @Test func thePageShowsTheCurveFrontAndRecommendation() throws {
+        func p(_ preset: String, _ rate: Double, _ qps: Double, _ p99: Double) -> SweepPoint {
+            SweepPoint(preset: preset, rate: rate, achievedQPS: qps, p50Millis: p99 / 2, p99Millis: p99, errorRate: 0, outOfMemory: 0, averageBatchSize: 4, memoryFraction: 0.3)
+        }
+        let a = SweepAnalysis(points: [p("a", 100, 100, 50), p("a", 200, 150, 300), p("b", 100, 100, 30), p("b", 200, 199, 90)], p99SLOMillis: 100, maxErrorRate: 0.01)
+        let spec = SweepSpec(configurations: [.init(name: "a", kind: .engine(.seed)), .init(name: "b", kind: .engine(.seed))], levels: [100, 200])
+        let json = SweepReport.json(a, spec: spec, engine: EngineConfig())
+        let html = try HTMLReport.render(json: json)
+        #expect(html.contains("<div class=\"verdict pass\">b</div>"))
+        #expect(html.contains("p99 latency by achieved throughput"))
+        #expect(html.contains("<title>Pareto front</title>") && html.contains("<title>p99 SLO</title>"))
+        #expect(html.contains("(modelled)"))
+        #expect(html.contains("<th>series</th>"), "points of different throughputs: a row per point under the chart")
+        guard FileManager.default.isExecutableFile(atPath: chromiumPath) else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("sweep.html")
+        try html.write(to: file, atomically: true, encoding: .utf8)
+        let dom = try HTMLReportE2ETests().chromium(["--dump-dom", file.absoluteString])
+        #expect(dom.out.contains("data-rendered=\"charts=1 sized=1\""))
     }
 }

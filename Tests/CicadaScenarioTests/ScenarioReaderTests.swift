@@ -117,6 +117,15 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(bad.contains { $0.contains("thresholds[0].preset: unknown threshold preset 'sed'") && $0.contains("did you mean 'seed'?") }, "\(bad)")
     }
 
+    @Test func baselineNamesAReportAndBounds() throws {
+        let s = try parse("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\nbaseline: {file: base.json, max_regression: [\"p(99)=+10%\", \"qps=-5%\"]}")
+        #expect(s.baseline?.file.hasSuffix("/base.json") == true, "resolved against the scenario's folder")
+        #expect(s.baseline?.bounds.map(\.figure) == ["p(99)", "qps"])
+        let bad = issues("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\nbaseline: {file: b.json, max_regression: [\"p(99)=10%\"]}").map(\.description)
+        #expect(bad.contains { $0.contains("baseline.max_regression[0]: 'p(99)=10%': give the allowed change with its sign") }, "\(bad)")
+        #expect(issues("target: http://127.0.0.1:8000\ntasks: [{path: /a}]\nbaseline: {file: b.json}").map(\.description).contains { $0.contains("needs 'max_regression'") })
+    }
+
     @Test func yamlSyntaxErrorsHaveALine() {
         let found = issues("target: http://x\ntasks:\n  - path: /a\n   bad: [\n")
         #expect(found.count == 1)
