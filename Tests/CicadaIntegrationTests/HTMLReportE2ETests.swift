@@ -76,9 +76,9 @@ let chromiumPath = "/usr/bin/chromium"
         let missing = try cicada(["report", dir.appendingPathComponent("nope.json").path, "--html", again.path])
         #expect(missing.status == 2 && missing.stderr.contains("nope.json: cannot read"), "\(missing.stderr)")
         let other = dir.appendingPathComponent("other.json")
-        try #"{"schema": "cicada.sweep/v1"}"#.write(to: other, atomically: true, encoding: .utf8)
+        try #"{"schema": "cicada.report/v9"}"#.write(to: other, atomically: true, encoding: .utf8)
         let schema = try cicada(["report", other.path, "--html", again.path])
-        #expect(schema.status == 2 && schema.stderr.contains("schema cicada.sweep/v1 is not supported"), "\(schema.stderr)")
+        #expect(schema.status == 2 && schema.stderr.contains("schema cicada.report/v9 is not supported"), "\(schema.stderr)")
     }
 
     /// A comparison's page: every variant overlaid, changes from the baseline; a browser draws it.
