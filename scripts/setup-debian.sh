@@ -16,8 +16,8 @@ fi
 # A real Prometheus for the --status-port test and headless Chromium for the HTML report's
 # test, without recommends. Prometheus's Debian service is not started where there is no
 # systemd; the test starts its own.
-if ! dpkg -s prometheus >/dev/null 2>&1 || ! dpkg -s chromium >/dev/null 2>&1; then
+if ! dpkg -s prometheus >/dev/null 2>&1 || ! dpkg -s chromium >/dev/null 2>&1 || ! dpkg -s python3-venv >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   [ -n "$missing" ] || [ "${CI:-}" = "true" ] || $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends prometheus chromium >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends prometheus chromium python3 python3-venv >/dev/null
 fi
