@@ -32,7 +32,8 @@ mkdir -p "$OUT"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 SCRATCH="$ROOT/.build-static"
-SWIFT_FLAGS=(-c release --static-swift-stdlib --scratch-path "$SCRATCH")
+# --disable-local-rpath: no RUNPATH $ORIGIN, so /usr/bin/cicada never looks for libraries in /usr/bin.
+SWIFT_FLAGS=(-c release --static-swift-stdlib --disable-local-rpath --scratch-path "$SCRATCH")
 
 # 1. The binary.
 if [ "$BUILD" = 1 ]; then

@@ -95,6 +95,7 @@ EOF"
 check "ldd resolves nothing into the toolchain ($TOOLCHAIN) or any swift folder" sh -c "! grep -E -i '$HIDE|swift' <<'EOF'
 $LDD
 EOF"
+check "no RPATH or RUNPATH (libraries come from the system's search path only)" sh -c "! readelf -d '$BIN' | grep -E 'RPATH|RUNPATH'"
 # Depends: a package for each library, as Debian names it.
 for lib in $NEEDED; do
   # ldd: "libc.so.6 => /lib/.../libc.so.6 (0x...)", or "/lib64/ld-linux-x86-64.so.2 (0x...)".
