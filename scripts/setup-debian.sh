@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Cicada builds and tests with. Idempotent; needs root (or sudo).
+# Installs the Debian packages Cicada builds, tests and packages with (dpkg-dev, binutils, xz-utils
+# and groff-base for scripts/package.sh and its test). Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PKGS="libcurl4-openssl-dev libncurses-dev pkg-config tmux nginx openssl"
+PKGS="libcurl4-openssl-dev libncurses-dev pkg-config tmux nginx openssl dpkg-dev binutils xz-utils groff-base"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
