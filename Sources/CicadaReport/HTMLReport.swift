@@ -49,28 +49,10 @@ public enum HTMLReport {
             body += tasks()
             body += statusAndErrors()
             body += validity()
-            return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="generator" content="cicada">
-            <title>cicada: \(esc(name))</title>
-            <style>\(HTMLReport.css)</style>
-            </head>
-            <body>
-            <header><h1>cicada: \(esc(name))</h1><p class="sub">\(esc(doc["target"]?.string ?? "")) · \(esc(doc["model"]?.string ?? "")) · \(esc(doc["started_at"]?.string ?? ""))</p></header>
-            <main>
-            \(body)
-            </main>
-            <footer>Made by cicada from its JSON report, which is embedded in this page (<code>#cicada-report</code>). Latency is timed from each request's intended start (corrected for coordinated omission) unless marked raw.</footer>
-            <script type="application/json" id="cicada-report">\(HTMLReport.embeddable(json))</script>
-            <script>\(HTMLReport.selfCheck)</script>
-            </body>
-            </html>
-
-            """
+            return HTMLReport.shell(title: name, heading: "cicada: \(esc(name))",
+                                    sub: "\(esc(doc["target"]?.string ?? "")) · \(esc(doc["model"]?.string ?? "")) · \(esc(doc["started_at"]?.string ?? ""))",
+                                    body: body, footer: "Made by cicada from its JSON report, which is embedded in this page (<code>#cicada-report</code>). Latency is timed from each request's intended start (corrected for coordinated omission) unless marked raw.",
+                                    json: json)
         }
 
         // MARK: Sections
@@ -308,28 +290,10 @@ public enum HTMLReport {
             }
             if !diag.isEmpty { body += "<section id=\"diagnoses\"><h2>Diagnoses</h2><ul class=\"diagnoses\">\n\(diag)</ul></section>\n" }
             let title = "compare " + names.joined(separator: " vs ")
-            return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="generator" content="cicada">
-            <title>cicada: \(esc(title))</title>
-            <style>\(HTMLReport.css)</style>
-            </head>
-            <body>
-            <header><h1>cicada: \(esc(title))</h1><p class="sub">\(esc(variants.first?["report"]?["scenario"]?.string ?? "")) · same load and seed for every variant</p></header>
-            <main>
-            \(body)
-            </main>
-            <footer>Made by cicada from its comparison report, which is embedded in this page (<code>#cicada-report</code>), each variant's full run report inside it.</footer>
-            <script type="application/json" id="cicada-report">\(HTMLReport.embeddable(json))</script>
-            <script>\(HTMLReport.selfCheck)</script>
-            </body>
-            </html>
-
-            """
+            return HTMLReport.shell(title: title, heading: "cicada: \(esc(title))",
+                                    sub: "\(esc(variants.first?["report"]?["scenario"]?.string ?? "")) · same load and seed for every variant",
+                                    body: body, footer: "Made by cicada from its comparison report, which is embedded in this page (<code>#cicada-report</code>), each variant's full run report inside it.",
+                                    json: json)
         }
     }
 
@@ -376,28 +340,10 @@ public enum HTMLReport {
                 rows += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
             }
             body += "<section id=\"points\"><h2>Points</h2><table><thead><tr><th>Configuration</th><th>\(level == "rate" ? "Offered req/s" : "Concurrency")</th><th>Achieved req/s</th><th>p50</th><th>p99</th><th>Errors</th><th>Avg batch*</th><th>Memory*</th><th>Verdict</th></tr></thead><tbody>\n\(rows)</tbody></table><p class=\"dim\">* modelled by the embedded engine.</p></section>\n"
-            return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="generator" content="cicada">
-            <title>cicada: sweep \(esc(presets.joined(separator: ", ")))</title>
-            <style>\(HTMLReport.css)</style>
-            </head>
-            <body>
-            <header><h1>cicada: batching sweep</h1><p class="sub">\(esc(presets.joined(separator: ", "))) · \(points.count) points</p></header>
-            <main>
-            \(body)
-            </main>
-            <footer>Made by cicada from its sweep report, which is embedded in this page (<code>#cicada-report</code>).</footer>
-            <script type="application/json" id="cicada-report">\(HTMLReport.embeddable(json))</script>
-            <script>\(HTMLReport.selfCheck)</script>
-            </body>
-            </html>
-
-            """
+            return HTMLReport.shell(title: "sweep \(presets.joined(separator: ", "))", heading: "cicada: batching sweep",
+                                    sub: "\(esc(presets.joined(separator: ", "))) · \(points.count) points",
+                                    body: body, footer: "Made by cicada from its sweep report, which is embedded in this page (<code>#cicada-report</code>).",
+                                    json: json)
         }
     }
 
@@ -469,6 +415,34 @@ public enum HTMLReport {
         }
 
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
+    }
+
+    /// The page around a report's sections: head with the inline style, heading, footer, the
+    /// report's JSON embedded as data, and the render self-check. `title` is plain text; `heading`,
+    /// `sub`, `body` and `footer` are HTML.
+    static func shell(title: String, heading: String, sub: String, body: String, footer: String, json: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="generator" content="cicada">
+        <title>cicada: \(esc(title))</title>
+        <style>\(css)</style>
+        </head>
+        <body>
+        <header><h1>\(heading)</h1><p class="sub">\(sub)</p></header>
+        <main>
+        \(body)
+        </main>
+        <footer>\(footer)</footer>
+        <script type="application/json" id="cicada-report">\(embeddable(json))</script>
+        <script>\(selfCheck)</script>
+        </body>
+        </html>
+
+        """
     }
 
     /// JSON text safe inside a `<script>` block: every `<` (it can only stand in a string) as
