@@ -89,6 +89,8 @@ let package = Package(
         ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
         .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport"]),
+        // Manifests for running shards on existing engines (`cicada k8s render`). Pure: text out.
+        .target(name: "CicadaDeploy", dependencies: []),
         // C edge: ncursesw with shims for its macros.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores
@@ -99,7 +101,7 @@ let package = Package(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaSession", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaDashboard", "CicadaTerminal", "CicadaTransport",
+                "CicadaDashboard", "CicadaTerminal", "CicadaTransport", "CicadaDeploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +119,7 @@ let package = Package(
         .testTarget(name: "CicadaRunnerTests", dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore", "CicadaEngine"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
+        .testTarget(name: "CicadaDeployTests", dependencies: ["CicadaDeploy", .product(name: "Yams", package: "Yams")], resources: [.copy("Goldens")]),
         .testTarget(name: "CicadaEngineTests", dependencies: ["CicadaEngine", "CicadaCore"]),
         .testTarget(
             name: "CicadaTelemetryTests",

@@ -52,7 +52,7 @@ public struct ScenarioReader {
         let v = Validator(file: file, baseDirectory: baseDirectory)
         let scenario = v.scenario(root, defaultName: defaultName)
         if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
-        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep, compare: v.compare)
+        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep, compare: v.compare, dataFiles: v.dataFiles)
     }
 
     /// Reads an engine configuration file: a YAML mapping with the keys of a scenario's

@@ -62,7 +62,7 @@ extension Validator {
                 fail(item, "\(p).max_regression[\(i)]", error.description.replacingOccurrences(of: "--max-regression ", with: ""))
             }
         }
-        let full = file.hasPrefix("/") ? file : baseDirectory + "/" + file
+        let full = dataFile(file, key: "\(p).file")
         return BaselineSpec(file: full, bounds: bounds)
     }
 }

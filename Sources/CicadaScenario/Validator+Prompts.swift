@@ -58,7 +58,7 @@ extension Validator {
             pathText = string(n, "prompts")
         }
         guard let rel = pathText else { return [] }
-        let full = rel.hasPrefix("/") ? rel : baseDirectory + "/" + rel
+        let full = dataFile(rel, key: "prompts")
         guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
             fail(n, "prompts", "cannot read prompts file '\(full)'"); return []
         }

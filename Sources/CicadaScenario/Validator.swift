@@ -11,6 +11,8 @@ final class Validator {
     var targetsEngine = false
     var sweep: SweepSpec?
     var compare: CompareSpec?
+    /// Every file the scenario names (prompts, baseline...), in the order met.
+    var dataFiles: [ScenarioDataFile] = []
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
 
@@ -18,6 +20,16 @@ final class Validator {
 
     func fail(_ node: Node?, _ path: String, _ message: String, hint: String? = nil) {
         issues.append(ScenarioIssue(file: file, line: node?.mark?.line, column: node?.mark?.column, keyPath: path, message: message, hint: hint))
+    }
+
+    /// The path of a file the scenario names at `key`, resolved against the scenario's folder,
+    /// and noted in ``dataFiles`` (so `cicada k8s render` can ship it with the scenario).
+    func dataFile(_ written: String, key: String) -> String {
+        let full = written.hasPrefix("/") ? written : baseDirectory + "/" + written
+        if !dataFiles.contains(where: { $0.resolved == full }) {
+            dataFiles.append(ScenarioDataFile(path: written, resolved: full, key: key))
+        }
+        return full
     }
 
     /// A throwaway generator for rendering constant templates (json_equals values).

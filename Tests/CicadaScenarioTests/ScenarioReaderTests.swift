@@ -305,6 +305,19 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(s.prompts == ["Q1", "Q2"])
     }
 
+    @Test func theDocumentListsEveryFileTheScenarioNames() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cicada-files-\(getpid())")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "one\ntwo\n".write(to: dir.appendingPathComponent("data/p.txt"), atomically: true, encoding: .utf8)
+        let yaml = "target: http://127.0.0.1:1\nprompts: data/p.txt\ntasks: [{path: /}]\nbaseline: {file: base.json, max_regression: [\"p(99)=+10%\"]}\n"
+        let doc = try ScenarioReader().parseDocument(yaml, file: "s.yaml", baseDirectory: dir.path)
+        #expect(doc.dataFiles == [ScenarioDataFile(path: "data/p.txt", resolved: dir.path + "/data/p.txt", key: "prompts"),
+                                  ScenarioDataFile(path: "base.json", resolved: dir.path + "/base.json", key: "baseline.file")])
+        let none = try ScenarioReader().parseDocument("target: http://127.0.0.1:1\ntasks: [{path: /}]\n", file: "s.yaml")
+        #expect(none.dataFiles.isEmpty)
+    }
+
     @Test func syntheticPromptsFollowTheLengthDistribution() throws {
         let yaml = """
         target: http://127.0.0.1:1
