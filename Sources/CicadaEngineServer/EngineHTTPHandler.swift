@@ -107,6 +107,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                               }
                           }
                       }, token: nil)
+        job.l2Key = config.l2?.key(endpoint: "predict", model: config.model, input: input, parameters: [:])
         job.priority = priority
         job.timeoutMicros = timeoutMicros
         job.ticket = ticket
@@ -158,6 +159,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }, token: nil)
             job.ticket = ticket
+            job.l2Key = server.config.l2?.key(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: r.parameters)
             return submit(job)
         }
 
