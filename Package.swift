@@ -133,7 +133,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "CicadaSession", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "CicadaSession", "cicada",
+                           .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]
