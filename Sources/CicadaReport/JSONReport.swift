@@ -127,6 +127,7 @@ public struct JSONReport: Sendable {
                 .object([("t", .number(e.t)), ("kind", .string(e.kind)), ("detail", .string(e.detail))])
             })),
             ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
+            ("breakdown", BreakdownReport.json(r)),
             ("telemetry", TelemetryReport.json(snap.telemetry)),
         ])
     }

@@ -11,6 +11,11 @@ final class Validator {
     var targetsEngine = false
     var sweep: SweepSpec?
     var compare: CompareSpec?
+    /// Whether `arrival.trace` was read (tasks' generated bodies then take each arrival's
+    /// `max_tokens` and prompt from it).
+    var hasTrace = false
+    /// `prompts.synthetic.prefix`, once read.
+    var sharedPrefix: SharedPrefix?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
 
