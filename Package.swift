@@ -88,7 +88,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
-        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport"]),
+        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport", "CicadaTransport"]),
         // C edge: ncursesw with shims for its macros.
         .systemLibrary(name: "CNcursesw", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // The terminal screen: draws dashboard frames (changed cells only), reads keys, restores

@@ -127,8 +127,8 @@ public struct JSONReport: Sendable {
                 .object([("t", .number(e.t)), ("kind", .string(e.kind)), ("detail", .string(e.detail))])
             })),
             ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
-            ("breakdown", BreakdownReport.json(r)),
             ("telemetry", TelemetryReport.json(snap.telemetry)),
+            ("breakdown", BreakdownReport.json(r)),
         ])
     }
 

@@ -7,6 +7,7 @@ public enum HTTPHook {
     /// A hook that failed: its method, URL and what went wrong (transport error or status).
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Sends `hook` to `base` (a URL with no trailing slash) with the scenario's headers; the

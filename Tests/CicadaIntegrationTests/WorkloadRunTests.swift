@@ -3,6 +3,8 @@ import CicadaEngineServer
 import CicadaReport
 import CicadaRunner
 import CicadaScenario
+import CicadaSession
+import CicadaSweep
 import CicadaTestTarget
 import CicadaTransport
 import Foundation
@@ -158,5 +160,49 @@ import Testing
                 #expect(error.description.contains("POST \(e.baseURL)/no_such_thing: HTTP 404"))
             }
         }
+    }
+
+    @Test func aFailingBeforeRunHookStopsTheRunBeforeAnyLoad() throws {
+        let target = TestTarget(config: .init(recordRequests: 100))
+        try target.start()
+        defer { target.stop() }
+        func session(_ hookPath: String) throws -> RunSession {
+            let yaml = "target: \(target.baseURL)\nusers: 1\nrun_time: 300ms\nwait_time: constant(0.01)\ntasks: [{name: p, path: /health}]\ntelemetry: {gpu: none}\nbefore_run: {method: GET, path: \(hookPath)}\n"
+            return try RunSession(document: try ScenarioReader().parseDocument(yaml, file: "s.yaml"), request: SessionRequest(file: "s.yaml", workers: 1))
+        }
+        do {
+            _ = try session("/status/503").run(view: nil, output: CapturedOutput().output, stopSignal: { false })
+            Issue.record("the run went on after its hook failed")
+        } catch let error as SessionError {
+            #expect(error.kind == .tool)
+            #expect(error.description.contains("before_run failed, no load sent: GET \(target.baseURL)/status/503: HTTP 503"))
+        }
+        #expect(target.recordedRequests == ["GET /status/503 "], "only the hook was sent")
+        let out = CapturedOutput()
+        let ok = try session("/health").run(view: nil, output: out.output, stopSignal: { false })
+        #expect(ok.exitStatus == ExitStatus.ok)
+        #expect(target.recordedRequests.count > 3)
+        #expect(target.recordedRequests[1] == "GET /health ", "the hook went first")
+        #expect(out.log.withLock { $0 }.contains { $0.contains("before_run GET \(target.baseURL)/health -> HTTP 200") })
+    }
+
+    @Test func beforeEachPointIsSentBeforeEverySweepPoint() throws {
+        let target = TestTarget(config: .init(recordRequests: 10_000))
+        try target.start()
+        defer { target.stop() }
+        let doc = try ScenarioReader().parseDocument("""
+        target: \(target.baseURL)
+        arrival: {rate: 10}
+        run_time: 5s
+        tasks: [{name: p, path: /predict, json: {input: x}}]
+        before_each_point: {method: GET, path: /count}
+        sweep: {targets: [{name: t, url: "\(target.baseURL)"}], rates: [20, 40], warmup: 0s, measure: 500ms, stable: false}
+        """, file: "sweep.yaml")
+        let spec = try #require(doc.sweep)
+        let points = try SweepRunner(scenario: doc.scenario, spec: spec, workers: 1).run { _ in EngineConfig() }
+        #expect(points.count == 2)
+        let hooks = target.recordedRequests.enumerated().filter { $0.element.hasPrefix("GET /count") }.map(\.offset)
+        #expect(hooks.count == 2)
+        #expect(hooks.first == 0, "sent before the first point's load")
     }
 }
