@@ -111,7 +111,10 @@ extension Validator {
                 } else if let th = threshold(item, p, taskNames: tasks.map(\.name)) { thresholds.append(th) }
             }
         }
-        if let sw = top["sweep"] { sweep = sweepSpec(sw.key, sw.value, load: load) }
+        if let sw = top["sweep"] {
+            if hasTrace { fail(sw.key, "sweep", "a sweep cannot replay a trace (arrival.trace): its levels would replace the trace's arrivals") }
+            sweep = sweepSpec(sw.key, sw.value, load: load)
+        }
         if let c = top["compare"] { compare = compareSpec(c.key, c.value) }
         var telemetry = TelemetrySpec()
         if let t = top["telemetry"], let tm = mapping(t.value, "telemetry", allowed: ["gpu", "prometheus", "scrape_target", "interval", "stale_after"]) {

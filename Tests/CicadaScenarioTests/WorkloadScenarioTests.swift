@@ -142,4 +142,18 @@ func temporaryFolder() -> String {
         """)
         #expect(bad.contains { $0.keyPath == "before_run.path" })
     }
+
+    @Test func traceKeysAreRefusedWhereTheyDoNotApply() throws {
+        let dir = temporaryFolder()
+        try "{\"timestamp\": 0, \"input_length\": 5}\n".write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        func problems(_ yaml: String) -> [ScenarioIssue] {
+            do { _ = try ScenarioReader().parseDocument(yaml, file: dir + "/s.yaml", baseDirectory: dir); return [] } catch { return error.issues }
+        }
+        let scale = problems("target: http://127.0.0.1:9\nrun_time: 1s\narrival: {rate: 5, time_scale: 2}\ntasks: [{path: /x}]\n")
+        #expect(scale.contains { $0.keyPath == "arrival.time_scale" })
+        let sweep = problems("target: http://127.0.0.1:9\narrival: {trace: t.jsonl}\ntasks: [{kind: openai-completions}]\nsweep: {rates: [1, 2], targets: [{name: a, url: \"http://127.0.0.1:9\"}]}\n")
+        #expect(sweep.contains { $0.keyPath == "sweep" && $0.message.contains("cannot replay a trace") })
+        let missing = problems("target: http://127.0.0.1:9\narrival: {trace: nowhere.jsonl}\ntasks: [{kind: openai-completions}]\n")
+        #expect(missing.contains { $0.keyPath == "arrival.trace" && $0.message.contains("cannot read trace file") && $0.line == 2 })
+    }
 }
