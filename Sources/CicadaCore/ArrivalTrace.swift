@@ -120,6 +120,13 @@ public struct ArrivalTrace: Sendable, Equatable {
     /// Arrival `k`'s prompt: the trace's own, or `input_length` approximate tokens made of its
     /// hash id blocks (then filler unique to the arrival), cut to length.
     public func prompt(_ k: UInt64, seed: UInt64) -> String {
+        var cache = BlockCache(maxBytes: 0)
+        return prompt(k, seed: seed, cache: &cache)
+    }
+
+    /// ``prompt(_:seed:)`` with hash id blocks kept in `cache` (a worker's), since a trace's
+    /// blocks repeat: that is the prefix sharing it records.
+    public func prompt(_ k: UInt64, seed: UInt64, cache: inout BlockCache) -> String {
         let e = entries[Int(k)]
         if let p = e.prompt { return p }
         let want = (e.inputTokens ?? 0) * SyntheticText.charactersPerToken
@@ -127,7 +134,7 @@ public struct ArrivalTrace: Sendable, Equatable {
         s.reserveCapacity(want)
         for id in e.hashIDs {
             if s.utf8.count >= want { break }
-            s += SyntheticText.block(id: id, tokens: blockTokens, seed: seed, space: 0x4841_5348)
+            s += cache.block(id) { SyntheticText.block(id: id, tokens: blockTokens, seed: seed, space: 0x4841_5348) }
         }
         if s.utf8.count < want {
             var rng = SeededRandom(seed: seed, stream: (1 << 44) &+ k)
@@ -138,4 +145,25 @@ public struct ArrivalTrace: Sendable, Equatable {
 
     /// Arrival `k`'s `max_tokens`, when the trace gives one.
     public func maxTokens(_ k: UInt64) -> Int? { k < UInt64(entries.count) ? entries[Int(k)].outputTokens : nil }
+}
+
+/// Generated text blocks by id, kept up to a byte bound (then dropped all at once and rebuilt
+/// as needed): memory stays bounded whatever the trace's number of distinct hash ids.
+public struct BlockCache: Sendable {
+    private var blocks: [UInt64: String] = [:]
+    private var bytes = 0
+    /// The most text bytes kept; 0 keeps nothing.
+    public let maxBytes: Int
+    public init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    /// Block `id`, made by `make` when it is not kept.
+    public mutating func block(_ id: UInt64, _ make: () -> String) -> String {
+        if let b = blocks[id] { return b }
+        let b = make()
+        guard maxBytes > 0 else { return b }
+        if bytes + b.utf8.count > maxBytes { blocks.removeAll(keepingCapacity: true); bytes = 0 }
+        blocks[id] = b
+        bytes += b.utf8.count
+        return b
+    }
 }

@@ -25,14 +25,26 @@ public enum SyntheticText {
     /// Filler of exactly `characters` characters drawn from `rng`: words separated by spaces.
     public static func text(characters: Int, rng: inout SeededRandom) -> String {
         guard characters > 0 else { return "" }
-        var s = ""
-        s.reserveCapacity(characters + 12)
-        while s.utf8.count < characters {
-            if !s.isEmpty { s += " " }
-            s += words[Int(rng.next() % UInt64(words.count))]
+        // Built as bytes (the words are ASCII): a block is rebuilt per request, so this is on
+        // the send path of trace replays.
+        return String(unsafeUninitializedCapacity: characters) { buf in
+            var n = 0
+            var bits: UInt64 = 0, left = 0
+            while n < characters {
+                if n > 0 { buf[n] = 0x20; n += 1; if n == characters { break } }
+                // Four words per random draw, 16 bits each.
+                if left == 0 { bits = rng.next(); left = 4 }
+                let w = wordBytes[Int((bits & 0xFFFF) % UInt64(wordBytes.count))]
+                bits >>= 16; left -= 1
+                let take = min(w.count, characters - n)
+                for i in 0..<take { buf[n + i] = w[i] }
+                n += take
+            }
+            return characters
         }
-        return String(s.utf8.prefix(characters))!
     }
+
+    static let wordBytes: [[UInt8]] = words.map { Array($0.utf8) }
 }
 
 /// Shared prompt prefixes for synthetic prompts (`prompts.synthetic.prefix`): every request's

@@ -52,7 +52,7 @@ extension LoadWorker {
             }
         }
         if slot < 0, let trace {
-            ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed)
+            ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed, cache: &traceBlocks)
             ctx.maxTokens = trace.maxTokens(seq)
         }
         let generation = control.targetGeneration

@@ -55,6 +55,8 @@ public final class LoadWorker: @unchecked Sendable {
     var chats: [Int: (user: Int, state: ConversationState)] = [:]
     /// Open model: the replayed trace, if any (its arrivals' prompts and `max_tokens`).
     lazy var trace: ArrivalTrace? = { if case .open(let o) = plan.scenario.load { return o.trace }; return nil }()
+    /// The trace's hash id blocks this worker has built (16 MB at most).
+    var traceBlocks = BlockCache(maxBytes: 16 << 20)
 
     /// Closed model: this worker's users (nil in the open model).
     private var closed: ClosedUsers?

@@ -80,6 +80,11 @@ import Testing
         #expect(trace.prompt(3, seed: 3).utf8.count == 40)
         #expect(trace.maxTokens(0) == 52)
         #expect(trace.maxTokens(3) == nil)
+        // A cache gives the same text, and stays within its bound.
+        var cache = BlockCache(maxBytes: 3 * block)
+        #expect(trace.prompt(0, seed: 3, cache: &cache) == a)
+        #expect(trace.prompt(1, seed: 3, cache: &cache) == b)
+        #expect(trace.prompt(0, seed: 3, cache: &cache) == a)
     }
 }
 
