@@ -78,7 +78,7 @@ extension Validator {
         for (i, t) in tasks.enumerated() where !t.conversations.isEmpty {
             if case .open? = load { fail(nil, "tasks[\(i)].conversations", "conversations need users (the closed model); an open-model (arrival) scenario has none") }
         }
-        if usesPrompt, prompts.isEmpty, top["prompts"] == nil, !hasTrace {
+        if usesPrompt, prompts.isEmpty, top["prompts"] == nil, !traceGiven {
             fail(root, "prompts", "a task uses {{prompt}} but the scenario names no prompts file", hint: "add 'prompts: prompts.txt'")
         }
 

@@ -15,6 +15,7 @@ extension Validator {
     /// bad line reported with the trace file's own line number and key.
     func traceLoad(_ m: [String: (key: Node, value: Node)], _ n: Node, runTime: (key: Node, value: Node)?, maxInFlight: Int, maxQueue: Int?) -> LoadProfile? {
         let p = "arrival"
+        traceGiven = true
         for k in ["rate", "stages", "start_rate", "process", "burstiness"] where m[k] != nil {
             fail(m[k]!.key, "\(p).\(k)", "'\(k)' conflicts with 'trace' (a replayed trace brings its own arrival times)")
         }

@@ -14,6 +14,8 @@ final class Validator {
     /// Whether `arrival.trace` was read (tasks' generated bodies then take each arrival's
     /// `max_tokens` and prompt from it).
     var hasTrace = false
+    /// Whether `arrival.trace` was given at all (read or not): its prompts come from the trace.
+    var traceGiven = false
     /// `prompts.synthetic.prefix`, once read.
     var sharedPrefix: SharedPrefix?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
