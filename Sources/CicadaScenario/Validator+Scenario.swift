@@ -75,6 +75,9 @@ extension Validator {
             fail(nil, "tasks[\(i)].name", "duplicate task name '\(t.name)'; statistics are grouped by name")
         }
         let usesPrompt = (tasks + onStart).contains { t in t.path.usesPrompt || (t.body?.usesPrompt ?? false) || t.headers.contains { $0.value.usesPrompt } }
+        for (i, t) in onStart.enumerated() where !t.conversations.isEmpty || !t.models.isEmpty {
+            fail(nil, "on_start[\(i)].\(t.conversations.isEmpty ? "model" : "conversations")", "on_start steps run once; conversations and weighted model lists belong in tasks")
+        }
         for (i, t) in tasks.enumerated() where !t.conversations.isEmpty {
             if case .open? = load { fail(nil, "tasks[\(i)].conversations", "conversations need users (the closed model); an open-model (arrival) scenario has none") }
         }

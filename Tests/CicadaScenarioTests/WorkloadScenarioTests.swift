@@ -98,6 +98,12 @@ func temporaryFolder() -> String {
         tasks: [{name: a, kind: openai-completions, conversations: [["x"]]}]
         """)
         #expect(kind.contains { $0.keyPath == "tasks[0].conversations" })
+        let onStart = issues("""
+        target: http://127.0.0.1:9
+        on_start: [{name: a, kind: openai-chat, conversations: [["x"]]}]
+        tasks: [{path: /x}]
+        """)
+        #expect(onStart.contains { $0.keyPath == "on_start[0].conversations" })
     }
 
     @Test func aWeightedModelListIsPickedPerRequest() throws {
