@@ -33,6 +33,9 @@ public struct ArrivalTrace: Sendable, Equatable {
 
     /// Mooncake's block size: tokens per hash id.
     public static let defaultBlockTokens = 512
+    /// The longest `input_length`, `output_length` or block accepted, in tokens: a prompt is
+    /// built in memory per request (4 MB at this length), so a typo cannot ask for gigabytes.
+    public static let maxTokens = 1_000_000
 
     public var entries: [Entry]
     /// Multiplies the trace's gaps: 0.5 replays it twice as fast, 2 at half speed.
@@ -67,8 +70,8 @@ public struct ArrivalTrace: Sendable, Equatable {
             }
             func count(_ key: String) -> Int?? {
                 guard let v = o[key] else { return .some(nil) }
-                if case .number(let d) = v, d >= 0, d == d.rounded(), d < 1e9 { return .some(Int(d)) }
-                errors.append(LineError(line: lineNumber, key: key, message: "expected a whole number >= 0"))
+                if case .number(let d) = v, d >= 0, d == d.rounded(), d <= Double(maxTokens) { return .some(Int(d)) }
+                errors.append(LineError(line: lineNumber, key: key, message: "expected a whole number from 0 to \(maxTokens)"))
                 return nil
             }
             guard case .number(let ms)? = o["timestamp"], ms.isFinite, ms >= 0 else {

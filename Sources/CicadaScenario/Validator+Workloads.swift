@@ -23,7 +23,9 @@ extension Validator {
         var scale = 1.0
         if let s = m["time_scale"], let v = double(s.value, "\(p).time_scale", positive: true) { scale = v }
         var blockTokens = ArrivalTrace.defaultBlockTokens
-        if let b = m["block_tokens"], let v = int(b.value, "\(p).block_tokens", min: 1) { blockTokens = v }
+        if let b = m["block_tokens"], let v = int(b.value, "\(p).block_tokens", min: 1) {
+            if v > ArrivalTrace.maxTokens { fail(b.value, "\(p).block_tokens", "at most \(ArrivalTrace.maxTokens) tokens") } else { blockTokens = v }
+        }
         let full = rel.hasPrefix("/") ? rel : baseDirectory + "/" + rel
         guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
             fail(t.value, "\(p).trace", "cannot read trace file '\(full)'"); return nil
@@ -113,6 +115,10 @@ extension Validator {
         guard let m = mapping(n, p, allowed: ["tokens", "count"]) else { return nil }
         guard let tk = m["tokens"], let tokens = int(tk.value, "\(p).tokens", min: 1) else { fail(n, "\(p).tokens", "missing 'tokens' (the prefix length in tokens)"); return nil }
         let count = m["count"].flatMap { int($0.value, "\(p).count", min: 1) } ?? 1
+        // The prefixes are built once and held: 64 MB of text at most.
+        guard tokens.multipliedReportingOverflow(by: count).partialValue <= 16_000_000, tokens <= 16_000_000, count <= 16_000_000 else {
+            fail(n, p, "tokens x count must be at most 16000000 (the prefixes are held in memory)"); return nil
+        }
         return SharedPrefix(tokens: tokens, count: count, seed: seed)
     }
 

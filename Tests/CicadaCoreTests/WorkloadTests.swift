@@ -31,11 +31,13 @@ import Testing
         {"timestamp": 30, "input_length": 5, "hash_ids": [1, "x"]}
         {"timestamp": 40, "output_length": 5}
         {"timestamp": 50, "prompt": 7}
+        {"timestamp": 60, "input_length": 1000001}
         """
         let (entries, errors) = ArrivalTrace.parse(text)
         #expect(entries.count == 1)
-        #expect(errors.map(\.line) == [2, 3, 4, 5, 6, 7, 8])
-        #expect(errors.map(\.key) == [nil, "timestamp", "timestamp", "input_length", "hash_ids", "input_length", "prompt"])
+        #expect(errors.map(\.line) == [2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(errors.map(\.key) == [nil, "timestamp", "timestamp", "input_length", "hash_ids", "input_length", "prompt", "input_length"])
+        #expect(errors[7].message == "expected a whole number from 0 to 1000000")
         #expect(errors[2].message.contains("must not go back"))
     }
 
