@@ -128,7 +128,7 @@ extension Validator {
         if case .sequence(let s) = n { items = Array(s) } else { items = [n] }
         var out: [HookSpec] = []
         for (i, item) in items.enumerated() {
-            let ip = items.count == 1 && !(n.sequence != nil) ? p : "\(p)[\(i)]"
+            let ip = n.sequence == nil ? p : "\(p)[\(i)]"
             guard let m = mapping(item, ip, allowed: ["method", "path", "json"]) else { continue }
             guard let pn = m["path"], let path = string(pn.value, "\(ip).path") else { fail(item, "\(ip).path", "missing 'path' (e.g. /reset_prefix_cache)"); continue }
             if !path.hasPrefix("/"), !path.hasPrefix("http://"), !path.hasPrefix("https://") {
