@@ -262,6 +262,13 @@ final class EngineRuntime: @unchecked Sendable {
         stats.durations[success ? "success" : "failure", default: DurationBuckets()].record(nanos: now > start ? now - start : 0)
     }
 
+    /// Empties the result cache (`POST /reset_prefix_cache`); the hit and miss counts stay.
+    func resetCache() {
+        loop.preconditionInEventLoop()
+        cache?.removeAll()
+        publish()
+    }
+
     /// Changes the batching configuration live.
     func reconfigure(_ batching: BatcherConfig) {
         loop.preconditionInEventLoop()
