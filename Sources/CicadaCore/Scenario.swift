@@ -30,6 +30,8 @@ public struct Scenario: Sendable {
     public var diagnosisLimits = DiagnosisLimits()
     /// The stored baseline the run gates itself against (`baseline:`); nil for none.
     public var baseline: BaselineSpec?
+    /// The warm-up and cool-down left out of every figure (`warmup:`, `cooldown:`).
+    public var measurement = MeasurementWindow()
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

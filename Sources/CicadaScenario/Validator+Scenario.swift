@@ -7,7 +7,8 @@ import Yams
 extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
+                          "warmup", "cooldown"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -140,6 +141,7 @@ extension Validator {
         built.telemetry = telemetry
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
+        built.measurement = measurementWindow(top, load: load)
         return built
     }
 }
