@@ -14,6 +14,8 @@ public struct RunPlan: Sendable {
     /// The target with no trailing slash.
     public let baseURL: String
     public let picker: TaskPicker
+    /// `--requests-out`: which requests the workers keep a ``RequestRecord`` of; nil for none.
+    public var requestSampling: RequestSampling?
 
     /// A plan could not be made (e.g. the token's environment variable is unset).
     public struct PlanError: Error, CustomStringConvertible, Sendable {

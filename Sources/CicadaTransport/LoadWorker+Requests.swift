@@ -41,12 +41,15 @@ extension LoadWorker {
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
+        // The warm-up / cool-down a request belongs to is fixed by its intended start, now.
+        let phase = control.phase(in: plan, intendedNanos: intended, startNanos: startNanos)
         guard let t = checkout() else {
             stats.record(RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: now, ttfbMicros: nil,
                                         status: 0, failure: .connection, error: "curl_easy_init failed", bytesIn: 0, bytesOut: 0),
-                         method: spec.method, name: spec.name)
+                         method: spec.method, name: spec.name, phase: phase)
             return false
         }
+        t.phase = phase
         let e = t.easy
         // A handle last set up for this same constant request (same task, same target) keeps
         // every option in libcurl: send it again as it is. Otherwise reset and set up.
@@ -236,7 +239,7 @@ extension LoadWorker {
             outcome.stream = stream
             outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
         }
-        stats.record(outcome, method: spec.method, name: spec.name)
+        stats.record(outcome, method: spec.method, name: spec.name, phase: t.phase)
         let slot = t.userSlot
         let intended = t.intendedNanos, sent = t.sentNanos
         t.prepareForReuse()
@@ -247,10 +250,14 @@ extension LoadWorker {
     /// The per-token figures of a finished stream, in microseconds.
     static func streamOutcome(_ t: StreamTiming) -> StreamOutcome {
         func us(_ n: UInt64?) -> UInt64? { n.map { ($0 + 500) / 1000 } }
-        return StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
+        var o = StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
                              e2elMicros: us(t.e2elNanos), itlMicros: t.interChunkNanos.map { ($0 + 500) / 1000 },
                              outputTokens: t.outputTokens, inputTokens: t.usage?.promptTokens,
                              outputTokensFromUsage: t.outputTokensFromUsage)
+        o.firstReasoningMicros = us(t.firstReasoningNanos)
+        o.reasoningTokens = t.reasoningTokens
+        o.reasoningTokensFromUsage = t.reasoningTokensFromUsage
+        return o
     }
 
     /// The error message of a request whose keep-alive connection died before its first

@@ -23,6 +23,8 @@ final class Transfer {
     /// Local user slot, or -1 for an open-model arrival.
     var userSlot = -1
     var intendedNanos: UInt64 = 0
+    /// The part of the run it started in (warm-up, measured, cool-down).
+    var phase = MeasurementPhase.measured
     var sentNanos: UInt64 = 0
     /// OpenAI and Anthropic kinds: look at the Content-Type on the first body bytes and, for an
     /// SSE stream, time every chunk as it arrives (in the write callback, not after the body is complete).
