@@ -36,6 +36,11 @@ public final class TestTarget: Sendable {
         public var reportUsage: Bool
         /// Put an `error` object into the stream after this many tokens (then end it).
         public var streamErrorAfter: Int?
+        /// A reasoning model: the first this many tokens of each stream are thinking, sent as
+        /// chat chunks' `delta.reasoning_content` (the rest as `delta.content`), and the usage
+        /// chunk reports them in `completion_tokens_details.reasoning_tokens`. 0: plain
+        /// completions chunks.
+        public var reasoningTokens = 0
         /// Keep the first this many requests ("METHOD URI BODY") for ``recordedRequests`` (tests
         /// that compare what two runs sent).
         public var recordRequests = 0
@@ -198,7 +203,9 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         func nanos(_ d: Duration) -> Int64 { Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
-        let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)}"
+        let thinking = min(cfg.reasoningTokens, tokens)
+        let details = cfg.reasoningTokens > 0 ? ",\"completion_tokens_details\":{\"reasoning_tokens\":\(thinking)}" : ""
+        let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)\(details)}"
         if !streaming {
             let json = "{\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"ok\",\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
             context.eventLoop.scheduleTask(in: .nanoseconds(nanos(cfg.ttft) + nanos(cfg.interToken) * Int64(tokens - 1))) {
@@ -231,7 +238,10 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
                 if let e = cfg.streamErrorAfter, k > e { return }
                 let last = k == tokens - 1
                 // Split each event across two writes to exercise chunk-boundary parsing.
-                let event = "data: {\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\(k)\",\"finish_reason\":\(last ? "\"length\"" : "null")}]}\r\n\r\n"
+                let reason = last ? "\"length\"" : "null"
+                let event = cfg.reasoningTokens > 0
+                    ? "data: {\"id\":\"t\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"\(k < thinking ? "reasoning_content" : "content")\":\" tok\(k)\"},\"finish_reason\":\(reason)}]}\r\n\r\n"
+                    : "data: {\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\(k)\",\"finish_reason\":\(reason)}]}\r\n\r\n"
                 let cut = event.index(event.startIndex, offsetBy: event.count / 2)
                 send(String(event[..<cut]))
                 send(String(event[cut...]))
