@@ -43,7 +43,20 @@ public enum LLMReport {
             row("Median \(short) (ms):", num(h.percentile(50).map { Double($0) / 1000 }))
             for p in [99.0] { row("P\(Int(p)) \(short) (ms):", num(h.percentile(p).map { Double($0) / 1000 })) }
         }
+        if l.reasoningStreams > 0 {
+            section("Reasoning")
+            row("Streams with reasoning:", String(l.reasoningStreams))
+            row("Reasoning tokens:", String(l.reasoningTokens))
+            row("Answer tokens:", String(l.answerTokens))
+            for (title, h) in [("first reasoning token", l.firstReasoning), ("first answer token", l.firstContent)] {
+                row("Mean time to \(title) (ms):", num(h.meanMicros.map { $0 / 1000 }))
+                row("P99 time to \(title) (ms):", num(h.percentile(99).map { Double($0) / 1000 }))
+            }
+        }
         lines.append(String(repeating: "=", count: 50))
+        lines.append("Token counts: output \(methodText(Self.method(usage: l.usageReported, of: l.streams)))"
+                     + ", input \(l.usageReported > 0 ? "server usage" : "not reported (absent)")"
+                     + (l.reasoningStreams > 0 ? ", reasoning \(methodText(Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)))" : ""))
         if l.usageReported < l.streams {
             lines.append("Note: \(l.streams - l.usageReported) stream(s) reported no usage; their output tokens were counted as content chunks.")
         }
@@ -66,8 +79,15 @@ public enum LLMReport {
             ("output_throughput", .number(seconds > 0 ? Double(l.outputTokens) / seconds : nil)),
             ("total_token_throughput", l.usageReported > 0 ? .number(seconds > 0 ? Double(l.outputTokens + l.inputTokens) / seconds : nil) : .null),
             ("output_tokens_from_usage", .integer(l.usageReported)),
+            ("output_tokens_method", .string(method(usage: l.usageReported, of: l.streams))),
+            ("input_tokens_method", l.usageReported > 0 ? .string("usage") : .null),
+            ("reasoning_streams", .integer(l.reasoningStreams)),
+            ("total_reasoning_tokens", l.reasoningStreams > 0 ? .integer(l.reasoningTokens) : .null),
+            ("total_answer_tokens", l.reasoningStreams > 0 ? .integer(l.answerTokens) : .null),
+            ("reasoning_tokens_method", l.reasoningStreams > 0 ? .string(method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) : .null),
         ]
-        for (name, h) in [("ttft", l.ttft), ("tpot", l.tpot), ("itl", l.itl), ("e2el", l.e2el), ("first_content", l.firstContent)] {
+        for (name, h) in [("ttft", l.ttft), ("tpot", l.tpot), ("itl", l.itl), ("e2el", l.e2el), ("first_content", l.firstContent),
+                          ("first_reasoning", l.firstReasoning)] {
             pairs.append(("mean_\(name)_ms", .number(h.meanMicros.map { $0 / 1000 })))
             pairs.append(("median_\(name)_ms", .millis(h.percentile(50))))
             pairs.append(("std_\(name)_ms", .number(std(h))))
@@ -76,6 +96,20 @@ public enum LLMReport {
             }
         }
         return .object(pairs)
+    }
+
+    /// Which method produced a token count over `streams` streams, `usage` of which reported
+    /// it: `usage` (the server's), `chunks` (Cicada counted text chunks) or `mixed`.
+    static func method(usage: UInt64, of streams: UInt64) -> String {
+        usage == 0 ? TokenCountMethod.chunks.rawValue : usage >= streams ? TokenCountMethod.usage.rawValue : "mixed"
+    }
+
+    static func methodText(_ m: String) -> String {
+        switch m {
+        case "usage": return "server usage"
+        case "chunks": return "counted by Cicada (one per text chunk)"
+        default: return "mixed (server usage where reported, else counted by Cicada)"
+        }
     }
 
     /// Standard deviation (ms) from the histogram's buckets; nil when empty.
