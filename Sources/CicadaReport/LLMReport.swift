@@ -53,10 +53,12 @@ public enum LLMReport {
                 row("P99 time to \(title) (ms):", num(h.percentile(99).map { Double($0) / 1000 }))
             }
         }
+        // Which method produced each token count: the server's usage, or Cicada's chunk count.
+        section("Token counts")
+        row("Output tokens counted by:", Self.method(usage: l.usageReported, of: l.streams))
+        row("Input tokens counted by:", l.usageReported > 0 ? "usage" : "-")
+        if l.reasoningStreams > 0 { row("Reasoning tokens counted by:", Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) }
         lines.append(String(repeating: "=", count: 50))
-        lines.append("Token counts: output \(methodText(Self.method(usage: l.usageReported, of: l.streams)))"
-                     + ", input \(l.usageReported > 0 ? "server usage" : "not reported (absent)")"
-                     + (l.reasoningStreams > 0 ? ", reasoning \(methodText(Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)))" : ""))
         if l.usageReported < l.streams {
             lines.append("Note: \(l.streams - l.usageReported) stream(s) reported no usage; their output tokens were counted as content chunks.")
         }
@@ -102,14 +104,6 @@ public enum LLMReport {
     /// it: `usage` (the server's), `chunks` (Cicada counted text chunks) or `mixed`.
     static func method(usage: UInt64, of streams: UInt64) -> String {
         usage == 0 ? TokenCountMethod.chunks.rawValue : usage >= streams ? TokenCountMethod.usage.rawValue : "mixed"
-    }
-
-    static func methodText(_ m: String) -> String {
-        switch m {
-        case "usage": return "server usage"
-        case "chunks": return "counted by Cicada (one per text chunk)"
-        default: return "mixed (server usage where reported, else counted by Cicada)"
-        }
     }
 
     /// Standard deviation (ms) from the histogram's buckets; nil when empty.
