@@ -26,7 +26,7 @@ public enum MeasurementReport {
         }
         if let log = result.requestLog {
             var line = "Requests out: \(log.written) lines in \(log.path)"
-            if log.fraction < 1 { line += " (sample \(Format.number(log.fraction, digits: 3)))" }
+            if log.fraction < 1 { line += " (sample \(log.fraction))" }
             if log.dropped > 0 { line += "; \(log.dropped) requests DROPPED (the writer could not keep up)" }
             if let e = log.error { line += "; write failed: \(e)" }
             lines.append(line)
