@@ -382,7 +382,8 @@ public enum HTMLReport {
             let drawn = series.map { (name: $0.name, cls: $0.cls, points: HTMLReport.downsample($0.points, to: HTMLReport.maxChartPoints)) }
             let xs = drawn.flatMap { $0.points.map(\.0) }
             let ys = drawn.flatMap { $0.points.compactMap(\.1) }
-            guard let x0 = xs.min(), let x1 = xs.max(), let yMax = ys.max() else {
+            // A shaded span starts where its first point's second began, so it widens the x range.
+            guard let x0 = (xs + shaded.map(\.from)).min(), let x1 = xs.max(), let yMax = ys.max() else {
                 return "<figure><figcaption>\(esc(title))</figcaption><p class=\"dim\">No data.</p></figure>"
             }
             let top = HTMLReport.niceCeiling(yMax)

@@ -159,8 +159,10 @@ public final class LoadRun: @unchecked Sendable {
                 p50Millis: win?.percentile(50).map { Double($0) / 1000 },
                 p95Millis: win?.percentile(95).map { Double($0) / 1000 },
                 p99Millis: win?.percentile(99).map { Double($0) / 1000 })
-            // The second a point closes belongs to the phase just before its time.
-            point.phase = aggregator.phase(atNanos: start &+ snap.elapsed.nanos &- 1)
+            // A point covers (previous point, its time]: it is marked with the phase of that
+            // span's middle (the runner's turns make a point's time a little late, so the phase
+            // at its own time would mark the last warm-up second as measured).
+            point.phase = aggregator.phase(atNanos: start &+ Duration.fromSeconds((prevT + t) / 2).nanos)
             timeline.append(point)
             onPoint?(point)
             prevRequests = requests; prevFailures = failures; prevT = t
