@@ -25,6 +25,8 @@ public struct LLMStats: Sendable, Equatable {
     /// streams reported them in `usage` (the rest were counted by chunks).
     public var reasoningTokens: UInt64 = 0
     public var reasoningUsageReported: UInt64 = 0
+    /// Streams whose output tokens the scenario's tokenizer counted (no usage reported).
+    public var tokenizerCounted: UInt64 = 0
     /// Streams that completed: HTTP success, no in-stream error, and a valid stream ending in
     /// `data: [DONE]` (see ``FailureKind/invalidStream``).
     public var streams: UInt64 = 0
@@ -43,6 +45,7 @@ public struct LLMStats: Sendable, Equatable {
         streams += o.streams; outputTokens += o.outputTokens; inputTokens += o.inputTokens
         usageReported += o.usageReported; goodRequests += o.goodRequests
         firstReasoning.merge(o.firstReasoning)
+        tokenizerCounted += o.tokenizerCounted
         reasoningStreams += o.reasoningStreams; reasoningTokens += o.reasoningTokens; reasoningUsageReported += o.reasoningUsageReported
     }
 
@@ -66,6 +69,8 @@ public struct StreamOutcome: Sendable {
     /// Reasoning tokens (part of ``outputTokens``); nil when the stream carried no reasoning.
     public var reasoningTokens: Int?
     public var reasoningTokensFromUsage: Bool = false
+    /// Whether the output tokens were counted with the scenario's tokenizer (no usage came).
+    public var outputTokensFromTokenizer: Bool = false
 
     public init(ttftMicros: UInt64?, firstContentMicros: UInt64?, tpotMicros: UInt64?, e2elMicros: UInt64?, itlMicros: [UInt64],
                 outputTokens: Int, inputTokens: Int?, outputTokensFromUsage: Bool) {

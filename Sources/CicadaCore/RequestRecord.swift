@@ -45,7 +45,7 @@ public struct RequestRecord: Sendable, Equatable {
             inputTokens = s.inputTokens
             outputTokens = s.outputTokens
             reasoningTokens = s.reasoningTokens
-            tokenMethod = s.outputTokensFromUsage ? .usage : .chunks
+            tokenMethod = s.outputTokensFromUsage ? .usage : s.outputTokensFromTokenizer ? .tokenizer : .chunks
         }
     }
 }
@@ -54,6 +54,8 @@ public struct RequestRecord: Sendable, Equatable {
 public enum TokenCountMethod: String, Sendable, Equatable {
     /// The server's `usage` report.
     case usage
+    /// Cicada counted the stream's text with the scenario's `tokenizer.json`.
+    case tokenizer
     /// Cicada counted the stream's chunks with text (one token per chunk).
     case chunks
 }

@@ -32,6 +32,9 @@ public struct Scenario: Sendable {
     public var baseline: BaselineSpec?
     /// The warm-up and cool-down left out of every figure (`warmup:`, `cooldown:`).
     public var measurement = MeasurementWindow()
+    /// The model's tokenizer (`tokenizer: tokenizer.json`): counts the output tokens of streams
+    /// whose server reports no `usage`; nil: Cicada counts chunks.
+    public var tokenizer: BPETokenizer?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

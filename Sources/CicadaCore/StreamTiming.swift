@@ -86,6 +86,17 @@ public struct StreamTiming: Sendable {
     /// of its data.
     public private(set) var firstNotJSON: (event: Int, excerpt: String)?
 
+    /// Whether the generated text is kept (``answerText``, ``reasoningText``), for a tokenizer
+    /// to count once the stream ends; off unless the scenario names a tokenizer.
+    public var keepsText = false
+    /// The answer and reasoning text so far, when ``keepsText``; at most ``maxKeptText`` UTF-8
+    /// bytes each (a longer stream is counted by chunks instead: ``textTruncated``).
+    public private(set) var answerText = ""
+    public private(set) var reasoningText = ""
+    public private(set) var textTruncated = false
+    /// 4 MiB of text per stream: far beyond any model's output, a bound on a runaway stream.
+    public static let maxKeptText = 4 << 20
+
     /// Arrival time of the latest chunk with `choices`, the start of the next ITL gap.
     private var lastChoicesNanos: UInt64 = 0
 
@@ -134,6 +145,15 @@ public struct StreamTiming: Sendable {
                 if firstReasoningNanos == nil { firstReasoningNanos = elapsed }
             }
             if !content.isEmpty || !reasoning.isEmpty { textChunks += 1 }
+            if keepsText, !textTruncated {
+                if answerText.utf8.count + content.utf8.count > Self.maxKeptText
+                    || reasoningText.utf8.count + reasoning.utf8.count > Self.maxKeptText {
+                    textTruncated = true
+                } else {
+                    answerText += content
+                    reasoningText += reasoning
+                }
+            }
             if finishReason == nil, let reason { finishReason = reason }
             if let reported { take(reported) }
         case .usage(let reported):

@@ -55,12 +55,12 @@ public enum LLMReport {
         }
         // Which method produced each token count: the server's usage, or Cicada's chunk count.
         section("Token counts")
-        row("Output tokens counted by:", Self.method(usage: l.usageReported, of: l.streams))
+        row("Output tokens counted by:", Self.method(usage: l.usageReported, tokenizer: l.tokenizerCounted, of: l.streams))
         row("Input tokens counted by:", l.usageReported > 0 ? "usage" : "-")
         if l.reasoningStreams > 0 { row("Reasoning tokens counted by:", Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) }
         lines.append(String(repeating: "=", count: 50))
-        if l.usageReported < l.streams {
-            lines.append("Note: \(l.streams - l.usageReported) stream(s) reported no usage; their output tokens were counted as content chunks.")
+        if l.usageReported + l.tokenizerCounted < l.streams {
+            lines.append("Note: \(l.streams - l.usageReported - l.tokenizerCounted) stream(s) reported no usage; their output tokens were counted as content chunks.")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -81,7 +81,8 @@ public enum LLMReport {
             ("output_throughput", .number(seconds > 0 ? Double(l.outputTokens) / seconds : nil)),
             ("total_token_throughput", l.usageReported > 0 ? .number(seconds > 0 ? Double(l.outputTokens + l.inputTokens) / seconds : nil) : .null),
             ("output_tokens_from_usage", .integer(l.usageReported)),
-            ("output_tokens_method", .string(method(usage: l.usageReported, of: l.streams))),
+            ("output_tokens_method", .string(method(usage: l.usageReported, tokenizer: l.tokenizerCounted, of: l.streams))),
+            ("output_tokens_from_tokenizer", .integer(l.tokenizerCounted)),
             ("input_tokens_method", l.usageReported > 0 ? .string("usage") : .null),
             ("reasoning_streams", .integer(l.reasoningStreams)),
             ("total_reasoning_tokens", l.reasoningStreams > 0 ? .integer(l.reasoningTokens) : .null),
@@ -101,9 +102,13 @@ public enum LLMReport {
     }
 
     /// Which method produced a token count over `streams` streams, `usage` of which reported
-    /// it: `usage` (the server's), `chunks` (Cicada counted text chunks) or `mixed`.
-    static func method(usage: UInt64, of streams: UInt64) -> String {
-        usage == 0 ? TokenCountMethod.chunks.rawValue : usage >= streams ? TokenCountMethod.usage.rawValue : "mixed"
+    /// it and `tokenizer` of which the scenario's tokenizer counted: `usage` (the server's),
+    /// `tokenizer`, `chunks` (Cicada counted text chunks) or `mixed`.
+    static func method(usage: UInt64, tokenizer: UInt64 = 0, of streams: UInt64) -> String {
+        if usage >= streams { return TokenCountMethod.usage.rawValue }
+        if tokenizer >= streams { return TokenCountMethod.tokenizer.rawValue }
+        if usage == 0 && tokenizer == 0 { return TokenCountMethod.chunks.rawValue }
+        return "mixed"
     }
 
     /// Standard deviation (ms) from the histogram's buckets; nil when empty.

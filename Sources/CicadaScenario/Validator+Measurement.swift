@@ -1,4 +1,5 @@
 import CicadaCore
+import Foundation
 import Yams
 
 /// `warmup:` and `cooldown:`: the parts of the run left out of every figure.
@@ -30,5 +31,21 @@ extension Validator {
             return MeasurementWindow()
         }
         return window
+    }
+}
+
+/// `tokenizer: tokenizer.json`: the model's tokenizer, for streams that report no usage.
+extension Validator {
+    func tokenizer(_ node: Node) -> BPETokenizer? {
+        guard let path = string(node, "tokenizer") else { return nil }
+        let full = path.hasPrefix("/") ? path : baseDirectory + "/" + path
+        guard let data = FileManager.default.contents(atPath: full) else {
+            fail(node, "tokenizer", "cannot read \(full)", hint: "a Hugging Face tokenizer.json, e.g. from the model's repository")
+            return nil
+        }
+        do { return try BPETokenizer(json: Array(data)) } catch {
+            fail(node, "tokenizer", "\(full): \(error.description)")
+            return nil
+        }
     }
 }

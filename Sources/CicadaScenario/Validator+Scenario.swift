@@ -8,7 +8,7 @@ extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
-                          "warmup", "cooldown"]
+                          "warmup", "cooldown", "tokenizer"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -142,6 +142,7 @@ extension Validator {
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
         built.measurement = measurementWindow(top, load: load)
+        if let t = top["tokenizer"] { built.tokenizer = tokenizer(t.value) }
         return built
     }
 }

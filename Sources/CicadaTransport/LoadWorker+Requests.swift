@@ -128,6 +128,7 @@ extension LoadWorker {
         t.checksNeedBody = spec.needsBody
         t.measureStream = spec.kind.streamDialect != nil
         t.streamDialect = spec.kind.streamDialect ?? .openAI
+        t.keepsStreamText = plan.scenario.tokenizer != nil
         t.clock = clock
         t.statIndex = statIndex
         t.task = ref
@@ -235,7 +236,7 @@ extension LoadWorker {
                     outcome.error = why
                 }
             }
-            let stream = Self.streamOutcome(timing)
+            let stream = Self.streamOutcome(timing, tokenizer: plan.scenario.tokenizer)
             outcome.stream = stream
             outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
         }
@@ -248,7 +249,10 @@ extension LoadWorker {
     }
 
     /// The per-token figures of a finished stream, in microseconds.
-    static func streamOutcome(_ t: StreamTiming) -> StreamOutcome {
+    ///
+    /// Without `usage` and with a tokenizer, the kept text is counted with it (after the end
+    /// was timed, so the counting delays no timestamp), and TPOT follows that count.
+    static func streamOutcome(_ t: StreamTiming, tokenizer: BPETokenizer? = nil) -> StreamOutcome {
         func us(_ n: UInt64?) -> UInt64? { n.map { ($0 + 500) / 1000 } }
         var o = StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
                              e2elMicros: us(t.e2elNanos), itlMicros: t.interChunkNanos.map { ($0 + 500) / 1000 },
@@ -257,6 +261,18 @@ extension LoadWorker {
         o.firstReasoningMicros = us(t.firstReasoningNanos)
         o.reasoningTokens = t.reasoningTokens
         o.reasoningTokensFromUsage = t.reasoningTokensFromUsage
+        if let tokenizer, t.keepsText, !t.textTruncated, !t.outputTokensFromUsage {
+            let reasoning = tokenizer.count(t.reasoningText)
+            let tokens = tokenizer.count(t.answerText) + reasoning
+            o.outputTokens = tokens
+            o.outputTokensFromTokenizer = true
+            if tokens > 1, let ttft = t.ttftNanos, let e2el = t.e2elNanos {
+                o.tpotMicros = ((e2el >= ttft ? e2el - ttft : 0) / UInt64(tokens - 1) + 500) / 1000
+            } else {
+                o.tpotMicros = nil
+            }
+            if !t.reasoningTokensFromUsage, t.reasoningChunks > 0 { o.reasoningTokens = reasoning }
+        }
         return o
     }
 

@@ -31,6 +31,8 @@ final class Transfer {
     var measureStream = false
     /// Whose stream it is: how its events are classified.
     var streamDialect = StreamTiming.Dialect.openAI
+    /// Keep the stream's text for the scenario's tokenizer.
+    var keepsStreamText = false
     var streamChecked = false
     var sse: SSEParser?
     var timing: StreamTiming?
@@ -75,6 +77,7 @@ final class Transfer {
            String(cString: ct).lowercased().hasPrefix("text/event-stream") {
             sse = SSEParser()
             timing = StreamTiming(sentNanos: sentNanos, dialect: streamDialect)
+            timing?.keepsText = keepsStreamText
             keepBody = checksNeedBody
         }
     }

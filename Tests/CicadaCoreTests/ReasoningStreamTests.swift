@@ -93,4 +93,15 @@ import Testing
         let e = SSEEvent(event: "content_block_delta", data: #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}"#)
         #expect(AnthropicStreamEvent.classify(e) == Self.reasoning("Hmm"))
     }
+
+    @Test func textIsKeptOnlyWhenAskedAndBounded() {
+        let off = Self.timeline(usage: nil)
+        #expect(off.answerText.isEmpty && off.reasoningText.isEmpty)
+        var t = StreamTiming(sentNanos: 0)
+        t.keepsText = true
+        for (i, c) in [Self.reasoning("Let"), Self.reasoning(" me"), Self.answer("It"), Self.answer(" is")].enumerated() { t.record(c, atNanos: UInt64(i)) }
+        #expect(t.reasoningText == "Let me" && t.answerText == "It is" && !t.textTruncated)
+        t.record(Self.answer(String(repeating: "x", count: StreamTiming.maxKeptText)), atNanos: 9)
+        #expect(t.textTruncated && t.answerText == "It is")
+    }
 }

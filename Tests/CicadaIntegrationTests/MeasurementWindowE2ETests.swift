@@ -98,6 +98,35 @@ import Testing
         #expect(json.contains("\"reasoning_tokens_method\": \"usage\""))
     }
 
+    /// No usage from the server and a `tokenizer:`: the stream's text is counted with it.
+    @Test func withoutUsageATokenizerCountsTheStreamsText() throws {
+        let target = TestTarget(config: .init(ttft: .milliseconds(5), interToken: .milliseconds(2), reportUsage: false))
+        try target.start()
+        defer { target.stop() }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+        var s = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        users: 1
+        run_time: 1s
+        tokenizer: tiny-tokenizer.json
+        tasks:
+          - {name: gen, kind: openai-completions, model: m, prompt: "hi", max_tokens: 4}
+        """, file: "t.yaml", baseDirectory: fixtures)
+        s.target = target.baseURL
+        let tokenizer = try #require(s.tokenizer)
+        let r = try LoadRun(plan: RunPlan(scenario: s, environment: [:]), options: RunOptions(workers: 1)).run()
+        let l = try #require(r.snapshot.total.llm)
+        #expect(l.streams > 3 && r.snapshot.total.failures == 0)
+        // The target streams " tok0 tok1 tok2 tok3": pieces " tok" (4 bytes, no merge in the
+        // tiny tokenizer) and a digit, 5 tokens a chunk, 20 in all, where chunks would say 4.
+        let expected = tokenizer.count(" tok0 tok1 tok2 tok3")
+        #expect(expected == 20)
+        #expect(l.outputTokens == UInt64(expected) * l.streams)
+        #expect(l.tokenizerCounted == l.streams && l.usageReported == 0)
+        let json = JSONReport(startNanos: r.startNanos).render(r)
+        #expect(json.contains("\"output_tokens_method\": \"tokenizer\""))
+    }
+
     @Test func flagsReachTheRequest() throws {
         let r = try Run.parse(["s.yaml", "--warmup", "500r", "--cooldown", "20s", "--telemetry", "http://127.0.0.1:9400/metrics",
                                "--telemetry", "http://127.0.0.1:9401/metrics", "--requests-out", "r.jsonl", "--requests-sample", "0.25"]).request()
