@@ -127,6 +127,39 @@ import Testing
         #expect(json.contains("\"output_tokens_method\": \"tokenizer\""))
     }
 
+    /// A full queue drops and counts; what fits is written, one line each, and the file
+    /// appears under its name only when finished.
+    @Test func theWriterDropsAndCountsWhatDoesNotFit() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenario = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        users: 1
+        tasks: [{name: gen, kind: openai-chat, model: "m-7b", prompt: "hi"}]
+        """, file: "w.yaml")
+        let plan = try RunPlan(scenario: scenario, environment: [:])
+        let path = dir.path + "/w.jsonl"
+        let writer = try RequestLogWriter(path: path, plan: plan, capacity: 3, runStartNanos: { 1_000 })
+        let records = (0..<5).map { i in
+            RequestRecord(RequestOutcome(statIndex: 0, intendedNanos: 2_000 + UInt64(i), sentNanos: 3_000, endNanos: 9_000, ttfbMicros: 4,
+                                         status: 200, failure: nil, error: nil, bytesIn: 1, bytesOut: 1),
+                          worker: 0, sequence: UInt64(i), phase: .measured)
+        }
+        writer.accept(records, droppedUpstream: 4)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let summary = writer.finish()
+        #expect(summary.written == 3)
+        #expect(summary.dropped == 2 + 4)
+        #expect(summary.error == nil)
+        let rows = try lines(path)
+        #expect(rows.count == 3)
+        #expect(rows.map { $0["seq"] as? Int } == [0, 1, 2])
+        #expect(rows.allSatisfy { $0["model"] as? String == "m-7b" && $0["task"] as? String == "gen" })
+        #expect(rows.first?["sent_offset_us"] as? Int == 2 && rows.first?["end_offset_us"] as? Int == 8)
+        #expect(rows.first?["first_byte_offset_us"] as? Int == 6)
+        #expect(rows.first?["first_token_unix_us"] is NSNull)
+    }
+
     @Test func flagsReachTheRequest() throws {
         let r = try Run.parse(["s.yaml", "--warmup", "500r", "--cooldown", "20s", "--telemetry", "http://127.0.0.1:9400/metrics",
                                "--telemetry", "http://127.0.0.1:9401/metrics", "--requests-out", "r.jsonl", "--requests-sample", "0.25"]).request()
