@@ -57,4 +57,13 @@ import Testing
         let plain = try HTMLReport.render(json: JSONReport(startNanos: Fixture.startNanos).render(Fixture.result()))
         #expect(!plain.contains("<rect class=\"phase\""))
     }
+
+    @Test func theProgressLineSaysWarmUp() {
+        var snap = Fixture.snapshot()
+        snap.phase = .warmup
+        snap.excludedWarmup = 12
+        #expect(ProgressLine.format(snap, duration: .seconds(60)).contains("warm-up (12 not measured)"))
+        snap.phase = .measured
+        #expect(!ProgressLine.format(snap, duration: .seconds(60)).contains("not measured"))
+    }
 }
