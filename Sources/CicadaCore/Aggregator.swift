@@ -72,7 +72,7 @@ public final class Aggregator {
         var windows: [Int: WindowStats] = [:]
         // The measured time runs from the end of the warm-up (or a reset, if later) to the start
         // of the cool-down (or now); during the warm-up it is zero, so every rate is absent.
-        var measuredFrom: UInt64? = measureStartNanos
+        let measuredFrom: UInt64?
         if let offset = measurement.measuredStartOffsetNanos {
             measuredFrom = max(measureStartNanos, startNanos &+ offset)
         } else {
