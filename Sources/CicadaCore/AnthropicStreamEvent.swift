@@ -8,7 +8,8 @@
 /// failure after the 200. The mapping:
 /// - `content_block_delta` whose delta is generated text (`text_delta`, `thinking_delta`,
 ///   `input_json_delta`) is a chunk with choices: it moves TTFT, ITL and E2EL, and counts as
-///   one token when the server reports no usage. Other deltas (`signature_delta`, citations)
+///   one token when the server reports no usage. A `thinking_delta` is reasoning (the chunk's
+///   `reasoning`, not its `content`), as an OpenAI chunk's `reasoning_content` is. Other deltas (`signature_delta`, citations)
 ///   are not generated tokens and are ignored.
 /// - `message_start` reports the prompt tokens: `input_tokens` plus the cache's
 ///   `cache_read_input_tokens` and `cache_creation_input_tokens` (Anthropic counts the cached
@@ -49,6 +50,7 @@ public enum AnthropicStreamEvent {
             default: return .other
             }
             guard case .string(let text)? = delta[field] else { return .other }
+            if kind == "thinking_delta" { return .choices(content: "", finishReason: nil, usage: nil, reasoning: text) }
             return .choices(content: text, finishReason: nil, usage: nil)
         case "message_start":
             guard case .object(let message)? = o["message"], case .object(let usage)? = message["usage"],

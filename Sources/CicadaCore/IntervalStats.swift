@@ -17,11 +17,71 @@ public struct IntervalStats: Sendable {
     /// Per breakdown group (``Breakdown/keys``: conversation turns, models); grown as groups
     /// are first recorded, empty for runs without any.
     public var groups: [RequestStats] = []
+    /// Requests that started in the warm-up or the cool-down (``MeasurementWindow``): sent and
+    /// counted here, in no figure. `excluded` merges both phases (all names together) for the
+    /// per-second timeline; nil until one is recorded, so a run without windows pays nothing.
+    public var excludedWarmup: UInt64 = 0
+    public var excludedCooldown: UInt64 = 0
+    public var excluded: RequestStats?
+    /// The earliest intended start (ns) of a measured request: where the measured window began
+    /// when the warm-up is a request count.
+    public var firstMeasuredIntendedNanos: UInt64?
+    /// `--requests-out`: which requests to keep a ``RequestRecord`` of (nil: none), the worker,
+    /// and the number the next request gets; carried from interval to interval by ``emptied()``.
+    public private(set) var sampling: RequestSampling?
+    public private(set) var worker = 0
+    public private(set) var nextSequence: UInt64 = 0
+    /// The records kept this interval, and those dropped past ``RequestSampling/maxPerInterval``.
+    public var records: [RequestRecord] = []
+    public var recordsDropped: UInt64 = 0
 
     public init(statCount: Int) { perStat = Array(repeating: RequestStats(), count: statCount) }
 
+    /// An empty interval that keeps records of requests as `sampling` says, for `worker`.
+    public init(statCount: Int, sampling: RequestSampling?, worker: Int) {
+        self.init(statCount: statCount)
+        self.sampling = sampling; self.worker = worker
+    }
+
+    /// The next empty interval of the same worker: same sampling, request numbers go on.
+    public func emptied() -> IntervalStats {
+        var s = IntervalStats(statCount: perStat.count, sampling: sampling, worker: worker)
+        s.nextSequence = nextSequence
+        return s
+    }
+
+    /// Takes the records out (the runner hands them to the sink, not to the aggregator).
+    public mutating func takeRecords() -> (records: [RequestRecord], dropped: UInt64) {
+        defer { records = []; recordsDropped = 0 }
+        return (records, recordsDropped)
+    }
+
     /// Records one finished request; `method` and `name` label a failure row.
-    public mutating func record(_ o: RequestOutcome, method: String, name: String) {
+    ///
+    /// A request of the warm-up or the cool-down (`phase`) is only counted apart: it adds to no
+    /// figure, no failure row and no threshold.
+    public mutating func record(_ o: RequestOutcome, method: String, name: String, phase: MeasurementPhase = .measured) {
+        if let sampling {
+            let seq = nextSequence
+            nextSequence += 1
+            if sampling.keeps(worker: worker, sequence: seq) {
+                if records.count < sampling.maxPerInterval {
+                    records.append(RequestRecord(o, worker: worker, sequence: seq, phase: phase))
+                } else {
+                    recordsDropped += 1
+                }
+            }
+        }
+        switch phase {
+        case .measured:
+            firstMeasuredIntendedNanos = Swift.min(firstMeasuredIntendedNanos ?? .max, o.intendedNanos)
+        case .warmup, .cooldown:
+            if phase == .warmup { excludedWarmup += 1 } else { excludedCooldown += 1 }
+            var e = excluded ?? RequestStats()
+            e.record(o)
+            excluded = e
+            return
+        }
         perStat[o.statIndex].record(o)
         if o.turnGroup >= 0 { recordGroup(o, o.turnGroup) }
         if o.modelGroup >= 0 { recordGroup(o, o.modelGroup) }
@@ -44,11 +104,16 @@ public struct IntervalStats: Sendable {
         cutOff += o.cutOff
         if groups.count < o.groups.count { groups += Array(repeating: RequestStats(), count: o.groups.count - groups.count) }
         for i in o.groups.indices { groups[i].merge(o.groups[i]) }
+        excludedWarmup += o.excludedWarmup
+        excludedCooldown += o.excludedCooldown
+        if let oe = o.excluded { var e = excluded ?? RequestStats(); e.merge(oe); excluded = e }
+        if let f = o.firstMeasuredIntendedNanos { firstMeasuredIntendedNanos = Swift.min(firstMeasuredIntendedNanos ?? .max, f) }
     }
 
     /// Whether nothing was recorded.
     public var isEmpty: Bool {
         perStat.allSatisfy { $0.requests == 0 } && errors.entries.isEmpty && scheduleLag.isEmpty && dropped == 0 && cutOff == 0
+            && excludedWarmup == 0 && excludedCooldown == 0
     }
 }
 

@@ -16,6 +16,17 @@ public struct LLMStats: Sendable, Equatable {
     public var itl = LatencyHistogram()
     /// Send -> last chunk with choices.
     public var e2el = LatencyHistogram()
+    /// Send -> first chunk with reasoning text (reasoning models only; ``firstContent`` is then
+    /// the time to the first *answer* token, and ``ttft`` the first token of either kind).
+    public var firstReasoning = LatencyHistogram()
+    /// Streams that carried reasoning (text or a reported reasoning token count).
+    public var reasoningStreams: UInt64 = 0
+    /// Reasoning tokens of those streams (part of ``outputTokens``), and how many of the
+    /// streams reported them in `usage` (the rest were counted by chunks).
+    public var reasoningTokens: UInt64 = 0
+    public var reasoningUsageReported: UInt64 = 0
+    /// Streams whose output tokens the scenario's tokenizer counted (no usage reported).
+    public var tokenizerCounted: UInt64 = 0
     /// Streams that completed: HTTP success, no in-stream error, and a valid stream ending in
     /// `data: [DONE]` (see ``FailureKind/invalidStream``).
     public var streams: UInt64 = 0
@@ -33,7 +44,13 @@ public struct LLMStats: Sendable, Equatable {
         ttft.merge(o.ttft); firstContent.merge(o.firstContent); tpot.merge(o.tpot); itl.merge(o.itl); e2el.merge(o.e2el)
         streams += o.streams; outputTokens += o.outputTokens; inputTokens += o.inputTokens
         usageReported += o.usageReported; goodRequests += o.goodRequests
+        firstReasoning.merge(o.firstReasoning)
+        tokenizerCounted += o.tokenizerCounted
+        reasoningStreams += o.reasoningStreams; reasoningTokens += o.reasoningTokens; reasoningUsageReported += o.reasoningUsageReported
     }
+
+    /// Answer tokens: output tokens that were not reasoning.
+    public var answerTokens: UInt64 { outputTokens &- Swift.min(reasoningTokens, outputTokens) }
 }
 
 /// The per-token outcome of one streamed request, as the transport measured it.
@@ -47,6 +64,13 @@ public struct StreamOutcome: Sendable {
     public var outputTokens: Int
     public var inputTokens: Int?
     public var outputTokensFromUsage: Bool
+    /// Send -> first reasoning chunk (µs); nil without reasoning.
+    public var firstReasoningMicros: UInt64?
+    /// Reasoning tokens (part of ``outputTokens``); nil when the stream carried no reasoning.
+    public var reasoningTokens: Int?
+    public var reasoningTokensFromUsage: Bool = false
+    /// Whether the output tokens were counted with the scenario's tokenizer (no usage came).
+    public var outputTokensFromTokenizer: Bool = false
 
     public init(ttftMicros: UInt64?, firstContentMicros: UInt64?, tpotMicros: UInt64?, e2elMicros: UInt64?, itlMicros: [UInt64],
                 outputTokens: Int, inputTokens: Int?, outputTokensFromUsage: Bool) {

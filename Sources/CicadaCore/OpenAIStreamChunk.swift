@@ -13,8 +13,11 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
     /// `choices[*].delta.content` (chat); it is empty for a role-only first chat chunk and for a
     /// chunk that only carries a finish reason. `finishReason` is the first non-null
     /// `finish_reason` of any choice. `usage` is present when the server reports it on every
-    /// chunk (vLLM's `continuous_usage_stats`) or folds it into the last one.
-    case choices(content: String, finishReason: String?, usage: Usage?)
+    /// chunk (vLLM's `continuous_usage_stats`) or folds it into the last one. `reasoning` is a
+    /// reasoning model's thinking text: `choices[*].delta.reasoning_content` (vLLM, SGLang,
+    /// DeepSeek) or `choices[*].delta.reasoning` (vLLM's newer name, OpenRouter, Ollama), never
+    /// part of `content` (docs/LLM-METRICS.md, "Reasoning models").
+    case choices(content: String, finishReason: String?, usage: Usage?, reasoning: String = "")
     /// A chunk whose `choices` is empty or absent but has `usage` (the `include_usage` final chunk).
     case usage(Usage)
     /// An error reported inside the stream after a 200, with its message.
@@ -40,12 +43,16 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
         public var completionTokens: Int?
         /// `total_tokens`: prompt plus completion.
         public var totalTokens: Int?
+        /// `completion_tokens_details.reasoning_tokens`: the part of the completion spent
+        /// reasoning (OpenAI's o-series, vLLM with a reasoning parser).
+        public var reasoningTokens: Int?
 
         /// Makes usage from counts (nil where unknown).
-        public init(promptTokens: Int? = nil, completionTokens: Int? = nil, totalTokens: Int? = nil) {
+        public init(promptTokens: Int? = nil, completionTokens: Int? = nil, totalTokens: Int? = nil, reasoningTokens: Int? = nil) {
             self.promptTokens = promptTokens
             self.completionTokens = completionTokens
             self.totalTokens = totalTokens
+            self.reasoningTokens = reasoningTokens
         }
 
         /// Reads a `usage` object; nil when the value is not an object (OpenAI sends `"usage": null`
@@ -56,8 +63,11 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
                 guard case .number(let d)? = o[key], d >= 0, let n = Int(exactly: d) else { return nil }
                 return n
             }
+            var reasoning: Int?
+            if case .object(let details)? = o["completion_tokens_details"], case .number(let d)? = details["reasoning_tokens"],
+               d >= 0, let n = Int(exactly: d) { reasoning = n }
             self.init(promptTokens: count("prompt_tokens"), completionTokens: count("completion_tokens"),
-                      totalTokens: count("total_tokens"))
+                      totalTokens: count("total_tokens"), reasoningTokens: reasoning)
         }
     }
 
@@ -73,16 +83,22 @@ public enum OpenAIStreamChunk: Sendable, Equatable {
         let usage = o["usage"].flatMap(Usage.init(json:))
         if case .array(let choices)? = o["choices"], !choices.isEmpty {
             var content = ""
+            var reasoning = ""
             var finishReason: String?
             for case .object(let choice) in choices {
                 if case .string(let text)? = choice["text"] {
                     content += text
-                } else if case .object(let delta)? = choice["delta"], case .string(let text)? = delta["content"] {
-                    content += text
+                } else if case .object(let delta)? = choice["delta"] {
+                    if case .string(let text)? = delta["content"] { content += text }
+                    if case .string(let text)? = delta["reasoning_content"] {
+                        reasoning += text
+                    } else if case .string(let text)? = delta["reasoning"] {
+                        reasoning += text
+                    }
                 }
                 if finishReason == nil, case .string(let reason)? = choice["finish_reason"] { finishReason = reason }
             }
-            return .choices(content: content, finishReason: finishReason, usage: usage)
+            return .choices(content: content, finishReason: finishReason, usage: usage, reasoning: reasoning)
         }
         if let usage { return .usage(usage) }
         return .other

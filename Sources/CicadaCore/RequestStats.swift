@@ -114,7 +114,14 @@ public struct RequestStats: Sendable, Equatable {
             l.outputTokens += UInt64(max(0, st.outputTokens))
             if let i = st.inputTokens { l.inputTokens += UInt64(max(0, i)) }
             if st.outputTokensFromUsage { l.usageReported += 1 }
+            if st.outputTokensFromTokenizer { l.tokenizerCounted += 1 }
             if o.good { l.goodRequests += 1 }
+            if let v = st.firstReasoningMicros { l.firstReasoning.record(micros: v) }
+            if let r = st.reasoningTokens {
+                l.reasoningStreams += 1
+                l.reasoningTokens += UInt64(max(0, r))
+                if st.reasoningTokensFromUsage { l.reasoningUsageReported += 1 }
+            }
             llm = l
         }
     }

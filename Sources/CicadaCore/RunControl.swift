@@ -17,8 +17,22 @@ public final class RunControl: Sendable {
     private let _warp = Mutex<(warp: RateWarp, load: OpenLoad?)>((RateWarp(), nil))
     private let _warpGeneration = Atomic<Int>(0)
     private let _runStart = Atomic<UInt64>(0)
+    private let _requestTickets = Atomic<UInt64>(0)
     /// The run's clock: a live rate change is dated on it (``rateScale``).
     public let clock: any TimeSource
+
+    /// The next run-wide start number (0 for the run's first request): a request-count
+    /// warm-up's order. One relaxed atomic add, taken only when the warm-up is a count.
+    public func takeRequestTicket() -> UInt64 { _requestTickets.add(1, ordering: .relaxed).oldValue }
+
+    /// The phase of a request starting now, meant to start at `intendedNanos`: what a worker
+    /// records it under (``IntervalStats/record(_:method:name:phase:)``).
+    public func phase(in plan: RunPlan, intendedNanos: UInt64, startNanos: UInt64) -> MeasurementPhase {
+        let window = plan.scenario.measurement
+        if window.isEmpty { return .measured }
+        return window.phase(intendedNanos: intendedNanos, startNanos: startNanos, durationNanos: plan.scenario.load.duration?.nanos,
+                            ticket: window.needsTicket ? takeRequestTicket() : nil)
+    }
 
     /// - Parameter clock: the run's clock, the one ``runStartNanos`` is read on.
     public init(clock: any TimeSource = MonotonicTimeSource()) { self.clock = clock }

@@ -17,6 +17,8 @@ public struct RunPlan: Sendable {
     /// Per-turn and per-model groups, and each task's weighted-model picker.
     public let breakdown: Breakdown
     public let modelPickers: [TaskPicker?]
+    /// `--requests-out`: which requests the workers keep a ``RequestRecord`` of; nil for none.
+    public var requestSampling: RequestSampling?
 
     /// A plan could not be made (e.g. the token's environment variable is unset).
     public struct PlanError: Error, CustomStringConvertible, Sendable {

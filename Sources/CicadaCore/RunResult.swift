@@ -31,6 +31,8 @@ public struct RunResult: Sendable {
     /// What the figures mean (``DiagnosisRules``), worst first; set by the session once the
     /// run is over, empty for a healthy run.
     public var diagnoses: [Diagnosis] = []
+    /// What `--requests-out` wrote, set by the session; nil when it was not asked for.
+    public var requestLog: RequestLogSummary?
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {
@@ -44,3 +46,21 @@ public struct RunResult: Sendable {
     public var passed: Bool { thresholds.allSatisfy(\.passed) }
 }
 
+
+/// What the per-request export (`--requests-out`) wrote: the summary says it, and says how many
+/// lines were lost when the writer could not keep up.
+public struct RequestLogSummary: Sendable, Equatable {
+    public var path: String
+    /// Lines written.
+    public var written: UInt64
+    /// Records dropped because a queue was full (the workers' interval cap or the writer's
+    /// queue): requests that happened but have no line.
+    public var dropped: UInt64
+    /// The sampled fraction (1 = every request).
+    public var fraction: Double
+    /// Why writing stopped early (a disk error), if it did.
+    public var error: String?
+    public init(path: String, written: UInt64, dropped: UInt64, fraction: Double, error: String? = nil) {
+        self.path = path; self.written = written; self.dropped = dropped; self.fraction = fraction; self.error = error
+    }
+}

@@ -36,6 +36,11 @@ public struct Scenario: Sendable {
     public var beforeRun: [HookSpec] = []
     /// HTTP requests sent before each sweep point's load (`before_each_point`).
     public var beforeEachPoint: [HookSpec] = []
+    /// The warm-up and cool-down left out of every figure (`warmup:`, `cooldown:`).
+    public var measurement = MeasurementWindow()
+    /// The model's tokenizer (`tokenizer: tokenizer.json`): counts the output tokens of streams
+    /// whose server reports no `usage`; nil: Cicada counts chunks.
+    public var tokenizer: BPETokenizer?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -34,6 +34,21 @@ public struct Snapshot: Sendable {
     /// index (`groups` may be shorter: a group with no request yet has no entry).
     public var groupKeys: [BreakdownKey] = []
     public var groups: [RequestStats] = []
+    /// Requests that started in the warm-up / the cool-down: sent, in no figure above.
+    public var excludedWarmup: UInt64 = 0
+    public var excludedCooldown: UInt64 = 0
+    /// The excluded requests' own stats (both phases, all names), for the timeline only.
+    public var excluded: RequestStats?
+    /// The warm-up and cool-down the figures leave out.
+    public var measurement = MeasurementWindow()
+    /// Where the measured window begins, in seconds from the test start; nil while a
+    /// request-count warm-up has not ended.
+    public var measuredFromSeconds: Double? = 0
+    /// Where it ends (the cool-down's start), in seconds from the test start; nil without a
+    /// cool-down (it ends when the last request does).
+    public var measuredToSeconds: Double?
+    /// The phase the run is in at this snapshot (the dashboard's "warm-up" label).
+    public var phase: MeasurementPhase = .measured
 
     public init(elapsed: Duration, names: [String], methods: [String], perStat: [RequestStats], total: RequestStats,
                 windows: [Int: WindowStats], defaultWindowSeconds: Int, errors: ErrorTable, scheduleLag: LatencyHistogram,
@@ -63,6 +78,8 @@ public struct WindowStats: Sendable {
     public var span: Duration
     public var perStat: [RequestStats]
     public var total: RequestStats
+    /// Warm-up and cool-down requests in the window (in no figure; for the timeline).
+    public var excluded: RequestStats?
     public init(span: Duration, perStat: [RequestStats], total: RequestStats) { self.span = span; self.perStat = perStat; self.total = total }
     /// Completed requests per second in the window.
     public var qps: Double? { span > .zero ? Double(total.requests) / span.seconds : nil }

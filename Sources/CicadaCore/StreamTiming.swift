@@ -60,8 +60,16 @@ public struct StreamTiming: Sendable {
     public private(set) var e2elNanos: UInt64?
     /// Chunks with a non-empty `choices` array.
     public private(set) var chunksWithChoices = 0
-    /// Chunks with non-empty content: the output token count when the server reports no usage.
+    /// Chunks with non-empty (answer) content.
     public private(set) var contentChunks = 0
+    /// Sent -> first chunk with non-empty reasoning text (`reasoning_content` / `reasoning`, or
+    /// Anthropic's `thinking_delta`); nil when none arrived.
+    public private(set) var firstReasoningNanos: UInt64?
+    /// Chunks with non-empty reasoning text.
+    public private(set) var reasoningChunks = 0
+    /// Chunks with any generated text, answer or reasoning: the output token count when the
+    /// server reports no usage.
+    public private(set) var textChunks = 0
     /// The `usage` the server reported: each count from the latest report that has it (a later
     /// report replaces an earlier one, since vLLM's `continuous_usage_stats` sends running
     /// totals; Anthropic reports the prompt tokens at the start and the output tokens at the end).
@@ -78,6 +86,17 @@ public struct StreamTiming: Sendable {
     /// of its data.
     public private(set) var firstNotJSON: (event: Int, excerpt: String)?
 
+    /// Whether the generated text is kept (``answerText``, ``reasoningText``), for a tokenizer
+    /// to count once the stream ends; off unless the scenario names a tokenizer.
+    public var keepsText = false
+    /// The answer and reasoning text so far, when ``keepsText``; at most ``maxKeptText`` UTF-8
+    /// bytes each (a longer stream is counted by chunks instead: ``textTruncated``).
+    public private(set) var answerText = ""
+    public private(set) var reasoningText = ""
+    public private(set) var textTruncated = false
+    /// 4 MiB of text per stream: far beyond any model's output, a bound on a runaway stream.
+    public static let maxKeptText = 4 << 20
+
     /// Arrival time of the latest chunk with `choices`, the start of the next ITL gap.
     private var lastChoicesNanos: UInt64 = 0
 
@@ -92,7 +111,8 @@ public struct StreamTiming: Sendable {
         guard let old = usage else { usage = reported; return }
         usage = OpenAIStreamChunk.Usage(promptTokens: reported.promptTokens ?? old.promptTokens,
                                         completionTokens: reported.completionTokens ?? old.completionTokens,
-                                        totalTokens: reported.totalTokens ?? old.totalTokens)
+                                        totalTokens: reported.totalTokens ?? old.totalTokens,
+                                        reasoningTokens: reported.reasoningTokens ?? old.reasoningTokens)
     }
 
     /// Records a classified chunk that arrived at `nanos`.
@@ -104,7 +124,7 @@ public struct StreamTiming: Sendable {
         switch chunk {
         case .done:
             sawDone = true
-        case .choices(let content, let reason, let reported):
+        case .choices(let content, let reason, let reported, let reasoning):
             let elapsed = nanos >= sentNanos ? nanos - sentNanos : 0
             if ttftNanos == nil {
                 ttftNanos = elapsed
@@ -119,6 +139,20 @@ public struct StreamTiming: Sendable {
             if !content.isEmpty {
                 contentChunks += 1
                 if firstContentNanos == nil { firstContentNanos = elapsed }
+            }
+            if !reasoning.isEmpty {
+                reasoningChunks += 1
+                if firstReasoningNanos == nil { firstReasoningNanos = elapsed }
+            }
+            if !content.isEmpty || !reasoning.isEmpty { textChunks += 1 }
+            if keepsText, !textTruncated {
+                if answerText.utf8.count + content.utf8.count > Self.maxKeptText
+                    || reasoningText.utf8.count + reasoning.utf8.count > Self.maxKeptText {
+                    textTruncated = true
+                } else {
+                    answerText += content
+                    reasoningText += reasoning
+                }
             }
             if finishReason == nil, let reason { finishReason = reason }
             if let reported { take(reported) }
@@ -165,7 +199,8 @@ public struct StreamTiming: Sendable {
         return nil
     }
 
-    /// Output tokens: `usage.completion_tokens` if reported, else ``contentChunks``.
+    /// Output tokens: `usage.completion_tokens` if reported, else ``textChunks`` (answer and
+    /// reasoning chunks: a reasoning model's thinking is output it generated and is billed for).
     ///
     /// The fallback counts one token per chunk with text. That is exact for a server that streams
     /// one token per chunk (vLLM's default) and an undercount when chunks carry several tokens
@@ -173,8 +208,19 @@ public struct StreamTiming: Sendable {
     /// the text instead, which needs the model's tokenizer. Ask for
     /// `stream_options: {include_usage: true}` to get the exact count.
     public var outputTokens: Int {
-        usage?.completionTokens ?? contentChunks
+        usage?.completionTokens ?? textChunks
     }
+
+    /// Reasoning tokens: `usage.completion_tokens_details.reasoning_tokens` if reported, else
+    /// ``reasoningChunks``; nil when the stream carried no reasoning at all (not a reasoning
+    /// model, or one that hides its thinking and reports no count).
+    public var reasoningTokens: Int? {
+        if let r = usage?.reasoningTokens { return r }
+        return reasoningChunks > 0 ? reasoningChunks : nil
+    }
+
+    /// Whether ``reasoningTokens`` came from the server's `usage`.
+    public var reasoningTokensFromUsage: Bool { usage?.reasoningTokens != nil }
 
     /// Whether ``outputTokens`` came from the server's `usage` rather than from counting chunks.
     public var outputTokensFromUsage: Bool {

@@ -11,6 +11,9 @@ public struct TimelinePoint: Sendable, Equatable {
     public var p50Millis: Double?
     public var p95Millis: Double?
     public var p99Millis: Double?
+    /// The phase this second belongs to; a warm-up or cool-down point's rates and percentiles
+    /// are those of the excluded requests (shown shaded; in no figure of the report).
+    public var phase: MeasurementPhase = .measured
     public init(t: Double, users: Int, qps: Double, failuresPerSecond: Double, p50Millis: Double?, p95Millis: Double?, p99Millis: Double?) {
         self.t = t; self.users = users; self.qps = qps; self.failuresPerSecond = failuresPerSecond
         self.p50Millis = p50Millis; self.p95Millis = p95Millis; self.p99Millis = p99Millis

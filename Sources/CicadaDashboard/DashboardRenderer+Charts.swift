@@ -101,6 +101,37 @@ extension DashboardRenderer.Drawer {
         for mk in marks where mk.row >= 0 && mk.row < h { label(mk.row, Self.axis(mk.value), mk.style) }
     }
 
+    /// The warm-up and cool-down shaded: the empty cells of their columns drawn with a dim
+    /// shade, and the span labelled ("warm-up", "cool-down") on its top row when it fits.
+    func phases(_ f: inout Frame, x: Int, y: Int, w: Int, h: Int, emptyGlyph: Character) {
+        guard w > 0, h > 0 else { return }
+        let (start, end) = span
+        guard end > start else { return }
+        var columns: [MeasurementPhase?] = Array(repeating: nil, count: w)
+        for iv in intervals(m.history) where iv.p.phase != .measured {
+            let c0 = max(0, Int(((iv.t0 - start) / (end - start) * Double(w)).rounded(.down)))
+            let c1 = min(w - 1, Int(((iv.t1 - start) / (end - start) * Double(w)).rounded(.up)) - 1)
+            guard c0 <= c1 else { continue }
+            for c in c0...c1 { columns[c] = iv.p.phase }
+        }
+        let shade: Character = u ? "░" : ":"
+        let st = style(dim: true)
+        var c = 0
+        while c < w {
+            guard let phase = columns[c] else { c += 1; continue }
+            var e = c
+            while e + 1 < w, columns[e + 1] == phase { e += 1 }
+            for col in c...e {
+                for row in 0..<h where f[x + col, y + row].char == " " || f[x + col, y + row].char == emptyGlyph {
+                    f[x + col, y + row] = Cell(shade, style: st)
+                }
+            }
+            let label = phase == .warmup ? "warm-up" : "cool-down"
+            if e - c + 1 >= label.count { f.put(label, x: x + c, y: y, style: style(.yellow, dim: true)) }
+            c = e + 1
+        }
+    }
+
     /// Event markers (a vertical line through empty cells, a one-letter label on top).
     func events(_ f: inout Frame, x: Int, y: Int, w: Int, h: Int, emptyGlyph: Character) {
         let (start, end) = span
@@ -226,6 +257,7 @@ extension DashboardRenderer.Drawer {
         if let row = thresholdRow, row >= 0, row < ch {
             for c in 0..<pw where f[px + c, py + row].char == " " { f[px + c, py + row] = Cell(hline, style: style(.red)) }
         }
+        phases(&f, x: px, y: py, w: pw, h: ch, emptyGlyph: hline)
         events(&f, x: px, y: py, w: pw, h: ch, emptyGlyph: hline)
         if columns.joined().allSatisfy({ $0 == nil }) {
             let t = " no data in the last \(m.windowSeconds)s "
@@ -278,6 +310,7 @@ extension DashboardRenderer.Drawer {
                 for c in 0..<pw where f[px + c, py + row].char == " " { f[px + c, py + row] = Cell(hline, style: style(.yellow)) }
             }
         }
+        phases(&f, x: px, y: py, w: pw, h: bh, emptyGlyph: hline)
         events(&f, x: px, y: py, w: pw, h: bh, emptyGlyph: hline)
         yAxis(&f, x: r.x, y: py, h: bh, max: ymax, marks: marks)
         if failRow {

@@ -166,6 +166,8 @@ public struct DashboardRenderer: Sendable {
             // Most important first, since the row is clipped at the right edge on narrow terminals.
             var segs: [(String, Style)] = []
             if m.paused { segs.append((" PAUSED ", style(.yellow, bold: true, reverse: true))) }
+            if s.phase == .warmup { segs.append((" warm-up (not measured) ", style(.yellow, bold: true))) }
+            if s.phase == .cooldown { segs.append((" cool-down (not measured) ", style(.yellow, bold: true))) }
             let achieved = window?.stats.qps.map { Format.number($0, digits: 1) } ?? "-"
             if let rate = s.targetRate {
                 segs.append(("rate \(achieved)/s of \(Format.number(rate, digits: 1))/s", .plain))

@@ -139,10 +139,27 @@ public enum HTMLReport {
             guard !points.isEmpty else { return section("series", "Over time", "<p class=\"dim\">No timeline (the run ended within its first second).</p>") }
             func series(_ key: String) -> [(Double, Double?)] { points.map { ($0["t"]?.double ?? 0, $0[key]?.double) } }
             let marks = (doc["events"]?.array ?? []).map { ($0["t"]?.double ?? 0, ($0["kind"]?.string ?? "") + " " + ($0["detail"]?.string ?? "")) }
-            var s = Chart(title: "Throughput", unit: "req/s", series: [("achieved req/s", "s1", series("qps")), ("failures/s", "bad", series("failures_per_s"))], marks: marks).svg()
-            s += Chart(title: "Latency (corrected, sliding window)", unit: "ms", series: [("p50", "s1", series("p50_ms")), ("p95", "s2", series("p95_ms")), ("p99", "s3", series("p99_ms"))], marks: marks).svg()
+            // The warm-up and cool-down, shaded: each point covers the second before its time.
+            var shaded: [(from: Double, to: Double, label: String)] = []
+            var prevT = 0.0
+            for p in points {
+                let t = p["t"]?.double ?? 0
+                if let w = p["window"]?.string, w != "measured" {
+                    let label = w == "warmup" ? "warm-up (not measured)" : "cool-down (not measured)"
+                    if let last = shaded.last, last.label == label, abs(last.to - prevT) < 1e-9 { shaded[shaded.count - 1].to = t }
+                    else { shaded.append((prevT, t, label)) }
+                }
+                prevT = t
+            }
+            var throughput = Chart(title: "Throughput", unit: "req/s", series: [("achieved req/s", "s1", series("qps")), ("failures/s", "bad", series("failures_per_s"))], marks: marks)
+            throughput.shaded = shaded
+            var latency = Chart(title: "Latency (corrected, sliding window)", unit: "ms", series: [("p50", "s1", series("p50_ms")), ("p95", "s2", series("p95_ms")), ("p99", "s3", series("p99_ms"))], marks: marks)
+            latency.shaded = shaded
+            var s = throughput.svg() + latency.svg()
             if points.contains(where: { ($0["users"]?.double ?? 0) > 0 }) {
-                s += Chart(title: "Users", unit: "users", series: [("users", "s2", series("users"))], marks: marks).svg()
+                var users = Chart(title: "Users", unit: "users", series: [("users", "s2", series("users"))], marks: marks)
+                users.shaded = shaded
+                s += users.svg()
             }
             let tele = doc["telemetry"]?["series"]?.array ?? []
             let mem = tele.compactMap { p -> (Double, Double?)? in
@@ -356,6 +373,8 @@ public enum HTMLReport {
         var xLabels: [(Double, String)]? = nil
         /// The x axis's unit (seconds for time series).
         var xUnit = "s"
+        /// Spans shaded behind the lines (the warm-up and cool-down), with their labels.
+        var shaded: [(from: Double, to: Double, label: String)] = []
 
         static let w = 720.0, h = 230.0, left = 56.0, right = 24.0, top = 22.0, bottom = 28.0
 
@@ -363,7 +382,8 @@ public enum HTMLReport {
             let drawn = series.map { (name: $0.name, cls: $0.cls, points: HTMLReport.downsample($0.points, to: HTMLReport.maxChartPoints)) }
             let xs = drawn.flatMap { $0.points.map(\.0) }
             let ys = drawn.flatMap { $0.points.compactMap(\.1) }
-            guard let x0 = xs.min(), let x1 = xs.max(), let yMax = ys.max() else {
+            // A shaded span starts where its first point's second began, so it widens the x range.
+            guard let x0 = (xs + shaded.map(\.from)).min(), let x1 = xs.max(), let yMax = ys.max() else {
                 return "<figure><figcaption>\(esc(title))</figcaption><p class=\"dim\">No data.</p></figure>"
             }
             let top = HTMLReport.niceCeiling(yMax)
@@ -382,6 +402,11 @@ public enum HTMLReport {
                 s += "<text class=\"axis\" x=\"\(f(X(x)))\" y=\"\(f(Self.h - 8))\" text-anchor=\"middle\">\(esc(label))</text>"
             }
             s += "<text class=\"axis\" x=\"4\" y=\"12\">\(esc(unit))</text>"
+            for sp in shaded where sp.to > x0 && sp.from < x1 {
+                let a = X(max(sp.from, x0)), b = X(min(sp.to, x1))
+                s += "<rect class=\"phase\" x=\"\(f(a))\" y=\"\(f(Self.top))\" width=\"\(f(max(0, b - a)))\" height=\"\(f(ph))\"><title>\(esc(sp.label))</title></rect>"
+                s += "<text class=\"axis\" x=\"\(f(a + 3))\" y=\"\(f(Self.top + 11))\">\(esc(sp.label))</text>"
+            }
             for (t, label) in marks where t >= x0 && t <= x1 {
                 s += "<line class=\"mark\" x1=\"\(f(X(t)))\" x2=\"\(f(X(t)))\" y1=\"\(f(Self.top))\" y2=\"\(f(Self.top + ph))\"><title>\(esc(label))</title></line>"
             }
@@ -492,7 +517,7 @@ public enum HTMLReport {
     tr.fail td{color:var(--fail)}tr.pass td:first-child{color:var(--pass)}
     .cards{display:flex;flex-wrap:wrap;gap:8px}.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 12px;min-width:110px}
     .card .v{font-size:20px;font-weight:600}.card .k{color:var(--dim);font-size:12px}
-    figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}svg.chart{max-width:100%;height:auto;display:block}
+    figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}svg.chart{max-width:100%;height:auto;display:block}.phase{fill:#8884}
     .grid{stroke:var(--line);stroke-width:1}.axis{fill:var(--dim);font-size:11px}.mark{stroke:var(--dim);stroke-dasharray:3 3}
     .line{fill:none;stroke-width:1.6}.line.s1{stroke:var(--s1)}.line.s2{stroke:var(--s2)}.line.s3{stroke:var(--s3)}.line.bad{stroke:var(--bad)}.line.s4{stroke:var(--s4)}.line.s5{stroke:var(--s5)}
     .legend{font-size:12px;color:var(--dim)}.key{display:inline-block;width:14px;height:3px;margin:0 4px 3px 8px;vertical-align:middle}

@@ -70,6 +70,8 @@ public struct JSONReport: Sendable {
             ])),
             ("dropped", .integer(snap.dropped)),
             ("cut_off", .integer(snap.cutOff)),
+            ("measurement_window", MeasurementReport.json(r)),
+            ("requests_out", MeasurementReport.requestsOutJSON(r)),
             ("tasks", .array(snap.perStat.indices.map { i in
                 let s = snap.perStat[i]
                 return .object([
@@ -121,6 +123,7 @@ public struct JSONReport: Sendable {
                     ("p50_ms", .number(p.p50Millis)),
                     ("p95_ms", .number(p.p95Millis)),
                     ("p99_ms", .number(p.p99Millis)),
+                    ("window", .string(p.phase.rawValue)),
                 ])
             })),
             ("events", .array(r.events.map { e in

@@ -43,9 +43,24 @@ public enum LLMReport {
             row("Median \(short) (ms):", num(h.percentile(50).map { Double($0) / 1000 }))
             for p in [99.0] { row("P\(Int(p)) \(short) (ms):", num(h.percentile(p).map { Double($0) / 1000 })) }
         }
+        if l.reasoningStreams > 0 {
+            section("Reasoning")
+            row("Streams with reasoning:", String(l.reasoningStreams))
+            row("Reasoning tokens:", String(l.reasoningTokens))
+            row("Answer tokens:", String(l.answerTokens))
+            for (title, h) in [("first reasoning token", l.firstReasoning), ("first answer token", l.firstContent)] {
+                row("Mean time to \(title) (ms):", num(h.meanMicros.map { $0 / 1000 }))
+                row("P99 time to \(title) (ms):", num(h.percentile(99).map { Double($0) / 1000 }))
+            }
+        }
+        // Which method produced each token count: the server's usage, or Cicada's chunk count.
+        section("Token counts")
+        row("Output tokens counted by:", Self.method(usage: l.usageReported, tokenizer: l.tokenizerCounted, of: l.streams))
+        row("Input tokens counted by:", l.usageReported > 0 ? "usage" : "-")
+        if l.reasoningStreams > 0 { row("Reasoning tokens counted by:", Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) }
         lines.append(String(repeating: "=", count: 50))
-        if l.usageReported < l.streams {
-            lines.append("Note: \(l.streams - l.usageReported) stream(s) reported no usage; their output tokens were counted as content chunks.")
+        if l.usageReported + l.tokenizerCounted < l.streams {
+            lines.append("Note: \(l.streams - l.usageReported - l.tokenizerCounted) stream(s) reported no usage; their output tokens were counted as content chunks.")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -66,8 +81,16 @@ public enum LLMReport {
             ("output_throughput", .number(seconds > 0 ? Double(l.outputTokens) / seconds : nil)),
             ("total_token_throughput", l.usageReported > 0 ? .number(seconds > 0 ? Double(l.outputTokens + l.inputTokens) / seconds : nil) : .null),
             ("output_tokens_from_usage", .integer(l.usageReported)),
+            ("output_tokens_method", .string(method(usage: l.usageReported, tokenizer: l.tokenizerCounted, of: l.streams))),
+            ("output_tokens_from_tokenizer", .integer(l.tokenizerCounted)),
+            ("input_tokens_method", l.usageReported > 0 ? .string("usage") : .null),
+            ("reasoning_streams", .integer(l.reasoningStreams)),
+            ("total_reasoning_tokens", l.reasoningStreams > 0 ? .integer(l.reasoningTokens) : .null),
+            ("total_answer_tokens", l.reasoningStreams > 0 ? .integer(l.answerTokens) : .null),
+            ("reasoning_tokens_method", l.reasoningStreams > 0 ? .string(method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) : .null),
         ]
-        for (name, h) in [("ttft", l.ttft), ("tpot", l.tpot), ("itl", l.itl), ("e2el", l.e2el), ("first_content", l.firstContent)] {
+        for (name, h) in [("ttft", l.ttft), ("tpot", l.tpot), ("itl", l.itl), ("e2el", l.e2el), ("first_content", l.firstContent),
+                          ("first_reasoning", l.firstReasoning)] {
             pairs.append(("mean_\(name)_ms", .number(h.meanMicros.map { $0 / 1000 })))
             pairs.append(("median_\(name)_ms", .millis(h.percentile(50))))
             pairs.append(("std_\(name)_ms", .number(std(h))))
@@ -76,6 +99,16 @@ public enum LLMReport {
             }
         }
         return .object(pairs)
+    }
+
+    /// Which method produced a token count over `streams` streams, `usage` of which reported
+    /// it and `tokenizer` of which the scenario's tokenizer counted: `usage` (the server's),
+    /// `tokenizer`, `chunks` (Cicada counted text chunks) or `mixed`.
+    static func method(usage: UInt64, tokenizer: UInt64 = 0, of streams: UInt64) -> String {
+        if usage >= streams { return TokenCountMethod.usage.rawValue }
+        if tokenizer >= streams { return TokenCountMethod.tokenizer.rawValue }
+        if usage == 0 && tokenizer == 0 { return TokenCountMethod.chunks.rawValue }
+        return "mixed"
     }
 
     /// Standard deviation (ms) from the histogram's buckets; nil when empty.

@@ -33,6 +33,10 @@ public enum ProgressLine {
         if snapshot.gauges.queued > 0 { load += " queued \(snapshot.gauges.queued)" }
         if snapshot.dropped > 0 { load += " dropped \(snapshot.dropped)" }
         parts.append(load)
+        // In the warm-up or cool-down the figures below are the measured window's (absent
+        // during the warm-up): say why.
+        if snapshot.phase == .warmup { parts.append("warm-up (\(snapshot.excludedWarmup) not measured)") }
+        if snapshot.phase == .cooldown { parts.append("cool-down (\(snapshot.excludedCooldown) not measured)") }
 
         let label = "(\(snapshot.defaultWindowSeconds)s)"
         let window = snapshot.window

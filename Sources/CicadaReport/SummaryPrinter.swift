@@ -66,6 +66,7 @@ public struct SummaryPrinter: Sendable {
         if snap.dropped > 0 { lagLine += "; dropped \(snap.dropped) arrivals" }
         lines.append(lagLine)
 
+        lines += MeasurementReport.lines(result)
         let codes = snap.total.statusCodes.sorted { $0.key < $1.key }
         lines.append("Status codes: " + (codes.isEmpty ? "-" : codes.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))
 

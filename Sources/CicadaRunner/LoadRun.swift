@@ -52,6 +52,9 @@ public final class LoadRun: @unchecked Sendable {
     public var onTick: ((Snapshot) -> Void)?
     /// Called with each per-second timeline point (the dashboard's charts).
     public var onPoint: ((TimelinePoint) -> Void)?
+    /// Where the workers' ``RequestRecord``s go (`--requests-out`); the plan's
+    /// ``RunPlan/requestSampling`` decides which requests have one.
+    public var requestSink: (any RequestRecordSink)?
     private let notes = Mutex<[RunEvent]>([])
     private let startedAt = Atomic<UInt64>(0)
 
@@ -93,7 +96,8 @@ public final class LoadRun: @unchecked Sendable {
         if case .open(let o) = plan.scenario.load { control.openLoad = o }
         let outbox = IntervalOutbox()
         let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
-                                    windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
+                                    windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds),
+                                    measurement: plan.scenario.measurement, durationNanos: plan.scenario.load.duration?.nanos)
         aggregator.breakdownKeys = plan.breakdown.keys
         var workers: [any LoadGenerator] = []
         for i in 0..<options.workers {
@@ -113,7 +117,10 @@ public final class LoadRun: @unchecked Sendable {
         func drain() {
             let now = clock.nowNanos()
             for r in outbox.drain() {
-                aggregator.ingest(r.stats, worker: r.worker, gauges: r.gauges, atNanos: now)
+                var stats = r.stats
+                let (records, dropped) = stats.takeRecords()
+                if !records.isEmpty || dropped > 0 { requestSink?.accept(records, droppedUpstream: dropped) }
+                aggregator.ingest(stats, worker: r.worker, gauges: r.gauges, atNanos: now)
                 if r.finished { finished.insert(r.worker) }
             }
         }
@@ -131,19 +138,35 @@ public final class LoadRun: @unchecked Sendable {
         var prevRequests: UInt64 = 0, prevFailures: UInt64 = 0, prevT = 0.0
         var stopReason = StopReason.completed
         /// One timeline point: rates since the previous point, percentiles over the window.
+        ///
+        /// The timeline shows every second, the warm-up and cool-down included (their points
+        /// marked with their phase and drawn from the excluded requests), so a chart shows
+        /// what was left out and why; no figure of the report reads these points.
         func addPoint(_ snap: Snapshot) {
-            let dt = snap.measuredSeconds - prevT
-            let win = snap.window?.total.corrected
-            let point = TimelinePoint(
-                t: snap.elapsed.seconds, users: snap.gauges.users,
-                qps: dt > 0 ? Double(snap.total.requests &- prevRequests) / dt : 0,
-                failuresPerSecond: dt > 0 ? Double(snap.total.failures &- prevFailures) / dt : 0,
+            let t = snap.elapsed.seconds
+            let dt = t - prevT
+            let requests = snap.total.requests &+ snap.excludedWarmup &+ snap.excludedCooldown
+            let failures = snap.total.failures &+ (snap.excluded?.failures ?? 0)
+            var win = snap.window?.total.corrected
+            if snap.phase != .measured, let e = snap.window?.excluded?.corrected {
+                var all = win ?? LatencyHistogram()
+                all.merge(e)
+                win = all
+            }
+            var point = TimelinePoint(
+                t: t, users: snap.gauges.users,
+                qps: dt > 0 ? Double(requests &- min(prevRequests, requests)) / dt : 0,
+                failuresPerSecond: dt > 0 ? Double(failures &- min(prevFailures, failures)) / dt : 0,
                 p50Millis: win?.percentile(50).map { Double($0) / 1000 },
                 p95Millis: win?.percentile(95).map { Double($0) / 1000 },
                 p99Millis: win?.percentile(99).map { Double($0) / 1000 })
+            // A point covers (previous point, its time]: it is marked with the phase of that
+            // span's middle (the runner's turns make a point's time a little late, so the phase
+            // at its own time would mark the last warm-up second as measured).
+            point.phase = aggregator.phase(atNanos: start &+ Duration.fromSeconds((prevT + t) / 2).nanos)
             timeline.append(point)
             onPoint?(point)
-            prevRequests = snap.total.requests; prevFailures = snap.total.failures; prevT = snap.measuredSeconds
+            prevRequests = requests; prevFailures = failures; prevT = t
         }
         let durationNanos = load.duration?.nanos
         let progressNanos = options.progressInterval.nanos
@@ -158,7 +181,7 @@ public final class LoadRun: @unchecked Sendable {
                 control.resetRequested = false
                 drain()
                 aggregator.reset(atNanos: now)
-                prevRequests = 0; prevFailures = 0; prevT = 0
+                prevRequests = 0; prevFailures = 0; prevT = elapsed.seconds
             }
             drain()
             if now - lastTick >= 250_000_000, let onTick {
@@ -215,7 +238,7 @@ public final class LoadRun: @unchecked Sendable {
         var snap = aggregator.snapshot(atNanos: doneNanos, targetUsers: tu, targetRate: tr)
         snap.gauges.inFlight = 0
         snap.telemetry = telemetry?.summary(nowNanos: clock.nowNanos())
-        if snap.measuredSeconds - prevT > 0.05 { addPoint(snap) }
+        if snap.elapsed.seconds - prevT > 0.05 { addPoint(snap) }
         let results = thresholds.map { $0.evaluate(snap) }
         var result = RunResult(
             scenarioName: plan.scenario.name, target: plan.baseURL, snapshot: snap, thresholds: results,
@@ -228,8 +251,16 @@ public final class LoadRun: @unchecked Sendable {
     }
 
     /// The first `abort_on_fail` threshold failing now, past its delay.
+    ///
+    /// With a warm-up, `delay_abort_eval` counts from its end: its requests are in no figure,
+    /// so every threshold would read "no data" (a failure) and end the run before measuring began.
     func abortingThreshold(_ snap: Snapshot) -> String? {
-        for t in thresholds where t.spec.abortOnFail && snap.elapsed >= t.spec.delayAbortEval {
+        var from = 0.0
+        if snap.measurement.warmup != nil {
+            guard snap.phase != .warmup, let f = snap.measuredFromSeconds else { return nil }
+            from = f
+        }
+        for t in thresholds where t.spec.abortOnFail && snap.elapsed.seconds >= from + t.spec.delayAbortEval.seconds {
             if !t.evaluate(snap).passed { return t.spec.expression }
         }
         return nil

@@ -8,7 +8,7 @@ extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
-                          "before_run", "before_each_point"]
+                          "before_run", "before_each_point", "warmup", "cooldown", "tokenizer"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -153,6 +153,8 @@ extension Validator {
         built.sharedPrefix = sharedPrefix
         if let h = top["before_run"] { built.beforeRun = hooks(h.value, "before_run") }
         if let h = top["before_each_point"] { built.beforeEachPoint = hooks(h.value, "before_each_point") }
+        built.measurement = measurementWindow(top, load: load)
+        if let t = top["tokenizer"] { built.tokenizer = tokenizer(t.value) }
         return built
     }
 }

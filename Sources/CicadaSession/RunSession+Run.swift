@@ -60,6 +60,16 @@ extension RunSession {
             servers.adopt(p)
         }
 
+        // --requests-out: a writer thread of its own, fed by the runner.
+        var requestLog: RequestLogWriter?
+        if let path = request.requestsOut, !comparing {
+            let run = lanes[0].run
+            let control = run.control
+            let writer = try RequestLogWriter(path: path, plan: run.plan, runStartNanos: { control.runStartNanos })
+            run.requestSink = writer
+            requestLog = writer
+        }
+
         // SIGINT/SIGTERM/SIGHUP (or the view's q) stop the load; everything measured is still reported.
         if view == nil { startLines.forEach(output.log) }
         var results: [RunResult]
@@ -73,8 +83,10 @@ extension RunSession {
                 results = [try lanes[0].run.run(shouldStop: shouldStop)]
             }
         } catch {
+            _ = requestLog?.finish()
             throw .tool("\(error)")
         }
+        if let requestLog { results[0].requestLog = requestLog.finish() }
         var engines = lanes.map(\.engine)
         if !comparing, engines[0] == nil, let started = view?.engine {
             engines[0] = started

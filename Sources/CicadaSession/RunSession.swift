@@ -89,8 +89,9 @@ public final class RunSession: @unchecked Sendable {
 
     /// The scenario with the overrides applied; the extra thresholds and the window checked.
     static func validate(_ document: ScenarioDocument, _ request: SessionRequest) throws(SessionError) -> Scenario {
-        let scenario: Scenario
+        var scenario: Scenario
         do { scenario = try request.overrides.apply(to: document.scenario) } catch { throw .usage("error: \(error.description)") }
+        try applyMeasurementFlags(request, to: &scenario)
         for t in request.extraThresholds {
             do { _ = try Threshold(ThresholdSpec(t)) } catch { throw .usage("error: --threshold: \(error.message)") }
         }
@@ -146,8 +147,9 @@ public final class RunSession: @unchecked Sendable {
         if let serviceTime = request.localTargetServiceTime {
             scenario.target = try servers.startTestTarget(serviceTime: serviceTime).baseURL
         }
-        let plan: RunPlan
+        var plan: RunPlan
         do { plan = try RunPlan(scenario: scenario, environment: environment) } catch { throw .usage("error: \(error.description)") }
+        if request.requestsOut != nil { plan.requestSampling = RequestSampling(fraction: request.requestsSample, seed: scenario.seed) }
         if scenario.http2, let why = Curl.http2Problem(baseURL: plan.baseURL) { throw .usage("error: --http2: \(why)") }
         if let b = scenario.baseline { try Self.checkBaseline(b) }
         try Self.checkOpenFiles([(FileLimit.concurrency(of: scenario.load), scenario.http2,
@@ -180,6 +182,9 @@ public final class RunSession: @unchecked Sendable {
         }
         if request.statusPort != nil {
             throw .usage("error: --status-port serves one run's figures; it does not apply to a comparison (\(request.file) has a compare: block)")
+        }
+        if request.requestsOut != nil {
+            throw .usage("error: --requests-out records one run's requests; it does not apply to a comparison (\(request.file) has a compare: block)")
         }
         if request.overrides.target != nil {
             throw .usage("error: --target does not apply to a comparison: each variant in \(request.file)'s compare: block names its own target")

@@ -1,4 +1,5 @@
 import Foundation
+import CicadaCore
 import CicadaScenario
 
 /// What the user asked of one `cicada run`, with every flag already parsed: the overrides, how to
@@ -36,6 +37,14 @@ public struct SessionRequest: Sendable {
     /// How long the status server keeps serving the final figures after the run
     /// (`--status-linger`), so a scraper gets them.
     public var statusLinger: Duration = .zero
+    /// `--warmup` / `--cooldown`: replace the scenario's `warmup:` / `cooldown:`.
+    public var warmup: MeasurementWindow.Span?
+    public var cooldown: Duration?
+    /// `--telemetry URL` (repeatable): Prometheus endpoints polled besides the scenario's.
+    public var telemetryURLs: [String] = []
+    /// `--requests-out FILE.jsonl`: one line per request; `--requests-sample`: the fraction kept.
+    public var requestsOut: String?
+    public var requestsSample: Double = 1
 
     public init(file: String, overrides: ScenarioOverrides = ScenarioOverrides(), extraThresholds: [String] = [], workers: Int? = nil,
                 windowSeconds: Int = 10, stopTimeout: Duration = .seconds(10), startEngine: Bool = false,

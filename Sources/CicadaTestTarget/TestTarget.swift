@@ -37,6 +37,11 @@ public final class TestTarget: Sendable {
         public var reportUsage: Bool
         /// Put an `error` object into the stream after this many tokens (then end it).
         public var streamErrorAfter: Int?
+        /// A reasoning model: the first this many tokens of each stream are thinking, sent as
+        /// chat chunks' `delta.reasoning_content` (the rest as `delta.content`), and the usage
+        /// chunk reports them in `completion_tokens_details.reasoning_tokens`. 0: plain
+        /// completions chunks.
+        public var reasoningTokens = 0
         /// Keep the first this many requests ("METHOD URI BODY") for ``recordedRequests`` (tests
         /// that compare what two runs sent).
         public var recordRequests = 0
@@ -204,9 +209,13 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         func nanos(_ d: Duration) -> Int64 { Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+        let thinking = min(cfg.reasoningTokens, tokens)
+        let details = cfg.reasoningTokens > 0 ? ",\"completion_tokens_details\":{\"reasoning_tokens\":\(thinking)}" : ""
+        let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)\(details)}"
+        // A chat answer is marked on its first answer token ([aN]), after any reasoning tokens.
         let answerMark = chat ? "[a\(target.nextAnswer())]" : ""
-        func piece(_ k: Int) -> String { (k == 0 ? answerMark : "") + " tok\(k)" }
-        let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)}"
+        func piece(_ k: Int) -> String { (k == thinking ? answerMark : "") + " tok\(k)" }
+        let chatChunks = chat || cfg.reasoningTokens > 0
         if !streaming {
             let json = chat
                 ? "{\"id\":\"t\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"\(answerMark) ok\"},\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
@@ -241,8 +250,9 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
                 if let e = cfg.streamErrorAfter, k > e { return }
                 let last = k == tokens - 1
                 // Split each event across two writes to exercise chunk-boundary parsing.
-                let choice = chat ? "\"delta\":{\"content\":\"\(piece(k))\"}" : "\"text\":\"\(piece(k))\""
-                let event = "data: {\"id\":\"t\",\"object\":\"\(chat ? "chat.completion.chunk" : "text_completion")\",\"choices\":[{\"index\":0,\(choice),\"finish_reason\":\(last ? "\"length\"" : "null")}]}\r\n\r\n"
+                let reason = last ? "\"length\"" : "null"
+                let choice = chatChunks ? "\"delta\":{\"\(k < thinking ? "reasoning_content" : "content")\":\"\(piece(k))\"}" : "\"text\":\"\(piece(k))\""
+                let event = "data: {\"id\":\"t\",\"object\":\"\(chatChunks ? "chat.completion.chunk" : "text_completion")\",\"choices\":[{\"index\":0,\(choice),\"finish_reason\":\(reason)}]}\r\n\r\n"
                 let cut = event.index(event.startIndex, offsetBy: event.count / 2)
                 send(String(event[..<cut]))
                 send(String(event[cut...]))

@@ -67,12 +67,15 @@ extension LoadWorker {
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
+        // The warm-up / cool-down a request belongs to is fixed by its intended start, now.
+        let phase = control.phase(in: plan, intendedNanos: intended, startNanos: startNanos)
         guard let t = checkout() else {
             stats.record(RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: now, ttfbMicros: nil,
                                         status: 0, failure: .connection, error: "curl_easy_init failed", bytesIn: 0, bytesOut: 0),
-                         method: spec.method, name: spec.name)
+                         method: spec.method, name: spec.name, phase: phase)
             return false
         }
+        t.phase = phase
         let e = t.easy
         t.turnGroup = turnGroup; t.modelGroup = modelGroup
         t.chatKey = chatKey; t.chatUserText = chatText; t.captureAnswer = chatKey >= 0
@@ -153,6 +156,7 @@ extension LoadWorker {
         t.checksNeedBody = spec.needsBody
         t.measureStream = spec.kind.streamDialect != nil
         t.streamDialect = spec.kind.streamDialect ?? .openAI
+        t.keepsStreamText = plan.scenario.tokenizer != nil
         t.clock = clock
         t.statIndex = statIndex
         t.task = ref
@@ -251,7 +255,7 @@ extension LoadWorker {
             let dialect = timing.dialect
             t.sse?.finish { event in
                 let c = dialect.classify(event)
-                if t.captureAnswer, case .choices(let content, _, _) = c { t.answer += content }
+                if t.captureAnswer, case .choices(let content, _, _, _) = c { t.answer += content }
                 timing.record(c, atNanos: end)
             }
             if outcome.failure == nil {
@@ -264,14 +268,14 @@ extension LoadWorker {
                     outcome.error = why
                 }
             }
-            let stream = Self.streamOutcome(timing)
+            let stream = Self.streamOutcome(timing, tokenizer: plan.scenario.tokenizer)
             outcome.stream = stream
             outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
         }
         outcome.turnGroup = t.turnGroup
         outcome.modelGroup = t.modelGroup
         if t.chatKey >= 0 { conversationTurnEnded(t, succeeded: outcome.failure == nil, spec: spec) }
-        stats.record(outcome, method: spec.method, name: spec.name)
+        stats.record(outcome, method: spec.method, name: spec.name, phase: t.phase)
         let slot = t.userSlot
         let intended = t.intendedNanos, sent = t.sentNanos
         t.prepareForReuse()
@@ -301,12 +305,31 @@ extension LoadWorker {
     }
 
     /// The per-token figures of a finished stream, in microseconds.
-    static func streamOutcome(_ t: StreamTiming) -> StreamOutcome {
+    ///
+    /// Without `usage` and with a tokenizer, the kept text is counted with it (after the end
+    /// was timed, so the counting delays no timestamp), and TPOT follows that count.
+    static func streamOutcome(_ t: StreamTiming, tokenizer: BPETokenizer? = nil) -> StreamOutcome {
         func us(_ n: UInt64?) -> UInt64? { n.map { ($0 + 500) / 1000 } }
-        return StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
+        var o = StreamOutcome(ttftMicros: us(t.ttftNanos), firstContentMicros: us(t.firstContentNanos), tpotMicros: us(t.tpotNanos),
                              e2elMicros: us(t.e2elNanos), itlMicros: t.interChunkNanos.map { ($0 + 500) / 1000 },
                              outputTokens: t.outputTokens, inputTokens: t.usage?.promptTokens,
                              outputTokensFromUsage: t.outputTokensFromUsage)
+        o.firstReasoningMicros = us(t.firstReasoningNanos)
+        o.reasoningTokens = t.reasoningTokens
+        o.reasoningTokensFromUsage = t.reasoningTokensFromUsage
+        if let tokenizer, t.keepsText, !t.textTruncated, !t.outputTokensFromUsage {
+            let reasoning = tokenizer.count(t.reasoningText)
+            let tokens = tokenizer.count(t.answerText) + reasoning
+            o.outputTokens = tokens
+            o.outputTokensFromTokenizer = true
+            if tokens > 1, let ttft = t.ttftNanos, let e2el = t.e2elNanos {
+                o.tpotMicros = ((e2el >= ttft ? e2el - ttft : 0) / UInt64(tokens - 1) + 500) / 1000
+            } else {
+                o.tpotMicros = nil
+            }
+            if !t.reasoningTokensFromUsage, t.reasoningChunks > 0 { o.reasoningTokens = reasoning }
+        }
+        return o
     }
 
     /// The error message of a request whose keep-alive connection died before its first

@@ -85,7 +85,7 @@ public final class LoadWorker: @unchecked Sendable {
         self.wakeFD = ccurl_eventfd_create()
         if timer >= 0 { _ = ccurl_loop_watch(loop, timer) }
         if wakeFD >= 0 { _ = ccurl_loop_watch(loop, wakeFD) }
-        self.stats = IntervalStats(statCount: plan.statNames.count)
+        self.stats = IntervalStats(statCount: plan.statNames.count, sampling: plan.requestSampling, worker: index)
         let maxInFlight: Int
         switch plan.scenario.load {
         case .closed(let c):
@@ -253,7 +253,7 @@ public final class LoadWorker: @unchecked Sendable {
     private func flush(at now: UInt64, finished: Bool) {
         let gauges = WorkerGauges(users: closed?.activeCount ?? 0, inFlight: inFlight, queued: arrivals?.queued ?? 0)
         outbox.post(.init(worker: index, stats: stats, gauges: gauges, finished: finished))
-        stats = IntervalStats(statCount: plan.statNames.count)
+        stats = stats.emptied()
         lastFlush = now
     }
 }

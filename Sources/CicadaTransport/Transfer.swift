@@ -23,12 +23,16 @@ final class Transfer {
     /// Local user slot, or -1 for an open-model arrival.
     var userSlot = -1
     var intendedNanos: UInt64 = 0
+    /// The part of the run it started in (warm-up, measured, cool-down).
+    var phase = MeasurementPhase.measured
     var sentNanos: UInt64 = 0
     /// OpenAI and Anthropic kinds: look at the Content-Type on the first body bytes and, for an
     /// SSE stream, time every chunk as it arrives (in the write callback, not after the body is complete).
     var measureStream = false
     /// Whose stream it is: how its events are classified.
     var streamDialect = StreamTiming.Dialect.openAI
+    /// Keep the stream's text for the scenario's tokenizer.
+    var keepsStreamText = false
     var streamChecked = false
     var sse: SSEParser?
     var timing: StreamTiming?
@@ -82,6 +86,7 @@ final class Transfer {
            String(cString: ct).lowercased().hasPrefix("text/event-stream") {
             sse = SSEParser()
             timing = StreamTiming(sentNanos: sentNanos, dialect: streamDialect)
+            timing?.keepsText = keepsStreamText
             keepBody = checksNeedBody
         }
     }
@@ -112,7 +117,7 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
             let now = clock.nowNanos()
             t.sse!.feed(UnsafeRawBufferPointer(start: ptr, count: n)) { event in
                 let c = t.streamDialect.classify(event)
-                if t.captureAnswer, case .choices(let content, _, _) = c { t.answer += content }
+                if t.captureAnswer, case .choices(let content, _, _, _) = c { t.answer += content }
                 t.timing?.record(c, atNanos: now)
             }
         }

@@ -47,6 +47,11 @@ struct Run: ParsableCommand {
     @Option(help: "Serve live figures on this port: Prometheus text at /metrics, JSON at /status (0 picks a free port).") var statusPort: Int?
     @Option(help: "Address the status server binds.") var statusHost = "127.0.0.1"
     @Option(help: "Keep serving the final figures this long after the run, for a last scrape.") var statusLinger = "0s"
+    @Option(help: "Leave the run's start out of every figure: a duration (30s) or a request count (500r).") var warmup: String?
+    @Option(help: "Leave the run's last part out of every figure: a duration, e.g. 30s.") var cooldown: String?
+    @Option(name: .customLong("telemetry"), help: "Also poll this Prometheus /metrics URL (repeatable).") var telemetryURLs: [String] = []
+    @Option(help: "Write one JSON line per request to this file (.jsonl).") var requestsOut: String?
+    @Option(help: "With --requests-out, write only this seeded fraction of the requests, e.g. 0.1.") var requestsSample: Double?
 
     func run() throws {
         // 1. Read and validate everything, and start what the run needs, before any load.
@@ -81,6 +86,7 @@ struct Run: ParsableCommand {
         r.statusHost = statusHost
         guard let linger = DurationText.parse(statusLinger) else { throw .usage("--status-linger '\(statusLinger)' is not a duration") }
         r.statusLinger = linger
+        try measurementFlags(into: &r)
         return r
     }
 
@@ -94,4 +100,23 @@ struct Run: ParsableCommand {
 extension SessionOutput {
     /// The summary to stdout, notices and progress lines to stderr.
     static let standard = SessionOutput(summary: { print($0, terminator: "") }, log: { printError($0) })
+}
+
+extension Run {
+    /// `--warmup`, `--cooldown`, `--telemetry`, `--requests-out`, `--requests-sample`.
+    func measurementFlags(into r: inout SessionRequest) throws(SessionError) {
+        if let warmup {
+            guard let w = MeasurementWindow.span(parsing: warmup) else {
+                throw .usage("--warmup '\(warmup)' is neither a duration (30s) nor a request count (500r)")
+            }
+            r.warmup = w
+        }
+        if let cooldown {
+            guard let d = DurationText.parse(cooldown), d > .zero else { throw .usage("--cooldown '\(cooldown)' is not a duration (e.g. 30s)") }
+            r.cooldown = d
+        }
+        r.telemetryURLs = telemetryURLs
+        r.requestsOut = requestsOut
+        if let requestsSample { r.requestsSample = requestsSample }
+    }
 }

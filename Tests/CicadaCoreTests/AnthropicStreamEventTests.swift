@@ -19,7 +19,7 @@ import Testing
         (ev("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#),
          .choices(content: "Hello", finishReason: nil, usage: nil)),
         (ev("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me"}}"#),
-         .choices(content: "Let me", finishReason: nil, usage: nil)),
+         .choices(content: "", finishReason: nil, usage: nil, reasoning: "Let me")),
         (ev("content_block_delta", #"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"loc"}}"#),
          .choices(content: "{\"loc", finishReason: nil, usage: nil)),
         (ev("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}}"#), .other),

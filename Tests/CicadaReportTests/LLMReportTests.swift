@@ -30,6 +30,9 @@ import Testing
         #expect(lines.contains("Total generated tokens:                         84"))
         #expect(lines.contains { $0.hasPrefix("Mean TPOT (ms):") && $0.hasSuffix("10.00") })
         #expect(lines.allSatisfy { $0.count == 50 })
+        // Every stream reported usage: the counts are the server's, and no reasoning row appears.
+        #expect(lines.contains { $0.hasPrefix("Output tokens counted by:") && $0.hasSuffix(" usage") })
+        #expect(!lines.contains { $0.hasPrefix("Reasoning tokens") })
     }
 
     @Test func jsonUsesVllmKeysAndIsNullWithoutStreams() throws {

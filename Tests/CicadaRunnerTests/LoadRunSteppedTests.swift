@@ -16,6 +16,10 @@ final class ScriptedGenerator: LoadGenerator, @unchecked Sendable {
     /// the runner aborts it, as a stalled server would).
     let finishesOnStop: Bool
     let inFlightAtEnd: UInt64
+    /// Requests ending before this offset from the start take `slowLatency` instead (a cold
+    /// server's warm-up).
+    let slowUntilNanos: UInt64?
+    let slowLatencyNanos: UInt64
     private var stats: IntervalStats?
     private var next: UInt64 = 0
     private var lastPost: UInt64 = 0
@@ -24,8 +28,10 @@ final class ScriptedGenerator: LoadGenerator, @unchecked Sendable {
     /// The user target the runner had set at each whole virtual second.
     var usersBySecond: [Int] = []
 
-    init(every: Duration = .milliseconds(10), latency: Duration = .milliseconds(5), finishesOnStop: Bool = true, inFlightAtEnd: UInt64 = 0) {
+    init(every: Duration = .milliseconds(10), latency: Duration = .milliseconds(5), finishesOnStop: Bool = true, inFlightAtEnd: UInt64 = 0,
+         slowUntil: Duration? = nil, slowLatency: Duration = .milliseconds(500)) {
         self.every = every.nanos; self.latencyNanos = latency.nanos; self.finishesOnStop = finishesOnStop; self.inFlightAtEnd = inFlightAtEnd
+        self.slowUntilNanos = slowUntil?.nanos; self.slowLatencyNanos = slowLatency.nanos
     }
 
     func run() { ended.wait() }
@@ -33,7 +39,10 @@ final class ScriptedGenerator: LoadGenerator, @unchecked Sendable {
 
     func step(now: UInt64) {
         guard let c = context, !done else { return }
-        if stats == nil { stats = IntervalStats(statCount: c.plan.statNames.count); next = c.startNanos + every; lastPost = c.startNanos }
+        if stats == nil {
+            stats = IntervalStats(statCount: c.plan.statNames.count, sampling: c.plan.requestSampling, worker: c.index)
+            next = c.startNanos + every; lastPost = c.startNanos
+        }
         if c.control.abort || (c.control.stopStarting && finishesOnStop) {
             if c.control.abort { stats!.cutOff += inFlightAtEnd }
             c.outbox.post(.init(worker: c.index, stats: stats!, gauges: WorkerGauges(), finished: true))
@@ -43,15 +52,18 @@ final class ScriptedGenerator: LoadGenerator, @unchecked Sendable {
         }
         if c.control.stopStarting { return }
         while next <= now {
-            stats!.record(RequestOutcome(statIndex: 0, intendedNanos: next - latencyNanos, sentNanos: next - latencyNanos, endNanos: next,
+            let slow = slowUntilNanos.map { next - c.startNanos < $0 } ?? false
+            let latency = slow ? slowLatencyNanos : latencyNanos
+            let phase = c.control.phase(in: c.plan, intendedNanos: next - latency, startNanos: c.startNanos)
+            stats!.record(RequestOutcome(statIndex: 0, intendedNanos: next - latency, sentNanos: next - latency, endNanos: next,
                                          ttfbMicros: nil, status: 200, failure: nil, error: nil, bytesIn: 10, bytesOut: 10),
-                          method: "GET", name: "t")
+                          method: "GET", name: "t", phase: phase)
             if (next - c.startNanos) % 1_000_000_000 == 0 { usersBySecond.append(c.control.targetUsers) }
             next += every
         }
         if now - lastPost >= 200_000_000 {   // a multiple of the runner's 20 ms turn
             c.outbox.post(.init(worker: c.index, stats: stats!, gauges: WorkerGauges(users: c.control.targetUsers), finished: false))
-            stats = IntervalStats(statCount: c.plan.statNames.count)
+            stats = stats!.emptied()
             lastPost = now
         }
     }

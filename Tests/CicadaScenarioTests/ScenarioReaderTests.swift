@@ -561,3 +561,27 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(problems(Self.open + "sweep: {rates: [10]}").contains { $0.keyPath == "sweep.presets" && $0.message.contains("'grid' or 'targets'") })
     }
 }
+
+/// `warmup:` and `cooldown:`.
+@Suite struct MeasurementWindowReaderTests {
+    @Test func readsDurationsAndRequestCounts() throws {
+        let s = try parse("target: http://127.0.0.1:8000\nusers: 2\nrun_time: 60s\nwarmup: 10s\ncooldown: 5s\ntasks: [{path: /a}]")
+        #expect(s.measurement == MeasurementWindow(warmup: .duration(.seconds(10)), cooldown: .seconds(5)))
+        let c = try parse("target: http://127.0.0.1:8000\nusers: 2\nrun_time: 60s\nwarmup: {requests: 500}\ntasks: [{path: /a}]")
+        #expect(c.measurement.warmup == .requests(500))
+        #expect(try parse("target: http://127.0.0.1:8000\nusers: 2\ntasks: [{path: /a}]").measurement.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("warmup: soon", "test.yaml:4:9: error: warmup: expected a duration"),
+        ("warmup: {requests: 0}", "test.yaml:4:20: error: warmup.requests: must be at least 1"),
+        ("warmup: {reqs: 5}", "test.yaml:4:10: error: warmup.reqs: unknown key 'reqs'"),
+        ("cooldown: {requests: 5}", "test.yaml:4:11: error: cooldown: expected a duration such as 30s"),
+        ("warmup: 40s\ncooldown: 20s", "error: cooldown: warm-up (40s) and cool-down (20s) leave nothing of the run's 1m to measure"),
+        ("warmup: 60s", "error: warmup: the warm-up (1m) is as long as the run (1m)"),
+    ])
+    func badWindowsSayWhereAndWhy(_ yaml: String, _ message: String) {
+        let found = issues("target: http://127.0.0.1:8000\nusers: 2\nrun_time: 60s\n\(yaml)\ntasks: [{path: /a}]").map(\.description)
+        #expect(found.contains { $0.contains(message) }, "\(found)")
+    }
+}
