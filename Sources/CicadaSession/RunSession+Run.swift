@@ -35,7 +35,7 @@ extension RunSession {
                 lane.run.onProgress = { snap in output.log(prefix + ProgressLine.format(snap, duration: duration)) }
             }
         }
-        let sinks = request.reports.sinks()
+        let sinks = request.reports.sinks() + (try shardSinks())
         for sink in sinks { try sink.prepare(lanes, comparing: comparing) }
         let status = try startStatusServer(output: output)
         defer { status?.stop() }
@@ -49,6 +49,7 @@ extension RunSession {
         // SIGINT/SIGTERM/SIGHUP (or the view's q) stop the load; everything measured is still reported.
         if view == nil { startLines.forEach(output.log) }
         var results: [RunResult]
+        waitForStartAt(output: output, stopSignal: stopSignal)
         view?.start()
         do {
             defer { view?.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import CicadaCore
 import CicadaScenario
 
 /// What the user asked of one `cicada run`, with every flag already parsed: the overrides, how to
@@ -36,6 +37,13 @@ public struct SessionRequest: Sendable {
     /// How long the status server keeps serving the final figures after the run
     /// (`--status-linger`), so a scraper gets them.
     public var statusLinger: Duration = .zero
+    /// The shard of the run this process generates (`--shard I/N`, or the cluster's
+    /// environment: ``ShardResolver``); `.single` for the whole run.
+    public var shard: ShardSpec = .single
+    /// The folder the shard artifact is written to (`--out DIR`: `DIR/shard-I-of-N.json`); nil: none.
+    public var shardOut: String?
+    /// The wall-clock moment (Unix seconds) the load starts at (`--start-at`); nil: at once.
+    public var startAtUnix: Double?
 
     public init(file: String, overrides: ScenarioOverrides = ScenarioOverrides(), extraThresholds: [String] = [], workers: Int? = nil,
                 windowSeconds: Int = 10, stopTimeout: Duration = .seconds(10), startEngine: Bool = false,

@@ -47,6 +47,9 @@ struct Run: ParsableCommand {
     @Option(help: "Serve live figures on this port: Prometheus text at /metrics, JSON at /status (0 picks a free port).") var statusPort: Int?
     @Option(help: "Address the status server binds.") var statusHost = "127.0.0.1"
     @Option(help: "Keep serving the final figures this long after the run, for a last scrape.") var statusLinger = "0s"
+    @Option(help: "Run shard I of N of the load (e.g. 0/4); default: from JOB_COMPLETION_INDEX+CICADA_SHARDS, SLURM_PROCID/SLURM_NTASKS or OMPI_COMM_WORLD_RANK/SIZE.") var shard: String?
+    @Option(help: "Start the load at this wall-clock time (RFC 3339, e.g. 2026-12-06T04:00:00Z).") var startAt: String?
+    @Option(help: "Write the shard artifact (lossless histograms, for cicada merge) to DIR/shard-I-of-N.json.") var out: String?
 
     func run() throws {
         // 1. Read and validate everything, and start what the run needs, before any load.
@@ -81,6 +84,16 @@ struct Run: ParsableCommand {
         r.statusHost = statusHost
         guard let linger = DurationText.parse(statusLinger) else { throw .usage("--status-linger '\(statusLinger)' is not a duration") }
         r.statusLinger = linger
+        do { r.shard = try ShardResolver.resolve(flag: shard, environment: ProcessInfo.processInfo.environment) } catch {
+            throw .usage(error.message)
+        }
+        if let startAt {
+            guard let at = RunSession.parseStartAt(startAt) else {
+                throw .usage("error: --start-at '\(startAt)' is not an RFC 3339 time with a zone (e.g. 2026-12-06T04:00:00Z)")
+            }
+            r.startAtUnix = at
+        }
+        r.shardOut = out
         return r
     }
 
