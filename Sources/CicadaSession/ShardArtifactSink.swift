@@ -63,13 +63,15 @@ final class ShardRecorderBox: @unchecked Sendable {
 
 extension RunSession {
     /// The run's identity for shard artifacts: the scenario's name, a SHA-256 of the scenario
-    /// file's bytes and of the overrides that change what is sent, the seed, and the schedule's
-    /// fingerprint. Two shards agree on it only if they run the same load.
+    /// file's bytes, of the overrides that change the load (`-u -r -t --rate`) and of the extra
+    /// thresholds, the seed, and the schedule's fingerprint. Two shards agree on it only if they
+    /// run the same load under the same gate. `--target` is left out: shards may aim at
+    /// different replicas or load balancers of one service.
     public func runIdentity() -> ShardArtifact.RunIdentity {
         var bytes = [UInt8](FileManager.default.contents(atPath: request.file) ?? Data())
         let o = request.overrides
         let overrides = "users=\(o.users.map(String.init) ?? "-") spawn_rate=\(o.spawnRate.map { "\($0)" } ?? "-") "
-            + "run_time=\(o.runTime.map { "\($0)" } ?? "-") rate=\(o.rate.map { "\($0)" } ?? "-") target=\(o.target ?? "-") "
+            + "run_time=\(o.runTime.map { "\($0)" } ?? "-") rate=\(o.rate.map { "\($0)" } ?? "-") "
             + "thresholds=\(request.extraThresholds.joined(separator: "|"))"
         bytes += Array(("\n" + overrides).utf8)
         return ShardArtifact.RunIdentity(scenario: scenario.name, scenarioHash: SHA256.hash(bytes).description,
