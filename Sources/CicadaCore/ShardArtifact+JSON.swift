@@ -62,7 +62,7 @@ extension ShardArtifact {
         /// HdrHistogram V2, compressed, base64.
         var hdr: String
         init(_ h: LatencyHistogram) {
-            count = h.count; minUs = h.min; maxUs = h.max; sumUs = h.meanMicros.map { $0 * Double(h.count) } ?? 0
+            count = h.count; minUs = h.min; maxUs = h.max; sumUs = h.sumMicros
             hdr = HdrHistogramCodec.encodeBase64(h)
         }
         func histogram(_ at: String) throws(ReadProblem) -> LatencyHistogram {

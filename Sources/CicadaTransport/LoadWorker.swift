@@ -56,6 +56,8 @@ public final class LoadWorker: @unchecked Sendable {
     private var arrivals: OpenArrivals?
     /// The rate warp's generation last read from the controls.
     private var warpGeneration = 0
+    /// Whether the arrivals due when the load stopped have been started (once, at the stop).
+    private var startedDueAtStop = false
 
     /// - Parameters:
     ///   - index: this worker's number, 0..<count.
@@ -150,6 +152,14 @@ public final class LoadWorker: @unchecked Sendable {
             if control.abort { break }
             let stopping = control.stopStarting
             if stopping {
+                // Arrivals that came due before the stop but that a late generator had not yet
+                // started go out now (late, and timed from their intended start): otherwise a
+                // busy generator would silently send fewer than the schedule, and the shards of a
+                // distributed run would not add up to one run's requests.
+                if !startedDueAtStop, arrivals != nil, !control.paused, !control.abort {
+                    startedDueAtStop = true
+                    startDueArrivals(now: now)
+                }
                 if inFlight == 0 { break }
             } else if !control.paused {
                 if closed != nil { startDueUsers(now: now) } else { startDueArrivals(now: now) }
