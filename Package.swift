@@ -27,10 +27,15 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // C edge: the system zlib, for HdrHistogram's standard compressed encoding.
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Pure core: scenario model, schedules, statistics, thresholds. No I/O.
         .target(
             name: "CicadaCore",
-            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift"), "CZlib"]
         ),
         // Scenario files: YAML -> validated CicadaCore.Scenario and CicadaEngine's EngineConfig,
         // SweepSpec and CompareSpec, every error with file:line:column. Only reads.

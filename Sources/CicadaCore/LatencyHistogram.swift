@@ -11,7 +11,8 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// The largest value tracked, in microseconds (one hour).
     public static let highestMicros: UInt64 = 3_600_000_000
 
-    private var histogram: Histogram<UInt64>
+    /// Internal (not private) for ``HdrHistogramCodec``, which reads and restores its buckets.
+    var histogram: Histogram<UInt64>
     /// Exact smallest recorded value (µs); `UInt64.max` when empty.
     public private(set) var minMicros: UInt64 = .max
     /// Exact largest recorded value (µs); 0 when empty.
@@ -21,6 +22,11 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     public init() {
         histogram = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestMicros, numberOfSignificantValueDigits: .three)
+    }
+
+    /// A histogram restored from its buckets and its exact min, max and sum (``HdrHistogramCodec``).
+    init(restoring histogram: Histogram<UInt64>, minMicros: UInt64, maxMicros: UInt64, sumMicros: Double) {
+        self.histogram = histogram; self.minMicros = minMicros; self.maxMicros = maxMicros; self.sumMicros = sumMicros
     }
 
     /// Number of recorded values.

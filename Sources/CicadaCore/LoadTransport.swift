@@ -24,9 +24,13 @@ public struct GeneratorContext: Sendable {
     public var outbox: IntervalOutbox
     /// The run's start on `clock`; schedules are offsets from it.
     public var startNanos: UInt64
-    public init(plan: RunPlan, index: Int, count: Int, control: RunControl, clock: any TimeSource, outbox: IntervalOutbox, startNanos: UInt64) {
+    /// The shard this process runs (``ShardSpec``): the worker takes its stripe of the shard's
+    /// stripe, through ``ShardSpec/slot(worker:workerCount:)``. `RunControl.targetUsers` is the
+    /// shard's own user count.
+    public var shard: ShardSpec = .single
+    public init(plan: RunPlan, index: Int, count: Int, control: RunControl, clock: any TimeSource, outbox: IntervalOutbox, startNanos: UInt64, shard: ShardSpec = .single) {
         self.plan = plan; self.index = index; self.count = count; self.control = control
-        self.clock = clock; self.outbox = outbox; self.startNanos = startNanos
+        self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.shard = shard
     }
 }
 

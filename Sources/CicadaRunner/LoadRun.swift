@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     public var stopTimeout: Duration
     /// Extra thresholds from the command line, judged with the scenario's.
     public var extraThresholds: [ThresholdSpec]
+    /// The shard of the run this process generates (`--shard I/N`); `.single` for the whole run.
+    public var shard: ShardSpec = .single
 
     public init(workers: Int = ProcessInfo.processInfo.activeProcessorCount, windowSeconds: Int = 10,
                 progressInterval: Duration = .seconds(2), stopTimeout: Duration = .seconds(10), extraThresholds: [ThresholdSpec] = []) {
@@ -100,13 +102,16 @@ public final class LoadRun: @unchecked Sendable {
                                     measurement: plan.scenario.measurement, durationNanos: plan.scenario.load.duration?.nanos)
         aggregator.breakdownKeys = plan.breakdown.keys
         var workers: [any LoadGenerator] = []
+        let shard = options.shard
         for i in 0..<options.workers {
             workers.append(try transport.makeGenerator(GeneratorContext(plan: plan, index: i, count: options.workers, control: control,
-                                                                        clock: clock, outbox: outbox, startNanos: start)))
+                                                                        clock: clock, outbox: outbox, startNanos: start, shard: shard)))
         }
         var events: [RunEvent] = []
         let load = plan.scenario.load
-        if case .closed(let c) = load { control.targetUsers = c.users(at: .zero) }
+        // A shard runs its stripe of the ramp's users (see ShardSpec); live changes (+/-, w/s)
+        // act on this shard's part.
+        if case .closed(let c) = load { control.targetUsers = shard.share(of: c.users(at: .zero)) }
         for w in workers {
             let t = Thread { w.run() }
             t.name = "cicada-worker"
@@ -126,8 +131,8 @@ public final class LoadRun: @unchecked Sendable {
         }
         func targets(_ elapsed: Duration) -> (Int?, Double?) {
             switch load {
-            case .closed(let c): return (max(0, c.users(at: elapsed) + control.userOffset), nil)
-            case .open(let o): return (nil, o.rate(at: elapsed) * control.rateScale)
+            case .closed(let c): return (max(0, shard.share(of: c.users(at: elapsed)) + control.userOffset), nil)
+            case .open(let o): return (nil, o.rate(at: elapsed) * control.rateScale / Double(shard.count))
             }
         }
 
@@ -176,7 +181,7 @@ public final class LoadRun: @unchecked Sendable {
             let now = clock.nowNanos()
             let elapsedNanos = now - start
             let elapsed = Duration.nanos(elapsedNanos)
-            if case .closed(let c) = load { control.targetUsers = max(0, c.users(at: elapsed) + control.userOffset) }
+            if case .closed(let c) = load { control.targetUsers = max(0, shard.share(of: c.users(at: elapsed)) + control.userOffset) }
             if control.resetRequested {
                 control.resetRequested = false
                 drain()

@@ -49,7 +49,7 @@ extension RunSession {
                 }
             }
         }
-        let sinks = request.reports.sinks()
+        let sinks = request.reports.sinks() + (try shardSinks())
         for sink in sinks { try sink.prepare(lanes, comparing: comparing) }
         let status = try startStatusServer(output: output)
         defer { status?.stop() }
@@ -73,6 +73,7 @@ extension RunSession {
         // SIGINT/SIGTERM/SIGHUP (or the view's q) stop the load; everything measured is still reported.
         if view == nil { startLines.forEach(output.log) }
         var results: [RunResult]
+        waitForStartAt(output: output, stopSignal: stopSignal)
         view?.start()
         do {
             defer { view?.stop() }

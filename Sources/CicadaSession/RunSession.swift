@@ -100,8 +100,10 @@ public final class RunSession: @unchecked Sendable {
     }
 
     static func options(_ request: SessionRequest, workers: Int) -> RunOptions {
-        RunOptions(workers: workers, windowSeconds: request.windowSeconds, stopTimeout: request.stopTimeout,
-                   extraThresholds: request.extraThresholds.map { ThresholdSpec($0) })
+        var o = RunOptions(workers: workers, windowSeconds: request.windowSeconds, stopTimeout: request.stopTimeout,
+                           extraThresholds: request.extraThresholds.map { ThresholdSpec($0) })
+        o.shard = request.shard
+        return o
     }
 
     /// Refuses a run whose connections would not fit under the open-file limit (exit 2), before

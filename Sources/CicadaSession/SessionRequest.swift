@@ -45,6 +45,13 @@ public struct SessionRequest: Sendable {
     /// `--requests-out FILE.jsonl`: one line per request; `--requests-sample`: the fraction kept.
     public var requestsOut: String?
     public var requestsSample: Double = 1
+    /// The shard of the run this process generates (`--shard I/N`, or the cluster's
+    /// environment: ``ShardResolver``); `.single` for the whole run.
+    public var shard: ShardSpec = .single
+    /// The folder the shard artifact is written to (`--out DIR`: `DIR/shard-I-of-N.json`); nil: none.
+    public var shardOut: String?
+    /// The wall-clock moment (Unix seconds) the load starts at (`--start-at`); nil: at once.
+    public var startAtUnix: Double?
 
     public init(file: String, overrides: ScenarioOverrides = ScenarioOverrides(), extraThresholds: [String] = [], workers: Int? = nil,
                 windowSeconds: Int = 10, stopTimeout: Duration = .seconds(10), startEngine: Bool = false,

@@ -64,12 +64,14 @@ public final class LoadWorker: @unchecked Sendable {
     private var arrivals: OpenArrivals?
     /// The rate warp's generation last read from the controls.
     private var warpGeneration = 0
+    /// Whether the arrivals due when the load stopped have been started (once, at the stop).
+    private var startedDueAtStop = false
 
     /// - Parameters:
     ///   - index: this worker's number, 0..<count.
     ///   - startNanos: the test start on `clock`; schedules are offsets from it.
     public init(plan: RunPlan, index: Int, count: Int, control: RunControl, clock: any TimeSource,
-                outbox: IntervalOutbox, startNanos: UInt64) throws(CurlError) {
+                outbox: IntervalOutbox, startNanos: UInt64, shard: ShardSpec = .single) throws(CurlError) {
         guard let m = curl_multi_init() else { throw CurlError(function: "curl_multi_init", code: -1, message: "returned NULL") }
         self.plan = plan; self.index = index; self.count = count; self.control = control
         self.clock = clock; self.outbox = outbox; self.startNanos = startNanos; self.multi = m
@@ -87,12 +89,15 @@ public final class LoadWorker: @unchecked Sendable {
         if wakeFD >= 0 { _ = ccurl_loop_watch(loop, wakeFD) }
         self.stats = IntervalStats(statCount: plan.statNames.count, sampling: plan.requestSampling, worker: index)
         let maxInFlight: Int
+        // The worker's place in the run-wide grid of shards × workers: its users' global ids and
+        // its stripe of the global arrival schedule (see ShardSpec).
+        let slot = shard.slot(worker: index, workerCount: count)
         switch plan.scenario.load {
         case .closed(let c):
-            maxInFlight = RunControl.share(of: c.peakUsers, worker: index, workerCount: count)
-            closed = ClosedUsers(worker: index, workerCount: count, seed: plan.scenario.seed)
+            maxInFlight = RunControl.share(of: c.peakUsers, worker: slot.index, workerCount: slot.count)
+            closed = ClosedUsers(worker: slot.index, workerCount: slot.count, seed: plan.scenario.seed)
         case .open(let o):
-            let a = OpenArrivals(load: o, seed: plan.scenario.seed, worker: index, workerCount: count, startNanos: startNanos)
+            let a = OpenArrivals(load: o, seed: plan.scenario.seed, worker: slot.index, workerCount: slot.count, startNanos: startNanos)
             maxInFlight = a.maxInFlight
             arrivals = a
         }
@@ -155,6 +160,14 @@ public final class LoadWorker: @unchecked Sendable {
             if control.abort { break }
             let stopping = control.stopStarting
             if stopping {
+                // Arrivals that came due before the stop but that a late generator had not yet
+                // started go out now (late, and timed from their intended start): otherwise a
+                // busy generator would silently send fewer than the schedule, and the shards of a
+                // distributed run would not add up to one run's requests.
+                if !startedDueAtStop, arrivals != nil, !control.paused, !control.abort {
+                    startedDueAtStop = true
+                    startDueArrivals(now: now)
+                }
                 if inFlight == 0 { break }
             } else if !control.paused {
                 if closed != nil { startDueUsers(now: now) } else { startDueArrivals(now: now) }
@@ -278,6 +291,6 @@ public struct CurlTransport: LoadTransport {
     public init() {}
     public func prepare() throws { try Curl.globalInit() }
     public func makeGenerator(_ c: GeneratorContext) throws -> any LoadGenerator {
-        try LoadWorker(plan: c.plan, index: c.index, count: c.count, control: c.control, clock: c.clock, outbox: c.outbox, startNanos: c.startNanos)
+        try LoadWorker(plan: c.plan, index: c.index, count: c.count, control: c.control, clock: c.clock, outbox: c.outbox, startNanos: c.startNanos, shard: c.shard)
     }
 }

@@ -52,6 +52,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("telemetry"), help: "Also poll this Prometheus /metrics URL (repeatable).") var telemetryURLs: [String] = []
     @Option(help: "Write one JSON line per request to this file (.jsonl).") var requestsOut: String?
     @Option(help: "With --requests-out, write only this seeded fraction of the requests, e.g. 0.1.") var requestsSample: Double?
+    @Option(help: "Run shard I of N of the load (e.g. 0/4); default: from JOB_COMPLETION_INDEX+CICADA_SHARDS, SLURM_PROCID/SLURM_NTASKS or OMPI_COMM_WORLD_RANK/SIZE.") var shard: String?
+    @Option(help: "Start the load at this wall-clock time (RFC 3339, e.g. 2026-12-06T04:00:00Z).") var startAt: String?
+    @Option(help: "Write the shard artifact (lossless histograms, for cicada merge) to DIR/shard-I-of-N.json.") var out: String?
 
     func run() throws {
         // 1. Read and validate everything, and start what the run needs, before any load.
@@ -87,6 +90,16 @@ struct Run: ParsableCommand {
         guard let linger = DurationText.parse(statusLinger) else { throw .usage("--status-linger '\(statusLinger)' is not a duration") }
         r.statusLinger = linger
         try measurementFlags(into: &r)
+        do { r.shard = try ShardResolver.resolve(flag: shard, environment: ProcessInfo.processInfo.environment) } catch {
+            throw .usage(error.message)
+        }
+        if let startAt {
+            guard let at = RunSession.parseStartAt(startAt) else {
+                throw .usage("error: --start-at '\(startAt)' is not an RFC 3339 time with a zone (e.g. 2026-12-06T04:00:00Z)")
+            }
+            r.startAtUnix = at
+        }
+        r.shardOut = out
         return r
     }
 
