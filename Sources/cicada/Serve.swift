@@ -28,6 +28,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Batching preset to start with (no-batching, seed, low-latency, throughput).") var batching: String?
     @Option(help: "Environment variable holding a bearer token for /admin.") var adminTokenEnv: String?
     @Option(help: "Most requests held at once (queued, executing or held for ordering); beyond it 503 + Retry-After (default 4096).") var maxInFlight: Int?
+    @Option(help: "Scheduler: dynamic (Triton's dynamic batcher, default) or continuous (vLLM-style iteration-level batching).") var scheduler: String?
+    @Option(help: "Continuous scheduler: most sequences running at once (vLLM's max_num_seqs, default 256).") var maxNumSeqs: Int?
+    @Option(help: "Continuous scheduler: most tokens per iteration (vLLM's max_num_batched_tokens, default 8192).") var maxNumBatchedTokens: Int?
+    @Option(help: "Continuous scheduler: tokens per KV block (1, 8, 16, 32, 64, 128; default 16).") var blockSize: Int?
+    @Option(help: "Continuous scheduler: fraction of the modelled GPU memory for weights, workspace and KV cache (default 0.9).") var gpuMemoryUtilization: Double?
+    @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: split long prompts' prefill across iterations (default on).") var chunkedPrefill: Bool?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
 
@@ -59,6 +65,7 @@ struct Serve: ParsableCommand {
             }
             engineConfig.precision = p
         }
+        try applySchedulerFlags(to: &engineConfig)
         engineConfig.host = host
         engineConfig.port = port
         engineConfig.adminToken = token
@@ -66,11 +73,38 @@ struct Serve: ParsableCommand {
         let server: EngineServer
         do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw SessionError.usage("error: \(error.description)") }
         do { try server.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
-        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(engineConfig.presetName ?? "custom")")
+        let schedulerText = engineConfig.scheduler == .continuous
+            ? (server.stats.continuous?.summaryLine.trimmingCharacters(in: .whitespaces) ?? "scheduler: continuous")
+            : "batching preset \(engineConfig.presetName ?? "custom")"
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)")
         waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()
         let s = server.stats
         printError("served \(s.requestsByOutcome.values.reduce(0, +)) requests (\(s.requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+    }
+
+    /// `--scheduler` and the continuous scheduler's flags over the configuration file's values;
+    /// the continuous flags need the continuous scheduler.
+    func applySchedulerFlags(to c: inout EngineConfig) throws {
+        if let scheduler {
+            guard let k = EngineScheduler(rawValue: scheduler.lowercased()) else {
+                throw SessionError.usage("error: --scheduler: unknown scheduler '\(scheduler)' (dynamic, continuous)")
+            }
+            c.scheduler = k
+        }
+        let given = [("--max-num-seqs", maxNumSeqs != nil), ("--max-num-batched-tokens", maxNumBatchedTokens != nil), ("--block-size", blockSize != nil),
+                     ("--gpu-memory-utilization", gpuMemoryUtilization != nil), ("--[no-]chunked-prefill", chunkedPrefill != nil)].filter(\.1).map(\.0)
+        if let flag = given.first, c.scheduler != .continuous {
+            throw SessionError.usage("error: \(flag) applies to the continuous scheduler only; add --scheduler continuous")
+        }
+        if let v = maxNumSeqs { c.continuous.maxNumSeqs = v }
+        if let v = maxNumBatchedTokens { c.continuous.maxNumBatchedTokens = v }
+        if let v = blockSize { c.continuous.blockSize = v }
+        if let v = gpuMemoryUtilization { c.continuous.gpuMemoryUtilization = v }
+        if let v = chunkedPrefill { c.continuous.chunkedPrefill = v }
+        if c.scheduler == .continuous, let problem = c.continuous.validate().first {
+            throw SessionError.usage("error: \(problem)")
+        }
     }
 }
