@@ -64,6 +64,8 @@ final class ContinuousState {
     var entries: [UInt64: ContinuousEntry] = [:]
     /// Whether an iteration's modelled time is being waited out now.
     var iterating = false
+    /// When the last iteration ends on the modelled device (its scheduled deadline).
+    var deviceFreeNanos: UInt64 = 0
     var stats = ContinuousStats()
     /// Weights + workspace + the whole KV pool: allocated at start, as vLLM does.
     let memoryBytes: UInt64
@@ -149,10 +151,21 @@ extension EngineRuntime {
         publish()
     }
 
+    /// How late an event-loop wake-up may be and still not count as device time.
+    static let catchUpNanos: UInt64 = 50_000_000
+
     /// Starts the next iteration unless one is running or there is nothing to do.
-    func runIteration() {
+    ///
+    /// `backToBack`: called as the previous iteration ends. Then the new one starts on the
+    /// modelled device's clock, at the previous one's scheduled end, not when the event loop got
+    /// round to it: a busy host (other work on the loop, a loaded machine) would otherwise add
+    /// its lateness to every iteration, which the dynamic path, whose token deadlines all count
+    /// from the batch's start, does not suffer. A gap longer than ``catchUpNanos`` is taken as
+    /// real idle time. An iteration started by an arrival at an idle engine starts now.
+    func runIteration(backToBack: Bool = false) {
         guard let c = continuous, !c.iterating, c.scheduler.waitingCount + c.scheduler.runningCount > 0 else { return }
-        let start = Self.now()
+        let now = Self.now()
+        let start = backToBack && now >= c.deviceFreeNanos && now - c.deviceFreeNanos <= Self.catchUpNanos ? c.deviceFreeNanos : now
         let it = c.scheduler.step()
         if it.isEmpty {
             // Nothing could be scheduled (only possible without chunked prefill, for a
@@ -162,7 +175,7 @@ extension EngineRuntime {
                 count("rejected_too_long")
                 finish(id, entry.job, .failure(status: 507, message: "the sequence no longer fits one iteration's max_num_batched_tokens", retryAfterSeconds: nil))
             }
-            loop.execute { [weak self] in self?.runIteration(); self?.publish() }
+            loop.execute { [weak self] in self?.runIteration(backToBack: true); self?.publish() }
             return
         }
         let sequences = it.decodeSequences + it.prefillSequences
@@ -174,6 +187,7 @@ extension EngineRuntime {
         c.stats.decodeBatchPeak = max(c.stats.decodeBatchPeak, it.decodeSequences)
         let time = device.iterationTime(prefillTokens: it.prefillTokens, decodeSequences: it.decodeSequences, decodeContextTokens: it.decodeContextTokens)
         c.iterating = true
+        c.deviceFreeNanos = start + time.nanos
         loop.scheduleTask(deadline: .uptimeNanoseconds(start + time.nanos)) { [weak self] in
             self?.deliver(it, start: start, sequences: sequences)
         }
@@ -214,7 +228,7 @@ extension EngineRuntime {
                                      inputTokens: job.inputTokens, outputTokens: job.outputTokens))
         }
         c.iterating = false
-        runIteration()
+        runIteration(backToBack: true)
         publish()
     }
 }
