@@ -1,0 +1,31 @@
+import ArgumentParser
+import CicadaEngine
+import CicadaSession
+import Testing
+@testable import cicada
+
+/// `cicada serve`'s scheduler flags, parsed and applied without starting a server.
+@Suite struct ServeSchedulerFlagsTests {
+    @Test func continuousFlagsSetVLLMsSettings() throws {
+        let s = try Serve.parse(["--scheduler", "continuous", "--max-num-seqs", "64", "--max-num-batched-tokens", "2048", "--block-size", "32",
+                                 "--gpu-memory-utilization", "0.8", "--disable-chunked-prefill"])
+        var c = EngineConfig()
+        try s.applySchedulerFlags(to: &c)
+        #expect(c.scheduler == .continuous)
+        #expect(c.continuous == ContinuousSettings(maxNumSeqs: 64, maxNumBatchedTokens: 2048, blockSize: 32, gpuMemoryUtilization: 0.8, chunkedPrefill: false))
+        var d = EngineConfig()
+        try Serve.parse([]).applySchedulerFlags(to: &d)
+        #expect(d.scheduler == .dynamic && d.continuous == ContinuousSettings())
+    }
+
+    @Test func badOrMisplacedFlagsAreUsageErrors() throws {
+        func message(_ args: [String]) throws -> String? {
+            var c = EngineConfig()
+            do { try Serve.parse(args).applySchedulerFlags(to: &c); return nil } catch let e as SessionError { return "\(e)" }
+        }
+        #expect(try message(["--max-num-seqs", "8"])?.contains("--max-num-seqs applies to the continuous scheduler only") == true)
+        #expect(try message(["--scheduler", "orca"])?.contains("unknown scheduler 'orca'") == true)
+        #expect(try message(["--scheduler", "continuous", "--block-size", "12"])?.contains("block_size must be one of") == true)
+        #expect(try message(["--scheduler", "continuous", "--gpu-memory-utilization", "1.5"])?.contains("gpu_memory_utilization") == true)
+    }
+}
