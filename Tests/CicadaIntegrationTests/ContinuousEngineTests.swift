@@ -207,4 +207,32 @@ final class RawStream: @unchecked Sendable {
             #expect(e.stats.summaryLines().contains { $0.contains("scheduler: continuous (max_num_seqs 256") })
         }
     }
+
+    @Test func aSmallKVCachePreemptsAndEveryStreamStillGetsAllItsTokens() throws {
+        // The smallest gpu_memory_utilization that leaves 12 blocks (192 tokens) on the A10:
+        // eight streams of 31 + 40 tokens (5 blocks each) cannot all stay resident.
+        var config = Self.config()
+        var util = 0.5
+        while Self.device.kvCacheBlocks(blockSize: 16, gpuMemoryUtilization: util, maxNumBatchedTokens: 8192, maxNumSeqs: 256) < 12 { util += 0.0005 }
+        config.continuous.gpuMemoryUtilization = util
+        try withEngine(config) { e in
+            #expect(e.stats.continuous?.blocksTotal ?? 0 >= 12 && e.stats.continuous?.blocksTotal ?? 0 < 20)
+            let prompt = String(repeating: "wxyz", count: 31)
+            let streams = try (0..<8).map { _ in try RawStream(port: Self.port(e), prompt: prompt, maxTokens: 40) }
+            let results = Mutex<[(times: [Date], done: Bool)]>([])
+            DispatchQueue.concurrentPerform(iterations: streams.count) { i in
+                let r = (try? streams[i].tokenTimes()) ?? ([], false)
+                results.withLock { $0.append(r) }
+            }
+            let all = results.withLock { $0 }
+            #expect(all.allSatisfy { $0.done && $0.times.count == 40 }, "\(all.map { ($0.times.count, $0.done) })")
+            let c = try #require(e.stats.continuous)
+            #expect(c.preemptions > 0, "a cache of \(c.blocksTotal) blocks for 8 x 5")
+            #expect(c.generationTokens == 8 * 40, "no token lost or repeated across preemptions")
+            #expect(c.timeToFirstToken.count == 8)
+            let m = try http("GET", e.baseURL + "/metrics").body
+            #expect(Self.value(m, "vllm:num_preemptions_total") == Double(c.preemptions))
+            #expect(eventually { e.stats.continuous?.blocksUsed == 0 })
+        }
+    }
 }
