@@ -88,7 +88,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         // Batch-configuration sweeps against the embedded engine, and their analysis.
-        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport"]),
+        .target(name: "CicadaSweep", dependencies: ["CicadaCore", "CicadaEngine", "CicadaEngineServer", "CicadaRunner", "CicadaReport", "CicadaTransport"]),
         // Manifests for running shards on existing engines (`cicada k8s render`). Pure: text out.
         .target(name: "CicadaDeploy", dependencies: []),
         // C edge: ncursesw with shims for its macros.
@@ -133,7 +133,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CicadaIntegrationTests",
-            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "CicadaSession", "cicada"]
+            dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTestTarget", "CicadaReport", "CicadaEngine", "CicadaEngineServer", "CicadaTelemetry", "CicadaTransport", "CicadaSweep", "CicadaSession", "cicada",
+                           .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

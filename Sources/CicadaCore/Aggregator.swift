@@ -17,6 +17,8 @@ public final class Aggregator {
     private var startNanos: UInt64
     private var measureStartNanos: UInt64
     private var gauges: [Int: WorkerGauges] = [:]
+    /// The run's breakdown groups (``Breakdown/keys``), carried into every snapshot.
+    public var breakdownKeys: [BreakdownKey] = []
 
     /// - Parameters:
     ///   - names: stat names; `IntervalStats.perStat` indexes into these.
@@ -80,6 +82,8 @@ public final class Aggregator {
             scheduleLag: cumulative.scheduleLag, dropped: cumulative.dropped, gauges: g,
             targetUsers: targetUsers, targetRate: targetRate, measuredSeconds: Double(measuredNanos) / 1e9)
         snap.cutOff = cumulative.cutOff
+        snap.groupKeys = breakdownKeys
+        snap.groups = cumulative.groups
         return snap
     }
 }

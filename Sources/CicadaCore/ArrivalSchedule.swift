@@ -25,6 +25,7 @@ public struct ArrivalSchedule: Sendable {
     /// The next arrival as (index, intended offset from start in ns), or nil past the end.
     public mutating func next() -> (index: UInt64, offsetNanos: UInt64)? {
         let (i, p) = nextPosition()
+        if load.trace != nil { return offsetNanos(forPosition: p, warp: RateWarp()).map { (i, $0) } }
         guard let seconds = load.secondsForCumulativeArrivals(p) else { return nil }
         let end = load.duration?.seconds ?? .infinity
         guard seconds < end else { return nil }
@@ -46,7 +47,15 @@ public struct ArrivalSchedule: Sendable {
 
     /// The intended offset (ns from start) of the arrival at `position` under `warp`, or nil
     /// when it falls after the scenario's last stage.
+    ///
+    /// A replayed trace keeps its own times: position `k` is the trace's arrival `k`, and live
+    /// rate changes do not move it (the trace is the load).
     public func offsetNanos(forPosition position: Double, warp: RateWarp) -> UInt64? {
+        if let trace = load.trace {
+            guard let t = trace.offsetNanos(UInt64(position)) else { return nil }
+            if let end = load.duration, t >= UInt64(end.components.seconds) * 1_000_000_000 + UInt64(end.components.attoseconds / 1_000_000_000) { return nil }
+            return t
+        }
         guard let seconds = load.secondsForCumulativeArrivals(warp.base(forPosition: position)) else { return nil }
         if let end = load.duration?.seconds, seconds >= end { return nil }
         return UInt64((seconds * 1e9).rounded())

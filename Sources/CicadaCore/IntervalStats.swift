@@ -14,15 +14,25 @@ public struct IntervalStats: Sendable {
     /// Requests still in flight when the run cut them off (stop timeout, or a second signal):
     /// no outcome, so in no latency figure; counted so their absence is visible.
     public var cutOff: UInt64 = 0
+    /// Per breakdown group (``Breakdown/keys``: conversation turns, models); grown as groups
+    /// are first recorded, empty for runs without any.
+    public var groups: [RequestStats] = []
 
     public init(statCount: Int) { perStat = Array(repeating: RequestStats(), count: statCount) }
 
     /// Records one finished request; `method` and `name` label a failure row.
     public mutating func record(_ o: RequestOutcome, method: String, name: String) {
         perStat[o.statIndex].record(o)
+        if o.turnGroup >= 0 { recordGroup(o, o.turnGroup) }
+        if o.modelGroup >= 0 { recordGroup(o, o.modelGroup) }
         if o.failure != nil {
             errors.record(ErrorKey(method: method, name: name, message: o.error ?? o.failure!.rawValue), atNanos: o.endNanos)
         }
+    }
+
+    private mutating func recordGroup(_ o: RequestOutcome, _ g: Int) {
+        if groups.count <= g { groups += Array(repeating: RequestStats(), count: g + 1 - groups.count) }
+        groups[g].record(o)
     }
 
     /// Adds another interval into this one.
@@ -32,6 +42,8 @@ public struct IntervalStats: Sendable {
         scheduleLag.merge(o.scheduleLag)
         dropped += o.dropped
         cutOff += o.cutOff
+        if groups.count < o.groups.count { groups += Array(repeating: RequestStats(), count: o.groups.count - groups.count) }
+        for i in o.groups.indices { groups[i].merge(o.groups[i]) }
     }
 
     /// Whether nothing was recorded.

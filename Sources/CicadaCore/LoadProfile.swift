@@ -115,6 +115,10 @@ public struct OpenLoad: Sendable, Equatable {
     /// ``defaultMaxQueue``. Never unbounded: against a server that stops answering, a queue
     /// without a bound would grow by the arrival rate for the whole run.
     public var maxQueue: Int?
+    /// A recorded trace replayed instead of drawn arrivals (`arrival.trace`); nil for a rate.
+    /// Its arrivals keep their trace times (scaled); the stages then hold one stage at the
+    /// trace's mean rate for its length, for the rate shown and the run's end.
+    public var trace: ArrivalTrace?
 
     /// The bound on waiting arrivals when a scenario sets none: a million (16 bytes each, so
     /// 16 MB at most), over eight minutes of backlog at 2,000 arrivals a second.
@@ -123,6 +127,15 @@ public struct OpenLoad: Sendable, Equatable {
     public init(startRate: Double, stages: [RateStage], process: ArrivalProcess, maxInFlight: Int, maxQueue: Int?) {
         self.startRate = startRate; self.stages = stages; self.process = process
         self.maxInFlight = maxInFlight; self.maxQueue = maxQueue
+    }
+
+    /// Replays `trace` (its length, or `runTime` when shorter, is the run's length).
+    public static func replay(_ trace: ArrivalTrace, runTime: Duration? = nil, maxInFlight: Int = 1000, maxQueue: Int? = nil) -> OpenLoad {
+        let d = min(trace.duration, runTime ?? trace.duration)
+        let rate = Double(trace.entries.count) / max(trace.duration.seconds, 1e-3)
+        var load = OpenLoad(startRate: rate, stages: [RateStage(duration: d, rate: rate)], process: .constant, maxInFlight: maxInFlight, maxQueue: maxQueue)
+        load.trace = trace
+        return load
     }
 
     /// A constant rate for `duration`.

@@ -61,6 +61,9 @@ public struct RequestOutcome: Sendable {
     public var stream: StreamOutcome?
     /// Whether this request met the scenario's goodput SLOs (only for streams).
     public var good: Bool = false
+    /// The breakdown groups (``Breakdown``) of its conversation turn and its model; -1 for none.
+    public var turnGroup: Int = -1
+    public var modelGroup: Int = -1
 
     public init(statIndex: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, ttfbMicros: UInt64?,
                 status: Int, failure: FailureKind?, error: String?, bytesIn: UInt64, bytesOut: UInt64) {

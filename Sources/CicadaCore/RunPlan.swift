@@ -14,6 +14,9 @@ public struct RunPlan: Sendable {
     /// The target with no trailing slash.
     public let baseURL: String
     public let picker: TaskPicker
+    /// Per-turn and per-model groups, and each task's weighted-model picker.
+    public let breakdown: Breakdown
+    public let modelPickers: [TaskPicker?]
 
     /// A plan could not be made (e.g. the token's environment variable is unset).
     public struct PlanError: Error, CustomStringConvertible, Sendable {
@@ -46,5 +49,7 @@ public struct RunPlan: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
         picker = TaskPicker(weights: scenario.tasks.map(\.weight))
+        breakdown = Breakdown(tasks: scenario.tasks)
+        modelPickers = scenario.tasks.map { $0.models.isEmpty ? nil : TaskPicker(weights: $0.models.map(\.weight)) }
     }
 }

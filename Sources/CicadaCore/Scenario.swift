@@ -30,6 +30,12 @@ public struct Scenario: Sendable {
     public var diagnosisLimits = DiagnosisLimits()
     /// The stored baseline the run gates itself against (`baseline:`); nil for none.
     public var baseline: BaselineSpec?
+    /// Shared prefixes before each `{{prompt}}` (`prompts.synthetic.prefix`); nil for none.
+    public var sharedPrefix: SharedPrefix?
+    /// HTTP requests sent once before any load (`before_run`), e.g. a prefix-cache reset.
+    public var beforeRun: [HookSpec] = []
+    /// HTTP requests sent before each sweep point's load (`before_each_point`).
+    public var beforeEachPoint: [HookSpec] = []
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],
@@ -77,6 +83,12 @@ public struct TaskSpec: Sendable {
     public var checks: [Check]
     /// What protocol the response speaks, so streams can be measured per token.
     public var kind: RequestKind
+    /// A weighted list of models (`model: [{name, weight}]`), one picked per request; empty
+    /// when the task names one model (or none). Figures are kept per model.
+    public var models: [WeightedModel] = []
+    /// Multi-turn conversations (`conversations:`): each closed-model user plays one at a time,
+    /// turn by turn, sending the history with the server's real answers; empty for a plain task.
+    public var conversations: [Conversation] = []
 
     public init(name: String, weight: Int = 1, method: String = "GET", path: Template,
                 headers: [(name: String, value: Template)] = [], body: Template? = nil, checks: [Check] = [],

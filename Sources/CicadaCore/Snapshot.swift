@@ -30,6 +30,10 @@ public struct Snapshot: Sendable {
     public var measuredSeconds: Double
     /// GPU memory and server gauges, when the run polls any telemetry source.
     public var telemetry: TelemetrySummary?
+    /// Breakdown groups (conversation turns, models) and their cumulative stats, index for
+    /// index (`groups` may be shorter: a group with no request yet has no entry).
+    public var groupKeys: [BreakdownKey] = []
+    public var groups: [RequestStats] = []
 
     public init(elapsed: Duration, names: [String], methods: [String], perStat: [RequestStats], total: RequestStats,
                 windows: [Int: WindowStats], defaultWindowSeconds: Int, errors: ErrorTable, scheduleLag: LatencyHistogram,

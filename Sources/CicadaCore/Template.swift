@@ -20,6 +20,14 @@ public struct Template: Sendable, Equatable {
         /// A whole number from a normal distribution (mean, standard deviation), at least 1.
         case randomNormal(Double, Double)
         case choice([String])
+        /// The request's `max_tokens`: a replayed trace's `output_length` when the context has
+        /// one, else the number given. Made by the scenario reader for generated bodies only.
+        case maxTokens(Int)
+        /// The request's model name (from a weighted `model:` list), unquoted. Generated bodies only.
+        case model
+        /// The request's chat messages as a JSON array (a conversation's history and next turn).
+        /// Generated bodies only.
+        case messages
     }
 
     /// How substituted values are escaped (literal parts are taken as they are).
@@ -111,6 +119,16 @@ public struct Template: Sendable, Equatable {
         public var user: Int
         public var seq: UInt64
         public var prompts: [String]
+        /// This request's prompt, given by a replayed trace; nil draws from `prompts`.
+        public var promptOverride: String?
+        /// Shared prefixes put before each drawn prompt (`prompts.synthetic.prefix`).
+        public var sharedPrefix: SharedPrefix?
+        /// This request's `max_tokens` (a trace's `output_length`); nil keeps the task's.
+        public var maxTokens: Int?
+        /// This request's model name (a weighted model list's pick).
+        public var model: String?
+        /// This request's chat messages as JSON array text (multi-turn conversations).
+        public var messagesJSON: String?
         public init(user: Int, seq: UInt64, prompts: [String]) { self.user = user; self.seq = seq; self.prompts = prompts }
     }
 
@@ -120,8 +138,16 @@ public struct Template: Sendable, Equatable {
             switch seg.part {
             case .literal(let s): out += s
             case .prompt:
+                if let o = context.promptOverride { Template.append(o, seg.escaping, &out); continue }
                 let p = context.prompts.isEmpty ? "" : context.prompts[Int(rng.next() % UInt64(context.prompts.count))]
-                Template.append(p, seg.escaping, &out)
+                if let sp = context.sharedPrefix {
+                    Template.append(sp.prompt(index: sp.pick(&rng), user: context.user, seq: context.seq, suffix: p), seg.escaping, &out)
+                } else {
+                    Template.append(p, seg.escaping, &out)
+                }
+            case .maxTokens(let d): out += String(context.maxTokens ?? d)
+            case .model: Template.append(context.model ?? "", seg.escaping, &out)
+            case .messages: out += context.messagesJSON ?? "[]"
             case .uuid: out += Template.uuid(&rng)
             case .seq: out += String(context.seq)
             case .user: out += String(context.user)

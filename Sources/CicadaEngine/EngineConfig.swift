@@ -28,6 +28,9 @@ public struct EngineConfig: Sendable {
     public var cacheBytes: Int
     /// How long a cached result stays valid.
     public var cacheTTL: Duration
+    /// The level-2 cache on Redis (`cache.l2`): read on a level-1 miss, written on every
+    /// computed answer; nil: no level 2.
+    public var l2: RedisL2Config? = nil
     /// Output tokens a `/predict` request generates (the seed's API has no max_tokens). The
     /// default 1 makes `/predict` one forward pass, like a classifier or a scoring call.
     public var predictOutputTokens: Int

@@ -30,6 +30,9 @@ public enum EngineRequest: Sendable, Equatable {
     /// `GET /version`: the engine's version, as vLLM's `/version`.
     case version
     /// `POST /v1/messages`: Anthropic's Messages API.
+    /// `POST /reset_prefix_cache` (vLLM's name): empty the result cache, so a run that
+    /// follows is not answered from an earlier run's entries.
+    case resetPrefixCache
     case messages(MessagesRequest)
 
     /// An OpenAI-compatible completion or chat completion request.
@@ -90,8 +93,9 @@ public enum EngineRequest: Sendable, Equatable {
         case ("GET", "/v1/models"): return .models
         case ("GET", "/version"): return .version
         case ("POST", "/v1/messages"): return .messages(try messages(body))
+        case ("POST", "/reset_prefix_cache"): return .resetPrefixCache
         case (_, "/health"), (_, "/health/ready"), (_, "/metrics"), (_, "/predict"), (_, "/v1/completions"),
-             (_, "/v1/chat/completions"), (_, "/admin/batching"), (_, "/v1/models"), (_, "/version"):
+             (_, "/v1/chat/completions"), (_, "/admin/batching"), (_, "/v1/models"), (_, "/version"), (_, "/reset_prefix_cache"):
             throw EngineRequestError(status: 405, message: "\(method) is not allowed on \(path)")
         case (_, "/v1/messages"):
             throw EngineRequestError(status: 405, message: "\(method) is not allowed on \(path)", shape: .anthropic)

@@ -38,6 +38,7 @@ extension EngineHTTPHandler {
                 }
             }, token: nil)
             job.ticket = ticket
+            job.l2Key = server.config.l2?.key(endpoint: "messages", model: model, input: input, parameters: r.parameters)
             return submit(job)
         }
 

@@ -80,6 +80,16 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
             models(context, request, keepAlive: ka)
         case .messages(let r):
             anthropic(context, r, keepAlive: ka)
+        case .resetPrefixCache:
+            if let refusal = EngineRequest.adminRefusal(remoteIP: context.channel.remoteAddress?.ipAddress,
+                                                        authorization: head.headers.first(name: "authorization"),
+                                                        token: server.config.adminToken) {
+                return respond(context, HTTPResponseStatus(statusCode: refusal.status), error: refusal.message, keepAlive: ka)
+            }
+            // Handed to the engine's loop ahead of any later request, so none is answered from the old cache.
+            let rt = server.runtime
+            if rt.loop.inEventLoop { rt.resetCache() } else { rt.loop.execute { rt.resetCache() } }
+            respond(context, .ok, json: #"{"status":"ok"}"#, keepAlive: ka)
         }
     }
 
@@ -107,6 +117,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                               }
                           }
                       }, token: nil)
+        job.l2Key = config.l2?.key(endpoint: "predict", model: config.model, input: input, parameters: [:])
         job.priority = priority
         job.timeoutMicros = timeoutMicros
         job.ticket = ticket
@@ -158,6 +169,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
                 }
             }, token: nil)
             job.ticket = ticket
+            job.l2Key = server.config.l2?.key(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: r.parameters)
             return submit(job)
         }
 

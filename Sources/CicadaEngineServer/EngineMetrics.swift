@@ -69,6 +69,18 @@ enum EngineMetrics {
         out += "cicada_engine_cache_misses_total \(s.cacheMisses)\n"
         family("cicada_engine_cache_evictions_total", "counter", "Result cache evictions by capacity.")
         out += "cicada_engine_cache_evictions_total \(s.cacheEvictions)\n"
+        if let l2 = s.l2 {
+            family("cicada_engine_cache_l2_hits_total", "counter", "Level-2 (Redis) cache hits: level-1 misses answered from Redis.")
+            out += "cicada_engine_cache_l2_hits_total \(l2.hits)\n"
+            family("cicada_engine_cache_l2_misses_total", "counter", "Level-2 (Redis) cache misses, errors included.")
+            out += "cicada_engine_cache_l2_misses_total \(l2.misses)\n"
+            family("cicada_engine_cache_l2_errors_total", "counter", "Level-2 (Redis) lookups and writes that failed (no connection, timeout, error reply).")
+            out += "cicada_engine_cache_l2_errors_total \(l2.errors)\n"
+            family("cicada_engine_cache_l2_writes_total", "counter", "Answers stored in the level-2 (Redis) cache.")
+            out += "cicada_engine_cache_l2_writes_total \(l2.writes)\n"
+            family("cicada_engine_cache_l2_up", "gauge", "1 while the connection to the level-2 (Redis) cache is up.")
+            out += "cicada_engine_cache_l2_up \(l2.connected ? 1 : 0)\n"
+        }
         let labels = "gpu=\"\(esc(config.gpu))\",model=\"\(esc(config.model))\",precision=\"\(config.precision.rawValue)\",modelled=\"true\""
         family("cicada_engine_device_memory_used_bytes", "gauge", "Modelled device memory in use (weights, KV cache, workspace). Modelled, not measured.")
         out += "cicada_engine_device_memory_used_bytes{\(labels)} \(s.memoryUsedBytes)\n"

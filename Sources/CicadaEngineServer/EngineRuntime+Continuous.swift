@@ -216,6 +216,7 @@ extension EngineRuntime {
             let job = e.job
             let output = Self.text(for: job.input, tokens: job.outputTokens)
             if let key = job.cacheKey { cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: now) }
+            if let key = job.l2Key { l2?.put(key, output) }
             let begun = e.firstIterationNanos ?? start
             let queue = begun > e.enqueuedNanos ? begun - e.enqueuedNanos : 0
             let compute = now > begun ? now - begun : 0

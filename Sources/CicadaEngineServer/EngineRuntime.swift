@@ -27,6 +27,8 @@ struct Job: Sendable {
     var ticket: JobTicket? = nil
     /// When the engine admitted it (set by ``EngineRuntime/submit(_:)``), for the duration histogram.
     var receivedNanos: UInt64? = nil
+    /// Its key in the level-2 cache (Redis), when the engine has one and the answer may be cached.
+    var l2Key: String? = nil
 }
 
 /// The engine's handle on one admitted request, so the connection that sent it can withdraw it
@@ -35,6 +37,8 @@ struct Job: Sendable {
 final class JobTicket: @unchecked Sendable {
     /// The request's id in the engine once admitted; nil before, or when it was never admitted.
     var id: UInt64?
+    /// The client went away before admission (while the level-2 cache was being asked).
+    var withdrawn = false
     init() {}
 }
 
@@ -58,6 +62,8 @@ public struct EngineStats: Sendable {
     public var outputTokensTotal: UInt64 = 0
     /// Requests held now (admitted, not yet answered: queued, executing or held for ordering).
     public var inFlight = 0
+    /// The level-2 cache (Redis), when configured: where it is and what it did.
+    public var l2: L2Stats?
     /// The most requests held at once so far (never above `maxInFlight`).
     public var inFlightPeak = 0
     /// The bound on held requests (`max_in_flight`).
@@ -92,10 +98,27 @@ public struct EngineStats: Sendable {
             "ENGINE (\(deviceLabel))",
             continuous?.summaryLine ?? "  batching: \(presetName ?? "custom") (max \(b.maxBatchSize), preferred \(b.effectivePreferredBatchSizes.map(String.init).joined(separator: ",")), delay \(Format.number(Double(b.maxQueueDelayMicros) / 1000, digits: 1))ms, instances \(b.instanceCount))",
             "  executions \(executions), average batch \(averageBatchSize.map { Format.number($0, digits: 2) } ?? "-"), answered: \(answered.isEmpty ? "-" : answered)",
-            "  cache: hits \(cacheHits), misses \(cacheMisses), hit rate \(lookups == 0 ? "-" : Format.number(Double(cacheHits) * 100 / Double(lookups), digits: 1) + "%")",
+            "  cache\(l2 == nil ? "" : " L1"): hits \(cacheHits), misses \(cacheMisses), hit rate \(lookups == 0 ? "-" : Format.number(Double(cacheHits) * 100 / Double(lookups), digits: 1) + "%")",
+        ] + (l2.map { c in
+            let n = c.hits + c.misses
+            return ["  cache L2 (redis \(c.endpoint)): hits \(c.hits), misses \(c.misses), hit rate \(n == 0 ? "-" : Format.number(Double(c.hits) * 100 / Double(n), digits: 1) + "%"), errors \(c.errors), writes \(c.writes)"]
+        } ?? []) + [
             "  device memory (modelled): peak \(gib(memoryPeakBytes)) of \(gib(memoryTotalBytes)); out-of-memory failures \(outOfMemory)",
         ]
     }
+}
+
+/// What the engine's level-2 cache (Redis) did.
+public struct L2Stats: Sendable, Equatable {
+    /// `host:port/db` of the Redis.
+    public var endpoint: String
+    public var hits: UInt64 = 0
+    public var misses: UInt64 = 0
+    /// Lookups and writes that failed (no connection, timeout, error reply); each lookup among them counts as a miss too.
+    public var errors: UInt64 = 0
+    public var writes: UInt64 = 0
+    public var connected = false
+    public init(endpoint: String) { self.endpoint = endpoint }
 }
 
 /// The engine's state: batcher, cache and device, confined to one event loop.
@@ -109,6 +132,8 @@ final class EngineRuntime: @unchecked Sendable {
     private(set) var config: EngineConfig
     private var batcher: DynamicBatcherStateMachine<UInt64>
     var cache: ResultCache<String>?
+    /// The level-2 cache on Redis, when configured.
+    var l2: RedisL2?
     let device: DeviceModel
     private var jobs: [UInt64: (job: Job, enqueuedNanos: UInt64)] = [:]
     private var nextID: UInt64 = 0
@@ -134,6 +159,11 @@ final class EngineRuntime: @unchecked Sendable {
         if config.cacheEntries > 0 {
             cache = ResultCache(maxEntries: config.cacheEntries, maxBytes: config.cacheBytes, ttl: config.cacheTTL)
         }
+        if let c = config.l2 {
+            l2 = RedisL2(config: c, loop: loop)
+            l2?.changed = { [weak self] in self?.publish() }
+            stats.l2 = L2Stats(endpoint: "\(c.host):\(c.port)/\(c.database)")
+        }
         stats.deviceLabel = device.label
         stats.memoryTotalBytes = UInt64(device.gpu.memoryBytes)
         stats.memoryUsedBytes = UInt64(device.memory(for: []).total)
@@ -154,6 +184,11 @@ final class EngineRuntime: @unchecked Sendable {
         stats.maxInFlight = held.limit
         stats.executing = executingBytes.count
         if let c = cache { stats.cacheHits = UInt64(c.hits); stats.cacheMisses = UInt64(c.misses); stats.cacheEvictions = UInt64(c.evictions) }
+        if let l2 {
+            let c = l2.counters
+            stats.l2?.hits = c.hits; stats.l2?.misses = c.misses; stats.l2?.errors = c.errors; stats.l2?.writes = c.writes
+            stats.l2?.connected = c.connected
+        }
         if continuous != nil { publishContinuous() }
         let s = stats
         published.withLock { $0 = s }
@@ -172,6 +207,31 @@ final class EngineRuntime: @unchecked Sendable {
             publish()
             return
         }
+        if let l2, let key = job.l2Key, job.token == nil {
+            // A level-1 miss asks Redis first; its answer (or its silence, at the timeout) decides.
+            l2.get(key) { [weak self] value in
+                guard let self else { return }
+                if job.ticket?.withdrawn == true {
+                    self.count("cancelled")
+                    job.done(.failure(status: 499, message: "client closed the connection", retryAfterSeconds: nil))
+                } else if let value {
+                    if let k = job.cacheKey { self.cache?.put(k, value, bytes: value.utf8.count + 64, nowNanos: Self.now()) }
+                    self.count("success")
+                    self.record(success: true, since: now)
+                    job.done(.success(output: value, batchSize: 0, cached: true, queueNanos: 0, computeNanos: 0, inputTokens: job.inputTokens, outputTokens: job.outputTokens))
+                } else {
+                    return self.admit(job, now: Self.now())
+                }
+                self.publish()
+            }
+            publish()
+            return
+        }
+        admit(job, now: now)
+    }
+
+    /// Queues a request the caches could not answer, within the in-flight limit.
+    private func admit(_ job: Job, now: UInt64) {
         guard held.admit() else {
             count("overload")
             record(success: false, since: now)
@@ -199,6 +259,7 @@ final class EngineRuntime: @unchecked Sendable {
     /// One already executing finishes as the modelled GPU would; its answer goes nowhere.
     func cancel(_ ticket: JobTicket) {
         loop.preconditionInEventLoop()
+        if ticket.id == nil { ticket.withdrawn = true; return }
         if continuous != nil { return cancelContinuous(ticket) }
         guard let id = ticket.id, let entry = jobs[id], batcher.isPending(id) else { return }
         jobs[id] = nil
@@ -212,6 +273,13 @@ final class EngineRuntime: @unchecked Sendable {
     func record(success: Bool, since start: UInt64) {
         let now = Self.now()
         stats.durations[success ? "success" : "failure", default: DurationBuckets()].record(nanos: now > start ? now - start : 0)
+    }
+
+    /// Empties the result cache (`POST /reset_prefix_cache`); the hit and miss counts stay.
+    func resetCache() {
+        loop.preconditionInEventLoop()
+        cache?.removeAll()
+        publish()
     }
 
     /// Changes the batching configuration live.
@@ -302,6 +370,7 @@ final class EngineRuntime: @unchecked Sendable {
                 for e in entries {
                     let output = Self.text(for: e.job.input, tokens: e.job.outputTokens)
                     if let key = e.job.cacheKey { self.cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: Self.now()) }
+                    if let key = e.job.l2Key { self.l2?.put(key, output) }
                     self.stats.queueNanosTotal += start - e.enqueuedNanos
                     self.stats.computeNanosTotal += computeNanos
                     self.count("success")

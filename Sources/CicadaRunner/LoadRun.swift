@@ -94,6 +94,7 @@ public final class LoadRun: @unchecked Sendable {
         let outbox = IntervalOutbox()
         let aggregator = Aggregator(names: plan.statNames, methods: plan.statMethods, startNanos: start,
                                     windowSeconds: options.windowSeconds, extraWindows: thresholds.compactMap(\.windowSeconds))
+        aggregator.breakdownKeys = plan.breakdown.keys
         var workers: [any LoadGenerator] = []
         for i in 0..<options.workers {
             workers.append(try transport.makeGenerator(GeneratorContext(plan: plan, index: i, count: options.workers, control: control,
@@ -247,6 +248,9 @@ public final class LoadRun: @unchecked Sendable {
             let stages = c.stages.count == 1 ? "" : ", \(c.stages.count) stages"
             return "closed: \(c.peakUsers) users, wait \(c.waitTime)\(stages)"
         case .open(let o):
+            if let t = o.trace {
+                return "open: trace replay of \(t.entries.count) arrivals at time_scale \(Format.number(t.timeScale, digits: 2)), max_in_flight \(o.maxInFlight)"
+            }
             let proc: String
             switch o.process { case .constant: proc = "constant"; case .gamma(let b): proc = b == 1 ? "poisson" : "gamma(burstiness \(b))" }
             let rates = o.stages.map { Format.number($0.rate, digits: 1) }.joined(separator: "->")

@@ -50,6 +50,7 @@ public struct ScenarioOverrides: Sendable {
             if users != nil || spawnRate != nil { throw Conflict(description: "--users/--spawn-rate apply to closed-model scenarios; this one is open (arrival rate)") }
             if let r = rate {
                 guard r > 0 else { throw Conflict(description: "--rate must be greater than 0") }
+                guard o.trace == nil else { throw Conflict(description: "--rate cannot override a replayed trace (arrival.trace); change arrival.time_scale instead") }
                 guard o.stages.count == 1, o.startRate == o.stages[0].rate else { throw Conflict(description: "--rate cannot override a scenario with rate stages") }
                 o.startRate = r; o.stages[0].rate = r
             }

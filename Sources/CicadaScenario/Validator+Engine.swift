@@ -44,16 +44,35 @@ extension Validator {
         }
         config.selectPreset(start)
         var cacheEnabled = true
-        if let c = m["cache"], let cm = mapping(c.value, "\(p).cache", allowed: ["enabled", "ttl", "max_entries"]) {
+        if let c = m["cache"], let cm = mapping(c.value, "\(p).cache", allowed: ["enabled", "ttl", "max_entries", "l2"]) {
             if let v = cm["enabled"], let x = bool(v.value, "\(p).cache.enabled") { cacheEnabled = x }
             if let v = cm["ttl"], let x = duration(v.value, "\(p).cache.ttl") { config.cacheTTL = x }
             if let v = cm["max_entries"], let x = int(v.value, "\(p).cache.max_entries", min: 1) { config.cacheEntries = x }
+            if let v = cm["l2"] { config.l2 = redisL2(v.value, "\(p).cache.l2") }
         }
         if !cacheEnabled { config.cacheEntries = 0 }
         if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { config.predictOutputTokens = x }
         if let v = m["max_in_flight"], let x = int(v.value, "\(p).max_in_flight", min: 1) { config.maxInFlight = x }
         schedulerFields(m, p, into: &config)
         return config
+    }
+
+    /// `cache.l2: {redis: redis://host:port/db, ttl: 1h, prefix: "ds_cache:", timeout: 50ms}`.
+    func redisL2(_ n: Node, _ p: String) -> RedisL2Config? {
+        guard let m = mapping(n, p, allowed: ["redis", "ttl", "prefix", "timeout"]) else { return nil }
+        guard let u = m["redis"] else { fail(n, "\(p).redis", "missing 'redis': a URL such as redis://127.0.0.1:6379/0"); return nil }
+        guard let url = string(u.value, "\(p).redis") else { return nil }
+        let (parsed, problem) = RedisL2Config.parse(url: url)
+        if parsed == nil { fail(u.value, "\(p).redis", problem ?? "not a redis:// URL") }
+        var c = parsed ?? RedisL2Config()
+        if let v = m["ttl"], let x = duration(v.value, "\(p).ttl") {
+            if x < .seconds(1) { fail(v.value, "\(p).ttl", "must be at least 1s (Redis SETEX counts whole seconds)") } else { c.ttl = x }
+        }
+        if let v = m["prefix"], let x = string(v.value, "\(p).prefix") { c.prefix = x }
+        if let v = m["timeout"], let x = duration(v.value, "\(p).timeout") {
+            if x <= .zero { fail(v.value, "\(p).timeout", "must be more than 0") } else { c.timeout = x }
+        }
+        return parsed == nil ? nil : c
     }
 
     /// Applies a preset's batching keys (all of ``presetKeys`` but `name`) from `pm` to `c`.

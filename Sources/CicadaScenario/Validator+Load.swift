@@ -71,7 +71,8 @@ extension Validator {
 
     func openLoad(_ n: Node, runTime: (key: Node, value: Node)?) -> LoadProfile? {
         let p = "arrival"
-        guard let m = mapping(n, p, allowed: ["rate", "process", "burstiness", "start_rate", "stages", "max_in_flight", "max_queue"]) else { return nil }
+        guard let m = mapping(n, p, allowed: ["rate", "process", "burstiness", "start_rate", "stages", "max_in_flight", "max_queue", "trace", "time_scale", "block_tokens"]) else { return nil }
+        for k in ["time_scale", "block_tokens"] where m[k] != nil && m["trace"] == nil { fail(m[k]!.key, "\(p).\(k)", "'\(k)' applies to a replayed trace ('trace: FILE')") }
         var process = ArrivalProcess.constant
         let burst = m["burstiness"].flatMap { double($0.value, "\(p).burstiness", positive: true) }
         if let pr = m["process"], let s = string(pr.value, "\(p).process") {
@@ -85,6 +86,7 @@ extension Validator {
         if burst != nil, case .constant = process { fail(m["burstiness"]!.key, "\(p).burstiness", "burstiness applies to process: gamma") }
         let maxInFlight = m["max_in_flight"].flatMap { int($0.value, "\(p).max_in_flight", min: 1) } ?? 1000
         let maxQueue = m["max_queue"].flatMap { int($0.value, "\(p).max_queue", min: 0) }
+        if m["trace"] != nil { return traceLoad(m, n, runTime: runTime, maxInFlight: maxInFlight, maxQueue: maxQueue) }
         if let s = m["stages"] {
             if m["rate"] != nil { fail(m["rate"]!.key, "\(p).rate", "'rate' conflicts with 'stages' (give 'start_rate' and each stage's target rate)") }
             if let r = runTime { fail(r.key, "run_time", "'run_time' conflicts with arrival stages (the stages' durations add up to the run time)") }

@@ -8,9 +8,10 @@ extension Validator {
     /// each, the engine's and vLLM's random-dataset convention), deterministic under the seed.
     func syntheticPrompts(_ n: Node) -> [String] {
         let p = "prompts.synthetic"
-        guard let m = mapping(n, p, allowed: ["count", "input_tokens", "seed"]) else { return [] }
+        guard let m = mapping(n, p, allowed: ["count", "input_tokens", "seed", "prefix"]) else { return [] }
         let count = m["count"].flatMap { int($0.value, "\(p).count", min: 1) } ?? 1000
         var rng = SeededRandom(seed: UInt64(m["seed"].flatMap { int($0.value, "\(p).seed") } ?? 1), stream: 0x5EED)
+        if let pf = m["prefix"] { sharedPrefix = self.sharedPrefix(pf.value, "\(p).prefix", seed: UInt64(m["seed"].flatMap { int($0.value, "\(p).seed") } ?? 1)) }
         var draw: (inout SeededRandom) -> Int = { _ in 128 }
         if let it = m["input_tokens"] {
             if let fixed = it.value.scalar.flatMap({ Int($0.string) }) {

@@ -7,7 +7,8 @@ import Yams
 extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
-                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline"]
+                          "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
+                          "before_run", "before_each_point"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -74,7 +75,13 @@ extension Validator {
             fail(nil, "tasks[\(i)].name", "duplicate task name '\(t.name)'; statistics are grouped by name")
         }
         let usesPrompt = (tasks + onStart).contains { t in t.path.usesPrompt || (t.body?.usesPrompt ?? false) || t.headers.contains { $0.value.usesPrompt } }
-        if usesPrompt, prompts.isEmpty, top["prompts"] == nil {
+        for (i, t) in onStart.enumerated() where !t.conversations.isEmpty || !t.models.isEmpty {
+            fail(nil, "on_start[\(i)].\(t.conversations.isEmpty ? "model" : "conversations")", "on_start steps run once; conversations and weighted model lists belong in tasks")
+        }
+        for (i, t) in tasks.enumerated() where !t.conversations.isEmpty {
+            if case .open? = load { fail(nil, "tasks[\(i)].conversations", "conversations need users (the closed model); an open-model (arrival) scenario has none") }
+        }
+        if usesPrompt, prompts.isEmpty, top["prompts"] == nil, !traceGiven {
             fail(root, "prompts", "a task uses {{prompt}} but the scenario names no prompts file", hint: "add 'prompts: prompts.txt'")
         }
 
@@ -107,7 +114,10 @@ extension Validator {
                 } else if let th = threshold(item, p, taskNames: tasks.map(\.name)) { thresholds.append(th) }
             }
         }
-        if let sw = top["sweep"] { sweep = sweepSpec(sw.key, sw.value, load: load) }
+        if let sw = top["sweep"] {
+            if hasTrace { fail(sw.key, "sweep", "a sweep cannot replay a trace (arrival.trace): its levels would replace the trace's arrivals") }
+            sweep = sweepSpec(sw.key, sw.value, load: load)
+        }
         if let c = top["compare"] { compare = compareSpec(c.key, c.value) }
         var telemetry = TelemetrySpec()
         if let t = top["telemetry"], let tm = mapping(t.value, "telemetry", allowed: ["gpu", "prometheus", "scrape_target", "interval", "stale_after"]) {
@@ -140,6 +150,9 @@ extension Validator {
         built.telemetry = telemetry
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
+        built.sharedPrefix = sharedPrefix
+        if let h = top["before_run"] { built.beforeRun = hooks(h.value, "before_run") }
+        if let h = top["before_each_point"] { built.beforeEachPoint = hooks(h.value, "before_each_point") }
         return built
     }
 }

@@ -3,7 +3,7 @@ import Yams
 
 /// Tasks (requests, bodies, checks) and thresholds.
 extension Validator {
-    static let taskKeys = ["name", "weight", "method", "path", "headers", "json", "body", "checks", "kind", "model", "prompt", "max_tokens", "stream"]
+    static let taskKeys = ["name", "weight", "method", "path", "headers", "json", "body", "checks", "kind", "model", "prompt", "max_tokens", "stream", "conversations"]
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     func task(_ n: Node, _ p: String) -> TaskSpec? {
@@ -18,9 +18,22 @@ extension Validator {
         for key in ["model", "prompt", "max_tokens", "stream"] where m[key] != nil && kind == .http {
             fail(m[key]!.key, "\(p).\(key)", "'\(key)' needs a request kind (kind: openai-chat, openai-completions, anthropic-messages, kserve-v2 or predict)")
         }
+        var models: [WeightedModel] = []
+        if let mn = m["model"], case .sequence = mn.value {
+            if !kind.isOpenAI { fail(mn.key, "\(p).model", "a weighted model list needs kind: openai-chat or openai-completions") }
+            else if m["json"] != nil || m["body"] != nil { fail(mn.key, "\(p).model", "a weighted model list goes in the generated body; drop 'json'/'body'") }
+            models = weightedModels(mn.value, "\(p).model")
+        }
+        var conversations: [Conversation] = []
+        if let cn = m["conversations"] {
+            if kind != .openAIChat { fail(cn.key, "\(p).conversations", "conversations need kind: openai-chat") }
+            else if m["json"] != nil || m["body"] != nil { fail(cn.key, "\(p).conversations", "conversations go in the generated body; drop 'json'/'body'") }
+            else if m["prompt"] != nil { fail(m["prompt"]!.key, "\(p).prompt", "'prompt' conflicts with 'conversations' (the turns are the prompts)") }
+            conversations = self.conversations(cn.value, "\(p).conversations")
+        }
         var synthesized: Node?
         if kind != .http, m["json"] == nil, m["body"] == nil {
-            synthesized = requestBody(kind: kind, m, p)
+            synthesized = requestBody(kind: kind, m, p, weighted: !models.isEmpty, chat: m["conversations"] != nil)
         }
         var defaultPath: String?
         switch kind {
@@ -68,7 +81,10 @@ extension Validator {
         var checks: [Check] = []
         if let c = m["checks"] { checks = self.checks(c.value, "\(p).checks") }
         guard let path else { return nil }
-        return TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks, kind: kind)
+        var spec = TaskSpec(name: name, weight: weight, method: method, path: path, headers: headers, body: body, checks: checks, kind: kind)
+        spec.models = models
+        spec.conversations = conversations
+        return spec
     }
 
     /// The `anthropic-version` header an `anthropic-messages` task sends unless it names one.
@@ -78,7 +94,7 @@ extension Validator {
     /// `{"input": prompt}`, an OpenAI request with `stream_options.include_usage` so the
     /// server reports exact token counts, or an Anthropic Messages request (whose `max_tokens`
     /// is required; its stream always reports usage).
-    func requestBody(kind: RequestKind, _ m: [String: (key: Node, value: Node)], _ p: String) -> Node {
+    func requestBody(kind: RequestKind, _ m: [String: (key: Node, value: Node)], _ p: String, weighted: Bool = false, chat: Bool = false) -> Node {
         func plain(_ v: String, _ tag: Tag.Name) -> Node { .scalar(.init(v, Tag(tag), .plain)) }
         let prompt = m["prompt"]?.value ?? Node("{{prompt}}")
         if kind == .predict { return .mapping(.init([(Node("input"), prompt)])) }
@@ -90,17 +106,21 @@ extension Validator {
             ]))
             return .mapping(.init([(Node("inputs"), .sequence(.init([tensor])))]))
         }
-        var pairs: [(Node, Node)] = [(Node("model"), m["model"]?.value ?? Node("default"))]
+        var pairs: [(Node, Node)] = [(Node("model"), weighted ? Node(Self.modelSentinel) : m["model"]?.value ?? Node("default"))]
         var stream = true
         if let st = m["stream"], let b = bool(st.value, "\(p).stream") { stream = b }
-        let maxTokens = m["max_tokens"]?.value ?? plain("128", .int)
+        var maxTokens = m["max_tokens"]?.value ?? plain("128", .int)
+        // A replayed trace's output_length is each request's max_tokens (the task's is the default).
+        if hasTrace, let d = Int(maxTokens.scalar?.string ?? "") { maxTokens = Node(Self.maxTokensSentinel + String(d)) }
         if kind == .anthropicMessages {
             pairs.append((Node("max_tokens"), maxTokens))
             pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))
             pairs.append((Node("stream"), plain(stream ? "true" : "false", .bool)))
             return .mapping(.init(pairs))
         }
-        if kind == .openAIChat {
+        if kind == .openAIChat, chat {
+            pairs.append((Node("messages"), Node(Self.messagesSentinel)))
+        } else if kind == .openAIChat {
             pairs.append((Node("messages"), .sequence(.init([.mapping(.init([(Node("role"), Node("user")), (Node("content"), prompt)]))]))))
         } else {
             pairs.append((Node("prompt"), prompt))
@@ -126,6 +146,10 @@ extension Validator {
     func jsonTemplate(_ n: Node, _ path: String, into t: inout Template) {
         switch n {
         case .scalar(let s):
+            if let part = Self.sentinelPart(s.string) {
+                t.append(part == .model ? Template(segments: [.init(.literal("\"")), .init(.model, .jsonString), .init(.literal("\""))]) : Template(segments: [.init(part)]))
+                return
+            }
             if s.style == .plain {
                 let v = s.string
                 if v == "null" || v == "~" { t.append(.literal("null")); return }

@@ -13,6 +13,13 @@ final class Validator {
     var compare: CompareSpec?
     /// Every file the scenario names (prompts, baseline...), in the order met.
     var dataFiles: [ScenarioDataFile] = []
+    /// Whether `arrival.trace` was read (tasks' generated bodies then take each arrival's
+    /// `max_tokens` and prompt from it).
+    var hasTrace = false
+    /// Whether `arrival.trace` was given at all (read or not): its prompts come from the trace.
+    var traceGiven = false
+    /// `prompts.synthetic.prefix`, once read.
+    var sharedPrefix: SharedPrefix?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
 

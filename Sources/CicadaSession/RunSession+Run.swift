@@ -2,6 +2,7 @@ import CicadaCore
 import CicadaEngineServer
 import CicadaReport
 import CicadaRunner
+import CicadaTransport
 import Foundation
 
 /// What a finished session measured and wrote.
@@ -33,6 +34,19 @@ extension RunSession {
             for lane in lanes {
                 let prefix = comparing ? "[\(lane.name)] " : ""
                 lane.run.onProgress = { snap in output.log(prefix + ProgressLine.format(snap, duration: duration)) }
+            }
+        }
+        // before_run hooks (e.g. a prefix-cache reset), once per lane's target, before any load:
+        // a failing one stops the run (exit 1), since the figures would not be what was asked.
+        for lane in lanes {
+            let plan = lane.run.plan
+            for hook in plan.scenario.beforeRun {
+                do {
+                    let status = try HTTPHook.send(hook, base: plan.baseURL, headers: plan.headers, insecure: plan.scenario.insecure)
+                    if view == nil { output.log("cicada: before_run \(hook.method) \(hook.url(base: plan.baseURL)) -> HTTP \(status)") }
+                } catch {
+                    throw SessionError.tool("before_run failed, no load sent: \(error.description)")
+                }
             }
         }
         let sinks = request.reports.sinks()
@@ -153,6 +167,7 @@ extension RunSession {
     func summary(_ result: RunResult, engine: EngineServer?) -> String {
         var s = SummaryPrinter(plain: request.plain).render(result)
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { s += "\n" + llm }
+        if let b = BreakdownReport.text(result) { s += "\n" + b }
         if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
         if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
         return s

@@ -2,6 +2,7 @@ import CicadaCore
 import CicadaEngine
 import CicadaEngineServer
 import CicadaRunner
+import CicadaTransport
 import Synchronization
 
 /// Walks a sweep grid: every configuration at every load level. An engine configuration gets a
@@ -45,6 +46,15 @@ public struct SweepRunner {
                 }
                 scenario.thresholds = []
                 scenario.telemetry.scrapeTarget = false
+                // before_each_point hooks (e.g. a prefix-cache reset), before the warm-up.
+                if !scenario.beforeEachPoint.isEmpty {
+                    let plan = try RunPlan(scenario: scenario, environment: [:])
+                    for hook in scenario.beforeEachPoint {
+                        do { try HTTPHook.send(hook, base: plan.baseURL, headers: plan.headers, insecure: scenario.insecure) } catch {
+                            throw HTTPHook.Failure(description: "before_each_point failed at \(configuration.name), level \(Format.number(level, digits: 1)): \(error.description)")
+                        }
+                    }
+                }
                 if spec.warmup > .zero {
                     scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.warmup)
                     _ = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))

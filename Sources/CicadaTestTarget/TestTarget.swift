@@ -14,6 +14,7 @@ import Synchronization
 /// Endpoints: `POST /predict` (`{"input": ...}` -> `{"output": ..., "served_ms": ...}`),
 /// `POST /v1/completions` (OpenAI-style; with `"stream": true` an SSE stream whose first token
 /// comes after `ttft` and each next one `interToken` later: the known truth for TTFT/TPOT tests),
+/// `POST /v1/chat/completions` (the same, as chat deltas, each answer marked `[aN]`),
 /// `GET /health`, `GET /status/{code}` (answers that status), `GET /count` (requests served),
 /// anything else -> 404. Binds 127.0.0.1 unless told otherwise.
 public final class TestTarget: Sendable {
@@ -119,6 +120,9 @@ public final class TestTarget: Sendable {
     }
 
     func countServed() { served.add(1, ordering: .relaxed) }
+    private let answers = Atomic<Int>(0)
+    /// Numbers the chat answers (1, 2, ...).
+    func nextAnswer() -> Int { answers.wrappingAdd(1, ordering: .relaxed).newValue }
 
     /// Requests read whole so far, with faults on (each counted before its fault is played):
     /// what a client's report is checked against.
@@ -183,8 +187,10 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// An OpenAI-style completion paced by the configured TTFT and inter-token delay.
-    func stream(context: ChannelHandlerContext, head: HTTPRequestHead) {
+    /// An OpenAI-style completion paced by the configured TTFT and inter-token delay. Chat
+    /// answers (`chat`) come as `delta.content` and begin with `[aN]`, N this answer's number
+    /// on the target, so a test can tell which answer a later request carries back.
+    func stream(context: ChannelHandlerContext, head: HTTPRequestHead, chat: Bool = false) {
         let text = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
         func intField(_ name: String) -> Int? {
             guard let r = text.range(of: "\"\(name)\"") else { return nil }
@@ -198,9 +204,13 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         func nanos(_ d: Duration) -> Int64 { Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+        let answerMark = chat ? "[a\(target.nextAnswer())]" : ""
+        func piece(_ k: Int) -> String { (k == 0 ? answerMark : "") + " tok\(k)" }
         let usageJSON = "{\"prompt_tokens\":7,\"completion_tokens\":\(tokens),\"total_tokens\":\(7 + tokens)}"
         if !streaming {
-            let json = "{\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"ok\",\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
+            let json = chat
+                ? "{\"id\":\"t\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"\(answerMark) ok\"},\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
+                : "{\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\"ok\",\"finish_reason\":\"length\"}],\"usage\":\(usageJSON)}"
             context.eventLoop.scheduleTask(in: .nanoseconds(nanos(cfg.ttft) + nanos(cfg.interToken) * Int64(tokens - 1))) {
                 handler.value.write(bound.value, status: .ok, contentType: "application/json", text: json, keepAlive: head.isKeepAlive)
             }
@@ -231,7 +241,8 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
                 if let e = cfg.streamErrorAfter, k > e { return }
                 let last = k == tokens - 1
                 // Split each event across two writes to exercise chunk-boundary parsing.
-                let event = "data: {\"id\":\"t\",\"object\":\"text_completion\",\"choices\":[{\"index\":0,\"text\":\" tok\(k)\",\"finish_reason\":\(last ? "\"length\"" : "null")}]}\r\n\r\n"
+                let choice = chat ? "\"delta\":{\"content\":\"\(piece(k))\"}" : "\"text\":\"\(piece(k))\""
+                let event = "data: {\"id\":\"t\",\"object\":\"\(chat ? "chat.completion.chunk" : "text_completion")\",\"choices\":[{\"index\":0,\(choice),\"finish_reason\":\(last ? "\"length\"" : "null")}]}\r\n\r\n"
                 let cut = event.index(event.startIndex, offsetBy: event.count / 2)
                 send(String(event[..<cut]))
                 send(String(event[cut...]))
@@ -264,6 +275,9 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
         case (.POST, "/v1/completions"):
             target.countServed()
             return stream(context: context, head: head)
+        case (.POST, "/v1/chat/completions"):
+            target.countServed()
+            return stream(context: context, head: head, chat: true)
         case (.GET, "/health"):
             text = "{\"status\":\"ok\"}"
         case (.GET, "/count"):

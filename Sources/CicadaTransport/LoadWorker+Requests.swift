@@ -28,7 +28,33 @@ extension LoadWorker {
         case .onStart(let i):
             spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
         }
-        let ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
+        var ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
+        ctx.sharedPrefix = plan.scenario.sharedPrefix
+        var turnGroup = -1, modelGroup = -1, chatKey = -1
+        var chatText = ""
+        if case .task(let i) = ref {
+            if let picker = plan.modelPickers[i] {
+                let m = picker.pick(&rng)
+                ctx.model = spec.models[m].name
+                modelGroup = plan.breakdown.modelGroups[i][m]
+            }
+            if !spec.conversations.isEmpty, slot >= 0 {
+                // The user's conversation goes on where it stopped, or a new one starts.
+                chatKey = slot * plan.scenario.tasks.count + i
+                var state: ConversationState
+                if let c = chats[chatKey], c.user == user { state = c.state } else {
+                    state = ConversationState(conversation: Int(rng.next() % UInt64(spec.conversations.count)))
+                    chats[chatKey] = (user, state)
+                }
+                chatText = spec.conversations[state.conversation].userTurns[state.turn]
+                ctx.messagesJSON = state.messagesJSON(userText: chatText)
+                turnGroup = plan.breakdown.turnGroup(state.turn)
+            }
+        }
+        if slot < 0, let trace {
+            ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed, cache: &traceBlocks)
+            ctx.maxTokens = trace.maxTokens(seq)
+        }
         let generation = control.targetGeneration
         if generation != targetGeneration {
             targetGeneration = generation
@@ -48,6 +74,8 @@ extension LoadWorker {
             return false
         }
         let e = t.easy
+        t.turnGroup = turnGroup; t.modelGroup = modelGroup
+        t.chatKey = chatKey; t.chatUserText = chatText; t.captureAnswer = chatKey >= 0
         // A handle last set up for this same constant request (same task, same target) keeps
         // every option in libcurl: send it again as it is. Otherwise reset and set up.
         var setupKey: Int? = nil
@@ -221,7 +249,11 @@ extension LoadWorker {
         if code == CURLE_OK { t.checkForEventStream() }
         if var timing = t.timing {
             let dialect = timing.dialect
-            t.sse?.finish { event in timing.record(dialect.classify(event), atNanos: end) }
+            t.sse?.finish { event in
+                let c = dialect.classify(event)
+                if t.captureAnswer, case .choices(let content, _, _) = c { t.answer += content }
+                timing.record(c, atNanos: end)
+            }
             if outcome.failure == nil {
                 // The server's own error first; then whether the stream was a valid one at all.
                 if let e = timing.error {
@@ -236,12 +268,36 @@ extension LoadWorker {
             outcome.stream = stream
             outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
         }
+        outcome.turnGroup = t.turnGroup
+        outcome.modelGroup = t.modelGroup
+        if t.chatKey >= 0 { conversationTurnEnded(t, succeeded: outcome.failure == nil, spec: spec) }
         stats.record(outcome, method: spec.method, name: spec.name)
         let slot = t.userSlot
         let intended = t.intendedNanos, sent = t.sentNanos
         t.prepareForReuse()
         pool.append(t)
         if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end, retryAfterSeconds: retryAfter) }
+    }
+
+    /// A conversation's turn ended: a success adds the user's text and the server's real answer
+    /// to the history (the conversation ends after its last turn); a failure ends it, since
+    /// there is no answer to send back.
+    func conversationTurnEnded(_ t: Transfer, succeeded: Bool, spec: TaskSpec) {
+        guard var c = chats[t.chatKey] else { return }
+        guard succeeded else { chats[t.chatKey] = nil; return }
+        let answer = t.timing != nil ? t.answer : Self.answerText(t.body)
+        c.state.answered(userText: t.chatUserText, answer: answer)
+        chats[t.chatKey] = c.state.turn >= spec.conversations[c.state.conversation].userTurns.count ? nil : c
+    }
+
+    /// The answer of a non-streamed chat (or completions) response: `choices[0].message.content`
+    /// (or `choices[0].text`); empty when the body has neither.
+    static func answerText(_ body: [UInt8]) -> String {
+        guard case .object(let o)? = JSONValue.parse(body), case .array(let choices)? = o["choices"],
+              case .object(let c)? = choices.first else { return "" }
+        if case .object(let m)? = c["message"], case .string(let s)? = m["content"] { return s }
+        if case .string(let s)? = c["text"] { return s }
+        return ""
     }
 
     /// The per-token figures of a finished stream, in microseconds.

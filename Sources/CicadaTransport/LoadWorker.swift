@@ -50,6 +50,14 @@ public final class LoadWorker: @unchecked Sendable {
     /// and headers), skipping curl_easy_reset and the options (see ``send``).
     var reusableTask: [Bool] = []
 
+    /// Multi-turn conversations in progress, by `slot * taskCount + task`, with the user id
+    /// that owns each (a slot reused by a new user starts afresh).
+    var chats: [Int: (user: Int, state: ConversationState)] = [:]
+    /// Open model: the replayed trace, if any (its arrivals' prompts and `max_tokens`).
+    lazy var trace: ArrivalTrace? = { if case .open(let o) = plan.scenario.load { return o.trace }; return nil }()
+    /// The trace's hash id blocks this worker has built (16 MB at most).
+    var traceBlocks = BlockCache(maxBytes: 16 << 20)
+
     /// Closed model: this worker's users (nil in the open model).
     private var closed: ClosedUsers?
     /// Open model: this worker's arrivals (nil in the closed model).

@@ -45,6 +45,15 @@ final class Transfer {
     /// When a re-send was refused: the request ends there as a `connection_reset` (its
     /// connection, or its HTTP/2 stream, died before the response), never sent twice.
     var refusedResendNanos: UInt64?
+    /// Breakdown groups of the request (turn, model); -1 for none.
+    var turnGroup = -1
+    var modelGroup = -1
+    /// Multi-turn chat: the conversation's key in the worker (-1 for none), the user's text of
+    /// this turn, and the answer's text as it streams in (captured only for conversations).
+    var chatKey = -1
+    var chatUserText = ""
+    var captureAnswer = false
+    var answer = ""
 
     /// A task or an on_start step, by index.
     enum TaskRef { case task(Int), onStart(Int) }
@@ -84,6 +93,9 @@ final class Transfer {
         timing = nil
         bytesIn = 0
         bytesOut = 0
+        turnGroup = -1; modelGroup = -1
+        chatKey = -1; captureAnswer = false
+        if !answer.isEmpty { answer = "" }
         if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
     }
 }
@@ -99,7 +111,9 @@ let transferWriteCallback: ccurl_write_callback = { ptr, size, nmemb, userdata i
         if t.sse != nil, let ptr, let clock = t.clock {
             let now = clock.nowNanos()
             t.sse!.feed(UnsafeRawBufferPointer(start: ptr, count: n)) { event in
-                t.timing?.record(t.streamDialect.classify(event), atNanos: now)
+                let c = t.streamDialect.classify(event)
+                if t.captureAnswer, case .choices(let content, _, _) = c { t.answer += content }
+                t.timing?.record(c, atNanos: now)
             }
         }
     }

@@ -17,11 +17,15 @@ struct Serve: ParsableCommand {
         API, streaming or not), GET /health, GET /health/ready, GET /metrics,
         GET/PUT /admin/batching (loopback only).
         The GPU is modelled, not real: every device figure is labelled "modelled".
+        Every setting can also come from the environment (for containers; a flag wins):
+        CICADA_CONFIG, CICADA_HOST, CICADA_PORT, CICADA_GPU, CICADA_MODEL, CICADA_PRECISION,
+        CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV.
+        Deployment files: deploy/Dockerfile and deploy/k8s/.
         """)
 
     @Option(help: "Engine configuration file (YAML with the keys of a scenario's engine: block).") var config: String?
-    @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port (0 picks a free one).") var port = 8000
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port, 0 picks a free one (default 8000).") var port: Int?
     @Option(help: "Modelled GPU (A10, A30, A100-40GB, A100-80GB, H100-SXM, H200).") var gpu: String?
     @Option(help: "Modelled model (e.g. deepseek-llm-7b).") var model: String?
     @Option(help: "fp16, bf16 or int8.") var precision: String?
@@ -34,10 +38,34 @@ struct Serve: ParsableCommand {
     @Option(help: "Continuous scheduler: tokens per KV block (1, 8, 16, 32, 64, 128; default 16).") var blockSize: Int?
     @Option(help: "Continuous scheduler: fraction of the modelled GPU memory for weights, workspace and KV cache (default 0.9).") var gpuMemoryUtilization: Double?
     @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: split long prompts' prefill across iterations (default on).") var chunkedPrefill: Bool?
+    @Option(help: "Level-2 result cache on Redis, e.g. redis://127.0.0.1:6379/0 (keys ds_cache:<md5 of the input>).") var cacheL2: String?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
 
+    /// Where to listen: the flag, else the environment (`CICADA_HOST`, `CICADA_PORT`), else 127.0.0.1:8000.
+    static func address(host: String?, port: Int?, environment env: [String: String]) throws(SessionError) -> (String, Int) {
+        let h = host ?? env["CICADA_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        if let port { return (h, port) }
+        guard let text = env["CICADA_PORT"], !text.isEmpty else { return (h, 8000) }
+        guard let p = Int(text) else { throw .usage("error: CICADA_PORT='\(text)' is not a whole number") }
+        return (h, p)
+    }
+
     func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        func setting(_ flag: String?, _ name: String) -> String? { flag ?? env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number(_ flag: Int?, _ name: String) throws(SessionError) -> Int? {
+            if let flag { return flag }
+            guard let text = setting(nil, name) else { return nil }
+            guard let n = Int(text) else { throw .usage("error: \(name)='\(text)' is not a whole number") }
+            return n
+        }
+        let config = setting(self.config, "CICADA_CONFIG"), gpu = setting(self.gpu, "CICADA_GPU"), model = setting(self.model, "CICADA_MODEL")
+        let batching = setting(self.batching, "CICADA_BATCHING"), precision = setting(self.precision, "CICADA_PRECISION")
+        let adminTokenEnv = setting(self.adminTokenEnv, "CICADA_ADMIN_TOKEN_ENV"), cacheL2 = setting(self.cacheL2, "CICADA_CACHE_L2")
+        let (host, port) = try Self.address(host: self.host, port: self.port, environment: env)
+        let maxInFlight = try number(self.maxInFlight, "CICADA_MAX_IN_FLIGHT")
+        guard (0...65535).contains(port) else { throw SessionError.usage("error: port \(port) is not in 0...65535") }
         var engineConfig = EngineConfig()
         if let config {
             do { engineConfig = try ScenarioReader().readEngine(path: config) } catch { throw SessionError.usage(error.description) }
@@ -66,6 +94,15 @@ struct Serve: ParsableCommand {
             engineConfig.precision = p
         }
         try applySchedulerFlags(to: &engineConfig)
+        if let cacheL2 {
+            let (l2, problem) = RedisL2Config.parse(url: cacheL2)
+            guard let l2 else { throw SessionError.usage("error: --cache-l2: \(problem ?? "not a redis:// URL")") }
+            // A config file's l2 block keeps its ttl, prefix and timeout; the URL replaces where.
+            var merged = engineConfig.l2 ?? l2
+            merged.host = l2.host; merged.port = l2.port; merged.database = l2.database
+            merged.username = l2.username; merged.password = l2.password
+            engineConfig.l2 = merged
+        }
         engineConfig.host = host
         engineConfig.port = port
         engineConfig.adminToken = token
@@ -73,10 +110,11 @@ struct Serve: ParsableCommand {
         let server: EngineServer
         do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw SessionError.usage("error: \(error.description)") }
         do { try server.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
+        let l2Note = engineConfig.l2.map { ", level-2 cache redis://\($0.host):\($0.port)/\($0.database)" } ?? ""
         let schedulerText = engineConfig.scheduler == .continuous
             ? (server.stats.continuous?.summaryLine.trimmingCharacters(in: .whitespaces) ?? "scheduler: continuous")
             : "batching preset \(engineConfig.presetName ?? "custom")"
-        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)")
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)\(l2Note)")
         waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()

@@ -18,8 +18,9 @@ struct Finished { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs cicada with a time limit; with `interruptOn`, once stderr shows that text (the run has
 /// started: "running" or "comparing") and `after` more seconds of load have passed, sends `signal`.
-func cicada(_ args: [String], interruptOn: String? = nil, after: Double = 0, signal: Int32 = SIGINT, limit: Double = 60) throws -> Finished {
-    let p = try RunningCicada(args)
+func cicada(_ args: [String], interruptOn: String? = nil, after: Double = 0, signal: Int32 = SIGINT, limit: Double = 60,
+            environment: [String: String] = [:]) throws -> Finished {
+    let p = try RunningCicada(args, environment: environment)
     if let text = interruptOn {
         #expect(p.waitForStderr(containing: text, limit: limit), "never printed '\(text)'")
         if after > 0 { usleep(UInt32(after * 1_000_000)) }

@@ -62,7 +62,12 @@ import Testing
         #expect(s.config == "e.yaml" && s.host == "0.0.0.0" && s.port == 0 && s.gpu == "A10" && s.model == "deepseek-llm-7b")
         #expect(s.precision == "int8" && s.batching == "throughput" && s.adminTokenEnv == "TOKEN" && s.threads == 2 && s.duration == "5s")
         let d = try Serve.parse([])
-        #expect(d.config == nil && d.host == "127.0.0.1" && d.port == 8000 && d.threads == 1 && d.duration == nil)
+        #expect(d.config == nil && d.host == nil && d.port == nil && d.threads == 1 && d.duration == nil)
+        // Unset, the engine listens on loopback; a flag wins over the environment.
+        #expect(try Serve.address(host: nil, port: nil, environment: [:]) == ("127.0.0.1", 8000))
+        #expect(try Serve.address(host: nil, port: nil, environment: ["CICADA_HOST": "0.0.0.0", "CICADA_PORT": "9000"]) == ("0.0.0.0", 9000))
+        #expect(try Serve.address(host: "127.0.0.1", port: 1, environment: ["CICADA_HOST": "0.0.0.0", "CICADA_PORT": "9000"]) == ("127.0.0.1", 1))
+        #expect(throws: SessionError.self) { try Serve.address(host: nil, port: nil, environment: ["CICADA_PORT": "x"]) }
     }
 
     @Test func targetFlags() throws {

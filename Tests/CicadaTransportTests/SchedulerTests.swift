@@ -117,6 +117,35 @@ import Testing
         OpenLoad(startRate: rate, stages: [RateStage(duration: .seconds(seconds), rate: rate)], process: .constant, maxInFlight: maxInFlight, maxQueue: maxQueue)
     }
 
+    /// A replayed trace's arrivals start at their trace times (scaled), and a late start is
+    /// timed from the trace time: the lag is the generator's, the latency is corrected from it.
+    @Test func traceArrivalsStartAtTheirTraceTimes() {
+        let offsets: [UInt64] = [0, 10, 10, 35, 200]
+        let trace = ArrivalTrace(entries: offsets.map { ArrivalTrace.Entry(offsetNanos: $0 * 2 * ms, inputTokens: 1) }, timeScale: 0.5)
+        var a = OpenArrivals(load: OpenLoad.replay(trace), seed: 1, worker: 0, workerCount: 1, startNanos: 500 * ms)
+        var starts: [(UInt64, UInt64)] = []
+        var lags: [UInt64] = []
+        // Steps of 7 ms: arrivals come due between steps and are started late, timed from their trace time.
+        var now = 500 * ms
+        while now < 800 * ms {
+            a.advance(now: now, inFlight: { 0 }) { e in
+                switch e {
+                case .start(let i, let t): starts.append((i, t))
+                case .due(let lag): lags.append(lag)
+                case .drop: Issue.record("dropped")
+                }
+            }
+            now += 7 * ms
+        }
+        #expect(starts.map(\.0) == Array(0..<5))
+        #expect(starts.map(\.1) == offsets.map { 500 * ms + $0 * ms })
+        #expect(lags == [0, 4, 4, 0, 3].map { $0 * ms })
+        var other = OpenArrivals(load: OpenLoad.replay(trace), seed: 1, worker: 1, workerCount: 2, startNanos: 0)
+        var mine: [UInt64] = []
+        other.advance(now: 1000 * ms, inFlight: { 0 }) { if case .start(let i, _) = $0 { mine.append(i) } }
+        #expect(mine == [1, 3], "worker 1 of 2 takes the odd arrivals")
+    }
+
     @Test func constantArrivalsStartOnTheirSlots() {
         var a = OpenArrivals(load: load(rate: 10), seed: 1, worker: 0, workerCount: 1, startNanos: 1000 * ms)
         var starts: [(UInt64, UInt64)] = []
