@@ -19,7 +19,9 @@ struct Serve: ParsableCommand {
         The GPU is modelled, not real: every device figure is labelled "modelled".
         Every setting can also come from the environment (for containers; a flag wins):
         CICADA_CONFIG, CICADA_HOST, CICADA_PORT, CICADA_GPU, CICADA_MODEL, CICADA_PRECISION,
-        CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV.
+        CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV, CICADA_SCHEDULER,
+        CICADA_MAX_NUM_SEQS, CICADA_MAX_NUM_BATCHED_TOKENS, CICADA_BLOCK_SIZE, CICADA_GPU_MEMORY_UTILIZATION,
+        CICADA_CHUNKED_PREFILL (true/false).
         Deployment files: deploy/Dockerfile and deploy/k8s/.
         """)
 
@@ -122,25 +124,47 @@ struct Serve: ParsableCommand {
         printError("served \(s.requestsByOutcome.values.reduce(0, +)) requests (\(s.requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
     }
 
-    /// `--scheduler` and the continuous scheduler's flags over the configuration file's values;
-    /// the continuous flags need the continuous scheduler.
-    func applySchedulerFlags(to c: inout EngineConfig) throws {
-        if let scheduler {
+    /// `--scheduler` and the continuous scheduler's flags (or, for each flag not given, its
+    /// `CICADA_*` environment variable: `CICADA_SCHEDULER`, `CICADA_MAX_NUM_SEQS`,
+    /// `CICADA_MAX_NUM_BATCHED_TOKENS`, `CICADA_BLOCK_SIZE`, `CICADA_GPU_MEMORY_UTILIZATION`,
+    /// `CICADA_CHUNKED_PREFILL` true/false) over the configuration file's values; the
+    /// continuous settings need the continuous scheduler.
+    func applySchedulerFlags(to c: inout EngineConfig, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func text(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number<T: LosslessStringConvertible>(_ flag: T?, _ name: String) throws -> T? {
+            if let flag { return flag }
+            guard let t = text(name) else { return nil }
+            guard let v = T(t) else { throw SessionError.usage("error: \(name)='\(t)' is not a number") }
+            return v
+        }
+        if let scheduler = scheduler ?? text("CICADA_SCHEDULER") {
             guard let k = EngineScheduler(rawValue: scheduler.lowercased()) else {
                 throw SessionError.usage("error: --scheduler: unknown scheduler '\(scheduler)' (dynamic, continuous)")
             }
             c.scheduler = k
         }
-        let given = [("--max-num-seqs", maxNumSeqs != nil), ("--max-num-batched-tokens", maxNumBatchedTokens != nil), ("--block-size", blockSize != nil),
-                     ("--gpu-memory-utilization", gpuMemoryUtilization != nil), ("--[no-]chunked-prefill", chunkedPrefill != nil)].filter(\.1).map(\.0)
+        let seqs: Int? = try number(maxNumSeqs, "CICADA_MAX_NUM_SEQS")
+        let tokens: Int? = try number(maxNumBatchedTokens, "CICADA_MAX_NUM_BATCHED_TOKENS")
+        let block: Int? = try number(blockSize, "CICADA_BLOCK_SIZE")
+        let util: Double? = try number(gpuMemoryUtilization, "CICADA_GPU_MEMORY_UTILIZATION")
+        var chunked = chunkedPrefill
+        if chunked == nil, let t = text("CICADA_CHUNKED_PREFILL") {
+            switch t.lowercased() {
+            case "true", "1", "yes", "on": chunked = true
+            case "false", "0", "no", "off": chunked = false
+            default: throw SessionError.usage("error: CICADA_CHUNKED_PREFILL='\(t)' is not true or false")
+            }
+        }
+        let given = [("--max-num-seqs", seqs != nil), ("--max-num-batched-tokens", tokens != nil), ("--block-size", block != nil),
+                     ("--gpu-memory-utilization", util != nil), ("--[no-]chunked-prefill", chunked != nil)].filter(\.1).map(\.0)
         if let flag = given.first, c.scheduler != .continuous {
             throw SessionError.usage("error: \(flag) applies to the continuous scheduler only; add --scheduler continuous")
         }
-        if let v = maxNumSeqs { c.continuous.maxNumSeqs = v }
-        if let v = maxNumBatchedTokens { c.continuous.maxNumBatchedTokens = v }
-        if let v = blockSize { c.continuous.blockSize = v }
-        if let v = gpuMemoryUtilization { c.continuous.gpuMemoryUtilization = v }
-        if let v = chunkedPrefill { c.continuous.chunkedPrefill = v }
+        if let v = seqs { c.continuous.maxNumSeqs = v }
+        if let v = tokens { c.continuous.maxNumBatchedTokens = v }
+        if let v = block { c.continuous.blockSize = v }
+        if let v = util { c.continuous.gpuMemoryUtilization = v }
+        if let v = chunked { c.continuous.chunkedPrefill = v }
         if c.scheduler == .continuous, let problem = c.continuous.validate().first {
             throw SessionError.usage("error: \(problem)")
         }
