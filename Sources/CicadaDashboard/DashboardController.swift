@@ -154,6 +154,9 @@ public struct DashboardController: Sendable {
             rateScale *= c == "-" ? 1 / 1.1 : 1.1
             return [.setRateScale(rateScale), say("arrival rate x\(Format.number(rateScale, digits: 2))", at: now)]
         case "b":
+            if lane.engine?.line.maxNumSeqs != nil {
+                return [say("\(who)the continuous scheduler has no batching presets; { } change max_num_seqs", at: now)]
+            }
             guard let e = lane.engine, !e.presetNames.isEmpty else {
                 return [say(comparing ? noEngine : "no embedded engine in this run (start it with --engine)", at: now)]
             }
@@ -163,12 +166,18 @@ public struct DashboardController: Sendable {
                     say("\(who)batching preset: \(e.presetNames[index])", only: batchingLane, at: now)]
         case "[", "]":
             guard let e = lane.engine else { return [say(noEngine, at: now)] }
+            if e.line.maxNumSeqs != nil { return [say("\(who)the continuous scheduler has no queue delay; { } change max_num_seqs", at: now)] }
             let factor = c == "]" ? 2.0 : 0.5
             let micros = Self.scaledQueueDelay(e.line.maxQueueDelayMicros, by: factor)
             return [.scaleQueueDelay(lane: focus, factor: factor),
                     say("\(who)max queue delay \(Format.number(Double(micros) / 1000, digits: 2)) ms", only: batchingLane, at: now)]
         case "{", "}":
             guard let e = lane.engine else { return [say(noEngine, at: now)] }
+            if let seqs = e.line.maxNumSeqs {
+                // A continuous engine: the same keys halve or double max_num_seqs.
+                let size = max(1, c == "}" ? seqs * 2 : seqs / 2)
+                return [.setMaxBatchSize(lane: focus, size: size), say("\(who)max_num_seqs \(size)", only: batchingLane, at: now)]
+            }
             let size = max(1, c == "}" ? e.line.maxBatchSize * 2 : e.line.maxBatchSize / 2)
             return [.setMaxBatchSize(lane: focus, size: size), say("\(who)max batch size \(size)", only: batchingLane, at: now)]
         case "e":

@@ -83,6 +83,11 @@ public struct EngineLine: Sendable, Equatable {
     public var cacheHitRate: Double?
     /// What the figures come from, e.g. "modelled: A100-80GB / deepseek-llm-7b / fp16".
     public var label: String
+    /// A continuous-batching engine's `max_num_seqs` (then `{` / `}` change it); nil for the
+    /// dynamic batcher.
+    public var maxNumSeqs: Int?
+    /// A continuous-batching engine's KV blocks in use, 0...1 (modelled); nil otherwise.
+    public var kvCacheUsage: Double?
 
     /// An engine line.
     public init(presetName: String, maxBatchSize: Int, preferredBatchSizes: [Int], maxQueueDelayMicros: UInt64, queueSize: Int,

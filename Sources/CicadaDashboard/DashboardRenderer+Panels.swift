@@ -123,8 +123,12 @@ extension DashboardRenderer.Drawer {
         let delay = Self.delay(e.maxQueueDelayMicros, unicode: u)
         let avg = e.averageBatchSize.map { Format.number($0, digits: 1) } ?? "-"
         let hit = e.cacheHitRate.map { Format.number($0 * 100, digits: 1) + "%" } ?? "-"
+        let kv = e.kvCacheUsage.map { Format.number($0 * 100, digits: 1) + "%" } ?? "-"
+        let first: [(String, Style)] = e.maxNumSeqs.map { seqs in
+            [(narrow ? "seqs \(seqs)  KV \(kv)" : "continuous: max_num_seqs \(seqs)  KV cache \(kv)", .plain)]
+        } ?? [(narrow ? "max \(e.maxBatchSize)  pref \(pref)  delay \(delay)" : "max batch \(e.maxBatchSize)  preferred \(pref)  delay \(delay)", .plain)]
         let lines: [[(String, Style)]] = [
-            [(narrow ? "max \(e.maxBatchSize)  pref \(pref)  delay \(delay)" : "max batch \(e.maxBatchSize)  preferred \(pref)  delay \(delay)", .plain)],
+            first,
             [(narrow ? "queue \(e.queueSize)  avg \(avg)  hit \(hit)" : "queue \(e.queueSize)  avg batch \(avg)  cache hit \(hit)", .plain)],
             batchLine(e),
             [(e.label, style(.magenta, dim: true))],

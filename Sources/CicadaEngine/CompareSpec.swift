@@ -27,6 +27,9 @@ public struct CompareSpec: Sendable {
         public var summary: String {
             switch kind {
             case .target(let url): return url
+            case .engine(let e) where e.scheduler == .continuous:
+                let c = e.continuous
+                return "engine \(e.gpu)/\(e.model)/\(e.precision), continuous: max_num_seqs \(c.maxNumSeqs), max_num_batched_tokens \(c.maxNumBatchedTokens), block_size \(c.blockSize) (modelled)"
             case .engine(let e):
                 let b = e.batching
                 let delay = Double(b.maxQueueDelayMicros) / 1000

@@ -66,6 +66,8 @@ public struct ContinuousScheduler: Sendable {
         public var prefillTokens = 0
         /// Sequences that decoded one token.
         public var decodeSequences = 0
+        /// Sequences that computed a prefill chunk (fresh, continued or recomputed).
+        public var prefillSequences = 0
         /// Tokens in the cache of the decoding sequences (for the decode step's time).
         public var decodeContextTokens = 0
         /// Sequences that produced their first token this iteration.
@@ -80,7 +82,8 @@ public struct ContinuousScheduler: Sendable {
         public var isEmpty: Bool { prefillTokens == 0 && decodeSequences == 0 }
     }
 
-    public let config: Config
+    /// The configuration in force (``reconfigure(maxNumSeqs:maxNumBatchedTokens:)`` changes its limits).
+    public private(set) var config: Config
     private var waiting: [Sequence] = []
     private var running: [Sequence] = []
     /// KV blocks not held by any sequence.
@@ -97,6 +100,21 @@ public struct ContinuousScheduler: Sendable {
     public var waitingCount: Int { waiting.count }
     /// Requests admitted and not finished (`vllm:num_requests_running`).
     public var runningCount: Int { running.count }
+    /// KV blocks held by sequences.
+    public var usedBlocks: Int { config.totalBlocks - freeBlocks }
+    /// The request at the head of the waiting queue (the next to be admitted), if any.
+    public var nextWaitingID: UInt64? { waiting.first?.id }
+    /// Whether `id` is waiting or running.
+    public func contains(id: UInt64) -> Bool { waiting.contains { $0.id == id } || running.contains { $0.id == id } }
+
+    /// Changes the admission limits live (the cache's size and block size stay). Running
+    /// sequences above a lowered `maxNumSeqs` finish normally; no new one is admitted until
+    /// the count is under the new limit.
+    public mutating func reconfigure(maxNumSeqs: Int, maxNumBatchedTokens: Int) {
+        config.maxNumSeqs = maxNumSeqs
+        config.maxNumBatchedTokens = maxNumBatchedTokens
+    }
+
     /// KV blocks in use as a fraction of all (`vllm:kv_cache_usage_perc`, 0...1).
     public var kvCacheUsage: Double { Double(config.totalBlocks - freeBlocks) / Double(config.totalBlocks) }
 
@@ -162,6 +180,7 @@ public struct ContinuousScheduler: Sendable {
             s.computed += chunk
             budget -= chunk
             it.prefillTokens += chunk
+            it.prefillSequences += 1
             if s.prefillDone, s.generated == 0 {
                 // The pass that completes a fresh prefill samples the first token. A recompute
                 // after preemption produces nothing: its next token comes from the next decode.

@@ -38,6 +38,10 @@ public struct EngineConfig: Sendable {
     public var maxBodyBytes: Int
     /// Requests held at once (queued + executing); above it requests get 503 + Retry-After.
     public var maxInFlight: Int
+    /// The scheduler: Triton's dynamic batcher (default) or vLLM-style continuous batching.
+    public var scheduler: EngineScheduler = .dynamic
+    /// Settings of the continuous scheduler (used when `scheduler` is `.continuous`).
+    public var continuous = ContinuousSettings()
     /// Bearer token required by `/admin/*` when set.
     public var adminToken: String?
     /// Address to bind.

@@ -88,6 +88,7 @@ enum EngineMetrics {
         out += "cicada_engine_device_memory_total_bytes{\(labels)} \(s.memoryTotalBytes)\n"
         family("cicada_engine_out_of_memory_total", "counter", "Requests failed because their batch did not fit the modelled device memory.")
         out += "cicada_engine_out_of_memory_total \(s.outOfMemory)\n"
+        if let c = s.continuous { out += renderVLLM(c, model: config.model) }
         return out
     }
 }

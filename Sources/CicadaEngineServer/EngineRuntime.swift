@@ -83,6 +83,8 @@ public struct EngineStats: Sendable {
     public var deviceLabel = ""
     public var batching: BatcherConfig = .seed
     public var presetName: String?
+    /// The continuous scheduler's figures; nil when the engine runs the dynamic batcher.
+    public var continuous: ContinuousStats?
     /// Average batch size (inferences / executions); nil before the first execution.
     public var averageBatchSize: Double? { executions == 0 ? nil : Double(inferences) / Double(executions) }
 
@@ -94,7 +96,7 @@ public struct EngineStats: Sendable {
         let answered = requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return [
             "ENGINE (\(deviceLabel))",
-            "  batching: \(presetName ?? "custom") (max \(b.maxBatchSize), preferred \(b.effectivePreferredBatchSizes.map(String.init).joined(separator: ",")), delay \(Format.number(Double(b.maxQueueDelayMicros) / 1000, digits: 1))ms, instances \(b.instanceCount))",
+            continuous?.summaryLine ?? "  batching: \(presetName ?? "custom") (max \(b.maxBatchSize), preferred \(b.effectivePreferredBatchSizes.map(String.init).joined(separator: ",")), delay \(Format.number(Double(b.maxQueueDelayMicros) / 1000, digits: 1))ms, instances \(b.instanceCount))",
             "  executions \(executions), average batch \(averageBatchSize.map { Format.number($0, digits: 2) } ?? "-"), answered: \(answered.isEmpty ? "-" : answered)",
             "  cache\(l2 == nil ? "" : " L1"): hits \(cacheHits), misses \(cacheMisses), hit rate \(lookups == 0 ? "-" : Format.number(Double(cacheHits) * 100 / Double(lookups), digits: 1) + "%")",
         ] + (l2.map { c in
@@ -129,9 +131,9 @@ final class EngineRuntime: @unchecked Sendable {
     let loop: EventLoop
     private(set) var config: EngineConfig
     private var batcher: DynamicBatcherStateMachine<UInt64>
-    private var cache: ResultCache<String>?
+    var cache: ResultCache<String>?
     /// The level-2 cache on Redis, when configured.
-    private var l2: RedisL2?
+    var l2: RedisL2?
     let device: DeviceModel
     private var jobs: [UInt64: (job: Job, enqueuedNanos: UInt64)] = [:]
     private var nextID: UInt64 = 0
@@ -139,11 +141,14 @@ final class EngineRuntime: @unchecked Sendable {
     private var executingBytes: [Int: UInt64] = [:]
     /// `preserve_ordering`: answers held back until every earlier request has its answer.
     private var release = OrderedRelease<(job: Job, outcome: JobOutcome)>()
-    private var stats = EngineStats()
+    var stats = EngineStats()
     /// Admitted requests not yet answered, bounded by `config.maxInFlight`.
-    private var held: InFlightLimit
+    var held: InFlightLimit
     /// A copy of `stats` readable from any thread.
     let published = Mutex(EngineStats())
+    /// The continuous scheduler's state when `config.scheduler` is `.continuous` (then the
+    /// batcher above stays idle); see EngineRuntime+Continuous.swift.
+    var continuous: ContinuousState?
 
     init(config: EngineConfig, device: DeviceModel, loop: EventLoop) {
         self.config = config
@@ -164,12 +169,13 @@ final class EngineRuntime: @unchecked Sendable {
         stats.memoryUsedBytes = UInt64(device.memory(for: []).total)
         stats.batching = config.batching
         stats.presetName = config.presets.first { $0.config == config.batching }?.name
+        if config.scheduler == .continuous { startContinuous() }
         publish()
     }
 
     static func now() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
 
-    private func publish() {
+    func publish() {
         stats.memoryPeakBytes = max(stats.memoryPeakBytes, stats.memoryUsedBytes)
         stats.queueSize = batcher.pendingCount
         stats.queuePeak = max(stats.queuePeak, stats.queueSize)
@@ -183,11 +189,12 @@ final class EngineRuntime: @unchecked Sendable {
             stats.l2?.hits = c.hits; stats.l2?.misses = c.misses; stats.l2?.errors = c.errors; stats.l2?.writes = c.writes
             stats.l2?.connected = c.connected
         }
+        if continuous != nil { publishContinuous() }
         let s = stats
         published.withLock { $0 = s }
     }
 
-    private func count(_ outcome: String) { stats.requestsByOutcome[outcome, default: 0] += 1 }
+    func count(_ outcome: String) { stats.requestsByOutcome[outcome, default: 0] += 1 }
 
     /// Takes a request. Must be called on `loop`.
     func submit(_ job: Job) {
@@ -237,6 +244,11 @@ final class EngineRuntime: @unchecked Sendable {
         var job = job
         job.receivedNanos = now
         job.ticket?.id = id
+        if continuous != nil {
+            submitContinuous(id: id, job: job, now: now)
+            publish()
+            return
+        }
         jobs[id] = (job, now)
         apply(batcher.enqueue(id, priority: job.priority, timeoutMicros: job.timeoutMicros, nowNanos: now))
         publish()
@@ -248,6 +260,7 @@ final class EngineRuntime: @unchecked Sendable {
     func cancel(_ ticket: JobTicket) {
         loop.preconditionInEventLoop()
         if ticket.id == nil { ticket.withdrawn = true; return }
+        if continuous != nil { return cancelContinuous(ticket) }
         guard let id = ticket.id, let entry = jobs[id], batcher.isPending(id) else { return }
         jobs[id] = nil
         count("cancelled")
@@ -257,7 +270,7 @@ final class EngineRuntime: @unchecked Sendable {
     }
 
     /// Adds one answer's time to the duration histogram.
-    private func record(success: Bool, since start: UInt64) {
+    func record(success: Bool, since start: UInt64) {
         let now = Self.now()
         stats.durations[success ? "success" : "failure", default: DurationBuckets()].record(nanos: now > start ? now - start : 0)
     }
@@ -306,8 +319,9 @@ final class EngineRuntime: @unchecked Sendable {
 
     /// Answers request `id`, in arrival order when `preserve_ordering` is on (Triton's
     /// semantics: a later request's response waits for every earlier one's).
-    private func finish(_ id: UInt64, _ job: Job, _ outcome: JobOutcome) {
-        for answer in release.finish(id, (job, outcome), hold: config.batching.preserveOrdering) {
+    func finish(_ id: UInt64, _ job: Job, _ outcome: JobOutcome) {
+        // The continuous scheduler answers each request as its sequence finishes (no ordering).
+        for answer in release.finish(id, (job, outcome), hold: continuous == nil && config.batching.preserveOrdering) {
             held.release()
             if let start = answer.job.receivedNanos {
                 if case .success = answer.outcome { record(success: true, since: start) } else { record(success: false, since: start) }

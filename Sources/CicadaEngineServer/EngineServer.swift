@@ -37,6 +37,10 @@ public final class EngineServer: Sendable {
         do { device = try DeviceModel(gpu: config.gpu, model: config.model, precision: config.precision.rawValue) } catch {
             throw ConfigError(description: "\(error)")
         }
+        if config.scheduler == .continuous {
+            let problems = config.continuous.validate() + config.continuous.schedulerConfig(on: device).validate()
+            guard problems.isEmpty else { throw ConfigError(description: "continuous scheduler: " + problems.joined(separator: "; ")) }
+        }
         self.config = config
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         runtime = EngineRuntime(config: config, device: device, loop: group.next())
@@ -72,7 +76,8 @@ public final class EngineServer: Sendable {
     /// modelled device memory. Nil before any request ran.
     public func batchMemoryFacts(fitFraction: Double) -> BatchMemoryFacts? {
         let s = stats
-        guard s.inferences > 0 else { return nil }
+        // A continuous engine preempts instead of running out of memory: no batch advice.
+        guard s.inferences > 0, s.continuous == nil else { return nil }
         let input = Int((Double(s.inputTokensTotal) / Double(s.inferences)).rounded())
         let output = max(1, Int((Double(s.outputTokensTotal) / Double(s.inferences)).rounded()))
         let device = runtime.device
@@ -90,6 +95,21 @@ public final class EngineServer: Sendable {
         guard problems.isEmpty else { throw ConfigError(description: problems.joined(separator: "; ")) }
         let rt = runtime
         if rt.loop.inEventLoop { rt.reconfigure(batching) } else { try? rt.loop.submit { rt.reconfigure(batching) }.wait() }
+    }
+
+    /// Changes a continuous engine's `max_num_seqs` and `max_num_batched_tokens` live (the KV
+    /// cache keeps the size it was given at start). A dynamic engine refuses.
+    public func reconfigureContinuous(maxNumSeqs: Int, maxNumBatchedTokens: Int) throws(ConfigError) {
+        guard config.scheduler == .continuous else { throw ConfigError(description: "the engine runs the dynamic batcher, not the continuous scheduler") }
+        var settings = config.continuous
+        settings.maxNumSeqs = maxNumSeqs
+        settings.maxNumBatchedTokens = maxNumBatchedTokens
+        let problems = settings.validate()
+        guard problems.isEmpty else { throw ConfigError(description: problems.joined(separator: "; ")) }
+        let rt = runtime
+        if rt.loop.inEventLoop { rt.reconfigureContinuous(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens) } else {
+            try? rt.loop.submit { rt.reconfigureContinuous(maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens) }.wait()
+        }
     }
 
     /// Whether ``drainAndStop(timeout:)`` has begun: readiness answers 503 from then on.

@@ -5,7 +5,7 @@ import Yams
 
 /// The `compare:` block, read into CicadaEngine's `CompareSpec`.
 extension Validator {
-    static let variantKeys = ["name", "preset", "target", "gpu", "model", "precision"] + presetKeys.filter { $0 != "name" }
+    static let variantKeys = ["name", "preset", "target", "gpu", "model", "precision"] + presetKeys.filter { $0 != "name" } + continuousKeys
 
     /// The `compare:` block: `baseline` (optional) and `variants`, each an engine preset (with
     /// optional batching and device changes) or a target URL.
@@ -66,6 +66,7 @@ extension Validator {
             }
             spec.batching = config
             spec.presetName = presetName
+            schedulerFields(vm, ip, into: &spec)
             variants.append(.init(name: name, kind: .engine(spec), line: item.mark?.line))
         }
         if items.count < 2 { fail(vs.value, "compare.variants", "give at least two variants to compare (found \(items.count))") }

@@ -4,7 +4,7 @@ import Yams
 
 /// The `engine:` block, read into CicadaEngine's `EngineConfig`.
 extension Validator {
-    static let engineKeys = ["gpu", "model", "precision", "batching", "presets", "cache", "predict_output_tokens", "max_in_flight"]
+    static let engineKeys = ["gpu", "model", "precision", "batching", "presets", "cache", "predict_output_tokens", "max_in_flight"] + continuousKeys
     static let presetKeys = ["name", "max_batch_size", "preferred_batch_sizes", "max_queue_delay_us", "max_queue_size",
                              "default_timeout_us", "timeout_action", "allow_timeout_override", "priority_levels",
                              "default_priority_level", "preserve_ordering", "instance_count"]
@@ -53,6 +53,7 @@ extension Validator {
         if !cacheEnabled { config.cacheEntries = 0 }
         if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { config.predictOutputTokens = x }
         if let v = m["max_in_flight"], let x = int(v.value, "\(p).max_in_flight", min: 1) { config.maxInFlight = x }
+        schedulerFields(m, p, into: &config)
         return config
     }
 

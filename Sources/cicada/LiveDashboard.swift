@@ -118,8 +118,19 @@ final class LiveDashboard: @unchecked Sendable {
             preferredBatchSizes: s.batching.effectivePreferredBatchSizes, maxQueueDelayMicros: s.batching.maxQueueDelayMicros,
             queueSize: s.queueSize, averageBatchSize: s.averageBatchSize, batchSizes: s.batchSizes,
             cacheHitRate: lookups == 0 ? nil : Double(s.cacheHits) / Double(lookups), label: s.deviceLabel)
-        return EngineReading(line: line, memoryFraction: s.memoryTotalBytes > 0 ? Double(s.memoryUsedBytes) / Double(s.memoryTotalBytes) : nil,
-                             presetNames: e.config.presets.map(\.name), baseURL: e.baseURL)
+        var reading = EngineReading(line: line, memoryFraction: s.memoryTotalBytes > 0 ? Double(s.memoryUsedBytes) / Double(s.memoryTotalBytes) : nil,
+                                    presetNames: e.config.presets.map(\.name), baseURL: e.baseURL)
+        if let c = s.continuous {
+            // A continuous engine: no batching presets to cycle; its limits and KV cache instead.
+            reading.line.presetName = "continuous"
+            reading.line.maxBatchSize = c.settings.maxNumSeqs
+            reading.line.preferredBatchSizes = []
+            reading.line.maxQueueDelayMicros = 0
+            reading.line.maxNumSeqs = c.settings.maxNumSeqs
+            reading.line.kvCacheUsage = c.kvCacheUsage
+            reading.presetNames = []
+        }
+        return reading
     }
 }
 
@@ -148,11 +159,18 @@ extension LiveDashboard: DashboardHost {
         case .setRateScale(let scale): controls.forEach { $0.rateScale = scale }
         case .reset: controls.forEach { $0.resetRequested = true }
         case .applyBatchPreset(let lane, let index):
-            if let e = lanes[lane].engine { try? e.reconfigure(e.config.presets[index].config) }
+            if let e = lanes[lane].engine, e.config.scheduler == .dynamic { try? e.reconfigure(e.config.presets[index].config) }
         case .scaleQueueDelay(let lane, let factor):
-            if let e = lanes[lane].engine { try? e.reconfigure(e.stats.batching.withQueueDelay(scaledBy: factor)) }
+            if let e = lanes[lane].engine, e.config.scheduler == .dynamic { try? e.reconfigure(e.stats.batching.withQueueDelay(scaledBy: factor)) }
         case .setMaxBatchSize(let lane, let size):
-            if let e = lanes[lane].engine { try? e.reconfigure(e.stats.batching.withMaxBatchSize(size)) }
+            if let e = lanes[lane].engine {
+                if let c = e.stats.continuous {
+                    // max_num_batched_tokens may not fall below max_num_seqs: raised with it when needed.
+                    try? e.reconfigureContinuous(maxNumSeqs: size, maxNumBatchedTokens: max(c.settings.maxNumBatchedTokens, size))
+                } else {
+                    try? e.reconfigure(e.stats.batching.withMaxBatchSize(size))
+                }
+            }
         case .switchToEngine:
             let lane = lanes[0]
             if lane.engine == nil {

@@ -19,7 +19,9 @@ struct Serve: ParsableCommand {
         The GPU is modelled, not real: every device figure is labelled "modelled".
         Every setting can also come from the environment (for containers; a flag wins):
         CICADA_CONFIG, CICADA_HOST, CICADA_PORT, CICADA_GPU, CICADA_MODEL, CICADA_PRECISION,
-        CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV.
+        CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV, CICADA_SCHEDULER,
+        CICADA_MAX_NUM_SEQS, CICADA_MAX_NUM_BATCHED_TOKENS, CICADA_BLOCK_SIZE, CICADA_GPU_MEMORY_UTILIZATION,
+        CICADA_CHUNKED_PREFILL (true/false).
         Deployment files: deploy/Dockerfile and deploy/k8s/.
         """)
 
@@ -32,6 +34,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Batching preset to start with (no-batching, seed, low-latency, throughput).") var batching: String?
     @Option(help: "Environment variable holding a bearer token for /admin.") var adminTokenEnv: String?
     @Option(help: "Most requests held at once (queued, executing or held for ordering); beyond it 503 + Retry-After (default 4096).") var maxInFlight: Int?
+    @Option(help: "Scheduler: dynamic (Triton's dynamic batcher, default) or continuous (vLLM-style iteration-level batching).") var scheduler: String?
+    @Option(help: "Continuous scheduler: most sequences running at once (vLLM's max_num_seqs, default 256).") var maxNumSeqs: Int?
+    @Option(help: "Continuous scheduler: most tokens per iteration (vLLM's max_num_batched_tokens, default 8192).") var maxNumBatchedTokens: Int?
+    @Option(help: "Continuous scheduler: tokens per KV block (1, 8, 16, 32, 64, 128; default 16).") var blockSize: Int?
+    @Option(help: "Continuous scheduler: fraction of the modelled GPU memory for weights, workspace and KV cache (default 0.9).") var gpuMemoryUtilization: Double?
+    @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: split long prompts' prefill across iterations (default on).") var chunkedPrefill: Bool?
     @Option(help: "Level-2 result cache on Redis, e.g. redis://127.0.0.1:6379/0 (keys ds_cache:<md5 of the input>).") var cacheL2: String?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
@@ -87,6 +95,7 @@ struct Serve: ParsableCommand {
             }
             engineConfig.precision = p
         }
+        try applySchedulerFlags(to: &engineConfig)
         if let cacheL2 {
             let (l2, problem) = RedisL2Config.parse(url: cacheL2)
             guard let l2 else { throw SessionError.usage("error: --cache-l2: \(problem ?? "not a redis:// URL")") }
@@ -104,11 +113,60 @@ struct Serve: ParsableCommand {
         do { server = try EngineServer(config: engineConfig, threads: threads) } catch { throw SessionError.usage("error: \(error.description)") }
         do { try server.start() } catch { throw SessionError.tool("cannot listen on \(host):\(port): \(error)") }
         let l2Note = engineConfig.l2.map { ", level-2 cache redis://\($0.host):\($0.port)/\($0.database)" } ?? ""
-        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), batching preset \(engineConfig.presetName ?? "custom")\(l2Note)")
+        let schedulerText = engineConfig.scheduler == .continuous
+            ? (server.stats.continuous?.summaryLine.trimmingCharacters(in: .whitespaces) ?? "scheduler: continuous")
+            : "batching preset \(engineConfig.presetName ?? "custom")"
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)\(l2Note)")
         waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()
         let s = server.stats
         printError("served \(s.requestsByOutcome.values.reduce(0, +)) requests (\(s.requestsByOutcome.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+    }
+
+    /// `--scheduler` and the continuous scheduler's flags (or, for each flag not given, its
+    /// `CICADA_*` environment variable: `CICADA_SCHEDULER`, `CICADA_MAX_NUM_SEQS`,
+    /// `CICADA_MAX_NUM_BATCHED_TOKENS`, `CICADA_BLOCK_SIZE`, `CICADA_GPU_MEMORY_UTILIZATION`,
+    /// `CICADA_CHUNKED_PREFILL` true/false) over the configuration file's values; the
+    /// continuous settings need the continuous scheduler.
+    func applySchedulerFlags(to c: inout EngineConfig, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func text(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number<T: LosslessStringConvertible>(_ flag: T?, _ name: String) throws -> T? {
+            if let flag { return flag }
+            guard let t = text(name) else { return nil }
+            guard let v = T(t) else { throw SessionError.usage("error: \(name)='\(t)' is not a number") }
+            return v
+        }
+        if let scheduler = scheduler ?? text("CICADA_SCHEDULER") {
+            guard let k = EngineScheduler(rawValue: scheduler.lowercased()) else {
+                throw SessionError.usage("error: --scheduler: unknown scheduler '\(scheduler)' (dynamic, continuous)")
+            }
+            c.scheduler = k
+        }
+        let seqs: Int? = try number(maxNumSeqs, "CICADA_MAX_NUM_SEQS")
+        let tokens: Int? = try number(maxNumBatchedTokens, "CICADA_MAX_NUM_BATCHED_TOKENS")
+        let block: Int? = try number(blockSize, "CICADA_BLOCK_SIZE")
+        let util: Double? = try number(gpuMemoryUtilization, "CICADA_GPU_MEMORY_UTILIZATION")
+        var chunked = chunkedPrefill
+        if chunked == nil, let t = text("CICADA_CHUNKED_PREFILL") {
+            switch t.lowercased() {
+            case "true", "1", "yes", "on": chunked = true
+            case "false", "0", "no", "off": chunked = false
+            default: throw SessionError.usage("error: CICADA_CHUNKED_PREFILL='\(t)' is not true or false")
+            }
+        }
+        let given = [("--max-num-seqs", seqs != nil), ("--max-num-batched-tokens", tokens != nil), ("--block-size", block != nil),
+                     ("--gpu-memory-utilization", util != nil), ("--[no-]chunked-prefill", chunked != nil)].filter(\.1).map(\.0)
+        if let flag = given.first, c.scheduler != .continuous {
+            throw SessionError.usage("error: \(flag) applies to the continuous scheduler only; add --scheduler continuous")
+        }
+        if let v = seqs { c.continuous.maxNumSeqs = v }
+        if let v = tokens { c.continuous.maxNumBatchedTokens = v }
+        if let v = block { c.continuous.blockSize = v }
+        if let v = util { c.continuous.gpuMemoryUtilization = v }
+        if let v = chunked { c.continuous.chunkedPrefill = v }
+        if c.scheduler == .continuous, let problem = c.continuous.validate().first {
+            throw SessionError.usage("error: \(problem)")
+        }
     }
 }
