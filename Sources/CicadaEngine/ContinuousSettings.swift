@@ -33,6 +33,9 @@ public struct ContinuousSettings: Sendable, Equatable {
     public var chunkedPrefill: Bool
     /// What happens to a sequence evicted for blocks (`preemption_mode`).
     public var preemption: PreemptionMode
+    /// Reuse the KV blocks of prompts that start alike (`enable_prefix_caching`; on by default,
+    /// as in vLLM V1).
+    public var prefixCaching = true
 
     /// vLLM's defaults unless given.
     public init(maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, blockSize: Int = 16, gpuMemoryUtilization: Double = 0.9,
@@ -60,6 +63,6 @@ public struct ContinuousSettings: Sendable, Equatable {
             maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
             totalBlocks: device.kvCacheBlocks(blockSize: blockSize, gpuMemoryUtilization: gpuMemoryUtilization,
                                               maxNumBatchedTokens: maxNumBatchedTokens, maxNumSeqs: maxNumSeqs),
-            chunkedPrefill: chunkedPrefill)
+            chunkedPrefill: chunkedPrefill, prefixCaching: prefixCaching)
     }
 }

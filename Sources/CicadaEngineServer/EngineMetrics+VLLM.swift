@@ -30,6 +30,12 @@ extension EngineMetrics {
         out += "vllm:kv_cache_usage_perc{\(labels)} \(c.kvCacheUsage.map { Format.number($0, digits: 6) } ?? "NaN")\n"
         family("vllm:num_preemptions_total", "counter", "Cumulative number of preemptions from the engine.")
         out += "vllm:num_preemptions_total{\(labels)} \(c.preemptions)\n"
+        if c.settings.prefixCaching {
+            family("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.")
+            out += "vllm:prefix_cache_queries_total{\(labels)} \(c.prefixQueryTokens)\n"
+            family("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.")
+            out += "vllm:prefix_cache_hits_total{\(labels)} \(c.prefixHitTokens)\n"
+        }
         family("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.")
         out += "vllm:prompt_tokens_total{\(labels)} \(c.promptTokens)\n"
         family("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.")

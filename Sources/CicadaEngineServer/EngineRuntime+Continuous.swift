@@ -31,6 +31,13 @@ public struct ContinuousStats: Sendable {
     public var generationTokens: UInt64 = 0
     /// The most sequences one iteration decoded so far.
     public var decodeBatchPeak = 0
+    /// Prefix caching: prompt tokens looked up and those found computed
+    /// (`vllm:prefix_cache_queries_total`, `vllm:prefix_cache_hits_total`), and blocks cached now.
+    public var prefixQueryTokens: UInt64 = 0
+    public var prefixHitTokens: UInt64 = 0
+    public var prefixCachedBlocks = 0
+    /// Hit tokens over looked-up tokens, nil before any lookup.
+    public var prefixHitRate: Double? { prefixQueryTokens == 0 ? nil : Double(prefixHitTokens) / Double(prefixQueryTokens) }
     /// Time from the engine taking a request to its first token, and between a request's
     /// consecutive tokens (real time waiting out modelled iterations).
     public var timeToFirstToken = DurationBuckets(boundsNanos: ContinuousStats.ttftBoundsNanos)
@@ -43,7 +50,7 @@ public struct ContinuousStats: Sendable {
     public var summaryLine: String {
         let s = settings
         let kv = "\(blocksTotal) KV blocks of \(s.blockSize) tokens (\(Format.number(s.gpuMemoryUtilization * 100, digits: 0))% of memory)"
-        return "  scheduler: continuous (max_num_seqs \(s.maxNumSeqs), max_num_batched_tokens \(s.maxNumBatchedTokens), \(kv), chunked prefill \(s.chunkedPrefill ? "on" : "off")), iterations \(iterations), preemptions \(preemptions)"
+        return "  scheduler: continuous (max_num_seqs \(s.maxNumSeqs), max_num_batched_tokens \(s.maxNumBatchedTokens), \(kv), chunked prefill \(s.chunkedPrefill ? "on" : "off"), prefix caching \(s.prefixCaching ? "on" : "off")), iterations \(iterations), preemptions \(preemptions)\(s.prefixCaching ? ", prefix cache hit rate " + (prefixHitRate.map { Format.number($0 * 100, digits: 1) + "%" } ?? "-") : "")"
     }
 }
 
@@ -102,6 +109,9 @@ extension EngineRuntime {
         c.stats.waiting = c.scheduler.waitingCount
         c.stats.blocksUsed = c.scheduler.usedBlocks
         c.stats.preemptions = UInt64(c.scheduler.preemptions)
+        c.stats.prefixQueryTokens = UInt64(c.scheduler.prefixQueryTokens)
+        c.stats.prefixHitTokens = UInt64(c.scheduler.prefixHitTokens)
+        c.stats.prefixCachedBlocks = c.scheduler.cachedBlocks
         c.stats.settings.maxNumSeqs = c.scheduler.config.maxNumSeqs
         c.stats.settings.maxNumBatchedTokens = c.scheduler.config.maxNumBatchedTokens
         stats.continuous = c.stats
@@ -124,7 +134,8 @@ extension EngineRuntime {
         if !s.chunkedPrefill, job.inputTokens > s.maxNumBatchedTokens {
             return refuse("rejected_too_long", 400, "the prompt has \(job.inputTokens) tokens, more than max_num_batched_tokens (\(s.maxNumBatchedTokens)) without chunked prefill")
         }
-        guard c.scheduler.add(id: id, promptTokens: job.inputTokens, maxOutputTokens: job.outputTokens) else {
+        let hashes = c.scheduler.config.prefixCaching ? PrefixBlocks.hashes(job.input, blockSize: c.scheduler.config.blockSize) : []
+        guard c.scheduler.add(id: id, promptTokens: job.inputTokens, maxOutputTokens: job.outputTokens, prefixHashes: hashes) else {
             let tokens = max(job.inputTokens, 1) + max(job.outputTokens, 1)
             return refuse("rejected_too_long", 400, "the prompt and max_tokens need \(tokens) tokens of KV cache; the modelled cache holds \(s.totalBlocks * s.blockSize)")
         }

@@ -275,10 +275,12 @@ final class EngineRuntime: @unchecked Sendable {
         stats.durations[success ? "success" : "failure", default: DurationBuckets()].record(nanos: now > start ? now - start : 0)
     }
 
-    /// Empties the result cache (`POST /reset_prefix_cache`); the hit and miss counts stay.
+    /// Empties the result cache and, on a continuous engine, the prefix cache's unused blocks
+    /// (`POST /reset_prefix_cache`); the hit and miss counts stay.
     func resetCache() {
         loop.preconditionInEventLoop()
         cache?.removeAll()
+        continuous?.scheduler.resetPrefixCache()
         publish()
     }
 

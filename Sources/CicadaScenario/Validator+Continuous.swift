@@ -6,7 +6,7 @@ import Yams
 extension Validator {
     /// `scheduler` and vLLM's engine arguments, with vLLM's names.
     static let continuousKeys = ["scheduler", "max_num_seqs", "max_num_batched_tokens", "block_size", "gpu_memory_utilization",
-                                 "chunked_prefill", "preemption"]
+                                 "chunked_prefill", "preemption", "prefix_caching"]
 
     /// Reads `scheduler:` and the continuous keys of `m` into `config`. The vLLM keys need
     /// `scheduler: continuous` (in this mapping or inherited in `config`); the KV cache must hold
@@ -31,6 +31,7 @@ extension Validator {
             if x <= 1 { c.gpuMemoryUtilization = x } else { fail(v.value, "\(dot)gpu_memory_utilization", "must be a fraction in (0, 1], found \(x)") }
         }
         if let v = m["chunked_prefill"], let x = bool(v.value, "\(dot)chunked_prefill") { c.chunkedPrefill = x }
+        if let v = m["prefix_caching"], let x = bool(v.value, "\(dot)prefix_caching") { c.prefixCaching = x }
         if let v = m["preemption"], let s = string(v.value, "\(dot)preemption") {
             if let x = PreemptionMode(rawValue: s.lowercased()) { c.preemption = x } else {
                 fail(v.value, "\(dot)preemption", "unknown preemption mode '\(s)'",

@@ -40,6 +40,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Continuous scheduler: tokens per KV block (1, 8, 16, 32, 64, 128; default 16).") var blockSize: Int?
     @Option(help: "Continuous scheduler: fraction of the modelled GPU memory for weights, workspace and KV cache (default 0.9).") var gpuMemoryUtilization: Double?
     @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: split long prompts' prefill across iterations (default on).") var chunkedPrefill: Bool?
+    @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: reuse the KV blocks of prompts that start alike (default on, as vLLM V1).") var prefixCaching: Bool?
     @Option(help: "Level-2 result cache on Redis, e.g. redis://127.0.0.1:6379/0 (keys ds_cache:<md5 of the input>).") var cacheL2: String?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
@@ -156,7 +157,7 @@ struct Serve: ParsableCommand {
             }
         }
         let given = [("--max-num-seqs", seqs != nil), ("--max-num-batched-tokens", tokens != nil), ("--block-size", block != nil),
-                     ("--gpu-memory-utilization", util != nil), ("--[no-]chunked-prefill", chunked != nil)].filter(\.1).map(\.0)
+                     ("--gpu-memory-utilization", util != nil), ("--[no-]chunked-prefill", chunked != nil), ("--enable/--disable-prefix-caching", prefixCaching != nil)].filter(\.1).map(\.0)
         if let flag = given.first, c.scheduler != .continuous {
             throw SessionError.usage("error: \(flag) applies to the continuous scheduler only; add --scheduler continuous")
         }
@@ -165,6 +166,7 @@ struct Serve: ParsableCommand {
         if let v = block { c.continuous.blockSize = v }
         if let v = util { c.continuous.gpuMemoryUtilization = v }
         if let v = chunked { c.continuous.chunkedPrefill = v }
+        if let v = prefixCaching { c.continuous.prefixCaching = v }
         if c.scheduler == .continuous, let problem = c.continuous.validate().first {
             throw SessionError.usage("error: \(problem)")
         }

@@ -194,6 +194,43 @@ final class RawStream: @unchecked Sendable {
         }
     }
 
+    /// Two predictions with the same long prompt, one after the other: the second finds the
+    /// first's prompt blocks in the prefix cache (vLLM's counters say how many tokens); after
+    /// `POST /reset_prefix_cache` a third finds none; with prefix caching off, no counters.
+    @Test func aRepeatedPromptHitsThePrefixCache() throws {
+        let prompt = String(repeating: "the same long system prompt for every request. ", count: 20) // 960 characters, 240 tokens
+        let body = "{\"input\": \"\(prompt)\"}"
+        try withEngine(Self.config(predictTokens: 2)) { e in
+            #expect(try http("POST", e.baseURL + "/predict", body: body).status == 200)
+            var m = try http("GET", e.baseURL + "/metrics").body
+            // The prompt's tokens at the engine's 4 characters a token; nothing cached yet.
+            let queried = try #require(Self.value(m, "vllm:prefix_cache_queries_total"))
+            #expect(queried > 200 && Self.value(m, "vllm:prefix_cache_hits_total") == 0)
+            #expect(try http("POST", e.baseURL + "/predict", body: body).status == 200)
+            m = try http("GET", e.baseURL + "/metrics").body
+            // Every full 16-token block of the prompt is found; only the partial last block is computed again.
+            let hits = try #require(Self.value(m, "vllm:prefix_cache_hits_total"))
+            #expect(hits.truncatingRemainder(dividingBy: 16) == 0 && hits > queried - 16 && hits < queried, "\(hits) of \(queried)")
+            #expect(Self.value(m, "vllm:prefix_cache_queries_total") == 2 * queried)
+            let rate = Format.number(hits * 100 / (2 * queried), digits: 1)
+            #expect(e.stats.summaryLines().contains { $0.contains("prefix cache hit rate \(rate)%") }, "\(e.stats.summaryLines())")
+            #expect(try http("POST", e.baseURL + "/reset_prefix_cache").status == 200)
+            #expect(try http("POST", e.baseURL + "/predict", body: body).status == 200)
+            m = try http("GET", e.baseURL + "/metrics").body
+            #expect(Self.value(m, "vllm:prefix_cache_hits_total") == hits, "no hit after the reset")
+        }
+        var off = Self.config(predictTokens: 2)
+        off.continuous.prefixCaching = false
+        try withEngine(off) { (e: EngineServer) throws -> Void in
+            let a = try http("POST", e.baseURL + "/predict", body: body), b = try http("POST", e.baseURL + "/predict", body: body)
+            #expect(a.status == 200 && b.status == 200)
+            let metrics = try http("GET", e.baseURL + "/metrics").body
+            #expect(Self.value(metrics, "vllm:prefix_cache_hits_total") == nil)
+            let prompts = Self.value(metrics, "vllm:prompt_tokens_total") ?? 0
+            #expect(prompts > 400 && prompts.truncatingRemainder(dividingBy: 2) == 0, "both prompts computed whole: \(prompts)")
+        }
+    }
+
     @Test func predictAnswersAtItsSequencesFinishWithItsBatch() throws {
         try withEngine(Self.config(predictTokens: 4)) { e in
             let r = try http("POST", e.baseURL + "/predict", body: #"{"input": "hello"}"#)
