@@ -31,6 +31,8 @@ public struct RunResult: Sendable {
     /// What the figures mean (``DiagnosisRules``), worst first; set by the session once the
     /// run is over, empty for a healthy run.
     public var diagnoses: [Diagnosis] = []
+    /// Which transport sent the requests (`curl`, `fast`); nil when not known.
+    public var transport: String?
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {

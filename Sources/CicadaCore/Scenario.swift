@@ -30,6 +30,8 @@ public struct Scenario: Sendable {
     public var diagnosisLimits = DiagnosisLimits()
     /// The stored baseline the run gates itself against (`baseline:`); nil for none.
     public var baseline: BaselineSpec?
+    /// Which client sends the requests (`transport:`; `--transport` overrides it).
+    public var transport: TransportChoice = .auto
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

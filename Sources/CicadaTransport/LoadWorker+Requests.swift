@@ -214,34 +214,15 @@ extension LoadWorker {
                 }
             }
         }
-        var outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
+        let outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
                                      ttfbMicros: ttfb, status: status, failure: failure, error: reason,
                                      bytesIn: t.bytesIn, bytesOut: t.bytesOut)
         // A 200 event stream with an empty body never reached the write callback.
         if code == CURLE_OK { t.checkForEventStream() }
-        if var timing = t.timing {
-            let dialect = timing.dialect
-            t.sse?.finish { event in timing.record(dialect.classify(event), atNanos: end) }
-            if outcome.failure == nil {
-                // The server's own error first; then whether the stream was a valid one at all.
-                if let e = timing.error {
-                    outcome.failure = .streamError
-                    outcome.error = "error in stream: " + e
-                } else if let why = timing.invalidReason(bodyBytes: t.bytesIn, discardedIncompleteEvent: t.sse?.discardedIncompleteEvent ?? false) {
-                    outcome.failure = .invalidStream
-                    outcome.error = why
-                }
-            }
-            let stream = Self.streamOutcome(timing)
-            outcome.stream = stream
-            outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
-        }
-        stats.record(outcome, method: spec.method, name: spec.name)
         let slot = t.userSlot
-        let intended = t.intendedNanos, sent = t.sentNanos
+        record(outcome, spec: spec, timing: t.timing, sse: &t.sse, slot: slot, retryAfterSeconds: retryAfter)
         t.prepareForReuse()
         pool.append(t)
-        if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end, retryAfterSeconds: retryAfter) }
     }
 
     /// The per-token figures of a finished stream, in microseconds.
@@ -262,7 +243,12 @@ extension LoadWorker {
     static func localLimit(_ t: Transfer) -> String? {
         var osErrno = 0
         guard ccurl_easy_getinfo_long(t.easy, CURLINFO_OS_ERRNO, &osErrno) == CURLE_OK else { return nil }
-        switch Int32(osErrno) {
+        return localLimit(errno: Int32(osErrno))
+    }
+
+    /// The words for a socket or connect errno that is this process's limit; nil for others.
+    static func localLimit(errno osErrno: Int32) -> String? {
+        switch osErrno {
         case EMFILE, ENFILE:
             let soft = FileLimit.current().soft.map { " (ulimit -n is \($0))" } ?? ""
             return "local: out of file descriptors for a new connection\(soft); not the server's doing"
