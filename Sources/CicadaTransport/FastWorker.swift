@@ -186,8 +186,10 @@ public final class FastWorker: @unchecked Sendable {
         guard fd >= 0 else { return .failure(Errno(errno, inConnect: false)) }
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = withUnsafePointer(to: &target.address) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, target.addressLength) }
+        var address = target.address
+        let length = target.addressLength
+        let rc = withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
         let c = FastConnection(fd: fd, generation: targetGeneration)
         if Int(fd) >= byFD.count { byFD.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - byFD.count + 64)) }
