@@ -202,11 +202,13 @@ extension FastWorker {
     /// words for each case, all `connection_reset`.
     private func failDead(_ c: FastConnection, sending: Bool, end: UInt64) {
         let message: String
-        if !c.parser.sawAnyByte {
-            // A kept-alive connection the server had closed: the request is not re-sent
-            // (as with libcurl's re-send refused), so it is counted once, as what it was.
-            if c.reused { message = LoadWorker.refusedResendMessage }
-            else if sending { message = "Failure when sending data to the peer" }
+        if c.reused, c.parser.head == nil {
+            // A kept-alive connection that died before a response head: where libcurl would
+            // re-send (it counts an unfinished status line as nothing received), the request is
+            // counted once, with the words of libcurl's refused re-send.
+            message = LoadWorker.refusedResendMessage
+        } else if !c.parser.sawAnyByte {
+            if sending { message = "Failure when sending data to the peer" }
             else { message = "Server returned nothing (no headers, no data)" }
         } else {
             message = c.parser.head == nil ? "Failure when receiving data from the peer" : "Transferred a partial file"
