@@ -119,7 +119,7 @@ public final class FastWorker: @unchecked Sendable {
             let after = clock.nowNanos()
             if after >= earliestDeadline { expire(now: after) }
             if after &- schedule.lastFlush >= LoadWorker.flushNanos { flush(at: after, finished: false) }
-            let (millis, precise) = pollTimeout(now: after, stopping: stopping)
+            let (millis, precise) = pollTimeout(now: after, stopping: stopping, deadline: earliestDeadline)
             if let ns = precise, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
             let n = epoll_wait(epfd, events, Self.maxEvents, Int32(millis))
             if n > 0 {
@@ -130,22 +130,6 @@ public final class FastWorker: @unchecked Sendable {
         if control.abort { cancelAll() }
         closeAll()
         finishRun(at: end)
-    }
-
-    /// How long to sleep (as ``LoadWorker``'s loop): whole milliseconds for epoll, plus the
-    /// exact nanoseconds to the next due user or arrival on the timerfd.
-    private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
-        var next = min(schedule.lastFlush &+ LoadWorker.flushNanos, now &+ 50_000_000)
-        if earliestDeadline <= now { return (0, nil) }
-        next = min(next, earliestDeadline)
-        var due: UInt64?
-        if !stopping, !control.paused { due = nextDueNanos(now: now) }
-        if let d = due, d < next {
-            if d <= now { return (0, nil) }
-            return (Int((d - now) / 1_000_000) + 1, d - now)
-        }
-        if next <= now { return (0, nil) }
-        return (Int((next - now + 999_999) / 1_000_000), nil)
     }
 
     private func handle(fd: Int32, events ev: UInt32) {

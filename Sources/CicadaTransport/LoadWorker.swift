@@ -142,7 +142,9 @@ public final class LoadWorker: @unchecked Sendable {
             reapCompleted()
             let after = clock.nowNanos()
             if after &- schedule.lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
-            let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping)
+            // libcurl's own timeout (connect/request timeouts, transfers waiting to start) is the
+            // deadline: whole ms are precise enough for it.
+            let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping, deadline: loop.pointee.deadline_ns)
             if let ns = preciseNanos, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
             _ = ccurl_loop_wait(loop, Int32(timeoutMillis), timer, wakeFD)
             reapCompleted()
@@ -150,27 +152,6 @@ public final class LoadWorker: @unchecked Sendable {
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
         finishRun(at: end)
-    }
-
-    /// How long to sleep: a whole-millisecond backstop for curl, plus the exact nanoseconds to
-    /// the next due user or arrival (armed on the timerfd) when one is due before it.
-    private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
-        // Control changes (users, stop) are polled at least every 50 ms; stats flush every 250.
-        var next = min(schedule.lastFlush &+ Self.flushNanos, now &+ 50_000_000)
-        // libcurl's own timeout (connect/request timeouts, transfers waiting to start): whole ms
-        // are precise enough for it.
-        let curlDue = loop.pointee.deadline_ns
-        if curlDue <= now { return (0, nil) }
-        next = min(next, curlDue)
-        var due: UInt64?
-        if !stopping, !control.paused { due = nextDueNanos(now: now) }
-        if let d = due, d < next {
-            if d <= now { return (0, nil) }
-            next = d
-            return (Int((next - now) / 1_000_000) + 1, next - now)
-        }
-        if next <= now { return (0, nil) }
-        return (Int((next - now + 999_999) / 1_000_000), nil)
     }
 }
 

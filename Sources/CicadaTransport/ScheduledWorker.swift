@@ -102,6 +102,25 @@ extension ScheduledWorker {
         _ = send(.task(t), user: Int(index), seq: index, slot: -1, intended: intended, now: now, rng: &rng)
     }
 
+    /// How long the loop may sleep: whole milliseconds for `epoll_wait`, plus the exact
+    /// nanoseconds to the next due user or arrival (to arm a timerfd) when one comes first.
+    /// `deadline` is the transport's own next deadline (libcurl's timeout, or the earliest
+    /// request timeout). Control changes (users, stop) are polled at least every 50 ms, stats
+    /// handed over every 250 ms.
+    func pollTimeout(now: UInt64, stopping: Bool, deadline: UInt64) -> (millis: Int, preciseNanos: UInt64?) {
+        var next = min(schedule.lastFlush &+ LoadWorker.flushNanos, now &+ 50_000_000)
+        if deadline <= now { return (0, nil) }
+        next = min(next, deadline)
+        var due: UInt64?
+        if !stopping, !control.paused { due = nextDueNanos(now: now) }
+        if let d = due, d < next {
+            if d <= now { return (0, nil) }
+            return (Int((d - now) / 1_000_000) + 1, d - now)
+        }
+        if next <= now { return (0, nil) }
+        return (Int((next - now + 999_999) / 1_000_000), nil)
+    }
+
     /// Hands this interval's stats to the aggregator and starts a new interval.
     func flush(at now: UInt64, finished: Bool) {
         let gauges = WorkerGauges(users: schedule.closed?.activeCount ?? 0, inFlight: inFlight, queued: schedule.arrivals?.queued ?? 0)

@@ -223,8 +223,9 @@ import Testing
         #expect(l.itl.count > 0)
     }
 
-    /// The streaming test target's pace (50 ms to the first token, 10 ms between tokens) is
-    /// what the fast path measures, within StreamingTests' tolerance.
+    /// The streaming test target's pace (50 ms to the first token, 10 ms between tokens): the
+    /// fast path never measures a token earlier than the server sent it (lower bounds only, so
+    /// a loaded machine cannot fail it), and times every gap of every stream.
     @Test func streamTimingMatchesTheServersPace() throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(50), interToken: .milliseconds(10)))
         try target.start()
@@ -241,8 +242,10 @@ import Testing
         let l = try #require(r.snapshot.total.llm)
         #expect(l.streams > 10)
         #expect(r.snapshot.total.failures == 0)
-        #expect(close(l.ttft.percentile(50).map { Double($0) }, toMillis: 50))
-        #expect(close(l.itl.percentile(50).map { Double($0) }, toMillis: 10))
+        #expect(l.ttft.min! >= 50_000 * 99 / 100, "ttft min \(l.ttft.min!) µs")
+        #expect(l.itl.percentile(50)! >= 10_000 * 95 / 100, "itl p50 \(l.itl.percentile(50)!) µs")
+        #expect(l.e2el.min! >= 50_000 + 19 * 10_000 * 95 / 100)
+        #expect(l.itl.count == 19 * l.streams)
         #expect(l.outputTokens == 20 * l.streams)
         #expect(JSONReport(startNanos: r.startNanos).render(r).contains("\"transport\": \"fast\""))
     }
