@@ -250,6 +250,47 @@ import Testing
         #expect(JSONReport(startNanos: r.startNanos).render(r).contains("\"transport\": \"fast\""))
     }
 
+    /// nginx over plain HTTP/1.1: GET, HEAD (a Content-Length and no body), 204 and 304 (no
+    /// body), a 404 a check expects, and `keepalive_requests 3`, so nginx ends every third
+    /// response with `Connection: close` and the fast path must reconnect. Every request nginx
+    /// logged is one Cicada counted, none failed, and no connection carried more than three.
+    @Test(.enabled(if: nginxAvailable)) func nginxOverPlainHTTP() throws {
+        let tls = TLSTests()
+        let nginx = try tls.startNginx(extra: """
+            keepalive_requests 3;
+            location = /empty { return 204; }
+            location = /same { return 304; }
+            location = /missing { return 404 "no\\n"; }
+            """, plain: true)
+        defer { nginx.stop() }
+        let r = try Self.run("""
+        target: http://127.0.0.1:1
+        users: 4
+        spawn_rate: 1000
+        run_time: 1s
+        wait_time: constant(0.001)
+        telemetry: {gpu: none, scrape_target: false}
+        tasks:
+          - {name: get, method: GET, path: /, checks: {contains: "ok"}}
+          - {name: head, method: HEAD, path: /}
+          - {name: empty, method: GET, path: /empty}
+          - {name: same, method: GET, path: /same}
+          - {name: missing, method: GET, path: /missing, checks: {status: [404]}}
+        flow: sequential
+        """, base: "http://127.0.0.1:\(nginx.port)", transport: .fast)
+        let s = r.snapshot
+        usleep(200_000)   // nginx writes its log line after the response
+        let log = nginx.log
+        #expect(s.total.requests > 20)
+        #expect(s.total.failures == 0, "\(s.errors.entries.keys.map(\.message))")
+        #expect(Int(s.total.requests) == log.count, "nginx logged \(log.count), Cicada counted \(s.total.requests)")
+        #expect(Set(s.total.statusCodes.keys) == [200, 204, 304, 404])
+        let perConnection = ((try? String(contentsOf: nginx.dir.appendingPathComponent("access.log"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(2).first.flatMap { Int($0) } }
+        #expect(perConnection.max() == 3, "requests per connection \(Set(perConnection))")
+        #expect(log.allSatisfy { $0.proto == "HTTP/1.1" })
+    }
+
     /// `auto` takes the fast path for http:// and libcurl for https:// and HTTP/2; a forced
     /// `fast` that cannot apply fails the run's start with the reason.
     @Test func autoChoosesWhereTheFastPathApplies() throws {
