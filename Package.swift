@@ -121,7 +121,7 @@ let package = Package(
         .target(name: "CicadaDashboard", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaCoreTests", dependencies: ["CicadaCore"]),
         .testTarget(name: "CicadaTransportTests", dependencies: ["CicadaTransport", "CicadaCore"]),
-        .testTarget(name: "CicadaRunnerTests", dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario"]),
+        .testTarget(name: "CicadaRunnerTests", dependencies: ["CicadaRunner", "CicadaCore", "CicadaScenario", "CicadaTransport"]),
         .testTarget(name: "CicadaScenarioTests", dependencies: ["CicadaScenario", "CicadaCore", "CicadaEngine"]),
         .testTarget(name: "CicadaReportTests", dependencies: ["CicadaReport", "CicadaCore"]),
         .testTarget(name: "CicadaDeployTests", dependencies: ["CicadaDeploy", .product(name: "Yams", package: "Yams")], resources: [.copy("Goldens")]),

@@ -9,14 +9,17 @@
 #
 # Env: CICADA (default: release build in .build-bench), CICADA_BASELINE (another cicada binary,
 # e.g. an older commit's, run with --workers 1 right after Cicada in each round), ROUNDS (3), DURATION (10s, whole
-# seconds), CONNS (64), TOOLS (default "wrk cicada h2load hey ab locust"), PAIR2 (1: also wrk -t2
+# seconds), CONNS (64), TOOLS (default "wrk cicada cicada-fast h2load hey ab locust"), PAIR2 (1: also wrk -t2
 # vs Cicada --workers 2), QUIET_MAX / QUIET_WAIT (before each run, wait until the machine is
 # idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s).
 # Output: bench/results/throughput-<stamp>/ (raw outputs, runs.tsv, summary.md), table on stdout.
 #
 # Every tool holds CONNS keep-alive HTTP/1.x connections for DURATION; how each gets there:
 #   wrk -t1 -cN -dD            1 thread, event loop (epoll), N connections
-#   cicada --workers 1 -u N    1 load thread (libcurl multi, epoll), N users, no wait (closed model)
+#   cicada --workers 1 -u N    1 load thread (libcurl multi, epoll), N users, no wait (closed model),
+#                              --transport curl
+#   cicada-fast --workers 1    the same with --transport fast: Cicada's own HTTP/1.1 client on one
+#                              epoll loop per thread (no libcurl on the path)
 #   h2load --h1 -t1 -cN -D D   1 thread, event loop (libev), N clients, HTTP/1.1
 #   hey -cpus 1 -c N -z D      N goroutines ("workers") each with its own connection, Go runtime
 #                              limited to 1 CPU for Go code (GOMAXPROCS=1; GC and syscalls may
@@ -29,7 +32,7 @@ ROUNDS="${ROUNDS:-${1:-3}}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-64}"
 PAIR2="${PAIR2:-1}"
-TOOLS="${TOOLS:-wrk cicada h2load hey ab locust}"
+TOOLS="${TOOLS:-wrk cicada cicada-fast h2load hey ab locust}"
 DSEC="${DURATION%s}"
 want() { case " $TOOLS " in *" $1 "*) return 0;; esac; return 1; }
 
@@ -90,11 +93,12 @@ run_wrk() { # round threads
   record "$r" "wrk -t$t" "$rps" "$reqs" "$name" "$nb"
 }
 
-run_cicada() { # round workers [binary label]
+run_cicada() { # round workers [binary label [extra flags...]]
   local r="$1" w="$2" bin="${3:-$CICADA}" label="${4:-cicada}"
-  local name="$label-w$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  shift 4 2>/dev/null || shift $#
+  local name="$label-w$w-r$r" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
   time_run "$name" "$bin" run "$BENCH/scenarios/max-rps.yaml" --workers "$w" --quiet \
-    -u "$CONNS" -t "$DURATION" --json "$OUT/$name.json"
+    -u "$CONNS" -t "$DURATION" --json "$OUT/$name.json" "$@"
   local rps reqs
   read -r rps reqs < <(/usr/bin/python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); t=d["totals"]
@@ -147,7 +151,8 @@ run_ab() { # round
 log "results in $OUT; $ROUNDS rounds of $DURATION, $CONNS connections; tools: $TOOLS"
 for r in $(seq 1 "$ROUNDS"); do
   want wrk && { wait_quiet; run_wrk "$r" 1; }
-  want cicada && { wait_quiet; run_cicada "$r" 1; }
+  want cicada && { wait_quiet; run_cicada "$r" 1 "$CICADA" cicada --transport curl; }
+  want cicada-fast && { wait_quiet; run_cicada "$r" 1 "$CICADA" cicada-fast --transport fast; }
   [ -n "${CICADA_BASELINE:-}" ] && { wait_quiet; run_cicada "$r" 1 "$CICADA_BASELINE" cicada-baseline; }
   want h2load && { wait_quiet; run_h2load "$r"; }
   want hey && { wait_quiet; run_hey "$r"; }
@@ -155,7 +160,8 @@ for r in $(seq 1 "$ROUNDS"); do
   want locust && { wait_quiet; run_locust "$r"; }
   if [ "$PAIR2" = 1 ]; then
     want wrk && { wait_quiet; run_wrk "$r" 2; }
-    want cicada && { wait_quiet; run_cicada "$r" 2; }
+    want cicada && { wait_quiet; run_cicada "$r" 2 "$CICADA" cicada --transport curl; }
+    want cicada-fast && { wait_quiet; run_cicada "$r" 2 "$CICADA" cicada-fast --transport fast; }
   fi
 done
 stop_nginx

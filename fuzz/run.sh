@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${SECONDS_EACH:-30}"
-TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP}"
+TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse}"
 BUILD=".build-fuzz"
 # lld: gold fails on these binaries ("internal error in format_file_lineno").
 FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
@@ -63,6 +63,14 @@ printf '\x00$11\r\n{"o":"ab"}\n\r\n' > corpus/FuzzRESP/seed-bulk
 if [ -z "$(ls corpus/FuzzJSON 2>/dev/null)" ]; then
   printf '{"status":"ok","choices":[{"text":"x"}],"n":[1,2.5e3,-0,true,null]}' > corpus/FuzzJSON/seed0
 fi
+
+# HTTP/1.1 responses: the first byte is the split length, the second the flags (1 HEAD, 2 close).
+mkdir -p corpus/FuzzHTTPResponse
+printf '\x07\x00HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"output":1}' > corpus/FuzzHTTPResponse/length
+printf '\x03\x00HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nX-T: 1\r\n\r\n' > corpus/FuzzHTTPResponse/chunked
+printf '\x05\x02HTTP/1.0 200 OK\r\n\r\nuntil the close' > corpus/FuzzHTTPResponse/close
+printf '\x09\x01HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n' > corpus/FuzzHTTPResponse/head
+printf '\x02\x00HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\ndata: {"choices":[{}]}\n\n\r\n0\r\n\r\n' > corpus/FuzzHTTPResponse/sse
 
 mkdir -p artifacts logs
 fail=0

@@ -4,6 +4,8 @@
 /// say) is a new implementation, not a branch in the worker; tests give the runner a generator
 /// that records synthetic outcomes, and step it in virtual time. libcurl's is `CurlTransport`.
 public protocol LoadTransport: Sendable {
+    /// The transport's name in the summary and the JSON report (`curl`, `fast`).
+    var name: String { get }
     /// Anything the transport needs once per process before its first generator (libcurl's
     /// global init).
     func prepare() throws
@@ -48,4 +50,5 @@ public protocol LoadGenerator: AnyObject, Sendable {
 
 extension LoadTransport {
     public func prepare() throws {}
+    public var name: String { "custom" }
 }

@@ -33,6 +33,8 @@ public struct RunResult: Sendable {
     public var diagnoses: [Diagnosis] = []
     /// What `--requests-out` wrote, set by the session; nil when it was not asked for.
     public var requestLog: RequestLogSummary?
+    /// Which transport sent the requests (`curl`, `fast`); nil when not known.
+    public var transport: String?
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {

@@ -41,6 +41,8 @@ public struct Scenario: Sendable {
     /// The model's tokenizer (`tokenizer: tokenizer.json`): counts the output tokens of streams
     /// whose server reports no `usage`; nil: Cicada counts chunks.
     public var tokenizer: BPETokenizer?
+    /// Which client sends the requests (`transport:`; `--transport` overrides it).
+    public var transport: TransportChoice = .auto
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -47,6 +47,7 @@ public enum HTMLReport {
             body += timeSeries()
             body += distributions()
             body += tasks()
+            body += breakdown()
             body += statusAndErrors()
             body += validity()
             return HTMLReport.shell(title: name, heading: "cicada: \(esc(name))",
@@ -203,6 +204,25 @@ public enum HTMLReport {
                 rows += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
             }
             return section("tasks", "Tasks", "<table><thead><tr><th>Method</th><th>Name</th><th>Requests</th><th>Failures</th><th>Req/s</th><th>p50</th><th>p95</th><th>p99</th><th>Max</th></tr></thead><tbody>\n\(rows)</tbody></table>")
+        }
+
+        /// Per conversation turn and per model (the JSON's `breakdown`), when the run had them.
+        func breakdown() -> String {
+            var out = ""
+            for (key, id, title, label) in [("turns", "turns", "Per conversation turn", "Turn"), ("models", "models", "Per model", "Model")] {
+                let items = doc["breakdown"]?[key]?.array ?? []
+                if items.isEmpty { continue }
+                var rows = ""
+                for t in items {
+                    let name = key == "turns" ? Self.int(t["turn"]) : (t["model"]?.string ?? "")
+                    let cells = [name, Self.int(t["requests"]), Self.int(t["failures"]), Self.ms(t["p50_ms"]?.double), Self.ms(t["p99_ms"]?.double),
+                                 Self.ms(t["median_ttft_ms"]?.double), Self.ms(t["p99_ttft_ms"]?.double), Self.int(t["output_tokens"])]
+                    rows += "<tr>" + cells.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n"
+                }
+                out += section(id, title, "<table><thead><tr><th>\(label)</th><th>Requests</th><th>Failures</th><th>p50</th><th>p99</th><th>TTFT p50</th><th>TTFT p99</th><th>Output tokens</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+                               + (key == "turns" ? "<p class=\"dim\">Turn N carries turns 1..N-1 and the server's real answers: TTFT that rises with the turn points at the prefill of the growing history.</p>" : ""))
+            }
+            return out
         }
 
         func statusAndErrors() -> String {

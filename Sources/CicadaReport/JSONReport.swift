@@ -51,6 +51,7 @@ public struct JSONReport: Sendable {
             ("abort_threshold", .string(ReportText.abortThreshold(r.stopReason))),
             ("passed", .bool(r.passed)),
             ("workers", .integer(UInt64(max(0, r.workers)))),
+            ("transport", .string(r.transport)),
             ("generator_cpu_s", .number(r.cpuSeconds)),
             ("totals", .object([
                 ("requests", .integer(total.requests)),

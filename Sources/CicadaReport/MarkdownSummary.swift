@@ -51,6 +51,22 @@ public enum MarkdownSummary {
         }
         for i in snap.perStat.indices { row(cell(i < snap.names.count ? snap.names[i] : "#\(i)"), snap.perStat[i], snap.qps(of: i)) }
         row("**Aggregated**", snap.total, snap.qps)
+        for (turns, title) in [(true, "Per conversation turn"), (false, "Per model")] {
+            let rows = BreakdownReport.rows(snap, turns: turns)
+            if rows.isEmpty { continue }
+            lines.append("")
+            lines.append("**\(title)**")
+            lines.append("")
+            lines.append("| \(turns ? "Turn" : "Model") | Requests | Failures | p50 | p99 | TTFT p50 | TTFT p99 |")
+            lines.append("|---|--:|--:|--:|--:|--:|--:|")
+            for r in rows {
+                let s = r.stats
+                let cells = [cell(r.label), String(s?.requests ?? 0), String(s?.failures ?? 0),
+                             Format.micros(s?.corrected.percentile(50)), Format.micros(s?.corrected.percentile(99)),
+                             Format.micros(s?.llm?.ttft.percentile(50)), Format.micros(s?.llm?.ttft.percentile(99))]
+                lines.append("| " + cells.joined(separator: " | ") + " |")
+            }
+        }
         for l in lines { out.write(l); out.write("\n") }
     }
 

@@ -104,7 +104,7 @@ public struct SummaryPrinter: Sendable {
         let secs = r.snapshot.measuredSeconds
         let cpu = secs > 0 ? Format.number(r.cpuSeconds / secs * 100, digits: 1) + "%" : "-"
         let arrow = plain ? "->" : "→"
-        return "\(r.scenarioName) \(arrow) \(r.target) | \(r.modelDescription) | \(Format.number(secs, digits: 1))s, \(ReportText.human(r.stopReason)) | \(r.workers) worker\(r.workers == 1 ? "" : "s"), generator CPU \(cpu)"
+        return "\(r.scenarioName) \(arrow) \(r.target) | \(r.modelDescription) | \(Format.number(secs, digits: 1))s, \(ReportText.human(r.stopReason)) | \(r.workers) worker\(r.workers == 1 ? "" : "s")\(r.transport.map { " (\($0))" } ?? ""), generator CPU \(cpu)"
     }
 
     func table(_ snap: Snapshot, _ latency: KeyPath<RequestStats, LatencyHistogram>) -> [String] {

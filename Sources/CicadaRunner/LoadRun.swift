@@ -71,16 +71,17 @@ public final class LoadRun: @unchecked Sendable {
     /// - Parameters:
     ///   - clock: the run's clock; the controls date live changes on it too.
     ///   - control: shared controls (default: new ones on `clock`).
-    ///   - transport: how requests go on the wire (default: libcurl).
+    ///   - transport: how requests go on the wire (default: the scenario's `transport:` choice,
+    ///     ``Transports/choose(for:)``).
     ///   - sleep: how the runner waits between turns (default: the thread sleeps).
     public init(plan: RunPlan, options: RunOptions, clock: any TimeSource = MonotonicTimeSource(), control: RunControl? = nil,
-                transport: any LoadTransport = CurlTransport(),
+                transport: (any LoadTransport)? = nil,
                 sleep: @escaping @Sendable (Duration) -> Void = { usleep(UInt32(clamping: $0.nanos / 1000)) }) throws(Threshold.ParseError) {
         self.control = control ?? RunControl(clock: clock)
         self.plan = plan
         self.options = options
         self.clock = clock
-        self.transport = transport
+        self.transport = transport ?? Transports.choose(for: plan)
         self.sleep = sleep
         var ts: [Threshold] = []
         for spec in plan.scenario.thresholds + options.extraThresholds { ts.append(try Threshold(spec)) }
@@ -251,6 +252,7 @@ public final class LoadRun: @unchecked Sendable {
             cpuSeconds: Self.cpuSeconds() - cpuStart, workers: workers.count,
             modelDescription: Self.describe(load), startNanos: start)
         result.goodputConfigured = plan.scenario.goodput != nil
+        result.transport = transport.name
         result.events = (events + notes.withLock { $0 }).sorted { $0.t < $1.t }
         return result
     }

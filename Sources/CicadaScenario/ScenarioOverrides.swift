@@ -11,6 +11,8 @@ public struct ScenarioOverrides: Sendable {
     public var seed: UInt64?
     public var http2: Bool?
     public var insecure: Bool?
+    /// `--transport`: which client sends the requests.
+    public var transport: TransportChoice?
 
     public init(users: Int? = nil, spawnRate: Double? = nil, runTime: Duration? = nil, rate: Double? = nil,
                 target: String? = nil, seed: UInt64? = nil, http2: Bool? = nil, insecure: Bool? = nil) {
@@ -33,6 +35,7 @@ public struct ScenarioOverrides: Sendable {
         if let seed { s.seed = seed }
         if let http2 { s.http2 = http2 }
         if let insecure { s.insecure = insecure }
+        if let transport { s.transport = transport }
         switch s.load {
         case .closed(var c):
             if rate != nil { throw Conflict(description: "--rate applies to open-model (arrival) scenarios; this one is closed (users)") }

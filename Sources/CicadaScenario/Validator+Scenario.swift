@@ -5,7 +5,7 @@ import Yams
 
 /// The top level of a scenario file.
 extension Validator {
-    static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure",
+    static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure", "transport",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
                           "before_run", "before_each_point", "warmup", "cooldown", "tokenizer"]
@@ -48,6 +48,10 @@ extension Validator {
         }
         let http2 = top["http2"].flatMap { bool($0.value, "http2") } ?? false
         let insecure = top["insecure"].flatMap { bool($0.value, "insecure") } ?? false
+        var transport = TransportChoice.auto
+        if let t = top["transport"], let s = string(t.value, "transport") {
+            if let c = TransportChoice(rawValue: s) { transport = c } else { fail(t.value, "transport", "expected 'curl', 'fast' or 'auto', found '\(s)'") }
+        }
         var prompts: [String] = []
         if let p = top["prompts"] { prompts = promptFile(p.value) }
         let flow: TaskFlow
@@ -148,6 +152,7 @@ extension Validator {
                         insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
                         seed: seed, prompts: prompts, goodput: goodput)
         built.telemetry = telemetry
+        built.transport = transport
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
         built.sharedPrefix = sharedPrefix

@@ -246,41 +246,20 @@ extension LoadWorker {
                 }
             }
         }
-        var outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
+        let outcome = RequestOutcome(statIndex: t.statIndex, intendedNanos: t.intendedNanos, sentNanos: t.sentNanos, endNanos: end,
                                      ttfbMicros: ttfb, status: status, failure: failure, error: reason,
                                      bytesIn: t.bytesIn, bytesOut: t.bytesOut)
         // A 200 event stream with an empty body never reached the write callback.
         if code == CURLE_OK { t.checkForEventStream() }
-        if var timing = t.timing {
-            let dialect = timing.dialect
-            t.sse?.finish { event in
-                let c = dialect.classify(event)
-                if t.captureAnswer, case .choices(let content, _, _, _) = c { t.answer += content }
-                timing.record(c, atNanos: end)
-            }
-            if outcome.failure == nil {
-                // The server's own error first; then whether the stream was a valid one at all.
-                if let e = timing.error {
-                    outcome.failure = .streamError
-                    outcome.error = "error in stream: " + e
-                } else if let why = timing.invalidReason(bodyBytes: t.bytesIn, discardedIncompleteEvent: t.sse?.discardedIncompleteEvent ?? false) {
-                    outcome.failure = .invalidStream
-                    outcome.error = why
-                }
-            }
-            let stream = Self.streamOutcome(timing, tokenizer: plan.scenario.tokenizer)
-            outcome.stream = stream
-            outcome.good = outcome.failure == nil && (plan.scenario.goodput?.isMet(by: stream) ?? false)
-        }
-        outcome.turnGroup = t.turnGroup
-        outcome.modelGroup = t.modelGroup
-        if t.chatKey >= 0 { conversationTurnEnded(t, succeeded: outcome.failure == nil, spec: spec) }
-        stats.record(outcome, method: spec.method, name: spec.name, phase: t.phase)
+        var judged = outcome
+        judged.turnGroup = t.turnGroup
+        judged.modelGroup = t.modelGroup
         let slot = t.userSlot
-        let intended = t.intendedNanos, sent = t.sentNanos
+        record(judged, spec: spec, timing: t.timing, sse: &t.sse, slot: slot, retryAfterSeconds: retryAfter, phase: t.phase,
+               onContent: t.captureAnswer ? { t.answer += $0 } : nil,
+               judged: t.chatKey >= 0 ? { o in self.conversationTurnEnded(t, succeeded: o.failure == nil, spec: spec) } : nil)
         t.prepareForReuse()
         pool.append(t)
-        if slot >= 0 { userFinished(slot: slot, intended: intended, sent: sent, end: end, retryAfterSeconds: retryAfter) }
     }
 
     /// A conversation's turn ended: a success adds the user's text and the server's real answer
@@ -341,7 +320,12 @@ extension LoadWorker {
     static func localLimit(_ t: Transfer) -> String? {
         var osErrno = 0
         guard ccurl_easy_getinfo_long(t.easy, CURLINFO_OS_ERRNO, &osErrno) == CURLE_OK else { return nil }
-        switch Int32(osErrno) {
+        return localLimit(errno: Int32(osErrno))
+    }
+
+    /// The words for a socket or connect errno that is this process's limit; nil for others.
+    static func localLimit(errno osErrno: Int32) -> String? {
+        switch osErrno {
         case EMFILE, ENFILE:
             let soft = FileLimit.current().soft.map { " (ulimit -n is \($0))" } ?? ""
             return "local: out of file descriptors for a new connection\(soft); not the server's doing"

@@ -40,7 +40,6 @@ public final class LoadWorker: @unchecked Sendable {
     /// Every transfer this worker made (idle ones are also in `pool`).
     var allTransfers: [Transfer] = []
     var inFlight = 0
-    private var lastFlush: UInt64 = 0
     /// Per task (and on_start step): constant headers built once.
     var taskHeaders: [UnsafeMutablePointer<curl_slist>?] = []
     var onStartHeaders: [UnsafeMutablePointer<curl_slist>?] = []
@@ -57,15 +56,8 @@ public final class LoadWorker: @unchecked Sendable {
     lazy var trace: ArrivalTrace? = { if case .open(let o) = plan.scenario.load { return o.trace }; return nil }()
     /// The trace's hash id blocks this worker has built (16 MB at most).
     var traceBlocks = BlockCache(maxBytes: 16 << 20)
-
-    /// Closed model: this worker's users (nil in the open model).
-    private var closed: ClosedUsers?
-    /// Open model: this worker's arrivals (nil in the closed model).
-    private var arrivals: OpenArrivals?
-    /// The rate warp's generation last read from the controls.
-    private var warpGeneration = 0
-    /// Whether the arrivals due when the load stopped have been started (once, at the stop).
-    private var startedDueAtStop = false
+    /// This worker's users or arrivals (shared with the fast transport's worker).
+    var schedule: WorkerSchedule
 
     /// - Parameters:
     ///   - index: this worker's number, 0..<count.
@@ -88,20 +80,8 @@ public final class LoadWorker: @unchecked Sendable {
         if timer >= 0 { _ = ccurl_loop_watch(loop, timer) }
         if wakeFD >= 0 { _ = ccurl_loop_watch(loop, wakeFD) }
         self.stats = IntervalStats(statCount: plan.statNames.count, sampling: plan.requestSampling, worker: index)
-        let maxInFlight: Int
-        // The worker's place in the run-wide grid of shards × workers: its users' global ids and
-        // its stripe of the global arrival schedule (see ShardSpec).
-        let slot = shard.slot(worker: index, workerCount: count)
-        switch plan.scenario.load {
-        case .closed(let c):
-            maxInFlight = RunControl.share(of: c.peakUsers, worker: slot.index, workerCount: slot.count)
-            closed = ClosedUsers(worker: slot.index, workerCount: slot.count, seed: plan.scenario.seed)
-        case .open(let o):
-            let a = OpenArrivals(load: o, seed: plan.scenario.seed, worker: slot.index, workerCount: slot.count, startNanos: startNanos)
-            maxInFlight = a.maxInFlight
-            arrivals = a
-        }
-        _ = ccurl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(16, maxInFlight + 8))
+        schedule = WorkerSchedule(plan: plan, index: index, count: count, startNanos: startNanos, shard: shard)
+        _ = ccurl_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(16, schedule.maxInFlight + 8))
         if plan.scenario.http2 { _ = ccurl_multi_setopt_long(m, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)) }
         buildConstantParts()
     }
@@ -154,120 +134,32 @@ public final class LoadWorker: @unchecked Sendable {
     /// libcurl's next timeout, the next stats flush or the 50 ms control poll, and hands each
     /// ready socket to `curl_multi_socket_action`; finished transfers are reaped after both.
     public func run() {
-        lastFlush = clock.nowNanos()
+        schedule.lastFlush = clock.nowNanos()
         while true {
             let now = clock.nowNanos()
             if control.abort { break }
             let stopping = control.stopStarting
             if stopping {
-                // Arrivals that came due before the stop but that a late generator had not yet
-                // started go out now (late, and timed from their intended start): otherwise a
-                // busy generator would silently send fewer than the schedule, and the shards of a
-                // distributed run would not add up to one run's requests.
-                if !startedDueAtStop, arrivals != nil, !control.paused, !control.abort {
-                    startedDueAtStop = true
-                    startDueArrivals(now: now)
-                }
+                startDueAtStop(now: now)
                 if inFlight == 0 { break }
             } else if !control.paused {
-                if closed != nil { startDueUsers(now: now) } else { startDueArrivals(now: now) }
+                startDue(now: now)
             }
             // New transfers set libcurl's timeout to "now"; it starts them in this call.
             if loop.pointee.deadline_ns <= now { ccurl_loop_timeout(loop) }
             reapCompleted()
             let after = clock.nowNanos()
-            if after &- lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
-            let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping)
+            if after &- schedule.lastFlush >= Self.flushNanos { flush(at: after, finished: false) }
+            // libcurl's own timeout (connect/request timeouts, transfers waiting to start) is the
+            // deadline: whole ms are precise enough for it.
+            let (timeoutMillis, preciseNanos) = pollTimeout(now: after, stopping: stopping, deadline: loop.pointee.deadline_ns)
             if let ns = preciseNanos, timer >= 0 { _ = ccurl_timer_arm_in(timer, ns) }
             _ = ccurl_loop_wait(loop, Int32(timeoutMillis), timer, wakeFD)
             reapCompleted()
         }
         let end = clock.nowNanos()
         if control.abort { cancelAll() }
-        // Arrivals still queued at the end never started: count them as dropped.
-        stats.dropped += UInt64(arrivals?.queued ?? 0)
-        flush(at: end, finished: true)
-    }
-
-    /// How long to sleep: a whole-millisecond backstop for curl, plus the exact nanoseconds to
-    /// the next due user or arrival (armed on the timerfd) when one is due before it.
-    private func pollTimeout(now: UInt64, stopping: Bool) -> (millis: Int, preciseNanos: UInt64?) {
-        // Control changes (users, stop) are polled at least every 50 ms; stats flush every 250.
-        var next = min(lastFlush &+ Self.flushNanos, now &+ 50_000_000)
-        // libcurl's own timeout (connect/request timeouts, transfers waiting to start): whole ms
-        // are precise enough for it.
-        let curlDue = loop.pointee.deadline_ns
-        if curlDue <= now { return (0, nil) }
-        next = min(next, curlDue)
-        var due: UInt64?
-        if !stopping, !control.paused {
-            // Arrivals waiting in the queue start as soon as a slot is free: never sleep past one
-            // (a freed slot left idle until the next arrival would cap the drain rate).
-            due = closed?.nextWakeNanos ?? arrivals?.nextDueNanos(now: now, inFlight: inFlight)
-        }
-        if let d = due, d < next {
-            if d <= now { return (0, nil) }
-            next = d
-            return (Int((next - now) / 1_000_000) + 1, next - now)
-        }
-        if next <= now { return (0, nil) }
-        return (Int((next - now + 999_999) / 1_000_000), nil)
-    }
-
-    // MARK: Closed model
-
-    private func startDueUsers(now: UInt64) {
-        closed!.reconcile(want: RunControl.share(of: control.targetUsers, worker: index, workerCount: count), now: now)
-        while let (slot, intended) = closed!.popDue(now: now) {
-            stats.scheduleLag.record(nanos: now - intended)
-            let s = plan.scenario
-            let (ref, seq) = closed!.beginRequest(slot: slot, onStartCount: s.onStart.count, flow: s.flow, taskCount: s.tasks.count, picker: plan.picker)
-            // The user's random stream is lent out, so nothing holds the users while sending
-            // (a send that fails at once finishes the user inside it).
-            var rng = closed!.random(slot: slot)
-            let ok = send(ref, user: closed!.users[slot].id, seq: seq, slot: slot, intended: intended, now: now, rng: &rng)
-            closed!.returnRandom(rng, slot: slot)
-            if !ok { closed!.abandonRequest(slot: slot) }
-        }
-    }
-
-    /// A user's request ended: it is due again after its wait (or retires).
-    func userFinished(slot: Int, intended: UInt64, sent: UInt64, end: UInt64, retryAfterSeconds: Int64? = nil) {
-        // A day at most: past that the run is over anyway, and the sum must not wrap.
-        let after = retryAfterSeconds.map { UInt64(min($0, 86_400)) * 1_000_000_000 }
-        closed?.finished(slot: slot, intendedNanos: intended, sentNanos: sent, endNanos: end, wait: plan.waitTime,
-                         retryAfterNanos: plan.honorRetryAfter ? after : nil)
-    }
-
-    // MARK: Open model
-
-    private func startDueArrivals(now: UInt64) {
-        let generation = control.warpGeneration
-        if generation != warpGeneration { arrivals!.warp = control.warp; warpGeneration = generation }
-        // The scheduler is taken out while it runs, so a send can never touch it mid-change.
-        var a = arrivals!
-        arrivals = nil   // the copy above now holds the only reference to the queue: no copy-on-write
-        a.advance(now: now, inFlight: { self.inFlight }) { event in
-            switch event {
-            case .due(let lag): stats.scheduleLag.record(nanos: lag)
-            case .start(let i, let intended): startArrival(index: i, intended: intended, now: now)
-            case .drop: stats.dropped += 1
-            }
-        }
-        arrivals = a
-    }
-
-    private func startArrival(index: UInt64, intended: UInt64, now: UInt64) {
-        var rng = SeededRandom(seed: plan.scenario.seed, stream: (1 << 40) &+ index)
-        let t = plan.picker.pick(&rng)
-        _ = send(.task(t), user: Int(index), seq: index, slot: -1, intended: intended, now: now, rng: &rng)
-    }
-
-    private func flush(at now: UInt64, finished: Bool) {
-        let gauges = WorkerGauges(users: closed?.activeCount ?? 0, inFlight: inFlight, queued: arrivals?.queued ?? 0)
-        outbox.post(.init(worker: index, stats: stats, gauges: gauges, finished: finished))
-        stats = stats.emptied()
-        lastFlush = now
+        finishRun(at: end)
     }
 }
 
@@ -283,12 +175,13 @@ extension RunPlan {
     }
 }
 
-extension LoadWorker: LoadGenerator {}
+extension LoadWorker: LoadGenerator, ScheduledWorker {}
 
 /// libcurl as the run's transport: one ``LoadWorker`` (a curl multi handle on its own epoll
 /// loop) per worker thread.
 public struct CurlTransport: LoadTransport {
     public init() {}
+    public var name: String { "curl" }
     public func prepare() throws { try Curl.globalInit() }
     public func makeGenerator(_ c: GeneratorContext) throws -> any LoadGenerator {
         try LoadWorker(plan: c.plan, index: c.index, count: c.count, control: c.control, clock: c.clock, outbox: c.outbox, startNanos: c.startNanos, shard: c.shard)

@@ -32,6 +32,7 @@ struct Run: ParsableCommand {
     @Option(help: "How long in-flight requests may finish after the load ends.") var stopTimeout = "10s"
     @Flag(help: "Use HTTP/2.") var http2 = false
     @Flag(help: "Skip TLS certificate verification.") var insecure = false
+    @Option(help: "Which client sends requests: curl (libcurl: TLS, HTTP/2), fast (Cicada's HTTP/1.1 client, http:// only) or auto (fast where it applies).") var transport: String?
     @Flag(help: "Start the embedded inference engine (modelled GPU) on 127.0.0.1 and aim the scenario at it.") var engine = false
     @Flag(help: "Start Cicada's local test target on 127.0.0.1 and aim the scenario at it.") var localTarget = false
     @Option(help: "Service time of the local test target.") var localLatency = "2ms"
@@ -72,6 +73,10 @@ struct Run: ParsableCommand {
     func request() throws(SessionError) -> SessionRequest {
         var overrides = ScenarioOverrides(users: users, spawnRate: spawnRate, rate: rate, target: target, seed: seed,
                                           http2: http2 ? true : nil, insecure: insecure ? true : nil)
+        if let transport {
+            guard let t = TransportChoice(rawValue: transport) else { throw .usage("--transport '\(transport)' is not one of curl, fast, auto") }
+            overrides.transport = t
+        }
         if let runTime {
             guard let d = DurationText.parse(runTime) else { throw .usage("--run-time '\(runTime)' is not a duration (e.g. 90s, 5m, 1h30m)") }
             overrides.runTime = d

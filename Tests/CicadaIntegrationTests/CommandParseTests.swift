@@ -43,6 +43,14 @@ import Testing
         #expect(e == .usage(message))
     }
 
+    @Test func transportFlag() throws {
+        #expect(try Run.parse(["s.yaml", "--transport", "fast"]).request().overrides.transport == .fast)
+        #expect(try Run.parse(["s.yaml", "--transport", "curl"]).request().overrides.transport == .curl)
+        #expect(try Run.parse(["s.yaml"]).request().overrides.transport == nil)
+        let e = #expect(throws: SessionError.self) { try Run.parse(["s.yaml", "--transport", "nio"]).request() }
+        #expect(e == .usage("--transport 'nio' is not one of curl, fast, auto"))
+    }
+
     @Test func runNeedsAFileAndKnownFlags() {
         #expect(throws: (any Error).self) { try Run.parse([]) }
         #expect(throws: (any Error).self) { try Run.parse(["s.yaml", "--users", "many"]) }

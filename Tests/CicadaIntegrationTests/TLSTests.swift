@@ -32,8 +32,10 @@ let nginxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ngi
         }
     }
 
-    /// - Parameter extra: more `server` directives (locations, limits).
-    func startNginx(extra: String = "") throws -> Nginx {
+    /// - Parameters:
+    ///   - extra: more `server` directives (locations, limits).
+    ///   - plain: listen for plain HTTP/1.1 instead of TLS and HTTP/2 (the fast transport's tests).
+    func startNginx(extra: String = "", plain: Bool = false) throws -> Nginx {
         let dir = try tempDir()
         let d = dir.path
         #expect(runProcess(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/key.pem", "-out", "\(d)/cert.pem",
@@ -55,11 +57,11 @@ let nginxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ngi
         error_log \(d)/error.log;
         events { worker_connections 1024; }
         http {
-          log_format proto '$server_protocol $status';
+          log_format proto '$server_protocol $status $connection_requests $request_method';
           access_log \(d)/access.log proto;
           client_body_temp_path \(d); proxy_temp_path \(d); fastcgi_temp_path \(d); uwsgi_temp_path \(d); scgi_temp_path \(d);
           server {
-            listen 127.0.0.1:\(port) ssl http2;
+            listen 127.0.0.1:\(port)\(plain ? "" : " ssl http2");
             ssl_certificate \(d)/cert.pem;
             ssl_certificate_key \(d)/key.pem;
             location / { return 200 "ok\\n"; }

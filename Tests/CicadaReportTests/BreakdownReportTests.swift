@@ -43,9 +43,24 @@ import Testing
         #expect((b["models"] as? [[String: Any]])?.first?["model"] as? String == "a")
     }
 
-    @Test func aRunWithoutGroupsHasNoBreakdown() {
+    @Test func aRunWithoutGroupsHasNoBreakdown() throws {
         let r = Fixture.result()
         #expect(BreakdownReport.text(r) == nil)
         #expect(JSONReport().render(r).contains("\"breakdown\": null"))
+        #expect(!MarkdownSummary.render(r).contains("Per conversation turn"))
+        let html = try HTMLReport.render(json: JSONReport().render(r))
+        #expect(!html.contains("id=\"turns\"") && !html.contains("id=\"models\""))
+    }
+
+    @Test func markdownAndHTMLCarryTheTurnAndModelTables() throws {
+        let md = MarkdownSummary.render(result())
+        #expect(md.contains("**Per conversation turn**"))
+        #expect(md.contains("| turn 1 | 2 | 0 | 200.0ms | 200.0ms | 100.0ms | 140.0ms |"), "\(md)")
+        #expect(md.contains("| turn 3 | 0 | 0 | - | - | - | - |"))
+        #expect(md.contains("**Per model**") && md.contains("| a | 0 | 0 | - | - | - | - |"))
+        let html = try HTMLReport.render(json: JSONReport().render(result()))
+        #expect(html.contains("<section id=\"turns\"><h2>Per conversation turn</h2>"))
+        #expect(html.contains("<tr><td>2</td><td>1</td><td>1</td><td>50.00 ms</td><td>50.00 ms</td><td>-</td><td>-</td><td>-</td></tr>"), "turn 2: absent TTFT shows as absent")
+        #expect(html.contains("<section id=\"models\"><h2>Per model</h2>"))
     }
 }

@@ -16,7 +16,7 @@ import Testing
     @Test func topLevelKeysInOrder() throws {
         let text = JSONReport().render(Fixture.result())
         let keys = ["schema", "scenario", "target", "model", "started_at", "duration_s", "stop_reason", "abort_threshold", "passed",
-                    "workers", "generator_cpu_s", "totals", "latency_ms", "schedule_lag_ms", "dropped", "cut_off", "measurement_window", "requests_out", "tasks", "thresholds",
+                    "workers", "transport", "generator_cpu_s", "totals", "latency_ms", "schedule_lag_ms", "dropped", "cut_off", "measurement_window", "requests_out", "tasks", "thresholds",
                     "diagnoses", "errors", "timeline", "events", "llm", "telemetry",
                     "breakdown"]
         // Top-level keys are indented by exactly two spaces.

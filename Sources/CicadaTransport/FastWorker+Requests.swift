@@ -1,0 +1,275 @@
+import CCurl
+import CicadaCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The fast worker's requests: building their bytes, sending, reading and judging responses.
+extension FastWorker {
+    /// The request head up to (not including) the blank line, and the body, for one request.
+    private func requestBytes(spec: TaskSpec, path: String, body: String?, templated: [(String, String)]) -> [UInt8] {
+        var head = "\(spec.method) \(target.pathPrefix)\(path) HTTP/1.1\r\n"
+        var names = Set(spec.headers.map { $0.name.lowercased() })
+        for h in plan.headers { names.insert(h.name.lowercased()) }
+        if !names.contains("host") { head += "Host: \(target.hostHeader)\r\n" }
+        if !names.contains("accept") { head += "Accept: */*\r\n" }
+        // As libcurl: the run's headers unless the task sets the same one, then the task's.
+        for h in plan.headers where !spec.headers.contains(where: { $0.name.lowercased() == h.name.lowercased() }) {
+            head += "\(h.name): \(h.value)\r\n"
+        }
+        var scratch = SeededRandom(seed: 0)
+        for h in spec.headers where h.value.isConstant {
+            head += "\(h.name): \(h.value.render(context: .init(user: 0, seq: 0, prompts: []), rng: &scratch))\r\n"
+        }
+        for (n, v) in templated { head += "\(n): \(v)\r\n" }
+        if body != nil || spec.method == "POST" {
+            head += "Content-Length: \(body?.utf8.count ?? 0)\r\n"
+            if !names.contains("content-type") { head += "Content-Type: application/x-www-form-urlencoded\r\n" }
+        }
+        head += "\r\n"
+        var bytes = Array(head.utf8)
+        if let body { bytes.append(contentsOf: body.utf8) }
+        return bytes
+    }
+
+    /// Builds the bytes of every constant task once (for the current target).
+    func buildPrebuilt() {
+        var scratch = SeededRandom(seed: 0)
+        let ctx = Template.Context(user: 0, seq: 0, prompts: [])
+        prebuilt = plan.scenario.tasks.map { t in
+            guard t.path.isConstant, t.body?.isConstant ?? true, t.headers.allSatisfy({ $0.value.isConstant }) else { return nil }
+            return requestBytes(spec: t, path: t.path.render(context: ctx, rng: &scratch), body: t.body?.render(context: ctx, rng: &scratch), templated: [])
+        }
+    }
+
+    /// Follows a live target change: the new base is parsed and resolved, idle connections
+    /// to the old one are closed, constant requests rebuilt.
+    private func followTarget() {
+        let generation = control.targetGeneration
+        guard generation != targetGeneration else { return }
+        targetGeneration = generation
+        var base = control.targetOverride ?? plan.baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        if var t = FastTarget.parse(base) {
+            targetError = t.resolve()
+            target = t
+        } else {
+            targetError = "the fast transport cannot send to \(base) (not a plain http:// URL)"
+        }
+        for c in idle { drop(c) }
+        idle.removeAll()
+        buildPrebuilt()
+    }
+
+    /// Sends one request (or records why it could not be sent); false only when no request
+    /// was started or recorded.
+    func send(_ ref: Transfer.TaskRef, user: Int, seq: UInt64, slot: Int, intended: UInt64, now: UInt64, rng: inout SeededRandom) -> Bool {
+        let spec: TaskSpec
+        let statIndex: Int
+        var bytes: [UInt8]?
+        switch ref {
+        case .task(let i): spec = plan.scenario.tasks[i]; statIndex = plan.taskStat[i]
+        case .onStart(let i): spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]
+        }
+        followTarget()
+        if case .task(let i) = ref { bytes = prebuilt[i] }
+        if bytes == nil {
+            let ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
+            let path = spec.path.render(context: ctx, rng: &rng)
+            let body = spec.body.map { $0.render(context: ctx, rng: &rng) }
+            var templated: [(String, String)] = []
+            for h in spec.headers where !h.value.isConstant { templated.append((h.name, h.value.render(context: ctx, rng: &rng))) }
+            bytes = requestBytes(spec: spec, path: path, body: body, templated: templated)
+        }
+        let bodyCount = spec.body == nil ? 0 : UInt64(bytes!.count - Self.headLength(bytes!))
+        if let why = targetError {
+            recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, kind: .connection, message: why)
+            return true
+        }
+        let c: FastConnection
+        if let k = idle.popLast() {
+            c = k
+        } else {
+            switch openConnection() {
+            case .success(let k): c = k
+            case .failure(let e):
+                let kind: FailureKind
+                let message: String
+                if let why = LoadWorker.localLimit(errno: e.code) {
+                    kind = .connection; message = why
+                } else if e.inConnect {
+                    kind = .connectionRefused; message = "Couldn't connect to server"
+                } else {
+                    kind = .connection; message = "socket: " + String(cString: strerror(e.code))
+                }
+                recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, kind: kind, message: message)
+                return true
+            }
+        }
+        c.out = bytes!
+        c.outOffset = 0
+        c.parser.reset(requestWasHEAD: spec.method == "HEAD")
+        c.statIndex = statIndex
+        c.task = ref
+        c.userSlot = slot
+        c.intendedNanos = intended
+        c.keepBody = spec.needsBody || spec.kind.streamDialect != nil
+        c.checksNeedBody = spec.needsBody
+        c.measureStream = spec.kind.streamDialect != nil
+        c.streamDialect = spec.kind.streamDialect ?? .openAI
+        c.bytesOut = bodyCount
+        c.busy = true
+        c.sentNanos = clock.nowNanos()
+        c.deadlineNanos = c.sentNanos &+ (c.connected ? requestTimeoutNanos : min(requestTimeoutNanos, connectTimeoutNanos))
+        if c.deadlineNanos < earliestDeadline { earliestDeadline = c.deadlineNanos }
+        inFlight += 1
+        if c.connected { writeOut(c) }
+        return true
+    }
+
+    /// The length of a request's head (through its blank line).
+    static func headLength(_ b: [UInt8]) -> Int {
+        b.withUnsafeBytes { HTTPResponseParser.headEnd($0, from: 0) } ?? b.count
+    }
+
+    private func recordImmediateFailure(spec: TaskSpec, statIndex: Int, slot: Int, intended: UInt64, now: UInt64, kind: FailureKind, message: String) {
+        let o = RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: clock.nowNanos(), ttfbMicros: nil,
+                               status: 0, failure: kind, error: message, bytesIn: 0, bytesOut: 0)
+        var sse: SSEParser? = nil
+        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil)
+    }
+
+    /// Writes what is left of the request: one `send` for a whole request; a partial write
+    /// waits for the socket to be writable again.
+    func writeOut(_ c: FastConnection) {
+        while c.outOffset < c.out.count {
+            let n = c.out.withUnsafeBytes { p in
+                Glibc.send(c.fd, p.baseAddress! + c.outOffset, p.count - c.outOffset, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 { c.outOffset += n; continue }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                setInterest(c, EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLOUT.rawValue)
+                return
+            }
+            failDead(c, sending: true, end: clock.nowNanos())
+            return
+        }
+        setInterest(c, EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+    }
+
+    /// Reads what the kernel has for `c` into the receive buffer and parses it; stops when a
+    /// read comes back short (the kernel had no more), so a response costs one read at best.
+    func readResponse(_ c: FastConnection) {
+        let buf = recvBuffer
+        while true {
+            let n = read(c.fd, buf.baseAddress, buf.count)
+            if n > 0 {
+                let now = clock.nowNanos()
+                if c.firstByteNanos == nil { c.firstByteNanos = now }
+                let chunk = UnsafeRawBufferPointer(rebasing: buf[0..<n])
+                let progress = c.parser.parse(chunk) { event in
+                    switch event {
+                    case .head(let h): c.takeHead(h)
+                    case .body(let p): c.takeBody(p, now: now)
+                    }
+                }
+                switch progress {
+                case .needMore:
+                    if n < buf.count { return }
+                case .complete(let consumed):
+                    complete(c, end: now, extraBytes: consumed < n)
+                    return
+                case .failed(let f):
+                    fail(c, kind: .protocolError, message: f.message, end: now)
+                    return
+                }
+            } else if n == 0 {
+                let now = clock.nowNanos()
+                if c.parser.finish() != nil { complete(c, end: now, extraBytes: false) } else { failDead(c, sending: false, end: now) }
+                return
+            } else {
+                let e = errno
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK { return }
+                failDead(c, sending: false, end: clock.nowNanos())
+                return
+            }
+        }
+    }
+
+    /// The connection died (closed or reset) before the response was complete: libcurl's
+    /// words for each case, all `connection_reset`.
+    private func failDead(_ c: FastConnection, sending: Bool, end: UInt64) {
+        let message: String
+        if c.reused, c.parser.head == nil {
+            // A kept-alive connection that died before a response head: where libcurl would
+            // re-send (it counts an unfinished status line as nothing received), the request is
+            // counted once, with the words of libcurl's refused re-send.
+            message = LoadWorker.refusedResendMessage
+        } else if !c.parser.sawAnyByte {
+            if sending { message = "Failure when sending data to the peer" }
+            else { message = "Server returned nothing (no headers, no data)" }
+        } else {
+            message = c.parser.head == nil ? "Failure when receiving data from the peer" : "Transferred a partial file"
+        }
+        fail(c, kind: .connectionReset, message: message, end: end)
+    }
+
+    /// The connect failed (`connection_refused`, or the local limit's words).
+    func fail(_ c: FastConnection, connectErrno: Int32, end: UInt64) {
+        if let why = LoadWorker.localLimit(errno: connectErrno) { fail(c, kind: .connection, message: why, end: end) }
+        else { fail(c, kind: .connectionRefused, message: "Couldn't connect to server", end: end) }
+    }
+
+    /// Ends the request on `c` as a failure and closes the connection.
+    func fail(_ c: FastConnection, kind: FailureKind, message: String, end: UInt64) {
+        guard c.busy else { drop(c); return }
+        let o = RequestOutcome(statIndex: c.statIndex, intendedNanos: c.intendedNanos, sentNanos: c.sentNanos, endNanos: max(end, c.sentNanos),
+                               ttfbMicros: nil, status: 0, failure: kind, error: message, bytesIn: c.bytesIn, bytesOut: c.bytesOut)
+        drop(c)
+        finish(c, o, retryAfter: nil)
+    }
+
+    /// A whole response arrived: judge it as the libcurl path does, keep the connection (unless
+    /// the server closes it) and record the outcome.
+    private func complete(_ c: FastConnection, end: UInt64, extraBytes: Bool) {
+        let head = c.parser.head!
+        let spec = self.spec(c.task)
+        var (failure, reason) = LoadWorker.judge(status: head.status, body: c.body, checks: spec.checks)
+        var retryAfter: Int64?
+        if head.status == 429 || head.status == 503, failure != nil, let v = head.retryAfter,
+           let after = HTTPResponseParser.retryAfterSeconds(v, nowUnixSeconds: Int64(time(nil))) {
+            reason = "HTTP \(head.status) (Retry-After \(after)s)"
+            retryAfter = after
+        }
+        let ttfb = c.firstByteNanos.map { ($0 &- c.sentNanos) / 1000 }
+        let o = RequestOutcome(statIndex: c.statIndex, intendedNanos: c.intendedNanos, sentNanos: c.sentNanos, endNanos: end,
+                               ttfbMicros: ttfb, status: head.status, failure: failure, error: reason,
+                               bytesIn: c.bytesIn, bytesOut: c.bytesOut)
+        if head.closesConnection || extraBytes || c.generation != targetGeneration {
+            drop(c)
+        } else {
+            c.reused = true
+            idle.append(c)
+        }
+        finish(c, o, retryAfter: retryAfter)
+    }
+
+    private func finish(_ c: FastConnection, _ o: RequestOutcome, retryAfter: Int64?) {
+        inFlight -= 1
+        let slot = c.userSlot
+        let spec = self.spec(c.task)
+        var sse = c.sse
+        let timing = c.timing
+        c.prepareForReuse()
+        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter)
+    }
+
+    private func spec(_ ref: Transfer.TaskRef) -> TaskSpec {
+        switch ref {
+        case .task(let i): return plan.scenario.tasks[i]
+        case .onStart(let i): return plan.scenario.onStart[i]
+        }
+    }
+}
