@@ -45,3 +45,28 @@ import Testing
         #expect(w.stats.scheduleLag.count == 2)
     }
 }
+
+/// `transport: auto` keeps on libcurl's worker what the fast path does not carry yet, and an
+/// explicit `fast` refuses it with the reason; a plain run goes fast.
+@Suite struct AutoTransportTests {
+    func plan(_ yaml: String) throws -> RunPlan {
+        try RunPlan(scenario: try ScenarioReader().parse("target: http://127.0.0.1:1\nrun_time: 5s\n" + yaml, file: "t.yaml"), environment: [:])
+    }
+
+    @Test(arguments: [
+        ("users: 1\nwarmup: 1s\ntasks: [{path: /}]\n", "warm-up"),
+        ("users: 1\ntasks: [{kind: openai-chat, model: [{name: a, weight: 1}, {name: b, weight: 2}], prompt: hi}]\n", "weighted model"),
+        ("users: 1\ntasks: [{kind: openai-chat, conversations: [[\"hello\", \"and then?\"]]}]\n", "conversations"),
+    ])
+    func featuresTheFastPathLacksGoToLibcurl(_ yaml: String, _ reason: String) throws {
+        let p = try plan(yaml)
+        #expect(FastTransport.unsupported(p)?.contains(reason) == true, "\(FastTransport.unsupported(p) ?? "nil")")
+        #expect(Transports.choose(for: p).name == "curl")
+    }
+
+    @Test func aPlainRunGoesFast() throws {
+        let p = try plan("users: 1\ntasks: [{path: /}]\n")
+        #expect(FastTransport.unsupported(p) == nil)
+        #expect(Transports.choose(for: p).name == "fast")
+    }
+}
