@@ -36,6 +36,7 @@ let package = Package(
         fuzzTarget("FuzzJSON", ["CicadaEngine"]),
         fuzzTarget("FuzzExpressions", ["CicadaEngine"]),
         fuzzTarget("FuzzRESP", ["CicadaEngine"]),
+        fuzzTarget("FuzzTrace", ["CicadaEngine"]),
         fuzzTarget("FuzzHTTPResponse", ["CicadaEngine"]),
         .executableTarget(name: "FuzzEngineRequest", dependencies: [
             "FuzzDriver", .product(name: "CicadaEngine", package: rootIdentity),

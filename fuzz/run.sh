@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${SECONDS_EACH:-30}"
-TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse}"
+TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace}"
 BUILD=".build-fuzz"
 # lld: gold fails on these binaries ("internal error in format_file_lineno").
 FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
@@ -56,6 +56,9 @@ req POST /v1/messages '{"model": "m", "max_tokens": 5, "stream": true, "system":
 req GET /v1/models/org%2Fname '' raw-model
 printf '\x00GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nConnection: close\r\n\r\n' > corpus/FuzzEngineRequest/raw-models
 printf '\x01\x08{"model": "m", "max_tokens": 3, "messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": [{"type": "tool_result", "content": "r"}]}]}' > corpus/FuzzEngineRequest/body-messages
+# Trace replay files: the project's own sample, and a plain-form trace.
+seed FuzzTrace ../scenarios/prompts/*.jsonl
+printf '{"timestamp": 0, "prompt": "hi", "output_length": 8}\n{"timestamp": 250, "input_length": 600, "output_length": 4, "hash_ids": [1, 2]}\n' > corpus/FuzzTrace/seed-plain
 # Redis replies (the engine's level-2 cache): the first byte sets the feeding step.
 mkdir -p corpus/FuzzRESP
 printf '\x03+OK\r\n$5\r\nhello\r\n$-1\r\n:42\r\n-ERR x\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n*-1\r\n' > corpus/FuzzRESP/seed-replies

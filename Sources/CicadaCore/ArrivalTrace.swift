@@ -54,6 +54,9 @@ public struct ArrivalTrace: Sendable, Equatable {
         public var message: String
     }
 
+    /// The longest a trace may span, first line to last: a year, in milliseconds.
+    public static let maxSpanMillis: Double = 365 * 86_400_000
+
     /// Parses JSON Lines text; every bad line is reported (with the key at fault), not only the first.
     public static func parse(_ text: String) -> (entries: [Entry], errors: [LineError]) {
         var entries: [Entry] = []
@@ -76,6 +79,10 @@ public struct ArrivalTrace: Sendable, Equatable {
             }
             guard case .number(let ms)? = o["timestamp"], ms.isFinite, ms >= 0 else {
                 errors.append(LineError(line: lineNumber, key: "timestamp", message: o["timestamp"] == nil ? "missing 'timestamp' (milliseconds)" : "expected milliseconds >= 0"))
+                continue
+            }
+            if let first = firstMillis, ms - first > Self.maxSpanMillis {
+                errors.append(LineError(line: lineNumber, key: "timestamp", message: "\(ms) ms is more than a year after the trace's first line"))
                 continue
             }
             if ms < lastMillis {
@@ -112,7 +119,8 @@ public struct ArrivalTrace: Sendable, Equatable {
     /// Arrival `k`'s intended offset from the run's start (ns), or nil past the trace's end.
     public func offsetNanos(_ k: UInt64) -> UInt64? {
         guard k < UInt64(entries.count) else { return nil }
-        return UInt64((Double(entries[Int(k)].offsetNanos) * timeScale).rounded())
+        // A large time_scale on a long trace saturates (far past any run's end) instead of trapping.
+        return UInt64(min((Double(entries[Int(k)].offsetNanos) * timeScale).rounded(), Double(UInt64.max / 2)))
     }
 
     /// The replay's length: the last arrival's offset plus one millisecond (so it is inside the run).

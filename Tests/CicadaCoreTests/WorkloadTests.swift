@@ -3,6 +3,18 @@ import Testing
 @testable import CicadaCore
 
 @Suite struct ArrivalTraceTests {
+    /// Found by FuzzTrace: a timestamp far past the first (1e300 ms) trapped converting its
+    /// offset to nanoseconds, and a large time_scale could overflow an offset; now the line is
+    /// an error naming the key, and scaled offsets saturate.
+    @Test func hugeTimestampsAndScalesAreErrorsOrSaturateNotTraps() {
+        let (entries, errors) = ArrivalTrace.parse("{\"timestamp\": 0, \"input_length\": 1}\n{\"timestamp\": 1e300, \"input_length\": 1}\n{\"timestamp\": 31536000001, \"input_length\": 1}\n")
+        #expect(entries.count == 1)
+        #expect(errors.map(\.line) == [2, 3] && errors.allSatisfy { $0.key == "timestamp" && $0.message.contains("more than a year") })
+        let year = ArrivalTrace.parse("{\"timestamp\": 0, \"input_length\": 1}\n{\"timestamp\": 31536000000, \"input_length\": 1}\n").entries
+        let scaled = ArrivalTrace(entries: year, timeScale: 1e12)
+        #expect((scaled.offsetNanos(1) ?? 0) >= UInt64(1) << 62, "saturated far past any run")
+    }
+
     let mooncake = """
     {"timestamp": 1000, "input_length": 1100, "output_length": 52, "hash_ids": [46, 47, 48]}
     {"timestamp": 1250, "input_length": 1400, "output_length": 7, "hash_ids": [46, 47, 49]}
