@@ -18,7 +18,7 @@ import Testing
                                "--start-at", ShardFailureTests.rfc3339(start), "--status-port", "0", "--status-linger", "30s",
                                "--json", dir.appendingPathComponent("r\(i).json").path])
         }
-        defer { for s in shards { s.signal(SIGTERM); _ = s.wait(limit: 30) } }
+        defer { for s in shards where s.process.isRunning { s.signal(SIGTERM); _ = s.wait(limit: 30) } }
         var urls: [String] = []
         for s in shards {
             #expect(s.waitForStderr(containing: "/metrics (Prometheus)", limit: 30))
@@ -52,6 +52,15 @@ import Testing
         let end = try cicada(["dash", "--shards-file", list.path, "--count", "1"], limit: 30)
         #expect(end.status == 0, "\(end.stderr)")
         #expect(end.stdout.hasPrefix("shards 2/2") && end.stdout.contains("| requests \(total) "), "\(end.stdout)")
+
+        // Without --count it runs until the shards that answered have all gone for three polls.
+        let watching = try RunningCicada(["dash", "--shards"] + urls + ["--interval", "200ms"])
+        usleep(1_000_000)
+        for sh in shards { sh.signal(SIGTERM); _ = sh.wait(limit: 30) }
+        let watched = watching.wait(limit: 30)
+        #expect(watched.status == 0, "\(watched.stderr)")
+        let seen = watched.stdout.split(separator: "\n")
+        #expect(seen.first?.hasPrefix("shards 2/2") == true && seen.suffix(3).allSatisfy { $0.hasPrefix("shards 0/2") }, "\(watched.stdout)")
 
         // A bad entry names the file and line; no shard answering is exit 1.
         try "http://127.0.0.1:1\nnot a url\n".write(to: list, atomically: true, encoding: .utf8)
