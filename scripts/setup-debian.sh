@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-PKGS="libcurl4-openssl-dev libncurses-dev zlib1g-dev pkg-config tmux nginx openssl redis-server dpkg-dev binutils xz-utils groff-base"
+PKGS="libcurl4-openssl-dev libncurses-dev zlib1g-dev pkg-config tmux nginx openssl redis-server dpkg-dev binutils xz-utils groff-base faketime"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -12,7 +12,7 @@ struct Cicada: ParsableCommand {
         commandName: "cicada",
         abstract: "Load testing for model-serving endpoints: truthful latency, thresholds, reports.",
         version: CicadaVersion.current,
-        subcommands: [Run.self, Validate.self, Serve.self, Sweep.self, Target.self, Report.self, Diff.self, Merge.self, K8s.self]
+        subcommands: [Run.self, Validate.self, Serve.self, Sweep.self, Target.self, Report.self, Diff.self, Merge.self, K8s.self, Dash.self]
     )
 
     /// Parses and runs, mapping every failure to a documented exit code.
