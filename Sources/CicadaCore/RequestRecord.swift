@@ -30,12 +30,16 @@ public struct RequestRecord: Sendable, Equatable {
     public var tokenMethod: TokenCountMethod?
     /// The part of the run it started in.
     public var phase: MeasurementPhase
+    /// Its breakdown groups (``Breakdown/keys`` indexes: conversation turn, picked model); -1 for none.
+    public var turnGroup: Int
+    public var modelGroup: Int
 
     /// The record of `o`, recorded by `worker` as its `sequence`-th request, in `phase`.
     public init(_ o: RequestOutcome, worker: Int, sequence: UInt64, phase: MeasurementPhase) {
         self.worker = worker; self.sequence = sequence; statIndex = o.statIndex
         intendedNanos = o.intendedNanos; sentNanos = o.sentNanos; endNanos = o.endNanos
         status = o.status; failure = o.failure; self.phase = phase
+        turnGroup = o.turnGroup; modelGroup = o.modelGroup
         func at(_ micros: UInt64?) -> UInt64? { micros.map { o.sentNanos &+ $0 &* 1000 } }
         firstByteNanos = at(o.ttfbMicros)
         if let s = o.stream {

@@ -20,6 +20,8 @@ public final class RequestLogWriter: RequestRecordSink, @unchecked Sendable {
     let names: [String]
     /// The model of each stat name, when its task's body names one.
     let models: [String?]
+    /// The run's breakdown groups: a record's turn and picked model.
+    let groups: [BreakdownKey]
     let fraction: Double
     /// Where the run started on the run's clock (read when formatting: set before any request).
     let runStartNanos: @Sendable () -> UInt64
@@ -57,6 +59,7 @@ public final class RequestLogWriter: RequestRecordSink, @unchecked Sendable {
             models[plan.taskStat[i]] = task.body.flatMap(Self.model(in:))
         }
         self.models = models
+        self.groups = plan.breakdown.keys
         self.fraction = plan.requestSampling?.fraction ?? 1
         self.runStartNanos = runStartNanos
         self.originNanos = clock.nowNanos()
@@ -155,7 +158,11 @@ public final class RequestLogWriter: RequestRecordSink, @unchecked Sendable {
         func wall(_ n: UInt64) -> String { String(originUnixMicros + (Int64(bitPattern: n) - Int64(bitPattern: originNanos)) / 1000) }
         func offset(_ n: UInt64) -> String { String((Int64(bitPattern: n) - Int64(bitPattern: start)) / 1000) }
         var s = "{\"worker\":\(r.worker),\"seq\":\(r.sequence),\"task\":\(JSONText.quoted(names[r.statIndex]))"
-        s += ",\"model\":" + (models[r.statIndex].map(JSONText.quoted) ?? "null")
+        func group(_ i: Int) -> BreakdownKey? { i >= 0 && i < groups.count ? groups[i] : nil }
+        var model = models[r.statIndex]
+        if case .model(let m)? = group(r.modelGroup) { model = m }
+        s += ",\"model\":" + (model.map(JSONText.quoted) ?? "null")
+        if case .turn(let t)? = group(r.turnGroup) { s += ",\"turn\":\(t)" } else { s += ",\"turn\":null" }
         s += ",\"window\":\"\(r.phase.rawValue)\""
         for (key, n) in [("intended", r.intendedNanos), ("sent", r.sentNanos), ("first_byte", r.firstByteNanos), ("first_token", r.firstTokenNanos),
                          ("first_reasoning", r.firstReasoningNanos), ("first_answer", r.firstAnswerNanos), ("end", r.endNanos)] as [(String, UInt64?)] {

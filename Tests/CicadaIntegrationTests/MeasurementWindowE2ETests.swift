@@ -160,6 +160,36 @@ import Testing
         #expect(rows.first?["first_token_unix_us"] is NSNull)
     }
 
+    /// A record of a conversation turn or a weighted model's pick names its turn and the model
+    /// picked, not the task's literal body model.
+    @Test func linesNameTheTurnAndThePickedModel() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenario = try ScenarioReader().parse("""
+        target: http://127.0.0.1:1
+        users: 1
+        tasks:
+          - {name: chat, kind: openai-chat, conversations: [["q1", "q2"]]}
+          - {name: gen, kind: openai-completions, model: [{name: big, weight: 3}, {name: small, weight: 1}], prompt: hi}
+        """, file: "t.yaml")
+        let plan = try RunPlan(scenario: scenario, environment: [:])
+        let path = dir.path + "/t.jsonl"
+        let writer = try RequestLogWriter(path: path, plan: plan, runStartNanos: { 0 })
+        func record(_ stat: Int, turn: BreakdownKey?, model: BreakdownKey?) -> RequestRecord {
+            var o = RequestOutcome(statIndex: stat, intendedNanos: 1, sentNanos: 2, endNanos: 3, ttfbMicros: nil, status: 200,
+                                   failure: nil, error: nil, bytesIn: 0, bytesOut: 0)
+            o.turnGroup = turn.flatMap { plan.breakdown.keys.firstIndex(of: $0) } ?? -1
+            o.modelGroup = model.flatMap { plan.breakdown.keys.firstIndex(of: $0) } ?? -1
+            return RequestRecord(o, worker: 0, sequence: 0, phase: .measured)
+        }
+        writer.accept([record(0, turn: .turn(2), model: nil), record(1, turn: nil, model: .model("small"))], droppedUpstream: 0)
+        _ = writer.finish()
+        let rows = try lines(path)
+        #expect(rows.count == 2)
+        #expect(rows[0]["turn"] as? Int == 2 && rows[0]["task"] as? String == "chat", "\(rows[0])")
+        #expect(rows[1]["model"] as? String == "small" && rows[1]["turn"] is NSNull)
+    }
+
     @Test func flagsReachTheRequest() throws {
         let r = try Run.parse(["s.yaml", "--warmup", "500r", "--cooldown", "20s", "--telemetry", "http://127.0.0.1:9400/metrics",
                                "--telemetry", "http://127.0.0.1:9401/metrics", "--requests-out", "r.jsonl", "--requests-sample", "0.25"]).request()
