@@ -88,6 +88,10 @@ public struct EngineLine: Sendable, Equatable {
     public var maxNumSeqs: Int?
     /// A continuous-batching engine's KV blocks in use, 0...1 (modelled); nil otherwise.
     public var kvCacheUsage: Double?
+    /// The level-2 (Redis) cache's hit rate, 0...1; nil without a level 2 or before a lookup.
+    public var l2HitRate: Double?
+    /// A continuous engine's prefix-cache hit rate (cached prompt tokens / looked-up ones); nil otherwise.
+    public var prefixHitRate: Double?
 
     /// An engine line.
     public init(presetName: String, maxBatchSize: Int, preferredBatchSizes: [Int], maxQueueDelayMicros: UInt64, queueSize: Int,

@@ -127,9 +127,12 @@ extension DashboardRenderer.Drawer {
         let first: [(String, Style)] = e.maxNumSeqs.map { seqs in
             [(narrow ? "seqs \(seqs)  KV \(kv)" : "continuous: max_num_seqs \(seqs)  KV cache \(kv)", .plain)]
         } ?? [(narrow ? "max \(e.maxBatchSize)  pref \(pref)  delay \(delay)" : "max batch \(e.maxBatchSize)  preferred \(pref)  delay \(delay)", .plain)]
+        var caches = narrow ? "queue \(e.queueSize)  avg \(avg)  hit \(hit)" : "queue \(e.queueSize)  avg batch \(avg)  cache hit \(hit)"
+        if let l2 = e.l2HitRate { caches += "  L2 " + Format.number(l2 * 100, digits: 1) + "%" }
+        if let p = e.prefixHitRate { caches += (narrow ? "  prefix " : "  prefix cache ") + Format.number(p * 100, digits: 1) + "%" }
         let lines: [[(String, Style)]] = [
             first,
-            [(narrow ? "queue \(e.queueSize)  avg \(avg)  hit \(hit)" : "queue \(e.queueSize)  avg batch \(avg)  cache hit \(hit)", .plain)],
+            [(caches, .plain)],
             batchLine(e),
             [(e.label, style(.magenta, dim: true))],
         ]

@@ -120,6 +120,7 @@ final class LiveDashboard: @unchecked Sendable {
             cacheHitRate: lookups == 0 ? nil : Double(s.cacheHits) / Double(lookups), label: s.deviceLabel)
         var reading = EngineReading(line: line, memoryFraction: s.memoryTotalBytes > 0 ? Double(s.memoryUsedBytes) / Double(s.memoryTotalBytes) : nil,
                                     presetNames: e.config.presets.map(\.name), baseURL: e.baseURL)
+        if let l2 = s.l2, l2.hits + l2.misses > 0 { reading.line.l2HitRate = Double(l2.hits) / Double(l2.hits + l2.misses) }
         if let c = s.continuous {
             // A continuous engine: no batching presets to cycle; its limits and KV cache instead.
             reading.line.presetName = "continuous"
@@ -128,6 +129,7 @@ final class LiveDashboard: @unchecked Sendable {
             reading.line.maxQueueDelayMicros = 0
             reading.line.maxNumSeqs = c.settings.maxNumSeqs
             reading.line.kvCacheUsage = c.kvCacheUsage
+            if c.settings.prefixCaching { reading.line.prefixHitRate = c.prefixHitRate }
             reading.presetNames = []
         }
         return reading

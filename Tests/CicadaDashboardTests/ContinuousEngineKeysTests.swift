@@ -42,4 +42,17 @@ import Testing
         c.update(engine: Self.continuous(seqs: 64, kv: nil), lane: 0)
         #expect(try #require(c.frame(width: 160, height: 48, at: Controllers.at(2))).text.contains("KV cache -"))
     }
+
+    @Test func thePanelShowsTheLevelTwoAndPrefixCacheHitRatesOnlyWhenThereAreSome() throws {
+        let c = Controllers.single(open: true, canSwitchEngine: true, startsOnEngine: true)
+        var r = Self.continuous(seqs: 64, kv: 0.25)
+        r.line.l2HitRate = 0.125
+        r.line.prefixHitRate = 0.5
+        c.update(engine: r, lane: 0)
+        let text = try #require(c.frame(width: 240, height: 48, at: Controllers.at(1))).text
+        #expect(text.contains("L2 12.5%  prefix cache 50.0%"), "\(text)")
+        c.update(engine: Self.continuous(seqs: 64, kv: 0.25), lane: 0)
+        let plain = try #require(c.frame(width: 240, height: 48, at: Controllers.at(2))).text
+        #expect(!plain.contains("L2 ") && !plain.contains("prefix cache"))
+    }
 }
