@@ -22,6 +22,8 @@ public enum DashboardAction: Sendable, Equatable {
     case scaleQueueDelay(lane: Int, factor: Double)
     /// Set `lane`'s engine's max batch size to `size` (at least 1).
     case setMaxBatchSize(lane: Int, size: Int)
+    /// Set `lane`'s continuous engine's `max_num_batched_tokens` (never below its `max_num_seqs`).
+    case setMaxNumBatchedTokens(lane: Int, tokens: Int)
     /// Send the load to the embedded engine, starting it if needed; answer with
     /// ``DashboardActionResult/switchedToEngine(deviceLabel:)`` or ``DashboardActionResult/failed(_:)``.
     case switchToEngine

@@ -166,7 +166,13 @@ public struct DashboardController: Sendable {
                     say("\(who)batching preset: \(e.presetNames[index])", only: batchingLane, at: now)]
         case "[", "]":
             guard let e = lane.engine else { return [say(noEngine, at: now)] }
-            if e.line.maxNumSeqs != nil { return [say("\(who)the continuous scheduler has no queue delay; { } change max_num_seqs", at: now)] }
+            if let seqs = e.line.maxNumSeqs {
+                // A continuous engine has no queue delay: the same keys halve or double its token
+                // budget per iteration, never below max_num_seqs.
+                guard let tokens = e.line.maxNumBatchedTokens else { return [say("\(who)the continuous scheduler has no queue delay; { } change max_num_seqs", at: now)] }
+                let next = max(seqs, c == "]" ? tokens * 2 : tokens / 2)
+                return [.setMaxNumBatchedTokens(lane: focus, tokens: next), say("\(who)max_num_batched_tokens \(next)", only: batchingLane, at: now)]
+            }
             let factor = c == "]" ? 2.0 : 0.5
             let micros = Self.scaledQueueDelay(e.line.maxQueueDelayMicros, by: factor)
             return [.scaleQueueDelay(lane: focus, factor: factor),

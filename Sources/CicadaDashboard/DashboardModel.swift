@@ -88,6 +88,8 @@ public struct EngineLine: Sendable, Equatable {
     public var maxNumSeqs: Int?
     /// A continuous-batching engine's KV blocks in use, 0...1 (modelled); nil otherwise.
     public var kvCacheUsage: Double?
+    /// A continuous-batching engine's `max_num_batched_tokens` (then `[` / `]` change it); nil otherwise.
+    public var maxNumBatchedTokens: Int?
     /// The level-2 (Redis) cache's hit rate, 0...1; nil without a level 2 or before a lookup.
     public var l2HitRate: Double?
     /// A continuous engine's prefix-cache hit rate (cached prompt tokens / looked-up ones); nil otherwise.

@@ -128,6 +128,7 @@ final class LiveDashboard: @unchecked Sendable {
             reading.line.preferredBatchSizes = []
             reading.line.maxQueueDelayMicros = 0
             reading.line.maxNumSeqs = c.settings.maxNumSeqs
+            reading.line.maxNumBatchedTokens = c.settings.maxNumBatchedTokens
             reading.line.kvCacheUsage = c.kvCacheUsage
             if c.settings.prefixCaching { reading.line.prefixHitRate = c.prefixHitRate }
             reading.presetNames = []
@@ -172,6 +173,10 @@ extension LiveDashboard: DashboardHost {
                 } else {
                     try? e.reconfigure(e.stats.batching.withMaxBatchSize(size))
                 }
+            }
+        case .setMaxNumBatchedTokens(let lane, let tokens):
+            if let e = lanes[lane].engine, let c = e.stats.continuous {
+                try? e.reconfigureContinuous(maxNumSeqs: c.settings.maxNumSeqs, maxNumBatchedTokens: max(tokens, c.settings.maxNumSeqs))
             }
         case .switchToEngine:
             let lane = lanes[0]

@@ -30,6 +30,21 @@ import Testing
         #expect(c.viewModel(at: Controllers.at(1.1))?.message?.contains("no batching presets") == true)
         let d = c.handle(.character("]"), at: Controllers.at(2))
         #expect(!d.contains { if case .scaleQueueDelay = $0 { return true } else { return false } })
+        #expect(c.viewModel(at: Controllers.at(2.1))?.message?.contains("no queue delay") == true, "without a token budget reading")
+    }
+
+    @Test func bracketKeysHalveAndDoubleTheTokenBudgetNeverBelowMaxNumSeqs() {
+        let c = Controllers.single(open: true)
+        var r = Self.continuous(seqs: 256)
+        r.line.maxNumBatchedTokens = 8192
+        c.update(engine: r, lane: 0)
+        let up = c.handle(.character("]"), at: Controllers.at(1))
+        #expect(up.contains(.setMaxNumBatchedTokens(lane: 0, tokens: 16384)))
+        #expect(c.viewModel(at: Controllers.at(1.1))?.message?.contains("max_num_batched_tokens 16384") == true)
+        r.line.maxNumBatchedTokens = 300
+        c.update(engine: r, lane: 0)
+        let down = c.handle(.character("["), at: Controllers.at(2))
+        #expect(down.contains(.setMaxNumBatchedTokens(lane: 0, tokens: 256)), "150 would be below max_num_seqs 256")
     }
 
     @Test func thePanelShowsMaxNumSeqsAndKVCacheUse() throws {
