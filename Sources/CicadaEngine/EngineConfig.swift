@@ -28,6 +28,9 @@ public struct EngineConfig: Sendable {
     public var cacheBytes: Int
     /// How long a cached result stays valid.
     public var cacheTTL: Duration
+    /// The seed's embedding cache (`cache.embeddings`): how many inputs' modelled prefill work is
+    /// kept, by input hash, so a batch skips the prefill of an input it has seen; 0: off.
+    public var embeddingCacheEntries = 0
     /// The level-2 cache on Redis (`cache.l2`): read on a level-1 miss, written on every
     /// computed answer; nil: no level 2.
     public var l2: RedisL2Config? = nil

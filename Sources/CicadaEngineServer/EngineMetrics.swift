@@ -69,6 +69,12 @@ enum EngineMetrics {
         out += "cicada_engine_cache_misses_total \(s.cacheMisses)\n"
         family("cicada_engine_cache_evictions_total", "counter", "Result cache evictions by capacity.")
         out += "cicada_engine_cache_evictions_total \(s.cacheEvictions)\n"
+        if let h = s.embeddingHits {
+            family("cicada_engine_embedding_cache_hits_total", "counter", "Inputs whose modelled prefill a batch skipped (the embedding cache). Modelled.")
+            out += "cicada_engine_embedding_cache_hits_total \(h)\n"
+            family("cicada_engine_embedding_cache_misses_total", "counter", "Inputs whose modelled prefill a batch computed and cached. Modelled.")
+            out += "cicada_engine_embedding_cache_misses_total \(s.embeddingMisses ?? 0)\n"
+        }
         if let l2 = s.l2 {
             family("cicada_engine_cache_l2_hits_total", "counter", "Level-2 (Redis) cache hits: level-1 misses answered from Redis.")
             out += "cicada_engine_cache_l2_hits_total \(l2.hits)\n"

@@ -64,6 +64,9 @@ public struct EngineStats: Sendable {
     public var inFlight = 0
     /// The level-2 cache (Redis), when configured: where it is and what it did.
     public var l2: L2Stats?
+    /// The embedding cache (`cache.embeddings`): inputs whose prefill a batch skipped, and those it computed; nil when off.
+    public var embeddingHits: UInt64?
+    public var embeddingMisses: UInt64?
     /// The most requests held at once so far (never above `maxInFlight`).
     public var inFlightPeak = 0
     /// The bound on held requests (`max_in_flight`).
@@ -102,6 +105,9 @@ public struct EngineStats: Sendable {
         ] + (l2.map { c in
             let n = c.hits + c.misses
             return ["  cache L2 (redis \(c.endpoint)): hits \(c.hits), misses \(c.misses), hit rate \(n == 0 ? "-" : Format.number(Double(c.hits) * 100 / Double(n), digits: 1) + "%"), errors \(c.errors), writes \(c.writes)"]
+        } ?? []) + (embeddingHits.map { h in
+            let m = embeddingMisses ?? 0
+            return ["  embedding cache: prefill skipped for \(h) of \(h + m) inputs (\(h + m == 0 ? "-" : Format.number(Double(h) * 100 / Double(h + m), digits: 1) + "%"), modelled)"]
         } ?? []) + [
             "  device memory (modelled): peak \(gib(memoryPeakBytes)) of \(gib(memoryTotalBytes)); out-of-memory failures \(outOfMemory)",
         ]
@@ -134,6 +140,8 @@ final class EngineRuntime: @unchecked Sendable {
     var cache: ResultCache<String>?
     /// The level-2 cache on Redis, when configured.
     var l2: RedisL2?
+    /// The seed's embedding cache: inputs whose modelled prefill has been computed, by input hash.
+    private var embeddings: ResultCache<Bool>?
     let device: DeviceModel
     private var jobs: [UInt64: (job: Job, enqueuedNanos: UInt64)] = [:]
     private var nextID: UInt64 = 0
@@ -158,6 +166,11 @@ final class EngineRuntime: @unchecked Sendable {
         self.held = InFlightLimit(limit: config.maxInFlight)
         if config.cacheEntries > 0 {
             cache = ResultCache(maxEntries: config.cacheEntries, maxBytes: config.cacheBytes, ttl: config.cacheTTL)
+        }
+        if config.embeddingCacheEntries > 0 {
+            embeddings = ResultCache(maxEntries: config.embeddingCacheEntries, maxBytes: Int.max / 2, ttl: config.cacheTTL)
+            stats.embeddingHits = 0
+            stats.embeddingMisses = 0
         }
         if let c = config.l2 {
             l2 = RedisL2(config: c, loop: loop)
@@ -348,7 +361,27 @@ final class EngineRuntime: @unchecked Sendable {
                 finish(e.id, e.job, .failure(status: 507, message: oom.message, retryAfterSeconds: nil))
             }
             apply(batcher.instanceFree(instance, nowNanos: Self.now()))
-        case .success(let duration):
+        case .success(var duration):
+            // The embedding cache: inputs this engine has prefilled before skip their prefill.
+            if embeddings != nil {
+                var hitTokens = 0
+                let now = Self.now()
+                for e in entries {
+                    let key = CacheKey.request(endpoint: "embedding", model: config.model, input: e.job.input)
+                    if embeddings?.get(key, nowNanos: now) != nil {
+                        hitTokens += max(e.job.inputTokens, 0)
+                        stats.embeddingHits? += 1
+                    } else {
+                        embeddings?.put(key, true, bytes: 64, nowNanos: now)
+                        stats.embeddingMisses? += 1
+                    }
+                }
+                if hitTokens > 0 {
+                    let all = shapes.map { max($0.inputTokens, 0) }.reduce(0, +)
+                    let saved = device.prefillTime(tokens: all).nanos - device.prefillTime(tokens: all - hitTokens).nanos
+                    duration = .nanos(duration.nanos - min(saved, duration.nanos))
+                }
+            }
             let mem = device.memory(for: shapes)
             executingBytes[instance] = UInt64(mem.total - device.memory(for: []).total)
             stats.memoryUsedBytes = UInt64(device.memory(for: []).total) + executingBytes.values.reduce(0, +)

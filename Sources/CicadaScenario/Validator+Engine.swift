@@ -44,11 +44,12 @@ extension Validator {
         }
         config.selectPreset(start)
         var cacheEnabled = true
-        if let c = m["cache"], let cm = mapping(c.value, "\(p).cache", allowed: ["enabled", "ttl", "max_entries", "l2"]) {
+        if let c = m["cache"], let cm = mapping(c.value, "\(p).cache", allowed: ["enabled", "ttl", "max_entries", "l2", "embeddings"]) {
             if let v = cm["enabled"], let x = bool(v.value, "\(p).cache.enabled") { cacheEnabled = x }
             if let v = cm["ttl"], let x = duration(v.value, "\(p).cache.ttl") { config.cacheTTL = x }
             if let v = cm["max_entries"], let x = int(v.value, "\(p).cache.max_entries", min: 1) { config.cacheEntries = x }
             if let v = cm["l2"] { config.l2 = redisL2(v.value, "\(p).cache.l2") }
+            if let v = cm["embeddings"], let x = int(v.value, "\(p).cache.embeddings", min: 0) { config.embeddingCacheEntries = x }
         }
         if !cacheEnabled { config.cacheEntries = 0 }
         if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { config.predictOutputTokens = x }

@@ -157,11 +157,12 @@ struct RedisL2Tests {
         let ok = try ScenarioReader().parseDocument("""
         target: embedded
         engine:
-          cache: {l2: {redis: "redis://127.0.0.1:6390/1", ttl: 10m, prefix: "ds_cache:", timeout: 20ms}}
+          cache: {embeddings: 5000, l2: {redis: "redis://127.0.0.1:6390/1", ttl: 10m, prefix: "ds_cache:", timeout: 20ms}}
         tasks: [{path: /predict, method: POST, body: '{"input": "x"}'}]
         """, file: "s.yaml")
         let l2 = try #require(ok.engine?.l2)
         #expect(l2.port == 6390 && l2.database == 1 && l2.ttl == .seconds(600) && l2.timeout == .milliseconds(20))
+        #expect(ok.engine?.embeddingCacheEntries == 5000)
         do {
             _ = try ScenarioReader().parseDocument("""
             target: embedded
@@ -174,6 +175,39 @@ struct RedisL2Tests {
             let text = error.description
             #expect(text.contains("s.yaml:3") && text.contains("engine.cache.l2.redis") && text.contains("not a redis:// URL"), "\(text)")
             #expect(text.contains("engine.cache.l2.ttl"), "\(text)")
+        }
+    }
+}
+
+/// The seed's embedding cache (`cache.embeddings`): an input the engine has prefilled before
+/// skips its modelled prefill in a later batch; counted on `/metrics` and in the summary.
+@Suite(.serialized) struct EmbeddingCacheTests {
+    @Test func aSeenInputSkipsItsModelledPrefill() throws {
+        var c = EngineConfig()
+        c.cacheEntries = 0          // no result cache: every request is computed
+        c.embeddingCacheEntries = 100
+        let input = String(repeating: "a long prompt that takes a while to prefill ", count: 40)
+        let body = "{\"input\": \"\(input)\"}"
+        try withEngine(c) { e in
+            let first = json(try http("POST", e.baseURL + "/predict", body: body).body)
+            let second = json(try http("POST", e.baseURL + "/predict", body: body).body)
+            let a = try #require(first["compute_ms"] as? Double), b = try #require(second["compute_ms"] as? Double)
+            let device = try DeviceModel(gpu: c.gpu, model: c.model, precision: c.precision.rawValue)
+            let tokens = DeviceModel.approximateTokens(input)
+            let saved = (device.prefillTime(tokens: tokens).seconds - device.prefillTime(tokens: 0).seconds) * 1000
+            #expect(saved > 0.5, "a prompt long enough for the prefill to matter")
+            #expect(abs((a - b) - saved) < 0.01, "the second batch is shorter by exactly the input's prefill: \(a) - \(b) vs \(saved)")
+            #expect(e.stats.embeddingHits == 1 && e.stats.embeddingMisses == 1)
+            #expect(try http("GET", e.baseURL + "/metrics").body.contains("cicada_engine_embedding_cache_hits_total 1"))
+            #expect(e.stats.summaryLines().contains { $0.contains("embedding cache: prefill skipped for 1 of 2 inputs (50.0%, modelled)") })
+        }
+        c.embeddingCacheEntries = 0
+        try withEngine(c) { e in
+            let a = json(try http("POST", e.baseURL + "/predict", body: body).body)["compute_ms"] as? Double
+            let b = json(try http("POST", e.baseURL + "/predict", body: body).body)["compute_ms"] as? Double
+            #expect(a != nil && a == b, "off: both computed whole")
+            #expect(e.stats.embeddingHits == nil)
+            #expect(!(try http("GET", e.baseURL + "/metrics").body.contains("embedding_cache")))
         }
     }
 }
