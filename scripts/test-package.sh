@@ -9,7 +9,8 @@
 #
 # Checks: the .deb's fields (version = `cicada --version`, architecture = dpkg's, Depends: names a
 # package for every library the binary needs); the binary needs only libc/libm, libcurl,
-# libncursesw/libtinfo and libstdc++/libgcc, and ldd resolves none of them into the toolchain;
+# libncursesw/libtinfo, libstdc++/libgcc and libz (the shard artifact's HdrHistogram encoding),
+# and ldd resolves none of them into the toolchain;
 # `cicada --version` and `--help`; the completions and man page; every example scenario
 # validates from its installed place (the prompts file travelled with it); a 2 s run of the
 # installed quickstart scenario against the embedded engine exits 0 and writes a JSON report.
@@ -85,8 +86,8 @@ check "no file in the package is owned by anyone but root" sh -c "dpkg-deb -c '$
 # 4. What the binary needs, and where ldd finds it.
 NEEDED="$(objdump -p "$BIN" | awk '/NEEDED/ {print $2}' | sort)"
 echo "test-package: NEEDED: $(echo $NEEDED)"
-ALLOWED='^(libc\.so\.6|libm\.so\.6|ld-linux-[-a-z0-9_]+\.so\.[0-9]+|libcurl\.so\.4|libncursesw\.so\.6|libtinfo\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
-check "needs only libc, libm, libcurl, libncursesw, libtinfo, libstdc++, libgcc_s" sh -c "! grep -Ev '$ALLOWED' <<'EOF'
+ALLOWED='^(libc\.so\.6|libm\.so\.6|ld-linux-[-a-z0-9_]+\.so\.[0-9]+|libcurl\.so\.4|libncursesw\.so\.6|libtinfo\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libz\.so\.1)$'
+check "needs only libc, libm, libcurl, libncursesw, libtinfo, libstdc++, libgcc_s, libz" sh -c "! grep -Ev '$ALLOWED' <<'EOF'
 $NEEDED
 EOF"
 LDD="$(env -i PATH=/usr/bin:/bin ldd "$BIN")"
