@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `cicada k8s render` turns into manifests: a scenario, its data files, the shard count,
 /// where results go and the image to run.
 ///
@@ -142,7 +144,7 @@ public enum KubernetesRender {
         var binary: [(String, YAMLValue)] = []
         for (i, f) in s.dataFiles.enumerated() {
             if f.isText { data.append((fileKey(i, f), .string(String(decoding: f.bytes, as: UTF8.self)))) }
-            else { binary.append((fileKey(i, f), .string(Base64.encode(f.bytes)))) }
+            else { binary.append((fileKey(i, f), .string(Data(f.bytes).base64EncodedString()))) }
         }
         var m: [(String, YAMLValue)] = [("apiVersion", .string("v1")), ("kind", .string("ConfigMap")),
                                         ("metadata", metadata(s, name: "\(s.name)-scenario", component: "scenario")), ("data", .map(data))]

@@ -55,10 +55,13 @@ public enum MD5 {
     }
 
     /// The digest as 32 lower-case hexadecimal digits, as Python's `hexdigest()` writes it.
-    public static func hex(_ text: String) -> String {
+    public static func hex(_ text: String) -> String { hex(bytes: Array(text.utf8)) }
+
+    /// The digest of `bytes` as 32 lower-case hexadecimal digits.
+    public static func hex(bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for b in hash(Array(text.utf8)) { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        for b in hash(bytes) { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -213,10 +213,6 @@ public struct RedisL2Config: Sendable, Equatable {
     /// generation parameters, so their key is `prefix + md5(` the result cache's canonical bytes `)`.
     public func key(endpoint: String, model: String, input: String, parameters: [String: String]) -> String {
         if endpoint == "predict" { return prefix + MD5.hex(input) }
-        let bytes = CacheKey.canonicalBytes(endpoint: endpoint, model: model, input: input, parameters: parameters)
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in MD5.hash(bytes) { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return prefix + String(decoding: out, as: UTF8.self)
+        return prefix + MD5.hex(bytes: CacheKey.canonicalBytes(endpoint: endpoint, model: model, input: input, parameters: parameters))
     }
 }
