@@ -43,19 +43,32 @@ public struct SweepSession: Sendable {
         self.document = document; self.spec = spec; self.workers = workers; self.json = json; self.csv = csv; self.base = base
     }
 
-    /// Runs every point (each point's line to `output.log`), prints the analysis to
-    /// `output.summary` and writes the reports.
+    /// Runs every point (each point's line to `output.log`, or to `view` when there is one),
+    /// prints the analysis to `output.summary` and writes the reports.
+    ///
+    /// With a `view` (the live dashboard), its `n` skips the current point and its `q` stops
+    /// the sweep: points cut short are kept and labelled skipped, and whatever was measured is
+    /// analysed and reported as a finished sweep's would be, with the same exit status.
     ///
     /// - Returns: the analysis, the files that could not be written and the exit status (105 on
     ///   a stop signal, else 1 when a file could not be written, else 0).
     /// - Throws: ``SessionError``, `.tool`, when a point cannot run.
-    public func run(output: SessionOutput, stopSignal: @escaping @Sendable () -> Bool) throws(SessionError) -> (analysis: SweepAnalysis, reportFailures: [ReportFailure], exitStatus: Int32) {
+    public func run(view: (any SweepView)? = nil, output: SessionOutput, stopSignal: @escaping @Sendable () -> Bool) throws(SessionError) -> (analysis: SweepAnalysis, reportFailures: [ReportFailure], exitStatus: Int32) {
         var runner = SweepRunner(scenario: document.scenario, spec: spec, workers: workers)
         let spec = spec
-        runner.onPoint = { p in output.log(SweepReport.pointLine(p, spec: spec)) }
+        if let view {
+            // Lines on stderr would scribble over the dashboard: the view shows each point.
+            runner.onPoint = { p in view.measured(p) }
+            runner.onStage = { stage, run, engine in view.follow(stage, run: run, engine: engine) }
+            runner.control = view.control
+        } else {
+            runner.onPoint = { p in output.log(SweepReport.pointLine(p, spec: spec)) }
+        }
         runner.shouldStop = stopSignal
         let points: [SweepPoint]
+        view?.start()
         do {
+            defer { view?.stop() }
             points = try runner.run { [base] batching in var c = base; c.batching = batching; return c }
         } catch { throw .tool("\(error)") }
         let analysis = SweepAnalysis(points: points, p99SLOMillis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)

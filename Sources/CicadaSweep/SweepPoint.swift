@@ -25,6 +25,10 @@ public struct SweepPoint: Sendable, Equatable {
     public var averageBatchSize: Double?
     /// Peak modelled device memory used / total.
     public var memoryFraction: Double?
+    /// Whether the measurement was cut short from the live sweep's dashboard (`n` skipped the
+    /// point, or `q` stopped the sweep during it): the figures cover only ``measuredSeconds``
+    /// and the point is never counted as holding its objectives (its verdict is `skipped`).
+    public var skipped = false
 
     public init(preset: String, rate: Double, achievedQPS: Double, p50Millis: Double?, p99Millis: Double?, errorRate: Double?,
                 outOfMemory: UInt64, averageBatchSize: Double?, memoryFraction: Double?) {
@@ -42,11 +46,16 @@ public struct SweepPoint: Sendable, Equatable {
         case errors
         /// Batches did not fit the modelled GPU memory: reported as such, never as slow.
         case outOfMemory = "out_of_memory"
+        /// Cut short from the dashboard (``SweepPoint/skipped``): a partial measurement, shown
+        /// and reported but no evidence that the level holds, so it is left out of the
+        /// sustainable throughput, the Pareto front and the recommendation.
+        case skipped
     }
 
     /// The verdict against a p99 objective (ms) and an error-rate objective.
     public func verdict(p99Millis slo: Double, maxErrorRate: Double) -> Verdict {
         if outOfMemory > 0 { return .outOfMemory }
+        if skipped { return .skipped }
         if (errorRate ?? 1) > maxErrorRate { return .errors }
         guard let p99 = p99Millis, p99 < slo else { return .slow }
         // An open-model point must also keep up with what it was offered.

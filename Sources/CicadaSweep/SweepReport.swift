@@ -7,7 +7,8 @@ public enum SweepReport {
     /// The progress line for one measured point.
     public static func pointLine(_ p: SweepPoint, spec: SweepSpec) -> String {
         let level = spec.axis == .rate ? "\(Format.number(p.rate, digits: 0))/s" : "\(Format.number(p.rate, digits: 0)) users"
-        let stable = p.stable.map { $0 ? ", stable over its last \(Format.number(p.measuredSeconds ?? 0, digits: 1))s" : ", not stable by the time limit" } ?? ""
+        var stable = p.stable.map { $0 ? ", stable over its last \(Format.number(p.measuredSeconds ?? 0, digits: 1))s" : ", not stable by the time limit" } ?? ""
+        if p.skipped { stable = ", partial: cut short after \(Format.number(p.measuredSeconds ?? 0, digits: 1))s" }
         return "sweep: \(p.preset) @ \(level) -> \(Format.number(p.achievedQPS, digits: 1))/s, p99 \(p.p99Millis.map(Format.millis) ?? "-"), \(p.verdict(p99Millis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate).rawValue)\(stable)"
     }
 
@@ -25,13 +26,14 @@ public enum SweepReport {
 
     /// Every point as CSV, one row each, with a header.
     public static func csv(_ points: [SweepPoint], spec: SweepSpec) -> String {
-        var out = "preset,\(spec.axis == .rate ? "rate" : "concurrency"),achieved_qps,p50_ms,p99_ms,error_rate,out_of_memory,avg_batch,memory_fraction,stable,measured_s,verdict\n"
+        var out = "preset,\(spec.axis == .rate ? "rate" : "concurrency"),achieved_qps,p50_ms,p99_ms,error_rate,out_of_memory,avg_batch,memory_fraction,stable,measured_s,verdict,skipped\n"
         func opt(_ v: Double?, _ digits: Int) -> String { v.map { Format.number($0, digits: digits) } ?? "" }
         for p in points {
             var fields: [String] = [CSVReport.escape(p.preset), Format.number(p.rate, digits: 3), Format.number(p.achievedQPS, digits: 3)]
             fields += [opt(p.p50Millis, 3), opt(p.p99Millis, 3), opt(p.errorRate, 5), String(p.outOfMemory)]
             fields += [opt(p.averageBatchSize, 3), opt(p.memoryFraction, 4), p.stable.map { String($0) } ?? "", opt(p.measuredSeconds, 3)]
             fields.append(p.verdict(p99Millis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate).rawValue)
+            fields.append(String(p.skipped))
             out += fields.joined(separator: ",") + "\n"
         }
         return out
@@ -42,7 +44,7 @@ public enum SweepReport {
         func num(_ v: Double?) -> String { v.map { Format.number($0, digits: 3) } ?? "null" }
         let levelKey = spec.axis == .rate ? "rate" : "concurrency"
         let points = a.points.map { p in
-            "{\"preset\":\(JSONText.quoted(p.preset)),\"\(levelKey)\":\(num(p.rate)),\"achieved_qps\":\(num(p.achievedQPS)),\"p50_ms\":\(num(p.p50Millis)),\"p99_ms\":\(num(p.p99Millis)),\"error_rate\":\(p.errorRate.map { Format.number($0, digits: 5) } ?? "null"),\"out_of_memory\":\(p.outOfMemory),\"avg_batch\":\(num(p.averageBatchSize)),\"memory_fraction\":\(p.memoryFraction.map { Format.number($0, digits: 4) } ?? "null"),\"stable\":\(p.stable.map(String.init) ?? "null"),\"measured_s\":\(num(p.measuredSeconds)),\"verdict\":\(JSONText.quoted(p.verdict(p99Millis: a.p99SLOMillis, maxErrorRate: a.maxErrorRate).rawValue))}"
+            "{\"preset\":\(JSONText.quoted(p.preset)),\"\(levelKey)\":\(num(p.rate)),\"achieved_qps\":\(num(p.achievedQPS)),\"p50_ms\":\(num(p.p50Millis)),\"p99_ms\":\(num(p.p99Millis)),\"error_rate\":\(p.errorRate.map { Format.number($0, digits: 5) } ?? "null"),\"out_of_memory\":\(p.outOfMemory),\"avg_batch\":\(num(p.averageBatchSize)),\"memory_fraction\":\(p.memoryFraction.map { Format.number($0, digits: 4) } ?? "null"),\"stable\":\(p.stable.map(String.init) ?? "null"),\"skipped\":\(p.skipped),\"measured_s\":\(num(p.measuredSeconds)),\"verdict\":\(JSONText.quoted(p.verdict(p99Millis: a.p99SLOMillis, maxErrorRate: a.maxErrorRate).rawValue))}"
         }
         let sustainable = a.sustainable.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate)),\"throughput\":\(num($0.throughput)),\"p99_ms\":\(num($0.p99Millis))}" }
         let pareto = a.paretoFront.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate))}" }

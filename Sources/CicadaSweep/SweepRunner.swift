@@ -19,6 +19,38 @@ public struct SweepRunner {
     public var onPoint: ((SweepPoint) -> Void)?
     /// Checked between points and during them; true stops the sweep (results so far are kept).
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// The live dashboard's skip and stop requests; nil for a headless sweep.
+    public var control: SweepControl?
+    /// Called just before each load run of a point starts (its warm-up, then its measurement),
+    /// with the run and the point's engine, so a live view can follow the run's snapshots.
+    public var onStage: ((Stage, LoadRun, EngineServer?) -> Void)?
+
+    /// Where the sweep is: which point of how many, and which part of it.
+    public struct Stage: Sendable, Equatable {
+        /// What a point's load run is for.
+        public enum Phase: String, Sendable, Equatable {
+            /// The unmeasured warm-up before the measurement.
+            case warmup
+            /// The measurement.
+            case measure
+        }
+        /// The point's number, from 1.
+        public var index: Int
+        /// Points in the grid (configurations x levels): an upper bound, since a configuration's
+        /// scan stops after two failing points in a row or out of memory.
+        public var total: Int
+        /// The configuration's name.
+        public var configuration: String
+        /// The load level: an arrival rate, or users for a concurrency sweep.
+        public var level: Double
+        /// What the level is.
+        public var axis: SweepSpec.Axis
+        public var phase: Phase
+        /// How long this phase runs at most (a stability rule may end a measurement sooner).
+        public var duration: Duration
+        /// The longest a whole point takes (warm-up and measurement).
+        public var pointDuration: Duration
+    }
 
     public init(scenario: Scenario, spec: SweepSpec, workers: Int) {
         self.scenario = scenario; self.spec = spec; self.workers = workers
@@ -28,10 +60,22 @@ public struct SweepRunner {
     /// Throws only for a configuration error (engine or plan).
     public func run(engineConfig: (BatcherConfig) -> EngineConfig) throws -> [SweepPoint] {
         var points: [SweepPoint] = []
-        configLoop: for configuration in spec.configurations {
+        let control = self.control
+        // The load of a point ends on a stop signal, on `q` and on `n` (skip).
+        let outerStop = self.shouldStop
+        let shouldStop: @Sendable () -> Bool = { outerStop() || control?.stopRequested == true || control?.skipRequested == true }
+        let total = spec.configurations.count * spec.levels.count
+        var index = 0
+        configLoop: for (configIndex, configuration) in spec.configurations.enumerated() {
             var failuresInARow = 0
-            for level in spec.levels {
-                if shouldStop() { break configLoop }
+            for (levelIndex, level) in spec.levels.enumerated() {
+                index = configIndex * spec.levels.count + levelIndex + 1
+                if outerStop() || control?.stopRequested == true { break configLoop }
+                control?.clearSkip()
+                func stage(_ phase: Stage.Phase) -> Stage {
+                    Stage(index: index, total: total, configuration: configuration.name, level: level, axis: spec.axis, phase: phase,
+                          duration: phase == .warmup ? spec.warmup : spec.measure, pointDuration: spec.warmup + spec.measure)
+                }
                 var server: EngineServer?
                 defer { server?.stop() }
                 var scenario = self.scenario
@@ -57,13 +101,17 @@ public struct SweepRunner {
                 }
                 if spec.warmup > .zero {
                     scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.warmup)
-                    _ = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
-                        .run(shouldStop: shouldStop)
+                    let warmup = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
+                    onStage?(stage(.warmup), warmup, server)
+                    _ = try warmup.run(shouldStop: shouldStop)
                 }
+                // Skipped or stopped during its warm-up: nothing of the point was measured, so
+                // there is no point to keep.
+                if control?.skipRequested == true || control?.stopRequested == true { continue }
                 let oomBefore = server?.stats.outOfMemory ?? 0
                 let memoryBefore = server?.stats.memoryPeakBytes ?? 0
                 scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.measure)
-                let (stats, seconds, stable) = try measure(scenario)
+                let (stats, seconds, stable) = try measure(scenario, stage: stage(.measure), server: server, shouldStop: shouldStop)
                 let h = stats.corrected
                 var point = SweepPoint(
                     preset: configuration.name, rate: level, achievedQPS: seconds > 0 ? Double(stats.requests) / seconds : 0,
@@ -77,9 +125,12 @@ public struct SweepRunner {
                 point.axis = spec.axis
                 point.stable = stable
                 point.measuredSeconds = seconds
+                // Cut short from the dashboard: kept, labelled, never counted as holding.
+                point.skipped = control?.skipRequested == true || control?.stopRequested == true
                 points.append(point)
                 onPoint?(point)
                 let v = point.verdict(p99Millis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate)
+                if v == .skipped { continue }
                 failuresInARow = v == .holds ? 0 : failuresInARow + 1
                 if failuresInARow >= 2 || v == .outOfMemory { continue configLoop }
             }
@@ -90,10 +141,11 @@ public struct SweepRunner {
     /// One measurement: until stable (then the stable windows' figures) or the time limit (then
     /// the whole measurement's, drain included). Returns the stats, the seconds they cover, and
     /// whether the windows agreed (nil without a stability rule).
-    func measure(_ scenario: Scenario) throws -> (RequestStats, Double, Bool?) {
+    func measure(_ scenario: Scenario, stage: Stage, server: EngineServer?, shouldStop: @escaping @Sendable () -> Bool) throws -> (RequestStats, Double, Bool?) {
         guard let rule = spec.stability else {
-            let r = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
-                .run(shouldStop: shouldStop)
+            let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
+            onStage?(stage, run, server)
+            let r = try run.run(shouldStop: shouldStop)
             return (r.snapshot.total, r.snapshot.measuredSeconds, nil)
         }
         let windowSeconds = max(1, Int(rule.window.seconds.rounded()))
@@ -103,6 +155,7 @@ public struct SweepRunner {
         let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]),
                               options: RunOptions(workers: workers, windowSeconds: span, progressInterval: .seconds(windowSeconds), stopTimeout: .seconds(5)))
         let state = Locked<(check: StabilityCheck, stable: WindowStats?)>((StabilityCheck(windows: rule.windows, tolerance: rule.tolerance), nil))
+        onStage?(stage, run, server)
         run.onProgress = { snap in
             state.update { s in
                 guard s.stable == nil else { return }
