@@ -62,6 +62,7 @@ import Testing
         #expect(s.file == "s.yaml" && s.workers == 3 && s.json == "s.json" && s.csv == "s.csv")
         let d = try Sweep.parse(["s.yaml"])
         #expect(d.workers == 1 && d.json == nil && d.csv == nil)
+        #expect(try Sweep.parse(["s.yaml", "--headless"]).headless && !d.headless)
     }
 
     @Test func serveFlags() throws {

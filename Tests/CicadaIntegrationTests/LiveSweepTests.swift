@@ -99,5 +99,14 @@ import Testing
         #expect(rows.count == 4)
 
         pane.expectSaneTerminal(sttyFile: dir.appendingPathComponent("stty").path, "after q in the live sweep")
+
+        // --headless in the same terminal: the point lines, as before, and no dashboard.
+        let one = dir.appendingPathComponent("one.yaml").path
+        try (Self.yaml + "\nsweep: {presets: [seed], rates: [10], warmup: 0s, measure: 1s, slo: {p99: 100ms}}\n")
+            .write(toFile: one, atomically: true, encoding: .utf8)
+        pane.send("clear; \(cicadaBinary) sweep \(one) --headless; echo HEADLESS=$?")
+        let headless = pane.waitFor(timeout: 60) { $0.contains("HEADLESS=") }
+        #expect(headless.contains("HEADLESS=0") && headless.contains("sweep: seed @ 10/s -> "), "screen:\n\(headless)")
+        #expect(!headless.contains("p99 vs achieved req/s") && !headless.contains("n skip point"))
     }
 }
