@@ -29,31 +29,50 @@ public struct SweepCurvePoint: Sendable, Equatable {
     public var p99Millis: Double?
     /// The point's verdict.
     public var status: Status
+    /// Output tokens per second (the other x the curve can take); nil when none were measured.
+    public var outputTokensPerSecond: Double?
 
     /// A point.
-    public init(configuration: String, level: Double, throughput: Double, p99Millis: Double?, status: Status) {
+    public init(configuration: String, level: Double, throughput: Double, p99Millis: Double?, status: Status, outputTokensPerSecond: Double? = nil) {
         self.configuration = configuration; self.level = level; self.throughput = throughput
-        self.p99Millis = p99Millis; self.status = status
+        self.p99Millis = p99Millis; self.status = status; self.outputTokensPerSecond = outputTokensPerSecond
+    }
+
+    /// The point's x on `axis`; nil when it has none there.
+    public func x(_ axis: SweepCurveAxis) -> Double? {
+        axis == .requests ? throughput : outputTokensPerSecond
     }
 
     /// Whether the point can be on the Pareto front: it answered (held or was slow) with a p99.
     /// Error, out-of-memory and skipped points never are, as in the sweep's analysis.
     public var answered: Bool { (status == .holds || status == .slow) && p99Millis != nil }
 
-    /// The indices of the points no other answered point beats on both throughput (higher)
-    /// and p99 (lower), by ascending throughput: the same front the sweep's analysis reports.
-    public static func paretoFront(_ points: [SweepCurvePoint]) -> [Int] {
-        let answered = points.indices.filter { points[$0].answered }
+    /// The indices of the points no other answered point beats on both throughput on `axis`
+    /// (higher) and p99 (lower), by ascending throughput. On req/s this is the front the sweep's
+    /// analysis reports; points with no x on `axis` are left out.
+    public static func paretoFront(_ points: [SweepCurvePoint], axis: SweepCurveAxis = .requests) -> [Int] {
+        let answered = points.indices.filter { points[$0].answered && points[$0].x(axis) != nil }
+        func x(_ i: Int) -> Double { points[i].x(axis)! }
         let front = answered.filter { i in
             let p = points[i]
             return !answered.contains { j in
                 let q = points[j]
-                return q.throughput >= p.throughput && q.p99Millis! <= p.p99Millis!
-                    && (q.throughput > p.throughput || q.p99Millis! < p.p99Millis!)
+                return x(j) >= x(i) && q.p99Millis! <= p.p99Millis! && (x(j) > x(i) || q.p99Millis! < p.p99Millis!)
             }
         }
-        return front.sorted { points[$0].throughput < points[$1].throughput }
+        return front.sorted { x($0) < x($1) }
     }
+}
+
+/// What the sweep curve's x axis shows (the `x` key switches).
+public enum SweepCurveAxis: Sendable, Equatable {
+    /// Completed requests per second.
+    case requests
+    /// Output tokens per second (LLM streams).
+    case outputTokens
+
+    /// The axis's unit, as labelled.
+    public var unit: String { self == .requests ? "req/s" : "output tok/s" }
 }
 
 /// Where a live sweep is: which point of how many, which part of it, and since when.

@@ -16,7 +16,8 @@ public enum SweepDashboardAction: Sendable, Equatable {
 /// measured points and the current point's readings in; actions and frames out.
 ///
 /// No threads, no terminal, no clock: every event carries its time. Keys: `n` skip the current
-/// point, `q` stop the sweep, `t` the live charts' span (10/60/300 s), `?` help.
+/// point, `q` stop the sweep, `x` the curve against req/s or output tok/s, `t` the live
+/// charts' span (10/60/300 s), `?` help.
 public struct SweepDashboardController: Sendable {
     /// What stays fixed for the whole sweep.
     public struct Configuration: Sendable {
@@ -57,6 +58,8 @@ public struct SweepDashboardController: Sendable {
     public private(set) var stopping = false
     /// Whether the key help overlay is shown.
     public private(set) var showHelp = false
+    /// What the curve's x axis shows.
+    public private(set) var axis: SweepCurveAxis = .requests
     /// Index into ``DashboardController/chartSpans``.
     public private(set) var spanIndex = 0
     /// The last message and until when it shows.
@@ -123,6 +126,16 @@ public struct SweepDashboardController: Sendable {
             stopping = true
             say("q: stopping the sweep; the points measured so far are analysed and reported", at: now)
             return [.stopSweep]
+        case "x":
+            if axis == .requests {
+                let tokens = points.contains { $0.outputTokensPerSecond != nil } || (lane.snapshot?.total.llm?.outputTokens ?? 0) > 0
+                guard tokens else { say("x: no output tokens measured (not an LLM stream workload); the curve stays on req/s", at: now); return [] }
+                axis = .outputTokens
+            } else {
+                axis = .requests
+            }
+            say("x: p99 against \(axis.unit)", at: now)
+            return []
         case "t":
             spanIndex = (spanIndex + 1) % DashboardController.chartSpans.count
             say("chart span \(chartSpanSeconds)s", at: now)
@@ -159,7 +172,13 @@ public struct SweepDashboardController: Sendable {
         model.liveP99Millis = live.flatMap { m in
             (m.snapshot.windows[chartSpanSeconds] ?? m.snapshot.window).flatMap { $0.total.corrected.percentile(99) }.map { Double($0) / 1000 }
         }
-        model.liveThroughput = live.flatMap { m in (m.snapshot.windows[chartSpanSeconds] ?? m.snapshot.window)?.qps }
+        model.liveThroughput = live.flatMap { m -> Double? in
+            guard let w = m.snapshot.windows[chartSpanSeconds] ?? m.snapshot.window else { return nil }
+            if axis == .requests { return w.qps }
+            guard let tokens = w.total.llm?.outputTokens, tokens > 0, w.span > .zero else { return nil }
+            return Double(tokens) / w.span.seconds
+        }
+        model.axis = axis
         model.measuring = progress?.phase == .measure
         model.skipping = skipping
         model.stopping = stopping

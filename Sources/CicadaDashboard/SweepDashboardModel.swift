@@ -21,6 +21,8 @@ public struct SweepDashboardModel: Sendable {
     /// as the point that is growing; nil when not measured yet.
     public var liveP99Millis: Double?
     public var liveThroughput: Double?
+    /// What the curve's x axis shows.
+    public var axis: SweepCurveAxis = .requests
     /// Whether the current run is the point's measurement (not its warm-up).
     public var measuring = false
     /// Whether `n` was pressed during the current point.

@@ -8,7 +8,7 @@ import Glibc
 /// Layout: a header bar (the scenario, what is swept), a progress row (point i of n, the
 /// configuration and level, warm-up or measuring, the most time left), a footer of keys and,
 /// when there is one, a message row above it. The body's left half is the curve: p99 (log
-/// scale) against achieved req/s, one letter per configuration (lower case: a point cut short
+/// scale) against achieved req/s (or output tok/s: the `x` key), one letter per configuration (lower case: a point cut short
 /// with `n` or `q`; `!`: out of memory), the Pareto front joined by dots, the p99 objective as
 /// a dashed line, and `+` where the current point stands now; under it the legend and the
 /// front. The right half is the current point's live figures, drawn by the run dashboard's own
@@ -90,7 +90,7 @@ public struct SweepDashboardRenderer: Sendable {
 
     func footer(_ f: inout Frame, _ m: SweepDashboardModel, _ st: Styler, y: Int) {
         var x = 0
-        for (i, (key, what)) in [("n", "skip point"), ("q", "stop sweep"), ("t", "window"), ("?", "help")].enumerated() {
+        for (i, (key, what)) in [("n", "skip point"), ("q", "stop sweep"), ("x", "req/s or tok/s"), ("t", "window"), ("?", "help")].enumerated() {
             if i > 0 { x += 2 }
             x = f.put(key, x: x, y: y, style: st.style(.cyan, bold: true))
             x = f.put(" " + what, x: x, y: y)
@@ -100,6 +100,7 @@ public struct SweepDashboardRenderer: Sendable {
     func help(_ f: inout Frame, _ m: SweepDashboardModel, _ st: Styler) {
         let lines = [("n", "skip this point (its partial measurement is kept, labelled skipped)"),
                      ("q", "stop the sweep: analyse and report what was measured"),
+                     ("x", "curve against req/s or output tok/s (LLM streams)"),
                      ("t", "live chart window: 10s, 60s, 300s"), ("?", "show / hide this help")]
         let w = min(f.width - 4, 74), h = lines.count + 4
         let bx = (f.width - w) / 2, by = (f.height - h) / 2
@@ -127,21 +128,21 @@ public struct SweepDashboardRenderer: Sendable {
     /// current point; the legend and the front's points under it.
     func curve(_ f: inout Frame, _ m: SweepDashboardModel, _ st: Styler, x: Int, y: Int, w: Int, h: Int) {
         let d = DashboardRenderer.Drawer(m: m.live ?? placeholder(m))
-        d.title(&f, DashboardRenderer.Rect(x: x, y: y, w: w, h: 1), "p99 vs achieved req/s",
+        d.title(&f, DashboardRenderer.Rect(x: x, y: y, w: w, h: 1), m.axis == .requests ? "p99 vs achieved req/s" : "p99 vs output tok/s",
                 [("objective \(Self.ms(m.p99ObjectiveMillis))", st.style(.red, dim: true))])
         let legendH = min(4, max(0, h - 8))
         let labelW = 7
         let px = x + labelW, pw = w - labelW - 1
         let py = y + 1, ph = h - 1 - 2 - legendH
         guard ph >= 3, pw >= 10 else { return }
-        let front = SweepCurvePoint.paretoFront(m.points)
+        let front = SweepCurvePoint.paretoFront(m.points, axis: m.axis)
         let frontSet = Set(front)
         // Scales: y is log10(p99 ms) over the points, the live point and the objective; x runs
         // from 0 to a round number above the highest throughput.
         let p99s = m.points.compactMap(\.p99Millis).filter { $0 > 0 } + [m.liveP99Millis].compactMap { $0 }.filter { $0 > 0 }
         let lo = log10(min(p99s.min() ?? m.p99ObjectiveMillis, m.p99ObjectiveMillis) * 0.8)
         let hi = log10(max(p99s.max() ?? m.p99ObjectiveMillis, m.p99ObjectiveMillis) * 1.25)
-        let xs = m.points.map(\.throughput) + [m.liveThroughput].compactMap { $0 }
+        let xs = m.points.compactMap { $0.x(m.axis) } + [m.liveThroughput].compactMap { $0 }
         let xmax = DashboardRenderer.Drawer.niceCeiling(max(1, (xs.max() ?? 1) * 1.05))
         func row(_ ms: Double) -> Int { py + ph - 1 - Int(((log10(max(ms, 1e-6)) - lo) / (hi - lo) * Double(ph - 1)).rounded()) }
         func col(_ t: Double) -> Int { px + Int((max(0, t) / xmax * Double(pw - 1)).rounded()) }
@@ -162,15 +163,15 @@ public struct SweepDashboardRenderer: Sendable {
         for c in px..<(px + pw) { f[c, sloRow] = Cell(m.unicode ? "┄" : "-", style: st.style(.red, dim: true)) }
         label(sloRow, Self.ms(m.p99ObjectiveMillis), st.style(.red))
         f.put("0", x: px, y: py + ph + 1, style: axisStyle)
-        let unit = "req/s"
+        let unit = m.axis.unit
         f.put(unit, x: px + (pw - unit.count) / 2, y: py + ph + 1, style: axisStyle)
         let top = DashboardRenderer.Drawer.axis(xmax)
         f.put(top, x: px + pw - top.count, y: py + ph + 1, style: axisStyle)
         // The front, joined by dots between its points (drawn first: points go on top).
         let dot: Character = m.unicode ? "·" : "."
         for (a, b) in zip(front, front.dropFirst()) {
-            let (c0, r0) = (col(m.points[a].throughput), clampRow(row(m.points[a].p99Millis!)))
-            let (c1, r1) = (col(m.points[b].throughput), clampRow(row(m.points[b].p99Millis!)))
+            let (c0, r0) = (col(m.points[a].x(m.axis)!), clampRow(row(m.points[a].p99Millis!)))
+            let (c1, r1) = (col(m.points[b].x(m.axis)!), clampRow(row(m.points[b].p99Millis!)))
             let steps = max(abs(c1 - c0), abs(r1 - r0))
             guard steps > 1 else { continue }
             for i in 1..<steps {
@@ -182,7 +183,9 @@ public struct SweepDashboardRenderer: Sendable {
         // The points: the configuration's letter (lower case when cut short), `!` out of memory.
         for (i, p) in m.points.enumerated() {
             let letter = Self.letter(p.configuration, in: m.configurations)
-            let c = col(p.throughput)
+            // Out of memory sits at 0; a point with no x on this axis is not drawn.
+            guard let px0 = p.status == .outOfMemory ? 0 : p.x(m.axis) else { continue }
+            let c = col(px0)
             switch p.status {
             case .outOfMemory:
                 f[c, py + ph - 1] = Cell("!", style: st.style(.red, bold: true))

@@ -29,6 +29,9 @@ public struct SweepPoint: Sendable, Equatable {
     /// point, or `q` stopped the sweep during it): the figures cover only ``measuredSeconds``
     /// and the point is never counted as holding its objectives (its verdict is `skipped`).
     public var skipped = false
+    /// Output tokens per second over the measurement (LLM streams that reported or were counted
+    /// tokens); nil when the workload produced none.
+    public var outputTokensPerSecond: Double?
 
     public init(preset: String, rate: Double, achievedQPS: Double, p50Millis: Double?, p99Millis: Double?, errorRate: Double?,
                 outOfMemory: UInt64, averageBatchSize: Double?, memoryFraction: Double?) {

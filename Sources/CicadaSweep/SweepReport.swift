@@ -26,7 +26,7 @@ public enum SweepReport {
 
     /// Every point as CSV, one row each, with a header.
     public static func csv(_ points: [SweepPoint], spec: SweepSpec) -> String {
-        var out = "preset,\(spec.axis == .rate ? "rate" : "concurrency"),achieved_qps,p50_ms,p99_ms,error_rate,out_of_memory,avg_batch,memory_fraction,stable,measured_s,verdict,skipped\n"
+        var out = "preset,\(spec.axis == .rate ? "rate" : "concurrency"),achieved_qps,p50_ms,p99_ms,error_rate,out_of_memory,avg_batch,memory_fraction,stable,measured_s,verdict,skipped,output_tok_s\n"
         func opt(_ v: Double?, _ digits: Int) -> String { v.map { Format.number($0, digits: digits) } ?? "" }
         for p in points {
             var fields: [String] = [CSVReport.escape(p.preset), Format.number(p.rate, digits: 3), Format.number(p.achievedQPS, digits: 3)]
@@ -34,6 +34,7 @@ public enum SweepReport {
             fields += [opt(p.averageBatchSize, 3), opt(p.memoryFraction, 4), p.stable.map { String($0) } ?? "", opt(p.measuredSeconds, 3)]
             fields.append(p.verdict(p99Millis: spec.p99.milliseconds, maxErrorRate: spec.maxErrorRate).rawValue)
             fields.append(String(p.skipped))
+            fields.append(opt(p.outputTokensPerSecond, 3))
             out += fields.joined(separator: ",") + "\n"
         }
         return out
@@ -44,7 +45,7 @@ public enum SweepReport {
         func num(_ v: Double?) -> String { v.map { Format.number($0, digits: 3) } ?? "null" }
         let levelKey = spec.axis == .rate ? "rate" : "concurrency"
         let points = a.points.map { p in
-            "{\"preset\":\(JSONText.quoted(p.preset)),\"\(levelKey)\":\(num(p.rate)),\"achieved_qps\":\(num(p.achievedQPS)),\"p50_ms\":\(num(p.p50Millis)),\"p99_ms\":\(num(p.p99Millis)),\"error_rate\":\(p.errorRate.map { Format.number($0, digits: 5) } ?? "null"),\"out_of_memory\":\(p.outOfMemory),\"avg_batch\":\(num(p.averageBatchSize)),\"memory_fraction\":\(p.memoryFraction.map { Format.number($0, digits: 4) } ?? "null"),\"stable\":\(p.stable.map(String.init) ?? "null"),\"skipped\":\(p.skipped),\"measured_s\":\(num(p.measuredSeconds)),\"verdict\":\(JSONText.quoted(p.verdict(p99Millis: a.p99SLOMillis, maxErrorRate: a.maxErrorRate).rawValue))}"
+            "{\"preset\":\(JSONText.quoted(p.preset)),\"\(levelKey)\":\(num(p.rate)),\"achieved_qps\":\(num(p.achievedQPS)),\"p50_ms\":\(num(p.p50Millis)),\"p99_ms\":\(num(p.p99Millis)),\"error_rate\":\(p.errorRate.map { Format.number($0, digits: 5) } ?? "null"),\"out_of_memory\":\(p.outOfMemory),\"avg_batch\":\(num(p.averageBatchSize)),\"memory_fraction\":\(p.memoryFraction.map { Format.number($0, digits: 4) } ?? "null"),\"stable\":\(p.stable.map(String.init) ?? "null"),\"skipped\":\(p.skipped),\"output_tokens_per_s\":\(num(p.outputTokensPerSecond)),\"measured_s\":\(num(p.measuredSeconds)),\"verdict\":\(JSONText.quoted(p.verdict(p99Millis: a.p99SLOMillis, maxErrorRate: a.maxErrorRate).rawValue))}"
         }
         let sustainable = a.sustainable.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate)),\"throughput\":\(num($0.throughput)),\"p99_ms\":\(num($0.p99Millis))}" }
         let pareto = a.paretoFront.map { "{\"preset\":\(JSONText.quoted($0.preset)),\"\(levelKey)\":\(num($0.rate))}" }

@@ -125,6 +125,7 @@ public struct SweepRunner {
                 point.axis = spec.axis
                 point.stable = stable
                 point.measuredSeconds = seconds
+                point.outputTokensPerSecond = stats.llm.flatMap { l in seconds > 0 && l.outputTokens > 0 ? Double(l.outputTokens) / seconds : nil }
                 // Cut short from the dashboard: kept, labelled, never counted as holding.
                 point.skipped = control?.skipRequested == true || control?.stopRequested == true
                 points.append(point)

@@ -126,7 +126,8 @@ extension LiveSweep: SweepView {
         case .outOfMemory: .outOfMemory
         case .skipped: .skipped
         }
-        let p = SweepCurvePoint(configuration: point.preset, level: point.rate, throughput: point.achievedQPS, p99Millis: point.p99Millis, status: status)
+        let p = SweepCurvePoint(configuration: point.preset, level: point.rate, throughput: point.achievedQPS, p99Millis: point.p99Millis,
+                                status: status, outputTokensPerSecond: point.outputTokensPerSecond)
         inbox.withLock { $0.events.append(.point(p)) }
     }
 }

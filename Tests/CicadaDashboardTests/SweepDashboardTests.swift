@@ -158,6 +158,27 @@ import Testing
         #expect(small.contains("q stops the sweep"))
     }
 
+    @Test func xSwitchesTheCurveToOutputTokensOnlyWhenThereAreAny() {
+        var c = controller()
+        let t0 = ContinuousClock.now
+        c.begin(progress(started: t0))
+        c.add(point("seed", 10, 10, 8))
+        #expect(c.handle(.character("x"), at: t0).isEmpty)
+        #expect(c.axis == .requests)
+        #expect(c.viewModel(at: t0).message?.hasPrefix("x: no output tokens measured") == true)
+        // On tokens the front can differ from the req/s one: here B@40 makes more tokens than A@20.
+        c.add(SweepCurvePoint(configuration: "seed", level: 20, throughput: 20, p99Millis: 30, status: .holds, outputTokensPerSecond: 900))
+        c.add(SweepCurvePoint(configuration: "throughput", level: 40, throughput: 19, p99Millis: 25, status: .holds, outputTokensPerSecond: 950))
+        #expect(SweepCurvePoint.paretoFront(c.points) == [0, 2, 1])
+        #expect(SweepCurvePoint.paretoFront(c.points, axis: .outputTokens) == [2], "seed@10 has no tokens; B@40 beats A@20")
+        _ = c.handle(.character("x"), at: t0)
+        #expect(c.axis == .outputTokens)
+        let text = c.frame(width: 120, height: 40, at: t0).text
+        #expect(text.contains("p99 vs output tok/s") && text.contains("front: B@40"), "\(text)")
+        _ = c.handle(.character("x"), at: t0)
+        #expect(c.frame(width: 120, height: 40, at: t0).text.contains("p99 vs achieved req/s"))
+    }
+
     // MARK: Driver
 
     final class Host: SweepDashboardHost {

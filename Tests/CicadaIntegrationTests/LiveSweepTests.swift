@@ -54,8 +54,25 @@ import Testing
         let json = SweepReport.json(a, spec: spec, engine: nil)
         #expect(json.contains("\"skipped\":true") && json.contains("\"verdict\":\"skipped\""))
         let csv = SweepReport.csv(points, spec: spec).split(separator: "\n")
-        #expect(csv[0].hasSuffix(",verdict,skipped") && csv[1].hasSuffix(",holds,false") && csv[2].hasSuffix(",skipped,true"))
+        #expect(csv[0].hasSuffix(",verdict,skipped,output_tok_s") && csv[1].contains(",holds,false,") && csv[2].contains(",skipped,true,"))
         #expect(SweepReport.pointLine(points[1], spec: spec).contains("skipped, partial: cut short after"))
+    }
+
+    /// The curve's other x: output tokens per second, measured for LLM streams, absent (never 0)
+    /// for a workload that has no tokens.
+    @Test func outputTokensPerSecondIsMeasuredForLLMStreamsOnly() throws {
+        func points(_ task: String) throws -> [SweepPoint] {
+            let doc = try ScenarioReader().parseDocument(Self.yaml.replacingOccurrences(of: #"tasks: [{name: p, kind: predict, prompt: "q {{uuid}}"}]"#, with: task)
+                + "\nsweep: {presets: [seed], rates: [10], warmup: 0s, measure: 1s, slo: {p99: 1s}}\n", file: "sweep.yaml")
+            let spec = try #require(doc.sweep)
+            return try SweepRunner(scenario: doc.scenario, spec: spec, workers: 1).run { b in var c = doc.engine ?? EngineConfig(); c.batching = b; return c }
+        }
+        let chat = try points(#"tasks: [{name: c, kind: openai-chat, model: deepseek-llm-7b, prompt: "q {{uuid}}", max_tokens: 16}]"#)
+        let tokens = try #require(chat.first?.outputTokensPerSecond)
+        // About 16 tokens per answer at about the offered rate.
+        #expect(tokens > 16 * 0.5 * chat[0].achievedQPS && tokens <= 16 * 1.01 * chat[0].achievedQPS, "\(chat)")
+        let predict = try points(#"tasks: [{name: p, kind: predict, prompt: "q {{uuid}}"}]"#)
+        #expect(predict.count == 1 && predict[0].outputTokensPerSecond == nil)
     }
 
     @Test(.enabled(if: tmuxAvailable)) func liveSweepInARealTerminal() throws {
