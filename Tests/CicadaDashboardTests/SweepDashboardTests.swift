@@ -145,6 +145,22 @@ import Testing
         #expect(text.contains("+ now"))
     }
 
+    /// The whole view at 120x40 and 80x24: the curve with every kind of point, the open
+    /// fixture's live panels, the progress row.
+    @Test(arguments: [(120, 40), (80, 24)]) func golden(_ size: (Int, Int)) throws {
+        var c = controller()
+        let t0 = ContinuousClock.now
+        c.begin(progress(started: t0))
+        let open = Fixture.open()
+        c.update(snapshot: open.snapshot)
+        open.history.forEach { c.append($0) }
+        for p in [point("seed", 10, 10, 8), point("seed", 20, 19.5, 30), point("throughput", 40, 39, 60),
+                  point("throughput", 80, 52, 400, .slow), point("seed", 40, 30, 20, .skipped), point("seed", 160, 0, nil, .outOfMemory)] {
+            c.add(p)
+        }
+        try Golden.check(c.frame(width: size.0, height: size.1, at: t0 + .seconds(2)), "sweep-\(size.0)x\(size.1)")
+    }
+
     @Test func asciiAndTooSmall() {
         var c = controller(unicode: false)
         let t0 = ContinuousClock.now
