@@ -16,7 +16,7 @@ extension DiagnosisTests {
             .init(t: 5, source: "prometheus", gauge: "container_memory_working_set_bytes", limitGauge: "container_spec_memory_limit_bytes",
                   what: "container vllm", usedBytes: 2 * Self.gib, limitBytes: 4 * Self.gib),
             .init(t: 15, source: "prometheus", gauge: "container_memory_working_set_bytes", limitGauge: "container_spec_memory_limit_bytes",
-                  what: "container vllm", usedBytes: 3_865_470_566, limitBytes: 4 * Self.gib),
+                  what: "container vllm", usedBytes: 3_865_470_567, limitBytes: 4 * Self.gib),
         ])
         let after = snapshot(errors: [("Connection refused", 12, at: 17), ("HTTP 503", 3, at: 18)], telemetry: t)
         let d = try #require(rules.evaluate(DiagnosisFacts(snapshot: after, startNanos: 0)).first { $0.rule == "killed_after_memory_pressure" })

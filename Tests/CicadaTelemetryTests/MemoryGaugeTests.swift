@@ -65,7 +65,7 @@ import Testing
         poller.pollOnce(); clock.advance(by: .seconds(2))
         poller.pollOnce()
         let s = poller.summary(nowNanos: clock.nowNanos())
-        let vllm = s.memorySeries.filter { $0.what?.contains("vllm") == true }
+        let vllm = s.memorySeries.filter { $0.what?.hasPrefix("container vllm ") == true }
         #expect(vllm.map(\.t) == [0, 2])
         #expect(vllm.allSatisfy { $0.source == "prometheus" && $0.usedFraction == 0.9375 })
         // Connection refusals after the first reading at the edge: the rule names the gauge and source.
