@@ -15,16 +15,22 @@ public struct ConsistencySpec: Sendable, Equatable {
         case interval(Duration)
     }
 
+    /// When a probe is due.
     public var cadence: Cadence
     /// The request's API: `openai-chat`, `openai-completions` or `anthropic-messages`.
     public var kind: RequestKind
     /// Path appended to the scenario's target.
     public var path: String
+    /// The body's `model` field.
     public var model: String
+    /// The fixed request's text (the user message, or the completion prompt).
     public var prompt: String
+    /// The body's `temperature` (0: greedy, the only setting where answers should repeat).
     public var temperature: Double
+    /// The body's `max_tokens`.
     public var maxTokens: Int
 
+    /// A probe; `path` defaults to the kind's usual path.
     public init(cadence: Cadence, kind: RequestKind = .openAIChat, path: String? = nil, model: String = "default",
                 prompt: String, temperature: Double = 0, maxTokens: Int = 64) {
         self.cadence = cadence; self.kind = kind; self.model = model; self.prompt = prompt
@@ -94,9 +100,11 @@ public struct ConsistencySummary: Sendable, Equatable {
         public var position: Int
         /// The word that position falls in (0-based): a rough token index.
         public var word: Int
-        /// The reference and this answer from a little before ``position`` on, truncated.
+        /// The reference answer from a little before ``position`` on, truncated.
         public var expected: String
+        /// This answer from the same character on, truncated.
         public var got: String
+        /// A mismatch as recorded.
         public init(atSeconds: Double, position: Int, word: Int, expected: String, got: String) {
             self.atSeconds = atSeconds; self.position = position; self.word = word; self.expected = expected; self.got = got
         }
@@ -117,6 +125,7 @@ public struct ConsistencySummary: Sendable, Equatable {
     /// The first differing answers, at most ``ConsistencyTally/sampleLimit``.
     public var samples: [Mismatch] = []
 
+    /// Nothing probed yet.
     public init(spec: ConsistencySpec) { self.spec = spec }
 
     /// Probes that were compared with the reference (the reference itself is not).
@@ -130,9 +139,11 @@ public struct ConsistencyTally: Sendable {
     /// Characters kept of each answer in a sample (around where they part) and of the reference.
     public static let excerptLength = 120
 
+    /// The findings so far.
     public private(set) var summary: ConsistencySummary
     private var referenceText: String?
 
+    /// A tally with no answer yet.
     public init(spec: ConsistencySpec) { summary = ConsistencySummary(spec: spec) }
 
     /// Records an answer received `atSeconds` into the run; the first becomes the reference.

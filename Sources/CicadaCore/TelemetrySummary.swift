@@ -54,10 +54,12 @@ public struct TelemetrySummary: Sendable, Equatable {
         public var limitGauge: String?
         /// Whose memory: a container, pod or job label, when the series carries one.
         public var what: String?
+        /// The memory in use, bytes.
         public var usedBytes: UInt64
         /// The memory limit; nil when none is set or exported (a figure with no limit cannot be
         /// judged against one).
         public var limitBytes: UInt64?
+        /// A point as read.
         public init(t: Double, source: String, gauge: String, limitGauge: String?, what: String?, usedBytes: UInt64, limitBytes: UInt64?) {
             self.t = t; self.source = source; self.gauge = gauge; self.limitGauge = limitGauge; self.what = what
             self.usedBytes = usedBytes; self.limitBytes = limitBytes

@@ -13,6 +13,7 @@ public struct MemoryGauge: Sendable, Equatable {
     public var limitGauge: String?
     /// Whose memory, from the series' labels ("container vllm in pod p"), when they say.
     public var what: String?
+    /// The memory in use, bytes.
     public var usedBytes: UInt64
     /// nil when no limit is set (cAdvisor writes 0 for "no limit"; cgroup v2 writes `max`).
     public var limitBytes: UInt64?
