@@ -68,17 +68,20 @@ public struct DiagnosisFacts: Sendable {
     /// The run's start on its time source (error first/last-seen times count from it); nil
     /// leaves out the rules that order errors against telemetry.
     public var startNanos: UInt64?
+    /// The consistency probe's findings; nil when the scenario has none.
+    public var consistency: ConsistencySummary?
 
-    public init(snapshot: Snapshot, generatorCPUFraction: Double? = nil, batchMemory: BatchMemoryFacts? = nil, startNanos: UInt64? = nil) {
+    public init(snapshot: Snapshot, generatorCPUFraction: Double? = nil, batchMemory: BatchMemoryFacts? = nil, startNanos: UInt64? = nil,
+                consistency: ConsistencySummary? = nil) {
         self.snapshot = snapshot; self.generatorCPUFraction = generatorCPUFraction; self.batchMemory = batchMemory
-        self.startNanos = startNanos
+        self.startNanos = startNanos; self.consistency = consistency
     }
 
     /// The facts of a finished run.
     public init(result: RunResult, batchMemory: BatchMemoryFacts? = nil) {
         let wall = result.snapshot.elapsed.seconds * Double(max(result.workers, 1))
         self.init(snapshot: result.snapshot, generatorCPUFraction: wall > 0 ? result.cpuSeconds / wall : nil, batchMemory: batchMemory,
-                  startNanos: result.startNanos)
+                  startNanos: result.startNanos, consistency: result.consistency)
     }
 }
 
@@ -99,6 +102,12 @@ public struct DiagnosisLimits: Sendable, Equatable {
     public var generatorCPU = 0.9
     /// Corrected p99 over raw p99 at or above which coordinated omission is at work.
     public var correctedOverRaw = 2.0
+    /// Process or container memory over its limit at or above which memory is "near the edge"
+    /// (`killed_after_memory_pressure`).
+    public var memoryFraction = 0.9
+    /// Share of consistency probes that may differ from the first answer before
+    /// `inconsistent_outputs` fires (0: any difference).
+    public var inconsistentFraction = 0.0
     /// Rules not to run.
     public var off: Set<String> = []
 
@@ -113,7 +122,8 @@ public struct DiagnosisRules: Sendable {
 
     /// Every rule's name, in the order they run.
     public static let names = ["gpu_out_of_memory", "killed_after_memory_pressure", "uneven_gpus", "coordinated_omission",
-                               "generator_behind", "generator_cpu", "requests_cut_off", "arrivals_dropped", "telemetry_missing"]
+                               "generator_behind", "generator_cpu", "requests_cut_off", "arrivals_dropped", "telemetry_missing",
+                               "inconsistent_outputs"]
 
     /// The diagnoses the facts call for (none for a healthy run).
     public func evaluate(_ facts: DiagnosisFacts) -> [Diagnosis] {
@@ -128,6 +138,7 @@ public struct DiagnosisRules: Sendable {
         add(cutOff(facts))
         add(dropped(facts))
         add(telemetryMissing(facts))
+        add(inconsistentOutputs(facts))
         return found.enumerated().sorted { ($0.element.severity, $0.offset) < ($1.element.severity, $1.offset) }.map(\.element)
     }
 
@@ -171,27 +182,40 @@ public struct DiagnosisRules: Sendable {
 
     /// Refused or reset connections, or 503s, that began after memory neared its limit: the
     /// server process was probably killed (OOM killer, container limit) and restarted.
+    ///
+    /// Memory is GPU memory from telemetry, or a process's or container's memory against its
+    /// limit (``TelemetrySummary/memorySeries``: `process_resident_memory_bytes`, cAdvisor's
+    /// working set against `container_spec_memory_limit_bytes`, the engine's own RSS against
+    /// its cgroup limit). The earliest reading at the edge counts; absent gauges never fire.
     func killedAfterMemoryPressure(_ f: DiagnosisFacts) -> Diagnosis? {
         let s = f.snapshot
         guard let t = s.telemetry, let start = f.startNanos else { return nil }
-        guard let pressure = t.series.first(where: { p in
+        var pressure: (t: Double, what: String)?
+        if let gpu = t.series.first(where: { p in
             guard let u = p.usedBytes, let tot = p.totalBytes, tot > 0 else { return false }
             return Double(u) / Double(tot) >= limits.gpuMemoryFraction
-        }) else { return nil }
+        }) {
+            let frac = Double(gpu.usedBytes!) / Double(gpu.totalBytes!)
+            pressure = (gpu.t, "GPU memory at \(Self.percent(frac)) at \(Self.seconds(gpu.t)) (\(gpu.source)\(gpu.gpu.map { ", \($0)" } ?? ""))")
+        }
+        if let m = t.memorySeries.first(where: { ($0.usedFraction ?? 0) >= limits.memoryFraction }), m.t < (pressure?.t ?? .infinity) {
+            let limit = m.limitGauge.map { " of \($0)" } ?? " of its limit"
+            pressure = (m.t, "\(m.gauge) at \(Self.percent(m.usedFraction!))\(limit) (\(Self.gibibytes(m.usedBytes)) of \(Self.gibibytes(m.limitBytes!))) at \(Self.seconds(m.t)) (\(m.source)\(m.what.map { ", \($0)" } ?? ""))")
+        }
+        guard let pressure else { return nil }
         let pressureNanos = start &+ UInt64(max(pressure.t, 0) * 1e9)
         let after = s.errors.entries.filter { key, stat in
             stat.firstSeenNanos >= pressureNanos && (key.message.contains("HTTP 503") || Self.isConnectionLoss(key.message))
         }
         let n = after.values.reduce(UInt64(0)) { $0 + $1.occurrences }
         guard n > 0, let first = after.values.map(\.firstSeenNanos).min() else { return nil }
-        let frac = Double(pressure.usedBytes!) / Double(pressure.totalBytes!)
         let firstAt = Double(first &- min(first, start)) / 1e9
         return Diagnosis(rule: "killed_after_memory_pressure", severity: .critical,
                          symptom: "the service became unavailable after memory pressure",
                          cause: "the server process was probably killed for memory (the kernel's OOM killer or a container limit) and is restarting",
-                         evidence: ["memory at \(Self.percent(frac)) at \(Self.seconds(pressure.t)) (\(pressure.source)\(pressure.gpu.map { ", \($0)" } ?? ""))",
+                         evidence: [pressure.what,
                                     "then \(n) refused/reset connections or 503s, the first at \(Self.seconds(firstAt))"],
-                         action: "raise the server's memory request/limit (Kubernetes resources.limits.memory), or lower the batch size / KV-cache share so it stays under \(Self.percent(limits.gpuMemoryFraction))")
+                         action: "raise the server's memory request/limit (Kubernetes resources.limits.memory), or lower the batch size / KV-cache share so it stays under \(Self.percent(min(limits.gpuMemoryFraction, limits.memoryFraction)))")
     }
 
     /// Latency swings while the GPUs are used unevenly.
@@ -276,6 +300,23 @@ public struct DiagnosisRules: Sendable {
                          action: "check the exporter URLs in telemetry.prometheus (DCGM :9400, Triton :8002, vLLM /metrics), or set telemetry.scrape_target: false")
     }
 
+    // MARK: Answers
+
+    /// The same greedy request answered differently: the consistency probe's mismatches.
+    func inconsistentOutputs(_ f: DiagnosisFacts) -> Diagnosis? {
+        guard let c = f.consistency, c.differing > 0, c.compared > 0,
+              Double(c.differing) / Double(c.compared) > limits.inconsistentFraction else { return nil }
+        var evidence = ["\(c.differing) of \(c.compared) probe answers differed from the first (same request, temperature \(String(format: "%g", c.spec.temperature)), \(c.spec.kind.rawValue) \(c.spec.path))"]
+        if let m = c.samples.min(by: { $0.position < $1.position }) {
+            evidence.append("first differing position: character \(m.position) (word \(m.word)): expected \"\(Self.excerpt(m.expected))\", got \"\(Self.excerpt(m.got))\"")
+        }
+        return Diagnosis(rule: "inconsistent_outputs", severity: .warning,
+                         symptom: "the server answered the same temperature-0 request differently",
+                         cause: "precision or quantization loss: low-precision kernels (int8, fp8) or batch-size-dependent reductions change the greedy choice, or replicas differ in hardware or weights",
+                         evidence: evidence,
+                         action: "compare FP16 against INT8: run the same probe against an fp16 deployment (engine.precision: fp16, or a compare: variant); if fp16 agrees with itself, the quantization is the cause; else look for batch-variant kernels or mixed replicas")
+    }
+
     // MARK: Helpers
 
     static func saysOutOfMemory(_ message: String) -> Bool {
@@ -292,6 +333,7 @@ public struct DiagnosisRules: Sendable {
     static func percent(_ f: Double) -> String { String(format: "%.0f%%", f * 100) }
     static func millis(_ micros: UInt64) -> String { String(format: "%.2fms", Double(micros) / 1000) }
     static func seconds(_ s: Double) -> String { String(format: "%.0fs", s) }
+    static func gibibytes(_ b: UInt64) -> String { String(format: "%.2f GiB", Double(b) / 1_073_741_824) }
     static func excerpt(_ s: String) -> String { s.count > 80 ? String(s.prefix(80)) + "…" : s }
 }
 

@@ -31,6 +31,9 @@ public struct RunResult: Sendable {
     /// What the figures mean (``DiagnosisRules``), worst first; set by the session once the
     /// run is over, empty for a healthy run.
     public var diagnoses: [Diagnosis] = []
+    /// The consistency probe's findings (`consistency:`), set by the session; nil when the
+    /// scenario has no probe. Probes are not in ``snapshot``.
+    public var consistency: ConsistencySummary?
     /// What `--requests-out` wrote, set by the session; nil when it was not asked for.
     public var requestLog: RequestLogSummary?
     /// Which transport sent the requests (`curl`, `fast`); nil when not known.

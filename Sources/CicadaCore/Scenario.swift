@@ -43,6 +43,8 @@ public struct Scenario: Sendable {
     public var tokenizer: BPETokenizer?
     /// Which client sends the requests (`transport:`; `--transport` overrides it).
     public var transport: TransportChoice = .auto
+    /// The opt-in consistency probe (`consistency:`); nil for none.
+    public var consistency: ConsistencySpec?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -40,6 +40,37 @@ public struct TelemetrySummary: Sendable, Equatable {
         }
     }
 
+    /// One reading of a process's or container's memory against its limit (the JSON report's
+    /// `telemetry.memory`): what the `killed_after_memory_pressure` rule reads beside GPU memory.
+    public struct MemoryPoint: Sendable, Equatable {
+        /// Seconds into the run.
+        public var t: Double
+        /// The telemetry source (`prometheus`, `vllm`, `engine-modelled`, ...).
+        public var source: String
+        /// The gauge the figure came from, e.g. `container_memory_working_set_bytes` or
+        /// `process_resident_memory_bytes`.
+        public var gauge: String
+        /// The gauge the limit came from, e.g. `container_spec_memory_limit_bytes`; nil without one.
+        public var limitGauge: String?
+        /// Whose memory: a container, pod or job label, when the series carries one.
+        public var what: String?
+        /// The memory in use, bytes.
+        public var usedBytes: UInt64
+        /// The memory limit; nil when none is set or exported (a figure with no limit cannot be
+        /// judged against one).
+        public var limitBytes: UInt64?
+        /// A point as read.
+        public init(t: Double, source: String, gauge: String, limitGauge: String?, what: String?, usedBytes: UInt64, limitBytes: UInt64?) {
+            self.t = t; self.source = source; self.gauge = gauge; self.limitGauge = limitGauge; self.what = what
+            self.usedBytes = usedBytes; self.limitBytes = limitBytes
+        }
+        /// used / limit, when there is a limit.
+        public var usedFraction: Double? {
+            guard let l = limitBytes, l > 0 else { return nil }
+            return Double(usedBytes) / Double(l)
+        }
+    }
+
     /// A source's state: when last read, and its last error.
     public struct SourceState: Sendable, Equatable {
         public var name: String
@@ -70,6 +101,9 @@ public struct TelemetrySummary: Sendable, Equatable {
     public var sources: [SourceState] = []
     /// Bounded time series of the gauges.
     public var series: [Point] = []
+    /// Bounded time series of process and container memory (standard Prometheus and cAdvisor
+    /// gauges, and the embedded engine's own process); empty when no source exports any.
+    public var memorySeries: [MemoryPoint] = []
     /// Counters the server reported at its first and last scrape, with their difference
     /// (e.g. requests the server counted against requests Cicada sent).
     public var counterDiffs: [(name: String, first: Double, last: Double)] = []
@@ -79,6 +113,7 @@ public struct TelemetrySummary: Sendable, Equatable {
     public static func == (a: TelemetrySummary, b: TelemetrySummary) -> Bool {
         a.gpus == b.gpus && a.gpuMemoryPeakFraction == b.gpuMemoryPeakFraction && a.kvCachePeak == b.kvCachePeak
             && a.queueWaitingPeak == b.queueWaitingPeak && a.sources == b.sources && a.series == b.series
+            && a.memorySeries == b.memorySeries
             && a.counterDiffs.map(\.name) == b.counterDiffs.map(\.name)
     }
 }

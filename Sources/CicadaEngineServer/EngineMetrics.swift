@@ -95,6 +95,7 @@ enum EngineMetrics {
         family("cicada_engine_out_of_memory_total", "counter", "Requests failed because their batch did not fit the modelled device memory.")
         out += "cicada_engine_out_of_memory_total \(s.outOfMemory)\n"
         if let c = s.continuous { out += renderVLLM(c, model: config.model) }
+        out += ProcessMemory.read().exposition
         return out
     }
 }

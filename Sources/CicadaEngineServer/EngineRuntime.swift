@@ -350,6 +350,7 @@ final class EngineRuntime: @unchecked Sendable {
         let entries = batch.compactMap { id in jobs.removeValue(forKey: id).map { (id: id, job: $0.job, enqueuedNanos: $0.enqueuedNanos) } }
         let shapes = entries.map { (inputTokens: $0.job.inputTokens, outputTokens: $0.job.outputTokens) }
         stats.executions += 1
+        let batchNumber = stats.executions
         stats.inferences += UInt64(entries.count)
         for s in shapes { stats.inputTokensTotal += UInt64(max(s.inputTokens, 0)); stats.outputTokensTotal += UInt64(max(s.outputTokens, 0)) }
         stats.batchSizes[entries.count, default: 0] += 1
@@ -403,7 +404,8 @@ final class EngineRuntime: @unchecked Sendable {
             loop.scheduleTask(deadline: .uptimeNanoseconds(start + computeNanos)) { [weak self] in
                 guard let self else { return }
                 for e in entries {
-                    let output = Self.text(for: e.job.input, tokens: e.job.outputTokens)
+                    let output = Self.text(for: e.job.input, tokens: e.job.outputTokens, precision: self.config.precision,
+                                           batch: batchNumber, batchSize: entries.count)
                     if let key = e.job.cacheKey { self.cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: Self.now()) }
                     if let key = e.job.l2Key { self.l2?.put(key, output) }
                     self.stats.queueNanosTotal += start - e.enqueuedNanos

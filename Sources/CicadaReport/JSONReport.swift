@@ -105,6 +105,7 @@ public struct JSONReport: Sendable {
                     ("fired_at_s", .number(d.firedAtSeconds)),
                 ])
             })),
+            ("consistency", ConsistencyReport.json(r.consistency)),
             ("errors", .array(snap.errors.sorted.map { e in
                 .object([
                     ("method", .string(e.key.method)),

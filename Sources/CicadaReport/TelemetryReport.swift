@@ -22,6 +22,7 @@ public enum TelemetryReport {
         }
         if let kv = t.kvCachePeak { out.append("  KV cache peak: \(Format.number(kv * 100, digits: 1))%") }
         if let w = t.queueWaitingPeak { out.append("  server queue peak: \(Format.number(w, digits: 0)) waiting") }
+        out += memoryLines(t.memorySeries)
         for c in t.counterDiffs {
             out.append("  server counter \(c.name): \(Format.number(c.last - c.first, digits: 0)) during the run (first \(Format.number(c.first, digits: 0)), last \(Format.number(c.last, digits: 0)))")
         }
@@ -62,6 +63,25 @@ public enum TelemetryReport {
                 ("used_bytes", bytes(p.usedBytes)), ("total_bytes", bytes(p.totalBytes)),
                 ("kv_cache", .number(p.kvCacheUsage)), ("waiting", .number(p.requestsWaiting)),
             ]) })),
+            ("memory", .array(t.memorySeries.map { m in .object([
+                ("t", .number(m.t)), ("source", .string(m.source)), ("gauge", .string(m.gauge)), ("limit_gauge", .string(m.limitGauge)),
+                ("what", .string(m.what)), ("used_bytes", .integer(m.usedBytes)), ("limit_bytes", bytes(m.limitBytes)),
+            ]) })),
         ])
+    }
+
+    /// One line per process or container memory gauge: its peak over the run, against its
+    /// limit where there is one.
+    static func memoryLines(_ series: [TelemetrySummary.MemoryPoint]) -> [String] {
+        var order: [String] = []
+        var peaks: [String: TelemetrySummary.MemoryPoint] = [:]
+        for p in series {
+            let key = "\(p.source)|\(p.gauge)|\(p.what ?? "")"
+            if let old = peaks[key] { if p.usedBytes > old.usedBytes { peaks[key] = p } } else { order.append(key); peaks[key] = p }
+        }
+        return order.compactMap { peaks[$0] }.map { p in
+            let limit = p.limitBytes.map { " / \(gib($0)) (\(Format.number(Double(p.usedBytes) / Double(max($0, 1)) * 100, digits: 1))% of \(p.limitGauge ?? "the limit"))" } ?? " (no limit exported)"
+            return "  memory peak: \(p.gauge) \(gib(p.usedBytes))\(limit) (\(p.source)\(p.what.map { ", \($0)" } ?? ""))"
+        }
     }
 }

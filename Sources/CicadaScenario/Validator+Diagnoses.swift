@@ -3,7 +3,7 @@ import Yams
 
 /// `diagnoses:`: the diagnosis rules' thresholds, and the rules to turn off.
 extension Validator {
-    static let diagnosisKeys = ["gpu_memory", "fit", "gpu_spread", "p99_over_p50", "lag_p99", "generator_cpu", "corrected_over_raw", "off"]
+    static let diagnosisKeys = ["gpu_memory", "memory", "inconsistent", "fit", "gpu_spread", "p99_over_p50", "lag_p99", "generator_cpu", "corrected_over_raw", "off"]
 
     func diagnosisLimits(_ n: Node) -> DiagnosisLimits {
         var limits = DiagnosisLimits()
@@ -23,6 +23,8 @@ extension Validator {
             return r
         }
         if let f = fraction("gpu_memory") { limits.gpuMemoryFraction = f }
+        if let f = fraction("memory") { limits.memoryFraction = f }
+        if let v = m["inconsistent"], let f = self.fraction(v.value, "\(p).inconsistent") { limits.inconsistentFraction = f }
         if let f = fraction("fit") { limits.fitFraction = f }
         if let f = fraction("gpu_spread") { limits.gpuSpread = f }
         if let f = fraction("generator_cpu") { limits.generatorCPU = f }

@@ -8,7 +8,7 @@ extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure", "transport",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
-                          "before_run", "before_each_point", "warmup", "cooldown", "tokenizer"]
+                          "before_run", "before_each_point", "warmup", "cooldown", "tokenizer", "consistency"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -160,6 +160,7 @@ extension Validator {
         if let h = top["before_each_point"] { built.beforeEachPoint = hooks(h.value, "before_each_point") }
         built.measurement = measurementWindow(top, load: load)
         if let t = top["tokenizer"] { built.tokenizer = tokenizer(t.value) }
+        if let c = top["consistency"] { built.consistency = consistencySpec(c.value, tasks: top["tasks"]?.value) }
         return built
     }
 }

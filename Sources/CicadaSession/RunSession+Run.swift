@@ -60,6 +60,17 @@ extension RunSession {
             servers.adopt(p)
         }
 
+        // The consistency probe (`consistency:`): its own thread per lane, counted apart from the load.
+        let probers = lanes.map { lane in lane.run.plan.scenario.consistency.map { ConsistencyProber(spec: $0, plan: lane.run.plan, control: lane.run.control) } }
+        for (lane, prober) in zip(lanes, probers) {
+            guard let prober else { continue }
+            let previous = lane.run.onSecond
+            lane.run.onSecond = { snap in previous?(snap); prober.observe(completedRequests: snap.total.requests) }
+            prober.start()
+        }
+        var probesStopped = false
+        defer { if !probesStopped { for p in probers { _ = p?.stop() } } }
+
         // --requests-out: a writer thread of its own, fed by the runner.
         var requestLog: RequestLogWriter?
         if let path = request.requestsOut, !comparing {
@@ -88,6 +99,8 @@ extension RunSession {
             throw .tool("\(error)")
         }
         if let requestLog { results[0].requestLog = requestLog.finish() }
+        for i in results.indices { results[i].consistency = probers[i]?.stop() }
+        probesStopped = true
         var engines = lanes.map(\.engine)
         if !comparing, engines[0] == nil, let started = view?.engine {
             engines[0] = started
@@ -183,6 +196,7 @@ extension RunSession {
         if let b = BreakdownReport.text(result) { s += "\n" + b }
         if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
         if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
+        if let c = ConsistencyReport.lines(result.consistency) { s += "\n" + c.joined(separator: "\n") + "\n" }
         return s
     }
 

@@ -52,14 +52,14 @@ public enum KnownFamilies {
     public static let engineQueueSize = "cicada_engine_queue_size"
 
     /// Every family name this mapper reads.
-    public static let names: Set<String> = [
+    public static let names: Set<String> = Set<String>([
         dcgmFramebufferUsed, dcgmFramebufferFree, dcgmFramebufferReserved, dcgmGPUUtilization, dcgmPowerUsage,
         tritonMemoryUsed, tritonMemoryTotal, tritonUtilization, tritonPowerUsage,
         vllmKVCacheUsage, vllmKVCacheUsageLegacy, vllmRequestsRunning, vllmRequestsWaiting,
         tgiQueueSize, tgiBatchCurrentSize,
         sglangTokenUsage, sglangRunningRequests, sglangQueuedRequests,
         engineMemoryUsed, engineMemoryTotal, engineQueueSize,
-    ]
+    ]).union(memoryNames)
 
     /// DCGM's int64 "blank" value (`DCGM_INT64_BLANK`, 0x7ffffffffffffff0 = 9223372036854775792); it
     /// and the values just above it (not found, not supported, no permission) mean "no data".
@@ -213,10 +213,12 @@ public enum KnownFamilies {
         server.queueSize = total(values(tgiQueueSize) + values(engineQueueSize))
         server.batchSize = total(values(tgiBatchCurrentSize))
 
-        return TelemetryReading(
+        var reading = TelemetryReading(
             source: source, modelled: modelled, timeNanos: timeNanos, sourceTimestampMillis: newestStamp,
             sourceRefreshInterval: refreshInterval ?? (source == .dcgm ? dcgmDefaultRefreshInterval : nil),
             gpus: gpus.sorted(), server: server, exposition: exposition)
+        reading.memory = memoryGauges(exposition)
+        return reading
     }
 
     private static func total(_ values: [Double]) -> Double? {

@@ -132,6 +132,14 @@ public final class TelemetryPoller: TelemetryFeed, @unchecked Sendable {
                 s.summary.series.append(.init(t: t, source: r.source.rawValue, gpu: g.uuid ?? g.name ?? String(i),
                                               usedBytes: g.memoryUsedBytes, totalBytes: g.memoryTotalBytes, kvCacheUsage: nil, requestsWaiting: nil))
             }
+            for m in r.memory {
+                // The engine's own process figures are measured, not modelled: say "engine".
+                s.summary.memorySeries.append(.init(t: t, source: r.source == .engineModelled ? "engine" : r.source.rawValue, gauge: m.gauge,
+                                                    limitGauge: m.limitGauge, what: m.what, usedBytes: m.usedBytes, limitBytes: m.limitBytes))
+            }
+            if s.summary.memorySeries.count > Self.seriesCapacity {
+                s.summary.memorySeries = s.summary.memorySeries.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            }
             if let kv = r.server.kvCacheUsage { s.summary.kvCachePeak = max(s.summary.kvCachePeak ?? 0, kv) }
             if let w = r.server.requestsWaiting ?? r.server.queueSize { s.summary.queueWaitingPeak = max(s.summary.queueWaitingPeak ?? 0, w) }
             if !r.server.isEmpty {

@@ -25,6 +25,9 @@ public struct TelemetryReading: Sendable, Equatable {
     public var gpus: [GPUReading]
     /// Inference-server gauges; empty for NVML and nvidia-smi.
     public var server: ServerGauges
+    /// Process and container memory with their limits (``KnownFamilies/memoryGauges(_:)``);
+    /// empty for NVML and nvidia-smi, and for scrapes that export none.
+    public var memory: [MemoryGauge] = []
     /// The whole parsed scrape for Prometheus sources, so families Cicada does not map stay available by name.
     public var exposition: PrometheusExposition?
 

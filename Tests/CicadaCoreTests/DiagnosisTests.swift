@@ -78,7 +78,7 @@ import Testing
                     .init(t: 20, source: "dcgm", gpu: "GPU0", usedBytes: 78 * Self.gib, totalBytes: 80 * Self.gib, kvCacheUsage: nil, requestsWaiting: nil)]
         let after = snapshot(errors: [("Couldn't connect to server", 30, at: 22), ("HTTP 503", 5, at: 25)], telemetry: t)
         let d = try #require(rules.evaluate(DiagnosisFacts(snapshot: after, startNanos: 0)).first { $0.rule == "killed_after_memory_pressure" })
-        #expect(d.evidence == ["memory at 98% at 20s (dcgm, GPU0)", "then 35 refused/reset connections or 503s, the first at 22s"])
+        #expect(d.evidence == ["GPU memory at 98% at 20s (dcgm, GPU0)", "then 35 refused/reset connections or 503s, the first at 22s"])
         // The same failures before the pressure are not this rule's.
         let before = snapshot(errors: [("Couldn't connect to server", 30, at: 5)], telemetry: t)
         #expect(!rulesFired(DiagnosisFacts(snapshot: before, startNanos: 0)).contains("killed_after_memory_pressure"))

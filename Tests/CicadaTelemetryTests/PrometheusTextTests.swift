@@ -17,7 +17,7 @@ struct PrometheusCaptureTests {
     @Test("family and sample counts per capture", arguments: [
         ("dcgm.prom", 3, 3), ("dcgm_server_test.prom", 1, 1), ("dcgm_synth_current.prom", 25, 50),
         ("sglang.prom", 12, 91), ("tgi_synth.prom", 9, 56), ("triton.prom", 15, 6),
-        ("triton_docs_summary.prom", 3, 9), ("vllm.prom", 4, 14), ("vllm_v0_legacy.prom", 14, 29),
+        ("triton_docs_summary.prom", 3, 9), ("vllm.prom", 4, 14), ("vllm_v0_legacy.prom", 14, 29), ("cadvisor_written.prom", 3, 9),
     ])
     func counts(name: String, families: Int, samples: Int) throws {
         let exposition = try PrometheusText.parse(Fixture.text(name))

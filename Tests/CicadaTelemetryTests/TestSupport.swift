@@ -22,7 +22,7 @@ enum Fixture {
 
     static let allPrometheus = [
         "dcgm.prom", "dcgm_server_test.prom", "dcgm_synth_current.prom", "sglang.prom", "tgi_synth.prom",
-        "triton.prom", "triton_docs_summary.prom", "vllm.prom", "vllm_v0_legacy.prom",
+        "triton.prom", "triton_docs_summary.prom", "vllm.prom", "vllm_v0_legacy.prom", "cadvisor_written.prom",
     ]
 }
 
