@@ -19,7 +19,7 @@ import Testing
     """
 
     @Test func skipKeepsThePartialPointAndStopEndsTheSweepWithWhatWasMeasured() throws {
-        let doc = try ScenarioReader().parseDocument(Self.yaml + "\nsweep: {presets: [seed, no-batching], rates: [10, 20, 40, 80], warmup: 200ms, measure: 1s, slo: {p99: 100ms}}\n",
+        let doc = try ScenarioReader().parseDocument(Self.yaml + "\nsweep: {presets: [seed, no-batching], rates: [10, 20, 40, 80], warmup: 200ms, measure: 1s, slo: {p99: 2s}}\n",
                                                      file: "sweep.yaml")
         let spec = try #require(doc.sweep)
         var runner = SweepRunner(scenario: doc.scenario, spec: spec, workers: 1)
@@ -44,10 +44,10 @@ import Testing
         // Point 1 measured nothing, so it is not kept; 2 ran in full; 3 and 4 were cut short.
         #expect(points.map(\.rate) == [20, 40, 80])
         #expect(points.map(\.skipped) == [false, true, true])
-        #expect(points.map { $0.verdict(p99Millis: 100, maxErrorRate: 0.01) } == [.holds, .skipped, .skipped])
+        #expect(points.map { $0.verdict(p99Millis: 2000, maxErrorRate: 0.01) } == [.holds, .skipped, .skipped])
         #expect(points[1].measuredSeconds.map { $0 < 1 } == true, "cut short: \(points[1])")
         // The analysis counts only what held in full.
-        let a = SweepAnalysis(points: points, p99SLOMillis: 100, maxErrorRate: 0.01)
+        let a = SweepAnalysis(points: points, p99SLOMillis: 2000, maxErrorRate: 0.01)
         #expect(a.sustainable.first { $0.preset == "seed" }?.rate == 20)
         #expect(a.recommendation == "seed")
         #expect(!a.paretoFront.contains { $0.skipped })
@@ -79,7 +79,7 @@ import Testing
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let scenario = dir.appendingPathComponent("sweep.yaml").path
-        try (Self.yaml + "\nsweep: {presets: [seed, no-batching], rates: [10, 20, 40], warmup: 500ms, measure: 6s, slo: {p99: 100ms}}\n")
+        try (Self.yaml + "\nsweep: {presets: [seed, no-batching], rates: [10, 20, 40], warmup: 500ms, measure: 6s, slo: {p99: 2s}}\n")
             .write(toFile: scenario, atomically: true, encoding: .utf8)
         let json = dir.appendingPathComponent("sweep.json").path, csv = dir.appendingPathComponent("sweep.csv").path
         let pane = TerminalStormTests.Pane("sweep")
@@ -119,7 +119,7 @@ import Testing
 
         // --headless in the same terminal: the point lines, as before, and no dashboard.
         let one = dir.appendingPathComponent("one.yaml").path
-        try (Self.yaml + "\nsweep: {presets: [seed], rates: [10], warmup: 0s, measure: 1s, slo: {p99: 100ms}}\n")
+        try (Self.yaml + "\nsweep: {presets: [seed], rates: [10], warmup: 0s, measure: 1s, slo: {p99: 2s}}\n")
             .write(toFile: one, atomically: true, encoding: .utf8)
         pane.send("clear; \(cicadaBinary) sweep \(one) --headless; echo HEADLESS=$?")
         let headless = pane.waitFor(timeout: 60) { $0.contains("HEADLESS=") }
