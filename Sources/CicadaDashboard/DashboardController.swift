@@ -76,6 +76,8 @@ public struct DashboardController: Sendable {
     public private(set) var marks: [RunEvent] = []
     /// The last message and until when it shows.
     public private(set) var message: (text: String, until: ContinuousClock.Instant)?
+    /// The shard table's lines (`cicada dash --shards`); empty for a run of this process.
+    public private(set) var shards: [ShardLine] = []
 
     /// A controller for `lanes` (one for a run, one per variant for a comparison).
     public init(configuration: Configuration, lanes: [DashboardLane]) {
@@ -107,6 +109,9 @@ public struct DashboardController: Sendable {
     public mutating func update(engine: EngineReading?, lane: Int) {
         lanes[lane].engine = engine
     }
+
+    /// Takes the shard table's lines (`cicada dash --shards`).
+    public mutating func update(shards: [ShardLine]) { self.shards = shards }
 
     /// Appends one per-second point to `lane`'s history, forgetting the oldest past the limit.
     public mutating func append(_ point: TimelinePoint, lane: Int) {
