@@ -27,8 +27,10 @@ public enum ShardControlCommand: Sendable, Equatable {
 
     /// Why a request body is not a command: the HTTP status (400) and a message naming the key.
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        /// What is wrong, for the answer's `error`.
         public var message: String
         public var description: String { message }
+        /// A problem.
         public init(_ message: String) { self.message = message }
     }
 

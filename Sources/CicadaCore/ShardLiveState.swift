@@ -50,9 +50,13 @@ public struct ShardLiveState: Sendable, Equatable {
 
     /// A sliding window's stats.
     public struct Window: Sendable, Equatable {
+        /// The window's length (the run's `--window`, 10 s by default).
         public var seconds: Int
+        /// The time it covers now (shorter than its length early in a run).
         public var spanSeconds: Double
+        /// Its stats per task, in the state's task order.
         public var perStat: [RequestStats]
+        /// A window.
         public init(seconds: Int, spanSeconds: Double, perStat: [RequestStats]) {
             self.seconds = seconds; self.spanSeconds = spanSeconds; self.perStat = perStat
         }
@@ -60,10 +64,13 @@ public struct ShardLiveState: Sendable, Equatable {
 
     /// One distinct failure and its count.
     public struct ErrorCount: Sendable, Equatable, Codable {
+        /// The task's method and name, and the failure's message, as the error table keys them.
         public var method: String
         public var name: String
         public var message: String
+        /// How often it occurred so far.
         public var occurrences: UInt64
+        /// A count.
         public init(method: String, name: String, message: String, occurrences: UInt64) {
             self.method = method; self.name = name; self.message = message; self.occurrences = occurrences
         }

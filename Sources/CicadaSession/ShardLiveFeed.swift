@@ -143,8 +143,8 @@ extension ShardDash {
     }
 
     /// Sends `command` to every shard's `POST /control` side by side (with `Authorization:
-    /// Bearer token` when given); one answer per shard: "ok: what it did" or why it failed
-    /// (the transport error, or the HTTP status and the shard's message).
+    /// Bearer token` when given); one answer per shard: "ok", or why it failed (the transport
+    /// error, or the HTTP status and the shard's message; the shard's URL left out).
     public static func send(_ command: ShardControlCommand, to bases: [String], token: String?, timeout: Duration = .seconds(3)) -> [Result<String, PollFailure>] {
         let out = Mutex([Result<String, PollFailure>](repeating: .failure(PollFailure(message: "not sent")), count: bases.count))
         let headers: [(name: String, value: String)] = token.map { [("Authorization", "Bearer \($0)")] } ?? []
@@ -155,7 +155,10 @@ extension ShardDash {
                                   headers: headers, insecure: false, timeout: timeout)
                 r = .success("ok")
             } catch {
-                r = .failure(PollFailure(message: "\(error)"))
+                // The table shows the URL beside the answer: keep only what went wrong.
+                let prefix = "POST \(bases[i])/control: "
+                let text = "\(error)"
+                r = .failure(PollFailure(message: text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text))
             }
             out.withLock { $0[i] = r }
         }

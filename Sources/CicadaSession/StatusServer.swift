@@ -25,8 +25,11 @@ public final class StatusServer: Sendable {
     }
     /// What `/live` and `/control` need from the run.
     public struct Controls: Sendable {
+        /// The run's shard (0 of 1 for a plain run).
         public var shard: ShardSpec
+        /// Open model (rate commands) rather than closed (user commands).
         public var isOpenModel: Bool
+        /// The knobs the commands turn.
         public var control: RunControl
         /// Records a line in the run's events (`LoadRun.note(kind:detail:)`).
         public var note: @Sendable (String) -> Void
