@@ -45,6 +45,8 @@ public struct ShardLiveFeed: Sendable {
     private var problems: [String?]
     private var acks: [String?]
     private var previous: (t: Double, requests: UInt64, failures: UInt64)?
+    /// Each shard's elapsed time at the last point: a point needs one of them to have moved.
+    private var lastElapsed: [Double]?
 
     /// A feed for shards at `urls` (base URLs; see ``ShardDash/baseURL(_:)``).
     public init(urls: [String]) {
@@ -60,9 +62,11 @@ public struct ShardLiveFeed: Sendable {
 
     /// Takes one poll's answers (one per URL: a state, or why there is none), made at `now`.
     /// Returns the merged snapshot and a timeline point: requests and failures per second
-    /// since the previous poll, latency percentiles over the merged sliding window. Nil before
-    /// any shard answered.
-    public mutating func take(_ answers: [Result<ShardLiveState, ShardDash.PollFailure>], at now: Double) -> (snapshot: Snapshot, point: TimelinePoint)? {
+    /// since the previous point, latency percentiles over the merged sliding window. The point
+    /// is nil when no shard's figures moved on since the previous one (a shard's status server
+    /// takes new figures once a second, so polling faster would chart zeros between them).
+    /// Nil before any shard answered.
+    public mutating func take(_ answers: [Result<ShardLiveState, ShardDash.PollFailure>], at now: Double) -> (snapshot: Snapshot, point: TimelinePoint?)? {
         for (i, a) in answers.enumerated() where i < urls.count {
             switch a {
             case .success(let s): states[i] = s; lastSeen[i] = now; up[i] = true; problems[i] = nil
@@ -70,6 +74,9 @@ public struct ShardLiveFeed: Sendable {
             }
         }
         guard let snap = mergedSnapshot else { return nil }
+        let elapsed = states.map { $0?.elapsedSeconds ?? 0 }
+        if let last = lastElapsed, last == elapsed { return (snap, nil) }
+        lastElapsed = elapsed
         let total = snap.total
         var qps = 0.0, fails = 0.0
         if let p = previous, now > p.t, total.requests >= p.requests, total.failures >= p.failures {

@@ -57,7 +57,7 @@ final class ShardDashboard: @unchecked Sendable {
                 if let (snap, point) = feed.withLock({ $0.take(answers, at: at) }) {
                     inbox.withLock { box in
                         box.snapshot = snap
-                        box.points.append(point)
+                        if let point { box.points.append(point) }
                         if box.points.count > DashboardLane.historyLimit { box.points.removeFirst(box.points.count - DashboardLane.historyLimit) }
                     }
                 }

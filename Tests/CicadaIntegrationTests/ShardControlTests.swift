@@ -21,14 +21,14 @@ import Testing
                                                 note: { d in notes.update { $0.append(d) } }))
         }
         /// Hands the server a snapshot of `requests` requests of `millis` ms each.
-        func update(requests: Int, millis: Double, users: Int) {
+        func update(requests: Int, millis: Double, users: Int, elapsed: Double = 5) {
             var stats = RequestStats()
             for k in 0..<requests {
                 let start = UInt64(k) * 1_000_000
                 stats.record(RequestOutcome(statIndex: 0, intendedNanos: start, sentNanos: start, endNanos: start + UInt64(millis * 1e6),
                                             ttfbMicros: 5, status: 200, failure: nil, error: nil, bytesIn: 1, bytesOut: 1))
             }
-            let snap = Snapshot(elapsed: .seconds(5), names: ["a"], methods: ["GET"], perStat: [stats], total: stats,
+            let snap = Snapshot(elapsed: .fromSeconds(elapsed), names: ["a"], methods: ["GET"], perStat: [stats], total: stats,
                                 windows: [10: WindowStats(span: .seconds(5), perStat: [stats], total: stats)], defaultWindowSeconds: 10,
                                 errors: ErrorTable(), scheduleLag: LatencyHistogram(), dropped: 0, gauges: WorkerGauges(users: users, inFlight: 1),
                                 targetUsers: users, targetRate: nil, measuredSeconds: 5)
@@ -118,18 +118,21 @@ import Testing
         var all = LatencyHistogram()
         for (n, ms) in [(10, 10), (20, 20), (30, 30)] { all.record(micros: UInt64(ms * 1000), count: UInt64(n)) }
         #expect(first.snapshot.total.corrected.percentile(50) == all.percentile(50))
-        #expect(first.point.p99Millis == all.percentile(99).map { Double($0) / 1000 })
+        #expect(first.point?.p99Millis == all.percentile(99).map { Double($0) / 1000 })
+        // A poll that finds no shard's figures moved on: the snapshot, but no new chart point.
+        let sameTake = feed.take(ShardDash.pollLive(bases, timeout: .seconds(5)), at: 2)
+        #expect(sameTake?.snapshot.total.requests == 60 && sameTake?.point == nil)
         #expect(feed.shards(at: 1).map(\.up) == [true, true, true])
         // Shard 1 goes away: its last figures stay in the merge, it shows stale.
         shards[1].server.stop()
-        shards[0].update(requests: 40, millis: 10, users: 1)
+        shards[0].update(requests: 40, millis: 10, users: 1, elapsed: 6)
         let secondTake = feed.take(ShardDash.pollLive(bases, timeout: .seconds(5)), at: 3)
         let second = try #require(secondTake)
         #expect(second.snapshot.total.requests == 40 + 20 + 30)
-        #expect(second.point.qps == 30.0 / 2)
+        #expect(second.point?.qps == 30.0 / 2)
         let lines = feed.shards(at: 4)
         #expect(lines.map(\.up) == [true, false, true])
-        #expect(lines[1].ageSeconds == 3 && lines[1].problem != nil)
+        #expect(lines[1].ageSeconds == 2 && lines[1].problem != nil)   // last answered at 2
         #expect(lines[2].qps == 30.0 / 5)
     }
 }
