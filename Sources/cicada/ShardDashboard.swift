@@ -36,9 +36,10 @@ final class ShardDashboard: @unchecked Sendable {
     init(screen: TerminalScreen, feed: ShardLiveFeed, token: String?, interval: Duration, color: Bool, origin: ContinuousClock.Instant) {
         self.screen = screen; self.bases = feed.urls; self.token = token; self.interval = interval
         self.origin = origin
-        let configuration = DashboardController.Configuration(
+        var configuration = DashboardController.Configuration(
             scenarioName: feed.scenario ?? "shards", targetDescription: "\(feed.urls.count) shards, merged live (exact histograms)",
             runTime: nil, isOpenModel: feed.isOpenModel, unicode: screen.unicode, color: color)
+        configuration.followsShards = true
         driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: [DashboardLane(name: "all shards", config: "")]))
         self.feed = Mutex(feed)
         if let snap = feed.mergedSnapshot { inbox.withLock { $0.snapshot = snap } }

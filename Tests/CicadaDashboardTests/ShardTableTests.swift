@@ -38,4 +38,12 @@ import Testing
         c.c.update(shards: Self.lines)
         #expect(c.viewModel(at: Controllers.at(0))?.shards == Self.lines)
     }
+
+    @Test func eSaysTheShardsKeepTheirTargets() {
+        var config = DashboardController.Configuration(scenarioName: "s", targetDescription: "2 shards")
+        config.followsShards = true
+        var c = DashboardController(configuration: config, lanes: [DashboardLane(name: "all shards", config: "")])
+        #expect(c.handle(.character("e"), at: Controllers.at(0)) == [.note("e: each shard keeps its own target", lane: nil)])
+        #expect(c.message?.text == "e: each shard keeps its own target")
+    }
 }
