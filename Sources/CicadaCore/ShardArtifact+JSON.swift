@@ -129,6 +129,21 @@ extension ShardArtifact {
         var delayAbortEvalS: Double
     }
 
+    /// One second of the timeline; `corrected` (the second's latency histogram) is optional,
+    /// absent in artifacts written before it was recorded.
+    struct Second: Codable {
+        var second: Int64
+        var requests, failures: UInt64
+        var users: Int
+        var corrected: Hist?
+        init(_ r: SecondRecord) {
+            second = r.second; requests = r.requests; failures = r.failures; users = r.users; corrected = r.corrected.map(Hist.init)
+        }
+        func record(_ at: String) throws(ReadProblem) -> SecondRecord {
+            SecondRecord(second: second, requests: requests, failures: failures, users: users, corrected: try corrected?.histogram(at + ".corrected"))
+        }
+    }
+
     /// The whole file; each task's stats carry its name so the file reads on its own.
     struct File: Codable {
         var schema: String
@@ -143,7 +158,7 @@ extension ShardArtifact {
         var scheduleLag: Hist
         var dropped, cutOff: UInt64
         var errors: [ErrorRecord]
-        var timeline: [SecondRecord]
+        var timeline: [Second]
         var events: [EventRecord]
 
         init(_ a: ShardArtifact) {
@@ -153,7 +168,7 @@ extension ShardArtifact {
             goodputConfigured = a.goodputConfigured
             tasks = a.names.indices.map { Stat(name: a.names[$0], method: a.methods[$0], a.perStat[$0]) }
             scheduleLag = Hist(a.scheduleLag); dropped = a.dropped; cutOff = a.cutOff
-            errors = a.errors; timeline = a.timeline; events = a.events
+            errors = a.errors; timeline = a.timeline.map(Second.init); events = a.events
         }
 
         func artifact() throws(ReadProblem) -> ShardArtifact {
@@ -165,6 +180,8 @@ extension ShardArtifact {
             guard Set(shards.map(\.index)).count == shards.count else { throw ReadProblem(message: "at shards: a shard index appears twice") }
             var perStat: [RequestStats] = []
             for (i, t) in tasks.enumerated() { perStat.append(try t.stats("tasks[\(i)]")) }
+            var seconds: [SecondRecord] = []
+            for (i, t) in timeline.enumerated() { seconds.append(try t.record("timeline[\(i)]")) }
             for (i, t) in thresholds.enumerated() {
                 do { _ = try Threshold(ThresholdSpec(t.expression)) } catch {
                     throw ReadProblem(message: "at thresholds[\(i)]: \(error.message)")
@@ -175,7 +192,7 @@ extension ShardArtifact {
                                  thresholds: thresholds.map { ThresholdSpec($0.expression, abortOnFail: $0.abortOnFail, delayAbortEval: .fromSeconds($0.delayAbortEvalS)) },
                                  goodputConfigured: goodputConfigured, names: tasks.map(\.name), methods: tasks.map(\.method),
                                  perStat: perStat, scheduleLag: try scheduleLag.histogram("schedule_lag"), dropped: dropped, cutOff: cutOff,
-                                 errors: errors, timeline: timeline, events: events)
+                                 errors: errors, timeline: seconds, events: events)
         }
     }
 }

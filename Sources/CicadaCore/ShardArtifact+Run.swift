@@ -39,7 +39,8 @@ extension ShardArtifact {
     /// start to the latest end), every threshold judged again on the merged figures.
     ///
     /// Figures the artifact does not carry stay absent: sliding windows (so a threshold `over
-    /// 30s` has no data), per-second percentiles in the timeline, telemetry.
+    /// 30s` has no data), telemetry, and per-second percentiles where an artifact has no
+    /// per-second histograms (written by an older version).
     public func runResult() -> RunResult {
         let start = shards.map(\.startedAtUnix).min() ?? 0
         let end = shards.map { $0.startedAtUnix + $0.measuredSeconds }.max() ?? start
@@ -60,9 +61,11 @@ extension ShardArtifact {
         snap.cutOff = cutOff
         var line = Timeline()
         for s in timeline {
-            // A point at the end of its second: what completed in that second (1 s, so counts are rates).
+            // A point at the end of its second: what completed in that second (1 s, so counts are
+            // rates), and the percentiles of that second's merged histogram where every shard kept one.
+            func ms(_ p: Double) -> Double? { s.corrected?.percentile(p).map { Double($0) / 1000 } }
             line.append(TimelinePoint(t: Double(s.second + 1) - start, users: s.users, qps: Double(s.requests),
-                                      failuresPerSecond: Double(s.failures), p50Millis: nil, p95Millis: nil, p99Millis: nil))
+                                      failuresPerSecond: Double(s.failures), p50Millis: ms(50), p95Millis: ms(95), p99Millis: ms(99)))
         }
         var stop = StopReason.completed
         if let aborted = shards.first(where: { $0.stopReason == "threshold_abort" }) {
@@ -124,20 +127,26 @@ public struct ShardTimelineRecorder: Sendable {
     private var seconds: [Int64: ShardArtifact.SecondRecord] = [:]
     private var lastRequests: UInt64 = 0
     private var lastFailures: UInt64 = 0
+    private var lastCorrected = LatencyHistogram()
     public init() {}
 
-    /// Adds the run so far (`snap`, cumulative), taken at `unix` (CLOCK_REALTIME seconds).
+    /// Adds the run so far (`snap`, cumulative), taken at `unix` (CLOCK_REALTIME seconds): the
+    /// requests, failures and corrected latencies completed since the previous snapshot.
     public mutating func add(_ snap: Snapshot, atUnix unix: Double) {
         let requests = snap.total.requests, failures = snap.total.failures
         // A statistics reset (the dashboard's r) starts the counts again.
-        if requests < lastRequests || failures < lastFailures { lastRequests = 0; lastFailures = 0 }
+        if requests < lastRequests || failures < lastFailures { lastRequests = 0; lastFailures = 0; lastCorrected = LatencyHistogram() }
         let second = Int64(unix.rounded(.down))
-        var r = seconds[second] ?? ShardArtifact.SecondRecord(second: second, requests: 0, failures: 0, users: 0)
+        var r = seconds[second] ?? ShardArtifact.SecondRecord(second: second, requests: 0, failures: 0, users: 0, corrected: LatencyHistogram())
         r.requests += requests - lastRequests
         r.failures += failures - lastFailures
         r.users = snap.gauges.users
+        // The latencies since the last snapshot: the cumulative histogram's buckets minus the
+        // previous one's (a reset between two snapshots that left the count higher: the whole).
+        let since = snap.total.corrected.subtracting(lastCorrected) ?? snap.total.corrected
+        r.corrected?.merge(since)
         seconds[second] = r
-        lastRequests = requests; lastFailures = failures
+        lastRequests = requests; lastFailures = failures; lastCorrected = snap.total.corrected
     }
 
     /// The seconds recorded, in order.

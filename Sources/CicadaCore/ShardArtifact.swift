@@ -116,15 +116,19 @@ public struct ShardArtifact: Sendable, Equatable {
     }
 
     /// What completed during one wall-clock second.
-    public struct SecondRecord: Sendable, Equatable, Codable {
+    public struct SecondRecord: Sendable, Equatable {
         /// The second, as whole Unix seconds (it covers `second ..< second + 1`).
         public var second: Int64
         public var requests: UInt64
         public var failures: UInt64
         /// Users running at the end of the second (closed model; the sum over shards).
         public var users: Int
-        public init(second: Int64, requests: UInt64, failures: UInt64, users: Int) {
-            self.second = second; self.requests = requests; self.failures = failures; self.users = users
+        /// The corrected latency (µs) of the requests completed in this second, all tasks; nil
+        /// in artifacts written before it was recorded (and in a merge with one of them), so
+        /// merged per-second percentiles are exact or absent, never partial.
+        public var corrected: LatencyHistogram?
+        public init(second: Int64, requests: UInt64, failures: UInt64, users: Int, corrected: LatencyHistogram? = nil) {
+            self.second = second; self.requests = requests; self.failures = failures; self.users = users; self.corrected = corrected
         }
     }
 
@@ -188,6 +192,8 @@ public struct ShardArtifact: Sendable, Equatable {
         for s in timeline + other.timeline {
             if var old = seconds[s.second] {
                 old.requests += s.requests; old.failures += s.failures; old.users += s.users
+                // Exact or absent: a second some part lacks a histogram for has none.
+                if var h = old.corrected, let more = s.corrected { h.merge(more); old.corrected = h } else { old.corrected = nil }
                 seconds[s.second] = old
             } else { seconds[s.second] = s }
         }

@@ -17,6 +17,7 @@ extension DashboardController {
             engine: onEngine || comparing ? lane.engine?.line : nil, unicode: c.unicode, color: c.color,
             message: message.flatMap { now < $0.until ? $0.text : nil })
         model.diagnoses = lane.diagnoses
+        model.shards = shards
         if comparing {
             model.focusedVariant = focus
             model.variants = lanes.map { variantLine($0) }

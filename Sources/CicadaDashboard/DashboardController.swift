@@ -37,6 +37,9 @@ public struct DashboardController: Sendable {
         public var color: Bool
         /// The diagnosis rules the panel runs on each snapshot (the scenario's `diagnoses:`).
         public var diagnosisLimits = DiagnosisLimits()
+        /// The dashboard follows a distributed run's shards (`cicada dash --shards`), not a run
+        /// of this process: `e` has no engine to move the load to.
+        public var followsShards = false
 
         /// A configuration.
         public init(scenarioName: String, targetDescription: String, runTime: Duration? = nil, isOpenModel: Bool = false,
@@ -76,6 +79,8 @@ public struct DashboardController: Sendable {
     public private(set) var marks: [RunEvent] = []
     /// The last message and until when it shows.
     public private(set) var message: (text: String, until: ContinuousClock.Instant)?
+    /// The shard table's lines (`cicada dash --shards`); empty for a run of this process.
+    public private(set) var shards: [ShardLine] = []
 
     /// A controller for `lanes` (one for a run, one per variant for a comparison).
     public init(configuration: Configuration, lanes: [DashboardLane]) {
@@ -107,6 +112,9 @@ public struct DashboardController: Sendable {
     public mutating func update(engine: EngineReading?, lane: Int) {
         lanes[lane].engine = engine
     }
+
+    /// Takes the shard table's lines (`cicada dash --shards`).
+    public mutating func update(shards: [ShardLine]) { self.shards = shards }
 
     /// Appends one per-second point to `lane`'s history, forgetting the oldest past the limit.
     public mutating func append(_ point: TimelinePoint, lane: Int) {
@@ -187,6 +195,7 @@ public struct DashboardController: Sendable {
             let size = max(1, c == "}" ? e.line.maxBatchSize * 2 : e.line.maxBatchSize / 2)
             return [.setMaxBatchSize(lane: focus, size: size), say("\(who)max batch size \(size)", only: batchingLane, at: now)]
         case "e":
+            if configuration.followsShards { return [say("e: each shard keeps its own target", mark: false, at: now)] }
             guard configuration.canSwitchEngine else {
                 return [say(comparing ? "e: each variant keeps its own target in a comparison"
                             : "e: the scenario's target is the embedded engine; there is nothing to switch back to", at: now)]

@@ -46,6 +46,9 @@ public struct DashboardModel: Sendable {
     /// What the figures mean so far (``DiagnosisRules``), newest first; the diagnoses panel
     /// appears when there is one.
     public var diagnoses: [Diagnosis] = []
+    /// The shards of a distributed run (`cicada dash --shards`), one line each; the rest of the
+    /// model describes the shards merged. Empty otherwise.
+    public var shards: [ShardLine] = []
 
     /// A model; everything but the snapshot and names has a quiet default.
     public init(snapshot: Snapshot, scenarioName: String, targetDescription: String, runTime: Duration? = nil,

@@ -48,6 +48,12 @@ public struct DashboardRenderer: Sendable {
             d.compare(&f, Rect(x: 0, y: body.y, w: width, h: compareH))
             body = Rect(x: 0, y: body.y + compareH, w: width, h: body.h - compareH)
         }
+        if !m.shards.isEmpty {
+            // A distributed run's dashboard: the shard table across the full width, under the header.
+            let shardsH = min(2 + m.shards.count, max(3, body.h / 3))
+            d.shardTable(&f, Rect(x: 0, y: body.y, w: width, h: shardsH))
+            body = Rect(x: 0, y: body.y + shardsH, w: width, h: body.h - shardsH)
+        }
         if width >= Self.twoColumnWidth {
             let leftW = width * 3 / 5
             let left = Rect(x: 0, y: body.y, w: leftW, h: body.h)

@@ -37,6 +37,9 @@ public struct SessionRequest: Sendable {
     /// How long the status server keeps serving the final figures after the run
     /// (`--status-linger`), so a scraper gets them.
     public var statusLinger: Duration = .zero
+    /// The bearer token the status server's `POST /control` asks for (`--status-token-env`);
+    /// nil: loopback clients only.
+    public var statusToken: String?
     /// `--warmup` / `--cooldown`: replace the scenario's `warmup:` / `cooldown:`.
     public var warmup: MeasurementWindow.Span?
     public var cooldown: Duration?

@@ -48,6 +48,7 @@ struct Run: ParsableCommand {
     @Option(help: "Serve live figures on this port: Prometheus text at /metrics, JSON at /status (0 picks a free port).") var statusPort: Int?
     @Option(help: "Address the status server binds.") var statusHost = "127.0.0.1"
     @Option(help: "Keep serving the final figures this long after the run, for a last scrape.") var statusLinger = "0s"
+    @Option(help: "Environment variable holding a bearer token for the status server's POST /control (default: loopback clients only).") var statusTokenEnv: String?
     @Option(help: "Leave the run's start out of every figure: a duration (30s) or a request count (500r).") var warmup: String?
     @Option(help: "Leave the run's last part out of every figure: a duration, e.g. 30s.") var cooldown: String?
     @Option(name: .customLong("telemetry"), help: "Also poll this Prometheus /metrics URL (repeatable).") var telemetryURLs: [String] = []
@@ -94,6 +95,10 @@ struct Run: ParsableCommand {
         r.statusHost = statusHost
         guard let linger = DurationText.parse(statusLinger) else { throw .usage("--status-linger '\(statusLinger)' is not a duration") }
         r.statusLinger = linger
+        if let env = statusTokenEnv {
+            guard let t = ProcessInfo.processInfo.environment[env], !t.isEmpty else { throw .usage("--status-token-env: \(env) is not set") }
+            r.statusToken = t
+        }
         try measurementFlags(into: &r)
         do { r.shard = try ShardResolver.resolve(flag: shard, environment: ProcessInfo.processInfo.environment) } catch {
             throw .usage(error.message)

@@ -75,6 +75,17 @@ import Testing
         let corrected = try #require((m["latency_ms"] as? [String: Any])?["corrected"] as? [String: Any])
         #expect(abs((corrected["max"] as? Double ?? -1) - Double(shardMax) / 1000) < 0.0005)
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("junit.xml").path))
+        // Each shard second carries the histogram of what completed in it; the merged timeline
+        // has per-second percentiles wherever requests completed.
+        for i in 0..<4 {
+            let a = try json(shardsDir.appendingPathComponent("shard-\(i)-of-4.json"))
+            for sec in try #require(a["timeline"] as? [[String: Any]]) {
+                #expect((sec["corrected"] as? [String: Any])?["count"] as? Int == sec["requests"] as? Int, "\(sec)")
+            }
+        }
+        let points = try #require(m["timeline"] as? [[String: Any]])
+        #expect(points.contains { ($0["qps"] as? Double ?? 0) > 0 })
+        for p in points where (p["qps"] as? Double ?? 0) > 0 { #expect(p["p99_ms"] is Double && p["p50_ms"] is Double, "\(p)") }
 
         // A missing shard: partial; it fails unless --min-shards allows it.
         let three = try (0..<4).filter { $0 != 2 }.map { shardsDir.appendingPathComponent("shard-\($0)-of-4.json").path }
