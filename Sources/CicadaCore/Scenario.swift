@@ -43,6 +43,8 @@ public struct Scenario: Sendable {
     public var tokenizer: BPETokenizer?
     /// Which client sends the requests (`transport:`; `--transport` overrides it).
     public var transport: TransportChoice = .auto
+    /// The load divided between targets by weight (`split:`, a canary roll-out); nil for none.
+    public var split: SplitSpec?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -100,6 +100,10 @@ extension RunSession {
             let batch = engines[i]?.batchMemoryFacts(fitFraction: rules.limits.fitFraction)
             results[i].diagnoses = rules.evaluate(DiagnosisFacts(result: results[i], batchMemory: batch))
         }
+        if !comparing {
+            let run = lanes[0].run
+            results[0].split = Self.splitResult(results[0], run: LoadRunFacts(split: run.plan.scenario.split, weights: run.control.splitWeights))
+        }
         let variants = lanes.indices.map { i in
             VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))
         }
@@ -181,6 +185,7 @@ extension RunSession {
         var s = SummaryPrinter(plain: request.plain).render(result)
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { s += "\n" + llm }
         if let b = BreakdownReport.text(result) { s += "\n" + b }
+        if let sp = SplitReport.text(result, plain: request.plain) { s += "\n" + sp }
         if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
         if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
         return s

@@ -137,6 +137,7 @@ public final class RunSession: @unchecked Sendable {
     static func prepareRun(_ document: ScenarioDocument, scenario input: Scenario, request: SessionRequest, environment: [String: String],
                            cores: Int, servers: Servers) throws(SessionError) -> Prepared {
         var scenario = input
+        try Self.prepareSplit(document, scenario: &scenario, request: request, servers: servers)
         let useEngine = request.startEngine || (document.targetsEngine && request.overrides.target == nil)
         if useEngine && request.localTargetServiceTime != nil { throw .usage("error: --engine and --local-target each start a server; choose one") }
         let engineConfig = document.engine ?? EngineConfig()
