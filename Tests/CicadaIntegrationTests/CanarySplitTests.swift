@@ -15,7 +15,7 @@ import Testing
         seed: 17
         run_time: 2s
         arrival: {rate: 300}
-        telemetry: {gpu: none}
+        telemetry: {gpu: none, scrape_target: false}
         tasks: [{name: hit, path: /health}]
         split:
           targets:
