@@ -69,6 +69,35 @@ import Testing
         #expect(try String(contentsOfFile: md, encoding: .utf8).contains("**Split (canary)**"))
     }
 
+    @Test func closedModelUsersSplitByTheirRequestNumbers() throws {
+        let stable = try Self.start(.milliseconds(1)), canary = try Self.start(.milliseconds(1))
+        defer { stable.stop(); canary.stop() }
+        let doc = try ScenarioReader().parseDocument("""
+        seed: 5
+        users: 20
+        spawn_rate: 1000
+        run_time: 2s
+        wait_time: constant(0.005)
+        telemetry: {gpu: none, scrape_target: false}
+        tasks: [{name: hit, path: /health}]
+        split:
+          targets:
+            - {name: stable, weight: 3, baseline: true, target: \(stable.baseURL)}
+            - {name: canary, weight: 1, target: \(canary.baseURL)}
+
+        """, file: "s.yaml")
+        let s = try RunSession(document: doc, request: SessionRequest(file: "s.yaml", workers: 2))
+        let out = CapturedOutput()
+        let r = try s.run(view: nil, output: out.output, stopSignal: { false }).results[0]
+        let counts = try #require(r.split).members.map { $0.stats?.requests ?? 0 }
+        let total = r.snapshot.total.requests
+        #expect(total > 500, "\(total) requests")
+        #expect(counts.reduce(0, +) == total)
+        #expect(counts == [UInt64(stable.requestCount), UInt64(canary.requestCount)])
+        // Users send different numbers of requests, so the bound is looser than an open model's.
+        #expect(abs(Double(counts[1]) / Double(total) - 0.25) <= 0.02, "canary \(counts[1]) of \(total)")
+    }
+
     @Test func aSlowCanaryFailsTheVerdictWithExit99() throws {
         let stable = try Self.start(.milliseconds(1)), canary = try Self.start(.milliseconds(40))
         defer { stable.stop(); canary.stop() }
