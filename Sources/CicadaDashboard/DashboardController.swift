@@ -195,6 +195,7 @@ public struct DashboardController: Sendable {
             return [.setMaxBatchSize(lane: focus, size: size), say("\(who)max batch size \(size)", only: batchingLane, at: now)]
         case "e":
             guard configuration.canSwitchEngine else {
+                if configuration.split != nil { return [say("e: a split run's targets are its own (c/C move the canary's share)", at: now)] }
                 return [say(comparing ? "e: each variant keeps its own target in a comparison"
                             : "e: the scenario's target is the embedded engine; there is nothing to switch back to", at: now)]
             }

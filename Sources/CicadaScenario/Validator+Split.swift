@@ -62,7 +62,7 @@ extension Validator {
                     }
                 }
             case (nil, let e?):
-                if let config = engineConfig(e.value, path: "\(ip).engine") {
+                if let config = engineConfig(e.value, path: "\(ip).engine", base: engine ?? EngineConfig()) {
                     splitEngines[name] = config
                     target = Self.embeddedPlaceholder
                     summary = CompareSpec.Variant(name: name, kind: .engine(config)).summary

@@ -100,9 +100,9 @@ extension RunSession {
             let batch = engines[i]?.batchMemoryFacts(fitFraction: rules.limits.fitFraction)
             results[i].diagnoses = rules.evaluate(DiagnosisFacts(result: results[i], batchMemory: batch))
         }
-        if !comparing {
-            let run = lanes[0].run
-            results[0].split = Self.splitResult(results[0], run: LoadRunFacts(split: run.plan.scenario.split, weights: run.control.splitWeights))
+        if !comparing, let spec = lanes[0].run.plan.scenario.split {
+            // Per-target figures and the canary verdict, with the weights in force at the end.
+            results[0].split = SplitResult(spec: spec, snapshot: results[0].snapshot, finalWeights: lanes[0].run.control.splitWeights)
         }
         let variants = lanes.indices.map { i in
             VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))

@@ -2,8 +2,8 @@ import CicadaCore
 import CicadaEngineServer
 import CicadaScenario
 
-/// A `split:` run (a canary roll-out): one engine per embedded-engine member before the load,
-/// and the per-member figures and verdict after it.
+/// A `split:` run (a canary roll-out): one engine per embedded-engine member before the load
+/// (the per-member figures and verdict are built in `run` once the load is over).
 extension RunSession {
     /// Starts an embedded engine for each member that names one, points the member at it, and
     /// makes the baseline member's target the run's. Refuses the flags that name another target.
@@ -27,17 +27,5 @@ extension RunSession {
         }
         scenario.split = split
         scenario.target = split.members[split.baselineIndex].target
-    }
-
-    /// The split's per-member figures and verdict for a finished single run; nil without a split.
-    static func splitResult(_ result: RunResult, run: LoadRunFacts) -> SplitResult? {
-        guard let spec = run.split else { return nil }
-        return SplitResult(spec: spec, snapshot: result.snapshot, finalWeights: run.weights)
-    }
-
-    /// What ``splitResult(_:run:)`` needs of a lane's run.
-    struct LoadRunFacts {
-        var split: SplitSpec?
-        var weights: [Int]?
     }
 }

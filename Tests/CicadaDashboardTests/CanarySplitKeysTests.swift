@@ -62,6 +62,13 @@ import Testing
         #expect(noSteps.viewModel(at: Controllers.at(1.1))?.message?.contains("no split.steps") == true)
     }
 
+    @Test func eSaysASplitsTargetsAreItsOwn() {
+        let c = Self.controller(split: Self.split())
+        let a = c.handle(.character("e"), at: Controllers.at(1))
+        #expect(!a.contains(.switchToEngine))
+        #expect(c.viewModel(at: Controllers.at(1.1))?.message == "e: a split run's targets are its own (c/C move the canary's share)")
+    }
+
     @Test func theHelpListsTheKeys() {
         #expect(DashboardRenderer.Drawer.helpLines.contains { $0.0 == "c / C" })
     }

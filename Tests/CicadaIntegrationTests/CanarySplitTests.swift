@@ -98,18 +98,26 @@ import Testing
         #expect(abs(Double(counts[1]) / Double(total) - 0.25) <= 0.02, "canary \(counts[1]) of \(total)")
     }
 
-    @Test func aSlowCanaryFailsTheVerdictWithExit99() throws {
-        let stable = try Self.start(.milliseconds(1)), canary = try Self.start(.milliseconds(40))
+    @Test func aFailingCanaryFailsTheVerdictWithExit99() throws {
+        // The canary answers every fourth request with a 503: a 25 % error rate against the
+        // stable's 0 %, past the +1 point bound whatever the machine's load (no timing involved).
+        let stable = try Self.start(.milliseconds(1))
+        let canary = TestTarget(config: .init(faults: try FaultPlan(parsing: "503:1,ok:3")))
+        try canary.start()
         defer { stable.stop(); canary.stop() }
-        let doc = try ScenarioReader().parseDocument(Self.yaml(stable: stable.baseURL, canary: canary.baseURL, verdict: "{p99: \"+10%\"}"), file: "s.yaml")
+        let doc = try ScenarioReader().parseDocument(Self.yaml(stable: stable.baseURL, canary: canary.baseURL, verdict: "{error_rate: \"+1%\"}"), file: "s.yaml")
         let s = try RunSession(document: doc, request: SessionRequest(file: "s.yaml", workers: 1))
         let out = CapturedOutput()
         let result = try s.run(view: nil, output: out.output, stopSignal: { false })
         #expect(result.exitStatus == ExitStatus.thresholdsFailed)
         #expect(result.results[0].thresholds.isEmpty, "no threshold: the verdict alone fails the run")
+        let check = try #require(result.results[0].split?.verdict.checks.first)
+        #expect(check.passed == false && check.baselineValue == 0)
+        #expect(abs((check.value ?? 0) - 0.25) < 0.02, "\(check)")
         let summary = out.summary.withLock { $0 }
         #expect(summary.contains("CANARY VERDICT: FAILED"), "\(summary)")
-        #expect(summary.contains("canary p(99)=+10%"), "the bound is printed with the figures")
+        #expect(summary.contains("canary error_rate=+1%"), "the bound is printed with the figures")
+        #expect(summary.contains("(limit 1.00%)"))
     }
 
     @Test func engineMembersEachStartTheirOwnEngine() throws {

@@ -41,6 +41,19 @@ import Testing
         #expect(doc.targetsEngine == false)
     }
 
+    @Test func memberEnginesOverrideTheTopLevelEngineBlock() throws {
+        let doc = try ScenarioReader().parseDocument(Self.head + """
+        engine: {gpu: H100-SXM, model: deepseek-llm-7b, batching: throughput, cache: {enabled: false}}
+        split:
+          targets:
+            - {name: stable, weight: 3, baseline: true, engine: {max_in_flight: 7}}
+            - {name: canary, weight: 1, engine: {gpu: A100-80GB, scheduler: continuous}}
+        """, file: "t.yaml", baseDirectory: scenariosDirectory)
+        let stable = try #require(doc.splitEngines["stable"]), canary = try #require(doc.splitEngines["canary"])
+        #expect(stable.gpu == "H100-SXM" && stable.presetName == "throughput" && stable.cacheEntries == 0 && stable.maxInFlight == 7)
+        #expect(canary.gpu == "A100-80GB" && canary.scheduler == .continuous && canary.cacheEntries == 0 && canary.model == stable.model)
+    }
+
     @Test func theShippedScenarioSplitsBetweenTwoEngines() throws {
         let doc = try ScenarioReader().readDocument(path: scenariosDirectory + "/canary-split.yaml")
         let split = try #require(doc.scenario.split)
