@@ -28,4 +28,9 @@ extension RunSession {
         scenario.split = split
         scenario.target = split.members[split.baselineIndex].target
     }
+
+    /// What a split run's dashboard header names: `split stable 90 / canary 10`.
+    static func splitTitle(_ split: SplitSpec) -> String {
+        "split " + split.members.map { "\($0.name) \($0.weight)" }.joined(separator: " / ")
+    }
 }

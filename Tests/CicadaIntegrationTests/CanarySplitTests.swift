@@ -136,6 +136,7 @@ import Testing
         #expect(members.allSatisfy { $0.target.hasPrefix("http://127.0.0.1:") && !$0.target.hasSuffix(":0") })
         #expect(Set(members.map(\.target)).count == 2, "two engines, two ports")
         #expect(s.scenario.target == members[0].target)
+        #expect(s.title == "split stable 1 / canary 1")
         let out = CapturedOutput()
         let result = try s.run(view: nil, output: out.output, stopSignal: { false })
         let counts = try #require(result.results[0].split).members.map { $0.stats?.requests ?? 0 }
