@@ -85,6 +85,7 @@ public struct IntervalStats: Sendable {
         perStat[o.statIndex].record(o)
         if o.turnGroup >= 0 { recordGroup(o, o.turnGroup) }
         if o.modelGroup >= 0 { recordGroup(o, o.modelGroup) }
+        if o.splitGroup >= 0 { recordGroup(o, o.splitGroup) }
         if o.failure != nil {
             errors.record(ErrorKey(method: method, name: name, message: o.error ?? o.failure!.rawValue), atNanos: o.endNanos)
         }

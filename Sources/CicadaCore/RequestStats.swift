@@ -64,6 +64,8 @@ public struct RequestOutcome: Sendable {
     /// The breakdown groups (``Breakdown``) of its conversation turn and its model; -1 for none.
     public var turnGroup: Int = -1
     public var modelGroup: Int = -1
+    /// The breakdown group of its `split:` member; -1 for none.
+    public var splitGroup: Int = -1
 
     public init(statIndex: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, ttfbMicros: UInt64?,
                 status: Int, failure: FailureKind?, error: String?, bytesIn: UInt64, bytesOut: UInt64) {

@@ -18,6 +18,8 @@ public final class RunControl: Sendable {
     private let _warpGeneration = Atomic<Int>(0)
     private let _runStart = Atomic<UInt64>(0)
     private let _requestTickets = Atomic<UInt64>(0)
+    private let _splitWeights = Mutex<[Int]?>(nil)
+    private let _splitGeneration = Atomic<Int>(0)
     /// The run's clock: a live rate change is dated on it (``rateScale``).
     public let clock: any TimeSource
 
@@ -116,6 +118,17 @@ public final class RunControl: Sendable {
     public var targetGeneration: Int { _targetGeneration.load(ordering: .acquiring) }
     /// The base URL override in force, if any.
     public var targetOverride: String? { _targetOverride.withLock { $0 } }
+
+    /// Sets a `split:` run's member weights from now on (the dashboard's canary steps); nil: the
+    /// scenario's. Requests chosen after the change use them.
+    public func setSplitWeights(_ weights: [Int]?) {
+        _splitWeights.withLock { $0 = weights }
+        _splitGeneration.add(1, ordering: .releasing)
+    }
+    /// The split weights in force when changed live; nil while the scenario's hold.
+    public var splitWeights: [Int]? { _splitWeights.withLock { $0 } }
+    /// Bumped on every ``setSplitWeights(_:)``; workers compare it once per request (one atomic load).
+    public var splitGeneration: Int { _splitGeneration.load(ordering: .acquiring) }
 
     /// This worker's share of `users` when users are dealt round-robin: user `i` belongs to
     /// worker `i % workerCount`.

@@ -51,7 +51,7 @@ public struct RunPlan: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
         picker = TaskPicker(weights: scenario.tasks.map(\.weight))
-        breakdown = Breakdown(tasks: scenario.tasks)
+        breakdown = Breakdown(tasks: scenario.tasks, split: scenario.split)
         modelPickers = scenario.tasks.map { $0.models.isEmpty ? nil : TaskPicker(weights: $0.models.map(\.weight)) }
     }
 }

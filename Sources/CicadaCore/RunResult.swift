@@ -38,6 +38,8 @@ public struct RunResult: Sendable {
     public var requestLog: RequestLogSummary?
     /// Which transport sent the requests (`curl`, `fast`); nil when not known.
     public var transport: String?
+    /// A `split:` run's per-member figures and canary verdict, set by the session; nil for none.
+    public var split: SplitResult?
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {
@@ -47,8 +49,8 @@ public struct RunResult: Sendable {
         self.startNanos = startNanos
     }
 
-    /// Whether every threshold passed.
-    public var passed: Bool { thresholds.allSatisfy(\.passed) }
+    /// Whether every threshold passed (and a split's canary verdict, when there is one).
+    public var passed: Bool { thresholds.allSatisfy(\.passed) && (split?.verdict.passed ?? true) }
 }
 
 

@@ -45,6 +45,8 @@ public struct Scenario: Sendable {
     public var transport: TransportChoice = .auto
     /// The opt-in consistency probe (`consistency:`); nil for none.
     public var consistency: ConsistencySpec?
+    /// The load divided between targets by weight (`split:`, a canary roll-out); nil for none.
+    public var split: SplitSpec?
 
     public init(
         name: String, target: String, headers: [(name: String, value: String)] = [],

@@ -70,6 +70,8 @@ public enum BreakdownKey: Sendable, Equatable, Hashable {
     case turn(Int)
     /// Model name.
     case model(String)
+    /// A `split:` member's name (a canary roll-out's target).
+    case target(String)
 }
 
 /// The run's breakdown groups (per turn, per model) and which group a request belongs to.
@@ -77,13 +79,24 @@ public enum BreakdownKey: Sendable, Equatable, Hashable {
 /// Computed once from the scenario; a request's group indexes are looked up on the send path
 /// (two array reads), so scenarios without turns or model lists pay nothing.
 public struct Breakdown: Sendable, Equatable {
-    /// Every group, turns first (1...max turns), then models in first-seen order.
-    public let keys: [BreakdownKey]
+    /// Every group, turns first (1...max turns), then models in first-seen order, then split members.
+    public private(set) var keys: [BreakdownKey]
     /// Per task: the group of each of its weighted models.
     public let modelGroups: [[Int]]
     /// Group index of turn 1 (turn t is `firstTurnGroup + t - 1`), or -1 when no task has conversations.
     public let firstTurnGroup: Int
     public let maxTurns: Int
+    /// Group index of the split's first member (member m is `firstSplitGroup + m`), or -1 without a split.
+    public private(set) var firstSplitGroup = -1
+
+    /// The groups of `tasks`, then one per member of `split` (when given).
+    public init(tasks: [TaskSpec], split: SplitSpec?) {
+        self.init(tasks: tasks)
+        if let split, !split.members.isEmpty {
+            firstSplitGroup = keys.count
+            keys += split.members.map { .target($0.name) }
+        }
+    }
 
     public init(tasks: [TaskSpec]) {
         var keys: [BreakdownKey] = []

@@ -29,6 +29,8 @@ public enum DashboardAction: Sendable, Equatable {
     case switchToEngine
     /// Send the load back to the scenario's target.
     case switchToTarget
+    /// Set a split run's member weights (the canary's steps, `c`/`C`), in the split's member order.
+    case setSplitWeights([Int])
     /// Note `detail` in the events of lane `lane`, or of every lane when nil.
     case note(String, lane: Int?)
 }

@@ -13,7 +13,8 @@ import CicadaCore
 /// Keys: `q` quit; space pause/resume; `w`/`W`/`s`/`S` ±1/±10 users (closed model); `+`/`-`
 /// arrival rate ×1.1 / ÷1.1 (open model); `e` load on the embedded engine and back; `b` next
 /// batching preset; `[`/`]` halve/double the max queue delay; `{`/`}` halve/double the max
-/// batch size; tab next variant (comparisons); `t` chart span 10/60/300 s; `r` reset; `?` help.
+/// batch size; tab next variant (comparisons); `t` chart span 10/60/300 s; `r` reset; `c`/`C`
+/// promote / roll back a split's canary one step; `?` help.
 /// In a comparison the load keys act on every lane and the batching keys on the focused one.
 public struct DashboardController: Sendable {
     /// What stays fixed for the whole run.
@@ -40,6 +41,9 @@ public struct DashboardController: Sendable {
         /// The dashboard follows a distributed run's shards (`cicada dash --shards`), not a run
         /// of this process: `e` has no engine to move the load to.
         public var followsShards = false
+        /// A `split:` run's members and canary steps: `c`/`C` promote or roll back the canary
+        /// along its steps (a two-member split with `steps:`); nil otherwise.
+        public var split: SplitSpec?
 
         /// A configuration.
         public init(scenarioName: String, targetDescription: String, runTime: Duration? = nil, isOpenModel: Bool = false,
@@ -81,6 +85,8 @@ public struct DashboardController: Sendable {
     public private(set) var message: (text: String, until: ContinuousClock.Instant)?
     /// The shard table's lines (`cicada dash --shards`); empty for a run of this process.
     public private(set) var shards: [ShardLine] = []
+    /// A split run's canary share now, in percent (nil without steps): `c`/`C` move it.
+    public private(set) var canaryPercent: Int?
 
     /// A controller for `lanes` (one for a run, one per variant for a comparison).
     public init(configuration: Configuration, lanes: [DashboardLane]) {
@@ -90,6 +96,7 @@ public struct DashboardController: Sendable {
         self.configuration = c
         self.lanes = lanes
         self.onEngine = c.startsOnEngine
+        if let s = c.split, !s.steps.isEmpty { canaryPercent = s.canaryPercent }
     }
 
     /// Whether the lanes are the variants of a comparison.
@@ -197,6 +204,7 @@ public struct DashboardController: Sendable {
         case "e":
             if configuration.followsShards { return [say("e: each shard keeps its own target", mark: false, at: now)] }
             guard configuration.canSwitchEngine else {
+                if configuration.split != nil { return [say("e: a split run's targets are its own (c/C move the canary's share)", at: now)] }
                 return [say(comparing ? "e: each variant keeps its own target in a comparison"
                             : "e: the scenario's target is the embedded engine; there is nothing to switch back to", at: now)]
             }
@@ -210,6 +218,8 @@ public struct DashboardController: Sendable {
             for i in lanes.indices { lanes[i].history.removeAll() }
             marks.removeAll()
             return [.reset, say("statistics reset", at: now)]
+        case "c", "C":
+            return canaryStep(promote: c == "c", at: now)
         case "?":
             showHelp.toggle()
             return []
@@ -231,6 +241,22 @@ public struct DashboardController: Sendable {
         case .done:
             return []
         }
+    }
+
+    /// `c` (promote) or `C` (roll back): the canary's share moves to the next or previous step of
+    /// the split's `steps` (below the first step: 0, no load on the canary); the new weights apply
+    /// to the requests chosen after it, and the change is noted in the run's events.
+    private mutating func canaryStep(promote: Bool, at now: ContinuousClock.Instant) -> [DashboardAction] {
+        guard let split = configuration.split, let current = canaryPercent, let ci = split.canaryIndex else {
+            return [say("c/C move a split's canary along its steps; this run has \(configuration.split == nil ? "no split" : "no split.steps")", mark: false, at: now)]
+        }
+        let name = split.members[ci].name
+        guard let next = promote ? split.promoted(from: current) : split.rolledBack(from: current) else {
+            return [say(promote ? "\(name) already at \(current)% (the last step)" : "\(name) already at 0% (fully rolled back)", mark: false, at: now)]
+        }
+        canaryPercent = next
+        return [.setSplitWeights(split.weights(canaryPercent: next)),
+                say("\(promote ? "promote" : "roll back") \(name): \(current)% -> \(next)% of the load", at: now)]
     }
 
     /// The max queue delay after scaling by `factor`, as `BatcherConfig.withQueueDelay(scaledBy:)`

@@ -17,6 +17,7 @@ extension DashboardRenderer.Drawer {
         ("tab", "focus the next variant (compare: b [ ] { } act on it)"),
         ("t", "chart window: 10s, 60s, 300s"),
         ("r", "reset the statistics"),
+        ("c / C", "promote / roll back the split's canary a step"),
         ("?", "show / hide this help"),
     ]
 

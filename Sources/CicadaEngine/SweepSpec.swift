@@ -8,6 +8,10 @@ public struct SweepSpec: Sendable, Equatable {
             case engine(BatcherConfig)
             /// A server named in the sweep's `targets:`.
             case target(String)
+            /// A fresh embedded engine running the continuous scheduler with these settings (the
+            /// engine block's device, model and other continuous keys; a grid point's
+            /// `max_num_seqs` and `max_num_batched_tokens`).
+            case continuous(ContinuousSettings)
         }
         /// The configuration's name in the table: a preset name, a grid point such as
         /// `seed/b16/d5ms/i2`, or a target's name.
@@ -64,7 +68,42 @@ public struct SweepSpec: Sendable, Equatable {
     /// The configurations' names.
     public var names: [String] { configurations.map(\.name) }
     /// Whether any configuration runs on the embedded engine.
-    public var usesEngine: Bool { configurations.contains { if case .engine = $0.kind { return true } else { return false } } }
+    public var usesEngine: Bool {
+        configurations.contains { c in
+            switch c.kind {
+            case .engine, .continuous: return true
+            case .target: return false
+            }
+        }
+    }
+
+    /// The grid a continuous engine's sweep walks when its `sweep:` block names no `grid`,
+    /// `presets` or `targets`: vLLM's default `max_num_seqs` (256) and two below it, by its
+    /// chunked-prefill default token budget (8192 here) and half of it.
+    public static let defaultContinuousGrid = (maxNumSeqs: [64, 128, 256], maxNumBatchedTokens: [4096, 8192])
+
+    /// A continuous grid point's configuration name: `cont/s64/t8192`.
+    public static func continuousGridName(maxNumSeqs: Int, maxNumBatchedTokens: Int) -> String {
+        "cont/s\(maxNumSeqs)/t\(maxNumBatchedTokens)"
+    }
+
+    /// One configuration per (`max_num_seqs`, `max_num_batched_tokens`) pair over `base`, in
+    /// that order; pairs whose settings are invalid (a token budget below `max_num_seqs`) are
+    /// left out and returned with the reason.
+    public static func continuousGrid(base: ContinuousSettings, maxNumSeqs: [Int], maxNumBatchedTokens: [Int]) -> (configurations: [Configuration], skipped: [String]) {
+        var out: [Configuration] = [], skipped: [String] = []
+        for seqs in maxNumSeqs {
+            for tokens in maxNumBatchedTokens {
+                var c = base
+                c.maxNumSeqs = seqs
+                c.maxNumBatchedTokens = tokens
+                let name = continuousGridName(maxNumSeqs: seqs, maxNumBatchedTokens: tokens)
+                let problems = c.validate()
+                if problems.isEmpty { out.append(Configuration(name: name, kind: .continuous(c))) } else { skipped.append("\(name): " + problems.joined(separator: "; ")) }
+            }
+        }
+        return (out, skipped)
+    }
 
     /// The grid's configuration name: `base/b16/d5ms/i2` with only the axes given.
     public static func gridName(base: String, maxBatchSize: Int?, delayMicros: UInt64?, instances: Int?) -> String {

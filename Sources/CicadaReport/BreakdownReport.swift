@@ -12,6 +12,7 @@ public enum BreakdownReport {
             switch snap.groupKeys[i] {
             case .turn(let t): return turns ? ("turn \(t)", s) : nil
             case .model(let m): return turns ? nil : (m, s)
+            case .target: return nil   // a split's members: SplitReport
             }
         }
     }
@@ -36,6 +37,7 @@ public enum BreakdownReport {
             }
             lines += t.lines(indent: "  ")
         }
+        if lines.isEmpty { return nil }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -64,8 +66,10 @@ public enum BreakdownReport {
             switch snap.groupKeys[i] {
             case .turn(let t): turns.append(item(("turn", .integer(UInt64(t))), s))
             case .model(let m): models.append(item(("model", .string(m)), s))
+            case .target: continue   // a split's members: SplitReport's `split`
             }
         }
+        if turns.isEmpty && models.isEmpty { return .null }
         return .object([("turns", .array(turns)), ("models", .array(models))])
     }
 }

@@ -48,6 +48,7 @@ public enum HTMLReport {
             body += distributions()
             body += tasks()
             body += breakdown()
+            body += split()
             body += statusAndErrors()
             body += validity()
             return HTMLReport.shell(title: name, heading: "cicada: \(esc(name))",

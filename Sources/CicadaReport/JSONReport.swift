@@ -134,6 +134,7 @@ public struct JSONReport: Sendable {
             ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
             ("telemetry", TelemetryReport.json(snap.telemetry)),
             ("breakdown", BreakdownReport.json(r)),
+            ("split", SplitReport.json(r)),
         ])
     }
 

@@ -13,6 +13,8 @@ public struct ScenarioDocument: Sendable {
     public var sweep: SweepSpec?
     /// Variants to run side by side, when the file has a `compare:` block.
     public var compare: CompareSpec?
+    /// The embedded engines of a `split:` block's members, by member name (each gets its own).
+    public var splitEngines: [String: EngineConfig] = [:]
     /// Every file the scenario names (prompts, a baseline report...), as written and resolved.
     public var dataFiles: [ScenarioDataFile]
 

@@ -52,7 +52,9 @@ public struct ScenarioReader {
         let v = Validator(file: file, baseDirectory: baseDirectory)
         let scenario = v.scenario(root, defaultName: defaultName)
         if !v.issues.isEmpty || scenario == nil { throw ScenarioErrors(v.issues) }
-        return ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep, compare: v.compare, dataFiles: v.dataFiles)
+        var document = ScenarioDocument(scenario: scenario!, engine: v.engine, targetsEngine: v.targetsEngine, sweep: v.sweep, compare: v.compare, dataFiles: v.dataFiles)
+        document.splitEngines = v.splitEngines
+        return document
     }
 
     /// Reads an engine configuration file: a YAML mapping with the keys of a scenario's

@@ -10,10 +10,11 @@ extension Validator {
                              "default_priority_level", "preserve_ordering", "instance_count"]
 
     /// The `engine:` block (or an engine file's top level, with `p` empty) as the engine's
-    /// configuration, every name checked against CicadaEngine's profiles and presets.
-    func engineConfig(_ n: Node, path p: String = "engine") -> EngineConfig? {
+    /// configuration, every name checked against CicadaEngine's profiles and presets; the keys
+    /// given change `base` (a split target's `engine:` overrides the top-level block).
+    func engineConfig(_ n: Node, path p: String = "engine", base: EngineConfig = EngineConfig()) -> EngineConfig? {
         guard let m = mapping(n, p, allowed: Self.engineKeys) else { return nil }
-        var config = EngineConfig()
+        var config = base
         if let g = m["gpu"], let s = string(g.value, "\(p).gpu") {
             do { config.gpu = try GPUProfile.named(s).name } catch { fail(g.value, "\(p).gpu", error.description) }
         }
@@ -35,7 +36,7 @@ extension Validator {
             }
         }
         // The start preset is looked up after the file's presets, which may redefine it.
-        var start = "seed"
+        var start = base.presetName ?? "seed"
         if let b = m["batching"], let s = string(b.value, "\(p).batching") {
             if config.preset(named: s) != nil { start = s } else {
                 let names = config.presets.map(\.name)

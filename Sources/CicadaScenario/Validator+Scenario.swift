@@ -8,7 +8,7 @@ extension Validator {
     static let topKeys = ["name", "description", "target", "seed", "headers", "auth", "timeouts", "http2", "insecure", "transport",
                           "prompts", "users", "spawn_rate", "run_time", "wait_time", "stages", "honor_retry_after", "flow", "on_start",
                           "arrival", "tasks", "thresholds", "engine", "goodput", "telemetry", "sweep", "compare", "diagnoses", "baseline",
-                          "before_run", "before_each_point", "warmup", "cooldown", "tokenizer", "consistency"]
+                          "before_run", "before_each_point", "warmup", "cooldown", "tokenizer", "consistency", "split"]
 
     func scenario(_ root: Node, defaultName: String) -> Scenario? {
         guard let top = mapping(root, "", allowed: Self.topKeys) else { return nil }
@@ -25,7 +25,7 @@ extension Validator {
                     fail(t.value, "target", "'\(s)' is not an http:// or https:// URL")
                 }
             }
-        } else {
+        } else if top["split"] == nil {
             fail(root, "target", "missing required key 'target' (the base URL, e.g. http://127.0.0.1:8000)")
         }
         if let e = top["engine"] { engine = engineConfig(e.value) } else if targetsEngine { engine = EngineConfig() }
@@ -147,12 +147,19 @@ extension Validator {
             }
             if let v = tm["stale_after"], let d = duration(v.value, "telemetry.stale_after") { telemetry.staleAfter = d }
         }
+        var split: SplitSpec?
+        if let s = top["split"] {
+            split = splitSpec(s.key, s.value, others: top)
+            // The baseline member's target stands for the run's (hooks, telemetry, the header).
+            if let split { target = split.members[split.baselineIndex].target }
+        }
         guard let load, !target.isEmpty else { return nil }
         var built = Scenario(name: name, target: target, headers: headers, bearerTokenEnv: bearerEnv, timeouts: timeouts, http2: http2,
                         insecure: insecure, load: load, onStart: onStart, tasks: tasks, flow: flow, thresholds: thresholds,
                         seed: seed, prompts: prompts, goodput: goodput)
         built.telemetry = telemetry
         built.transport = transport
+        built.split = split
         if let d = top["diagnoses"] { built.diagnosisLimits = diagnosisLimits(d.value) }
         if let b = top["baseline"] { built.baseline = baselineSpec(b.value) }
         built.sharedPrefix = sharedPrefix

@@ -18,7 +18,10 @@ extension Validator {
         func add(_ c: SweepSpec.Configuration, _ node: Node, _ path: String) {
             if spec.configurations.contains(where: { $0.name == c.name }) { fail(node, path, "duplicate configuration '\(c.name)'") } else { spec.configurations.append(c) }
         }
-        if let ps = sm["presets"], let items = list(ps.value, "sweep.presets") {
+        // A continuous engine sweeps its own knobs (Validator+SweepContinuous), not batcher presets.
+        let continuous = engineConfig.scheduler == .continuous
+        if continuous { continuousSweep(sm, engine: engineConfig) { add($0, $1, $2) } }
+        if let ps = sm["presets"], !continuous, let items = list(ps.value, "sweep.presets") {
             for (i, item) in items.enumerated() {
                 guard let name = string(item, "sweep.presets[\(i)]") else { continue }
                 if let c = engineConfig.presets.first(where: { $0.name == name })?.config { add(.init(name: name, kind: .engine(c)), item, "sweep.presets[\(i)]") } else {
@@ -26,7 +29,7 @@ extension Validator {
                 }
             }
         }
-        if let g = sm["grid"], let gm = mapping(g.value, "sweep.grid", allowed: ["base", "max_batch_size", "max_queue_delay_us", "instance_count"]) {
+        if let g = sm["grid"], !continuous, let gm = mapping(g.value, "sweep.grid", allowed: ["base", "max_batch_size", "max_queue_delay_us", "instance_count"]) {
             var baseName = engineConfig.presetName ?? "seed"
             if let b = gm["base"], let bs = string(b.value, "sweep.grid.base") {
                 if presetNames.contains(bs) { baseName = bs } else {
@@ -77,7 +80,7 @@ extension Validator {
                 add(.init(name: name, kind: .target(url)), nn.value, "\(ip).name")
             }
         }
-        if sm["presets"] == nil && sm["grid"] == nil && sm["targets"] == nil {
+        if !continuous && sm["presets"] == nil && sm["grid"] == nil && sm["targets"] == nil {
             fail(n, "sweep.presets", "missing 'presets' (batching presets to compare), 'grid' or 'targets'")
         }
         switch (sm["rates"], sm["concurrency"]) {

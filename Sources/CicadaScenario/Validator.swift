@@ -11,6 +11,8 @@ final class Validator {
     var targetsEngine = false
     var sweep: SweepSpec?
     var compare: CompareSpec?
+    /// The embedded-engine members of a `split:` block, by member name.
+    var splitEngines: [String: EngineConfig] = [:]
     /// Every file the scenario names (prompts, baseline...), in the order met.
     var dataFiles: [ScenarioDataFile] = []
     /// Whether `arrival.trace` was read (tasks' generated bodies then take each arrival's

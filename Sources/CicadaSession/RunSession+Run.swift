@@ -113,6 +113,10 @@ extension RunSession {
             let batch = engines[i]?.batchMemoryFacts(fitFraction: rules.limits.fitFraction)
             results[i].diagnoses = rules.evaluate(DiagnosisFacts(result: results[i], batchMemory: batch))
         }
+        if !comparing, let spec = lanes[0].run.plan.scenario.split {
+            // Per-target figures and the canary verdict, with the weights in force at the end.
+            results[0].split = SplitResult(spec: spec, snapshot: results[0].snapshot, finalWeights: lanes[0].run.control.splitWeights)
+        }
         let variants = lanes.indices.map { i in
             VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))
         }
@@ -196,6 +200,7 @@ extension RunSession {
         var s = SummaryPrinter(plain: request.plain).render(result)
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { s += "\n" + llm }
         if let b = BreakdownReport.text(result) { s += "\n" + b }
+        if let sp = SplitReport.text(result, plain: request.plain) { s += "\n" + sp }
         if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
         if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
         if let c = ConsistencyReport.lines(result.consistency) { s += "\n" + c.joined(separator: "\n") + "\n" }

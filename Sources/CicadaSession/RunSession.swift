@@ -137,6 +137,7 @@ public final class RunSession: @unchecked Sendable {
     static func prepareRun(_ document: ScenarioDocument, scenario input: Scenario, request: SessionRequest, environment: [String: String],
                            cores: Int, servers: Servers) throws(SessionError) -> Prepared {
         var scenario = input
+        try Self.prepareSplit(document, scenario: &scenario, request: request, servers: servers)
         let useEngine = request.startEngine || (document.targetsEngine && request.overrides.target == nil)
         if useEngine && request.localTargetServiceTime != nil { throw .usage("error: --engine and --local-target each start a server; choose one") }
         let engineConfig = document.engine ?? EngineConfig()
@@ -161,7 +162,7 @@ public final class RunSession: @unchecked Sendable {
         do { run = try LoadRun(plan: plan, options: options) } catch { throw .usage("error: \(error.message)") }
         let telemetry = TelemetryChoice.endpoints(scenario.telemetry, baseURL: plan.baseURL, engine: embedded != nil,
                                                   localTarget: request.localTargetServiceTime != nil)
-        let title = embedded.map { "embedded engine: \($0.stats.deviceLabel.replacingOccurrences(of: "modelled: ", with: "")) (modelled)" } ?? plan.baseURL
+        let title = scenario.split.map(Self.splitTitle) ?? embedded.map { "embedded engine: \($0.stats.deviceLabel.replacingOccurrences(of: "modelled: ", with: "")) (modelled)" } ?? plan.baseURL
         let against = embedded.map { "embedded engine (\($0.stats.deviceLabel)) at " } ?? (request.localTargetServiceTime != nil ? "local test target " : "")
         let makeEngine: (() throws -> EngineServer)? = embedded != nil ? nil : {
             let server = try EngineServer(config: engineConfig)

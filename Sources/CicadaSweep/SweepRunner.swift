@@ -79,13 +79,12 @@ public struct SweepRunner {
                 var server: EngineServer?
                 defer { server?.stop() }
                 var scenario = self.scenario
-                switch configuration.kind {
-                case .engine(let batching):
-                    let s = try EngineServer(config: engineConfig(batching))
+                if let config = Self.engineConfig(for: configuration, engineConfig: engineConfig) {
+                    let s = try EngineServer(config: config)
                     try s.start()
                     server = s
                     scenario.target = s.baseURL
-                case .target(let url):
+                } else if case .target(let url) = configuration.kind {
                     scenario.target = url
                 }
                 scenario.thresholds = []
@@ -137,6 +136,23 @@ public struct SweepRunner {
             }
         }
         return points
+    }
+
+    /// The engine a configuration starts (nil for a target): a dynamic-batcher configuration's
+    /// batching through `engineConfig`; a continuous one's the same engine block (its batching
+    /// unused) on the continuous scheduler with the point's settings.
+    public static func engineConfig(for configuration: SweepSpec.Configuration, engineConfig: (BatcherConfig) -> EngineConfig) -> EngineConfig? {
+        switch configuration.kind {
+        case .engine(let batching):
+            return engineConfig(batching)
+        case .continuous(let settings):
+            var config = engineConfig(BatcherConfig.seed)
+            config.scheduler = .continuous
+            config.continuous = settings
+            return config
+        case .target:
+            return nil
+        }
     }
 
     /// One measurement: until stable (then the stable windows' figures) or the time limit (then

@@ -276,6 +276,7 @@ public struct FastTransport: LoadTransport {
         let s = plan.scenario
         if s.tasks.contains(where: { !$0.conversations.isEmpty }) { return "multi-turn conversations are sent by libcurl's worker" }
         if plan.modelPickers.contains(where: { $0 != nil }) { return "weighted model lists are sent by libcurl's worker" }
+        if s.split != nil { return "a split (canary) run is sent by libcurl's worker" }
         if case .open(let o) = s.load, o.trace != nil { return "a replayed trace is sent by libcurl's worker" }
         if s.tokenizer != nil { return "tokenizer counts are made by libcurl's worker" }
         if s.measurement != MeasurementWindow() { return "warm-up and cool-down windows are kept by libcurl's worker" }

@@ -55,8 +55,10 @@ extension LoadWorker {
             ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed, cache: &traceBlocks)
             ctx.maxTokens = trace.maxTokens(seq)
         }
+        // A split run: the seeded chooser names the member, whose target the request goes to.
+        let splitGroup = plan.scenario.split == nil ? -1 : chooseSplitMember(user: user, seq: seq, slot: slot)
         let generation = control.targetGeneration
-        if generation != targetGeneration {
+        if splitGroup < 0, generation != targetGeneration {
             targetGeneration = generation
             var base = control.targetOverride ?? plan.baseURL
             while base.hasSuffix("/") { base.removeLast() }
@@ -77,7 +79,7 @@ extension LoadWorker {
         }
         t.phase = phase
         let e = t.easy
-        t.turnGroup = turnGroup; t.modelGroup = modelGroup
+        t.turnGroup = turnGroup; t.modelGroup = modelGroup; t.splitGroup = splitGroup
         t.chatKey = chatKey; t.chatUserText = chatText; t.captureAnswer = chatKey >= 0
         // A handle last set up for this same constant request (same task, same target) keeps
         // every option in libcurl: send it again as it is. Otherwise reset and set up.
@@ -254,6 +256,7 @@ extension LoadWorker {
         var judged = outcome
         judged.turnGroup = t.turnGroup
         judged.modelGroup = t.modelGroup
+        judged.splitGroup = t.splitGroup
         let slot = t.userSlot
         record(judged, spec: spec, timing: t.timing, sse: &t.sse, slot: slot, retryAfterSeconds: retryAfter, phase: t.phase,
                onContent: t.captureAnswer ? { t.answer += $0 } : nil,

@@ -125,6 +125,15 @@ public final class LoadWorker: @unchecked Sendable {
     /// The base URL requests go to now (the scenario's, or a live override) and its generation.
     lazy var currentBase: String = plan.baseURL
     var targetGeneration = 0
+    /// A `split:` run's chooser (rebuilt when the live weights' generation moves) and its
+    /// members' base URLs (LoadWorker+Split).
+    var splitChooser: SplitChooser?
+    var splitGeneration = -1
+    lazy var splitBases: [String] = (plan.scenario.split?.members ?? []).map { m in
+        var b = m.target
+        while b.hasSuffix("/") { b.removeLast() }
+        return b
+    }
 
     /// Runs until the run is stopped; blocking. Call on a dedicated thread.
     ///

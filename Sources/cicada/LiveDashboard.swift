@@ -65,6 +65,10 @@ final class LiveDashboard: @unchecked Sendable {
             canSwitchEngine: lanes.count == 1 && makeEngine != nil, startsOnEngine: lanes.count == 1 && lanes[0].engine != nil,
             unicode: screen.unicode, color: color)
         configuration.diagnosisLimits = diagnosisLimits
+        if lanes.count == 1, let split = lanes[0].run.plan.scenario.split {
+            configuration.split = split
+            configuration.canSwitchEngine = false   // a split's targets are its own
+        }
         driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: lanes.map(\.setup)))
     }
 
@@ -188,6 +192,11 @@ extension LiveDashboard: DashboardHost {
             lane.run.control.retarget(e.baseURL)
             return .switchedToEngine(deviceLabel: e.stats.deviceLabel)
         case .switchToTarget: lanes[0].run.control.retarget(nil)
+        case .setSplitWeights(let weights):
+            let run = lanes[0].run
+            run.control.setSplitWeights(weights)
+            let names = run.plan.scenario.split?.members.map(\.name) ?? []
+            run.note(kind: "split", detail: "weights " + zip(names, weights).map { "\($0)=\($1)" }.joined(separator: " "))
         case .note(let detail, let lane):
             for l in lane.map({ [lanes[$0]] }) ?? lanes { l.run.note(kind: "key", detail: detail) }
         }
