@@ -44,6 +44,7 @@ public enum HTMLReport {
             body += diagnoses()
             body += facts()
             body += kpis()
+            body += confidence()
             body += timeSeries()
             body += distributions()
             body += tasks()
@@ -133,6 +134,31 @@ public enum HTMLReport {
             }
             let html = cards.map { "<div class=\"card\"><div class=\"v\">\(esc($0.1))</div><div class=\"k\">\(esc($0.0))</div></div>" }.joined()
             return section("kpis", "Key figures", "<div class=\"cards\">\(html)</div>")
+        }
+
+        /// The confidence intervals and repetitions, when the report carries them (`--repeat`).
+        func confidence() -> String {
+            guard let c = doc["confidence"], case .object = c else { return "" }
+            let intervals = ConfidenceReport.intervals(in: doc)
+            var rows = ""
+            for name in FigureIntervals.figureOrder {
+                guard let i = intervals[name], let p = c["figures"]?[name]?["point"]?.double else { continue }
+                let text = ConfidenceReport.figure(name, point: p, interval: i)
+                rows += "<tr><td><code>\(esc(name))</code></td><td>\(esc(String(text.dropFirst(name.count + 1))))</td></tr>\n"
+            }
+            let level = Int(((c["level"]?.double ?? 0.95) * 100).rounded())
+            var s = "<p class=\"dim\">\(level)% intervals: \(esc(c["method"]?.string ?? "")) over \(Self.int(c["windows"])) windows of \(Self.int(c["seconds_per_window"])) s (blocks of \(Self.int(c["block_windows"]))), \(Self.int(c["repetitions"])) repetition(s), \(Self.int(c["resamples"])) resamples, seed \(Self.int(c["seed"])).</p>"
+            s += "<table><thead><tr><th>Figure</th><th>Value [interval]</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+            let reps = doc["repetitions"]?.array ?? []
+            if !reps.isEmpty {
+                var r = ""
+                for x in reps {
+                    let lat = x["latency_ms"]
+                    r += "<tr><td>\(Self.int(x["index"]))</td><td>\(Self.int(x["requests"]))</td><td>\(x["qps"]?.double.map { String(format: "%.1f", $0) } ?? "-")</td><td>\(x["error_rate"]?.double.map { String(format: "%.2f%%", $0 * 100) } ?? "-")</td><td>\(Self.ms(lat?["p50"]?.double))</td><td>\(Self.ms(lat?["p99"]?.double))</td></tr>\n"
+                }
+                s += "<table><thead><tr><th>Repetition</th><th>Requests</th><th>Req/s</th><th>Errors</th><th>p50</th><th>p99</th></tr></thead><tbody>\n\(r)</tbody></table>"
+            }
+            return section("confidence", "Confidence intervals", s)
         }
 
         func timeSeries() -> String {

@@ -133,6 +133,8 @@ public struct JSONReport: Sendable {
             ("llm", LLMReport.json(r, goodputConfigured: r.goodputConfigured)),
             ("telemetry", TelemetryReport.json(snap.telemetry)),
             ("breakdown", BreakdownReport.json(r)),
+            ("confidence", ConfidenceReport.json(r)),
+            ("repetitions", ConfidenceReport.repetitionsJSON(r)),
         ])
     }
 

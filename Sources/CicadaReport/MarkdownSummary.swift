@@ -67,6 +67,7 @@ public enum MarkdownSummary {
                 lines.append("| " + cells.joined(separator: " | ") + " |")
             }
         }
+        lines += ConfidenceReport.markdown(result)
         for l in lines { out.write(l); out.write("\n") }
     }
 
