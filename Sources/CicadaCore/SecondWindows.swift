@@ -87,6 +87,9 @@ public struct SecondWindows: Sendable, Equatable {
     /// The most windows kept.
     public let capacity: Int
     private var firstSecond: Int64?
+    /// Where the run's measured span ended (seconds since the start), once ``close(atSeconds:)``
+    /// said it: the last window covers only up to there.
+    public private(set) var endSeconds: Double?
 
     /// - Parameter capacity: the most windows kept (at least 2).
     public init(capacity: Int = 600) { self.capacity = Swift.max(2, capacity) }
@@ -124,7 +127,19 @@ public struct SecondWindows: Sendable, Equatable {
     }
 
     /// Forgets everything (a statistics reset).
-    public mutating func reset() { windows = []; secondsPerWindow = 1; firstSecond = nil }
+    public mutating func reset() { windows = []; secondsPerWindow = 1; firstSecond = nil; endSeconds = nil }
+
+    /// Says where the run ended (seconds since its start), so the last, partial window's time
+    /// is known (a throughput resample divides by the windows' time).
+    public mutating func close(atSeconds t: Double) { endSeconds = t }
+
+    /// The seconds window `i` covers: ``secondsPerWindow``, except the last one, which ends
+    /// where the run did (at least a millisecond).
+    public func seconds(of i: Int) -> Double {
+        let full = Double(secondsPerWindow)
+        guard i == windows.count - 1, let end = endSeconds, let first = firstSecond else { return full }
+        return Swift.max(0.001, Swift.min(full, end - Double(first) - Double(i * secondsPerWindow)))
+    }
 
     /// Merges neighbouring windows pairwise: half the windows, each twice as long.
     private mutating func compact() {

@@ -109,7 +109,7 @@ public enum WindowBootstrap {
         var offsets: [Int] = []
         var o = 0
         for r in runs { offsets.append(o); o += r.windows.count }
-        let seconds = runs.flatMap { r in Array(repeating: Double(r.secondsPerWindow), count: r.windows.count) }
+        let seconds = runs.flatMap { r in r.windows.indices.map { r.seconds(of: $0) } }
 
         // Each wanted distribution's buckets over every window, flattened: indices into its
         // sorted union of bucket values, window by window, with each window's exact figures.

@@ -9,11 +9,17 @@ import Foundation
 public enum ConfidenceReport {
     /// `41.2 ms [39.8, 43.0]` style text for one figure's value and interval.
     public static func figure(_ name: String, point: Double, interval: ConfidenceInterval) -> String {
+        let shown = label(name)
         switch name {
-        case "qps": return "\(name) \(number(point))/s [\(number(interval.lower)), \(number(interval.upper))]"
-        case "error_rate": return "\(name) \(number(point * 100))% [\(number(interval.lower * 100)), \(number(interval.upper * 100))]"
-        default: return "\(name) \(number(point)) ms [\(number(interval.lower)), \(number(interval.upper))]"
+        case "qps": return "\(shown) \(number(point))/s [\(number(interval.lower)), \(number(interval.upper))]"
+        case "error_rate": return "\(shown) \(number(point * 100))% [\(number(interval.lower * 100)), \(number(interval.upper * 100))]"
+        default: return "\(shown) \(number(point)) ms [\(number(interval.lower)), \(number(interval.upper))]"
         }
+    }
+
+    /// A figure's name as the summary shows it: `p(99)` as `p99`, `raw.p(99)` as `raw.p99`.
+    public static func label(_ name: String) -> String {
+        name.replacingOccurrences(of: "p(", with: "p").replacingOccurrences(of: ")", with: "")
     }
 
     /// Three significant digits at most, never fewer than one decimal below 100.
@@ -81,7 +87,7 @@ public enum ConfidenceReport {
         var lines = ["", "**Confidence** (\(method(c)))", "", "| Figure | Value [interval] |", "|---|--:|"]
         for row in rows(r) {
             let text = figure(row.name, point: row.point, interval: row.interval)
-            lines.append("| `\(row.name)` | \(text.dropFirst(row.name.count + 1)) |")
+            lines.append("| `\(row.name)` | \(text.dropFirst(label(row.name).count + 1)) |")
         }
         if !r.repetitions.isEmpty {
             lines += ["", "| Repetition | Requests | Req/s | Errors | p50 | p99 |", "|--:|--:|--:|--:|--:|--:|"]

@@ -144,7 +144,7 @@ public enum HTMLReport {
             for name in FigureIntervals.figureOrder {
                 guard let i = intervals[name], let p = c["figures"]?[name]?["point"]?.double else { continue }
                 let text = ConfidenceReport.figure(name, point: p, interval: i)
-                rows += "<tr><td><code>\(esc(name))</code></td><td>\(esc(String(text.dropFirst(name.count + 1))))</td></tr>\n"
+                rows += "<tr><td><code>\(esc(name))</code></td><td>\(esc(String(text.dropFirst(ConfidenceReport.label(name).count + 1))))</td></tr>\n"
             }
             let level = Int(((c["level"]?.double ?? 0.95) * 100).rounded())
             var s = "<p class=\"dim\">\(level)% intervals: \(esc(c["method"]?.string ?? "")) over \(Self.int(c["windows"])) windows of \(Self.int(c["seconds_per_window"])) s (blocks of \(Self.int(c["block_windows"]))), \(Self.int(c["repetitions"])) repetition(s), \(Self.int(c["resamples"])) resamples, seed \(Self.int(c["seed"])).</p>"

@@ -257,6 +257,7 @@ public final class LoadRun: @unchecked Sendable {
             modelDescription: Self.describe(load), startNanos: start)
         result.goodputConfigured = plan.scenario.goodput != nil
         result.transport = transport.name
+        secondWindows.close(atSeconds: Double(doneNanos &- min(start, doneNanos)) / 1e9)
         result.secondWindows = secondWindows
         result.events = (events + notes.withLock { $0 }).sorted { $0.t < $1.t }
         return result

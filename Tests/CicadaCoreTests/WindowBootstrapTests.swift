@@ -122,5 +122,32 @@ import Testing
         g.add(Self.window([1000]), second: 3)
         g.add(Self.window([1000]), second: 5)
         #expect(g.windows.map(\.requests) == [1, 0, 1])
+        // The last window ends where the run did: a throughput resample divides by real time.
+        g.close(atSeconds: 5.25)
+        #expect(g.seconds(of: 0) == 1 && g.seconds(of: 2) == 0.25)
+    }
+
+    /// A finished run of `n` requests at `micros` over `seconds`.
+    static func result(_ n: UInt64, micros: UInt64, seconds: Double) -> RunResult {
+        var s = RequestStats()
+        s.corrected.record(micros: micros, count: n); s.raw.record(micros: micros, count: n); s.requests = n
+        let snap = Snapshot(elapsed: .seconds(seconds), names: ["x"], methods: ["GET"], perStat: [s], total: s, windows: [:],
+                            defaultWindowSeconds: 10, errors: ErrorTable(), scheduleLag: LatencyHistogram(), dropped: 0, gauges: WorkerGauges(),
+                            targetUsers: nil, targetRate: nil, measuredSeconds: seconds)
+        return RunResult(scenarioName: "s", target: "t", snapshot: snap, thresholds: [], stopReason: .completed, timeline: Timeline(),
+                         events: [], startedAtUnix: 0, cpuSeconds: 1, workers: 1, modelDescription: "m")
+    }
+
+    @Test func repetitionsPoolExactlyAndThresholdsAreJudgedOnThePool() throws {
+        let a = Self.result(100, micros: 10_000, seconds: 10), b = Self.result(300, micros: 30_000, seconds: 20)
+        let t = try Threshold(ThresholdSpec("p(50)<20ms"))
+        let p = RepeatedRuns.pooled([a, b], seeds: [7, 7], thresholds: [t])
+        #expect(p.snapshot.total.requests == 400 && p.snapshot.perStat[0].requests == 400)
+        #expect(p.snapshot.measuredSeconds == 30 && p.snapshot.qps == 400.0 / 30)
+        #expect(p.snapshot.total.corrected.percentile(50) == 30_000)    // from the added histograms
+        #expect(p.thresholds.count == 1 && !p.thresholds[0].passed)      // each alone: a passes, b fails; the pool fails
+        #expect(p.repetitions.map(\.requests) == [100, 300] && p.repetitions.map(\.seed) == [7, 7])
+        #expect(p.events.filter { $0.kind == "repeat" }.map(\.t) == [0, 10])
+        #expect(p.cpuSeconds == 2)
     }
 }

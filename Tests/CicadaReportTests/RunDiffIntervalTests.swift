@@ -94,7 +94,7 @@ import Testing
         #expect(reps.first?["seed"] as? Double == 42)
         // The summary, Markdown and HTML show the figure with its interval.
         let line = ConfidenceReport.figure("p(99)", point: 41.2, interval: ConfidenceInterval(lower: 39.8, upper: 43.0))
-        #expect(line == "p(99) 41.2 ms [39.8, 43.0]")
+        #expect(line == "p99 41.2 ms [39.8, 43.0]")
         #expect(ConfidenceReport.text(r)?.contains("two-stage bootstrap") == true)
         #expect(MarkdownSummary.render(r).contains("**Confidence**"))
         let html = try HTMLReport.render(json: text)
