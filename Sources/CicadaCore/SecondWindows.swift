@@ -87,6 +87,10 @@ public struct SecondWindows: Sendable, Equatable {
     /// The most windows kept.
     public let capacity: Int
     private var firstSecond: Int64?
+    /// The second being filled, as whole histograms by ``Kind`` (nil: nothing of that kind yet).
+    private var openSecond: Int64?
+    private var open: [LatencyHistogram?] = []
+    private var openRequests: UInt64 = 0, openFailures: UInt64 = 0
     /// Where the run's measured span ended (seconds since the start), once ``close(atSeconds:)``
     /// said it: the last window covers only up to there.
     public private(set) var endSeconds: Double?
@@ -97,18 +101,37 @@ public struct SecondWindows: Sendable, Equatable {
     /// Files the measured requests of a worker's interval under `second` (seconds since the
     /// run's start, as the ``Aggregator`` files them). Windows run from the first second with
     /// a measured request; seconds between with none are empty windows (a stalled server).
+    ///
+    /// The second being filled is kept as whole histograms (added as the aggregator adds them,
+    /// about 1 MB at most) and made sparse once, when a later second starts or at ``flush()``:
+    /// turning every interval's histograms into buckets would cost a scan of each per interval.
     public mutating func add(_ delta: IntervalStats, second: Int64) {
-        var w = Window()
+        if let s = openSecond, s != second { flush() }
         for s in delta.perStat where s.requests > 0 {
-            w.requests += s.requests; w.failures += s.failures
-            w.distributions[Kind.corrected.rawValue].add(s.corrected)
-            w.distributions[Kind.raw.rawValue].add(s.raw)
-            if let l = s.llm {
-                w.distributions[Kind.ttft.rawValue].add(l.ttft)
-                w.distributions[Kind.itl.rawValue].add(l.itl)
-                w.distributions[Kind.tpot.rawValue].add(l.tpot)
-            }
+            if open.isEmpty { open = Array(repeating: nil, count: Kind.allCases.count) }
+            openSecond = second
+            openRequests += s.requests; openFailures += s.failures
+            merge(s.corrected, into: .corrected)
+            merge(s.raw, into: .raw)
+            if let l = s.llm { merge(l.ttft, into: .ttft); merge(l.itl, into: .itl); merge(l.tpot, into: .tpot) }
         }
+    }
+
+    private mutating func merge(_ h: LatencyHistogram, into kind: Kind) {
+        guard !h.isEmpty else { return }
+        if open[kind.rawValue] == nil { open[kind.rawValue] = LatencyHistogram() }
+        open[kind.rawValue]!.merge(h)
+    }
+
+    /// Files the second being filled as a window (sparse buckets). ``close(atSeconds:)`` and
+    /// the bootstrap do it; call it before reading ``windows`` directly.
+    public mutating func flush() {
+        guard let second = openSecond else { return }
+        var w = Window()
+        w.requests = openRequests; w.failures = openFailures
+        for (k, h) in open.enumerated() { if let h { w.distributions[k].add(h) } }
+        open = Array(repeating: nil, count: Kind.allCases.count)
+        openSecond = nil; openRequests = 0; openFailures = 0
         add(w, second: second)
     }
 
@@ -127,11 +150,14 @@ public struct SecondWindows: Sendable, Equatable {
     }
 
     /// Forgets everything (a statistics reset).
-    public mutating func reset() { windows = []; secondsPerWindow = 1; firstSecond = nil; endSeconds = nil }
+    public mutating func reset() {
+        windows = []; secondsPerWindow = 1; firstSecond = nil; endSeconds = nil
+        open = []; openSecond = nil; openRequests = 0; openFailures = 0
+    }
 
     /// Says where the run ended (seconds since its start), so the last, partial window's time
     /// is known (a throughput resample divides by the windows' time).
-    public mutating func close(atSeconds t: Double) { endSeconds = t }
+    public mutating func close(atSeconds t: Double) { flush(); endSeconds = t }
 
     /// The seconds window `i` covers: ``secondsPerWindow``, except the last one, which ends
     /// where the run did (at least a millisecond).

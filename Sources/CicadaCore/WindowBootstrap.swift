@@ -103,7 +103,7 @@ public enum WindowBootstrap {
     /// figures) from the windows of each repetition; nil when no repetition has a window.
     public static func intervals(runs: [SecondWindows], points: [String: Double], seed: UInt64,
                                  resamples: Int = defaultResamples, level: Double = defaultLevel) -> FigureIntervals? {
-        let runs = runs.filter { !$0.windows.isEmpty }
+        let runs = runs.map { r in var r = r; r.flush(); return r }.filter { !$0.windows.isEmpty }
         guard !runs.isEmpty, resamples > 0 else { return nil }
         let windows = runs.flatMap(\.windows)
         var offsets: [Int] = []

@@ -132,6 +132,14 @@ public enum HTMLReport {
                 cards.append(("Output tokens/s", llm["output_throughput"]?.double.map { String(format: "%.1f", $0) } ?? "-"))
                 if let g = llm["request_goodput"]?.double { cards.append(("Goodput req/s", String(format: "%.2f", g))) }
             }
+            // With intervals, a card's value carries its interval: `41.2 ms [39.8, 43.0]`.
+            let intervals = ConfidenceReport.intervals(in: doc)
+            let figureOf = ["Requests/s": "qps", "Error rate": "error_rate", "p50": "p(50)", "p99": "p(99)", "p50 raw": "raw.p(50)", "p99 raw": "raw.p(99)"]
+            cards = cards.map { card in
+                guard let name = figureOf[card.0], let i = intervals[name] else { return card }
+                let scale = name == "error_rate" ? 100.0 : 1
+                return (card.0, card.1 + " [\(ConfidenceReport.number(i.lower * scale)), \(ConfidenceReport.number(i.upper * scale))]")
+            }
             let html = cards.map { "<div class=\"card\"><div class=\"v\">\(esc($0.1))</div><div class=\"k\">\(esc($0.0))</div></div>" }.joined()
             return section("kpis", "Key figures", "<div class=\"cards\">\(html)</div>")
         }
