@@ -32,9 +32,9 @@ extension RunSession {
                     let status = try HTTPHook.send(hook, base: plan.baseURL, headers: plan.headers, insecure: plan.scenario.insecure)
                     if !quiet { output.log("cicada: before_run \(hook.method) \(hook.url(base: plan.baseURL)) -> HTTP \(status)") }
                 }
-                // The previous repetition ended the load: let this one start again.
-                run.control.stopStarting = false
-                run.control.abort = false
+                // The previous repetition ended the load: let this one start again, with its
+                // own warm-up.
+                run.control.rearm()
             } else if k > 1, !quiet {
                 output.log("cicada: repetition 1 of \(k) (seed \(scenario.seed))")
             }

@@ -59,6 +59,13 @@ import Testing
         #expect(worse.status == 99, "\(worse.stdout)\(worse.stderr)")
         #expect(worse.stdout.contains("FAIL p(99)=+50% (intervals)"))
 
+        // Each repetition has its own warm-up: a request-count warm-up counts from zero again.
+        let warm = dir.appendingPathComponent("warm.json")
+        let w = try cicada(["run", file.path, "--local-target", "--repeat", "2", "-t", "1s", "--warmup", "3r", "--json", warm.path])
+        #expect(w.status == 0, "\(w.stderr)")
+        let wdoc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: warm)) as? [String: Any])
+        #expect((wdoc["measurement_window"] as? [String: Any])?["excluded_warmup"] as? Double == 6)
+
         let zero = try cicada(["run", file.path, "--local-target", "--repeat", "0"])
         #expect(zero.status == 2 && zero.stderr.contains("--repeat 0: give a count of 1 or more"), "\(zero.stderr)")
     }
