@@ -130,6 +130,33 @@ import Testing
         #expect(g.seconds(of: 0) == 1 && g.seconds(of: 2) == 0.25)
     }
 
+    @Test func streamsGetTokenFigureIntervals() throws {
+        // Streams whose TTFT is 100 ms and ITL 10 ms every second: point intervals on them.
+        var w = SecondWindows()
+        var total = RequestStats()
+        for second in 0..<10 {
+            var s = IntervalStats(statCount: 1)
+            for _ in 0..<20 {
+                var o = RequestOutcome(statIndex: 0, intendedNanos: 0, sentNanos: 0, endNanos: 300_000_000, ttfbMicros: nil, status: 200,
+                                       failure: nil, error: nil, bytesIn: 0, bytesOut: 0)
+                o.stream = StreamOutcome(ttftMicros: 100_000, firstContentMicros: 100_000, tpotMicros: 10_000, e2elMicros: 300_000,
+                                         itlMicros: Array(repeating: 10_000, count: 20), outputTokens: 21, inputTokens: nil, outputTokensFromUsage: false)
+                s.record(o, method: "POST", name: "chat")
+                total.record(o)
+            }
+            w.add(s, second: Int64(second))
+        }
+        var snap = Snapshot(elapsed: .seconds(10), names: ["chat"], methods: ["POST"], perStat: [total], total: total, windows: [:],
+                            defaultWindowSeconds: 10, errors: ErrorTable(), scheduleLag: LatencyHistogram(), dropped: 0, gauges: WorkerGauges(),
+                            targetUsers: nil, targetRate: nil, measuredSeconds: 10)
+        snap.total = total
+        let c = try #require(WindowBootstrap.intervals(runs: [w], points: FigureIntervals.points(of: snap), seed: 1, resamples: 100))
+        #expect(c.figures["ttft.p(99)"] == ConfidenceInterval(lower: 100, upper: 100))
+        #expect(c.figures["itl.p(50)"] == ConfidenceInterval(lower: 10, upper: 10))
+        #expect(c.figures["tpot.p(90)"] == ConfidenceInterval(lower: 10, upper: 10))
+        #expect(c.figures["p(99)"] == ConfidenceInterval(lower: 300, upper: 300))
+    }
+
     /// A finished run of `n` requests at `micros` over `seconds`.
     static func result(_ n: UInt64, micros: UInt64, seconds: Double) -> RunResult {
         var s = RequestStats()
