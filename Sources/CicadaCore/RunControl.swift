@@ -27,6 +27,14 @@ public final class RunControl: Sendable {
     /// warm-up's order. One relaxed atomic add, taken only when the warm-up is a count.
     public func takeRequestTicket() -> UInt64 { _requestTickets.add(1, ordering: .relaxed).oldValue }
 
+    /// Readies the controls for another run of the same load (`--repeat`): new requests may
+    /// start again, and a request-count warm-up counts from the first request again.
+    public func rearm() {
+        stopStarting = false
+        abort = false
+        _requestTickets.store(0, ordering: .relaxed)
+    }
+
     /// The phase of a request starting now, meant to start at `intendedNanos`: what a worker
     /// records it under (``IntervalStats/record(_:method:name:phase:)``).
     public func phase(in plan: RunPlan, intendedNanos: UInt64, startNanos: UInt64) -> MeasurementPhase {

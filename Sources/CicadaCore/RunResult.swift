@@ -40,6 +40,12 @@ public struct RunResult: Sendable {
     public var transport: String?
     /// A `split:` run's per-member figures and canary verdict, set by the session; nil for none.
     public var split: SplitResult?
+    /// The measured requests by second of the run (set by the runner), for confidence intervals.
+    public var secondWindows: SecondWindows?
+    /// Confidence intervals on the whole run's figures (``WindowBootstrap``); nil when not computed.
+    public var intervals: FigureIntervals?
+    /// With `--repeat K` (K >= 2): each repetition's own figures; this result is then the pool.
+    public var repetitions: [RepetitionFigures] = []
 
     public init(scenarioName: String, target: String, snapshot: Snapshot, thresholds: [ThresholdResult], stopReason: StopReason,
                 timeline: Timeline, events: [RunEvent], startedAtUnix: Double, cpuSeconds: Double, workers: Int, modelDescription: String, startNanos: UInt64 = 0) {

@@ -44,6 +44,7 @@ public enum HTMLReport {
             body += diagnoses()
             body += facts()
             body += kpis()
+            body += confidence()
             body += timeSeries()
             body += distributions()
             body += tasks()
@@ -132,8 +133,41 @@ public enum HTMLReport {
                 cards.append(("Output tokens/s", llm["output_throughput"]?.double.map { String(format: "%.1f", $0) } ?? "-"))
                 if let g = llm["request_goodput"]?.double { cards.append(("Goodput req/s", String(format: "%.2f", g))) }
             }
+            // With intervals, a card's value carries its interval: `41.2 ms [39.8, 43.0]`.
+            let intervals = ConfidenceReport.intervals(in: doc)
+            let figureOf = ["Requests/s": "qps", "Error rate": "error_rate", "p50": "p(50)", "p99": "p(99)", "p50 raw": "raw.p(50)", "p99 raw": "raw.p(99)"]
+            cards = cards.map { card in
+                guard let name = figureOf[card.0], let i = intervals[name] else { return card }
+                let scale = name == "error_rate" ? 100.0 : 1
+                return (card.0, card.1 + " [\(ConfidenceReport.number(i.lower * scale)), \(ConfidenceReport.number(i.upper * scale))]")
+            }
             let html = cards.map { "<div class=\"card\"><div class=\"v\">\(esc($0.1))</div><div class=\"k\">\(esc($0.0))</div></div>" }.joined()
             return section("kpis", "Key figures", "<div class=\"cards\">\(html)</div>")
+        }
+
+        /// The confidence intervals and repetitions, when the report carries them (`--repeat`).
+        func confidence() -> String {
+            guard let c = doc["confidence"], case .object = c else { return "" }
+            let intervals = ConfidenceReport.intervals(in: doc)
+            var rows = ""
+            for name in FigureIntervals.figureOrder {
+                guard let i = intervals[name], let p = c["figures"]?[name]?["point"]?.double else { continue }
+                let text = ConfidenceReport.figure(name, point: p, interval: i)
+                rows += "<tr><td><code>\(esc(name))</code></td><td>\(esc(String(text.dropFirst(ConfidenceReport.label(name).count + 1))))</td></tr>\n"
+            }
+            let level = Int(((c["level"]?.double ?? 0.95) * 100).rounded())
+            var s = "<p class=\"dim\">\(level)% intervals: \(esc(c["method"]?.string ?? "")) over \(Self.int(c["windows"])) windows of \(Self.int(c["seconds_per_window"])) s (blocks of \(Self.int(c["block_windows"]))), \(Self.int(c["repetitions"])) repetition(s), \(Self.int(c["resamples"])) resamples, seed \(Self.int(c["seed"])).</p>"
+            s += "<table><thead><tr><th>Figure</th><th>Value [interval]</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+            let reps = doc["repetitions"]?.array ?? []
+            if !reps.isEmpty {
+                var r = ""
+                for x in reps {
+                    let lat = x["latency_ms"]
+                    r += "<tr><td>\(Self.int(x["index"]))</td><td>\(Self.int(x["requests"]))</td><td>\(x["qps"]?.double.map { String(format: "%.1f", $0) } ?? "-")</td><td>\(x["error_rate"]?.double.map { String(format: "%.2f%%", $0 * 100) } ?? "-")</td><td>\(Self.ms(lat?["p50"]?.double))</td><td>\(Self.ms(lat?["p99"]?.double))</td></tr>\n"
+                }
+                s += "<table><thead><tr><th>Repetition</th><th>Requests</th><th>Req/s</th><th>Errors</th><th>p50</th><th>p99</th></tr></thead><tbody>\n\(r)</tbody></table>"
+            }
+            return section("confidence", "Confidence intervals", s)
         }
 
         func timeSeries() -> String {

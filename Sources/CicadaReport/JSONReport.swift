@@ -135,6 +135,8 @@ public struct JSONReport: Sendable {
             ("telemetry", TelemetryReport.json(snap.telemetry)),
             ("breakdown", BreakdownReport.json(r)),
             ("split", SplitReport.json(r)),
+            ("confidence", ConfidenceReport.json(r)),
+            ("repetitions", ConfidenceReport.repetitionsJSON(r)),
         ])
     }
 

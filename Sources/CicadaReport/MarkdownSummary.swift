@@ -68,6 +68,7 @@ public enum MarkdownSummary {
             }
         }
         lines += SplitReport.markdown(result, cell: cell)
+        lines += ConfidenceReport.markdown(result)
         for l in lines { out.write(l); out.write("\n") }
     }
 

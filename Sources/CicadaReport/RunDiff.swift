@@ -35,10 +35,19 @@ public struct RunDiff: Sendable {
         /// The bound that applies, and whether the change broke it.
         public var bound: String?
         public var regressed: Bool
+        /// The figure's confidence intervals, when the report carries them (whole-run figures
+        /// of a report written with intervals, e.g. by `cicada run --repeat K`).
+        public var baseInterval: ConfidenceInterval? = nil
+        public var newInterval: ConfidenceInterval? = nil
+        /// Whether the verdict compared intervals (both present) rather than single numbers.
+        public var byInterval: Bool { baseInterval != nil && newInterval != nil }
     }
     public var rows: [Row]
     public var baseName: String
     public var newName: String
+    /// Whether each report carries confidence intervals (`confidence` in its JSON).
+    public var baseHasIntervals: Bool = false
+    public var newHasIntervals: Bool = false
 
     /// Whether any bound was broken.
     public var regressed: Bool { rows.contains { $0.regressed } }
@@ -71,6 +80,8 @@ public struct RunDiff: Sendable {
             return out
         }
         let b = figures(base), n = figures(new)
+        let baseCI = ConfidenceReport.intervals(in: base), newCI = ConfidenceReport.intervals(in: new)
+        baseHasIntervals = !baseCI.isEmpty; newHasIntervals = !newCI.isEmpty
         for bound in bounds where bound.task != nil && b[bound.task!] == nil && n[bound.task!] == nil {
             throw RunDiffError("--max-regression '\(bound)': neither report has a task '\(bound.task!)'")
         }
@@ -84,11 +95,34 @@ public struct RunDiff: Sendable {
             for figure in figuresHere {
                 let bv = b[task]?.values[figure], nv = n[task]?.values[figure]
                 let bound = applicable.first { $0.figure == figure }
+                // An interval that does not hold its report's own figure (a report edited by
+                // hand, or figures from another run) is not trusted: single numbers then.
+                func trusted(_ i: ConfidenceInterval?, _ v: Double?) -> ConfidenceInterval? {
+                    guard let i, let v else { return nil }
+                    let slack = 1e-6 * Swift.max(1, abs(v))
+                    return i.lower - slack <= v && v <= i.upper + slack ? i : nil
+                }
+                let bi = task.isEmpty ? trusted(baseCI[figure], bv) : nil, ni = task.isEmpty ? trusted(newCI[figure], nv) : nil
                 rows.append(Row(task: task.isEmpty ? "Aggregated" : task, figure: figure, base: bv, new: nv, bound: bound?.description,
-                                regressed: bound.map { Self.breaks($0, base: bv, new: nv) } ?? false))
+                                regressed: bound.map { Self.breaks($0, base: bv, new: nv, baseInterval: bi, newInterval: ni) } ?? false,
+                                baseInterval: bi, newInterval: ni))
             }
         }
         self.rows = rows
+    }
+
+    /// Whether going from `base` to `new` breaks `bound`, comparing intervals when both are given.
+    ///
+    /// With both intervals, the new run is judged by its most favourable edge against the
+    /// baseline's least favourable one: a figure that is worse when higher (latency, error rate)
+    /// regresses only when NEW's lower bound exceeds BASE's upper bound by more than the bound
+    /// (a percentage of BASE's upper bound, or milliseconds, or percentage points); `qps` mirrors
+    /// it: NEW's upper bound below BASE's lower bound by more than the bound (a percentage of
+    /// BASE's lower bound). Overlapping intervals never regress. Without both intervals, the
+    /// single numbers are compared as ``breaks(_:base:new:)`` does.
+    static func breaks(_ bound: RegressionBound, base: Double?, new: Double?, baseInterval: ConfidenceInterval?, newInterval: ConfidenceInterval?) -> Bool {
+        guard base != nil, new != nil, let bi = baseInterval, let ni = newInterval else { return breaks(bound, base: base, new: new) }
+        return bound.figure == "qps" ? breaks(bound, base: bi.lower, new: ni.upper) : breaks(bound, base: bi.upper, new: ni.lower)
     }
 
     /// Whether going from `base` to `new` breaks `bound`. A figure absent from either report
@@ -110,12 +144,35 @@ public struct RunDiff: Sendable {
         t.add(["Task", "Figure", "Baseline", "New", "Change", "Bound"])
         for r in rows {
             let mark = r.bound == nil ? "" : (r.regressed ? (plain ? "FAIL " : "✗ ") : (plain ? "PASS " : "✓ "))
-            t.add([r.task, r.figure, Self.value(r.figure, r.base), Self.value(r.figure, r.new), Self.change(r), mark + (r.bound ?? "")])
+            t.add([r.task, r.figure, Self.value(r.figure, r.base, r.baseInterval), Self.value(r.figure, r.new, r.newInterval), Self.change(r),
+                   mark + (r.bound ?? "") + (r.bound != nil && r.byInterval ? " (intervals)" : "")])
         }
         var out = "cicada diff: \(baseName)\n" + t.lines(indent: "  ").joined(separator: "\n") + "\n"
+        out += "\n" + basis + "\n"
         let broken = rows.filter(\.regressed)
         out += broken.isEmpty ? "\nNo bound broken.\n" : "\nREGRESSED: " + broken.map { "\($0.task) \($0.bound ?? $0.figure)" }.joined(separator: "; ") + "\n"
         return out
+    }
+
+    /// What the verdicts compared: intervals, or single numbers and why.
+    public var basis: String {
+        switch (baseHasIntervals, newHasIntervals) {
+        case (true, true):
+            return "Compared by confidence intervals where both reports have them (whole-run figures): a figure regresses only when the new interval's lower bound is past the baseline's upper bound by more than its bound (qps: the new upper bound below the baseline's lower bound); task figures compared as single numbers."
+        case (false, false): return "Neither report carries confidence intervals: single numbers compared."
+        case (false, true): return "The baseline carries no confidence intervals: single numbers compared."
+        case (true, false): return "The new report carries no confidence intervals: single numbers compared."
+        }
+    }
+
+    static func value(_ figure: String, _ v: Double?, _ i: ConfidenceInterval?) -> String {
+        guard let v else { return "-" }
+        guard let i else { return value(figure, v) }
+        switch figure {
+        case "error_rate": return value(figure, v) + String(format: " [%.2f, %.2f]", i.lower * 100, i.upper * 100)
+        case "qps": return value(figure, v) + String(format: " [%.1f, %.1f]", i.lower, i.upper)
+        default: return value(figure, v) + " [\(ConfidenceReport.number(i.lower)), \(ConfidenceReport.number(i.upper))]"
+        }
     }
 
     static func value(_ figure: String, _ v: Double?) -> String {

@@ -120,6 +120,8 @@ public final class LoadRun: @unchecked Sendable {
         }
 
         var finished = Set<Int>()
+        // The measured requests by second of the run, for the report's confidence intervals.
+        var secondWindows = SecondWindows()
         func drain() {
             let now = clock.nowNanos()
             for r in outbox.drain() {
@@ -127,6 +129,7 @@ public final class LoadRun: @unchecked Sendable {
                 let (records, dropped) = stats.takeRecords()
                 if !records.isEmpty || dropped > 0 { requestSink?.accept(records, droppedUpstream: dropped) }
                 aggregator.ingest(stats, worker: r.worker, gauges: r.gauges, atNanos: now)
+                secondWindows.add(stats, second: Int64((now &- min(start, now)) / 1_000_000_000))
                 if r.finished { finished.insert(r.worker) }
             }
         }
@@ -187,6 +190,7 @@ public final class LoadRun: @unchecked Sendable {
                 control.resetRequested = false
                 drain()
                 aggregator.reset(atNanos: now)
+                secondWindows.reset()
                 prevRequests = 0; prevFailures = 0; prevT = elapsed.seconds
             }
             drain()
@@ -253,6 +257,8 @@ public final class LoadRun: @unchecked Sendable {
             modelDescription: Self.describe(load), startNanos: start)
         result.goodputConfigured = plan.scenario.goodput != nil
         result.transport = transport.name
+        secondWindows.close(atSeconds: Double(doneNanos &- min(start, doneNanos)) / 1e9)
+        result.secondWindows = secondWindows
         result.events = (events + notes.withLock { $0 }).sorted { $0.t < $1.t }
         return result
     }

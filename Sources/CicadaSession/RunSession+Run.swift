@@ -92,7 +92,7 @@ extension RunSession {
             if comparing {
                 results = try CompareRun(lanes: lanes.map { CompareRun.Lane(name: $0.name, run: $0.run) }).run(shouldStop: shouldStop)
             } else {
-                results = [try lanes[0].run.run(shouldStop: shouldStop)]
+                results = [try runRepeated(shouldStop: shouldStop, output: output, quiet: view != nil)]
             }
         } catch {
             _ = requestLog?.finish()
@@ -201,6 +201,7 @@ extension RunSession {
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { s += "\n" + llm }
         if let b = BreakdownReport.text(result) { s += "\n" + b }
         if let sp = SplitReport.text(result, plain: request.plain) { s += "\n" + sp }
+        if let c = ConfidenceReport.text(result) { s += "\n" + c }
         if let engine { s += "\n" + engine.stats.summaryLines().joined(separator: "\n") + "\n" }
         if let t = TelemetryReport.lines(result.snapshot.telemetry) { s += "\n" + t.joined(separator: "\n") + "\n" }
         if let c = ConsistencyReport.lines(result.consistency) { s += "\n" + c.joined(separator: "\n") + "\n" }

@@ -96,6 +96,7 @@ public final class RunSession: @unchecked Sendable {
             do { _ = try Threshold(ThresholdSpec(t)) } catch { throw .usage("error: --threshold: \(error.message)") }
         }
         guard (1...3600).contains(request.windowSeconds) else { throw .usage("error: --window must be 1..3600 seconds") }
+        try checkRepeat(request, comparing: document.compare != nil)
         return scenario
     }
 

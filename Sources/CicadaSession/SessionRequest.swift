@@ -55,6 +55,9 @@ public struct SessionRequest: Sendable {
     public var shardOut: String?
     /// The wall-clock moment (Unix seconds) the load starts at (`--start-at`); nil: at once.
     public var startAtUnix: Double?
+    /// How many times the scenario runs back to back (`--repeat K`, K >= 1), each a full
+    /// measured run with the same seed; the report pools them and gives confidence intervals.
+    public var repeatCount: Int = 1
 
     public init(file: String, overrides: ScenarioOverrides = ScenarioOverrides(), extraThresholds: [String] = [], workers: Int? = nil,
                 windowSeconds: Int = 10, stopTimeout: Duration = .seconds(10), startEngine: Bool = false,

@@ -57,6 +57,7 @@ struct Run: ParsableCommand {
     @Option(help: "Run shard I of N of the load (e.g. 0/4); default: from JOB_COMPLETION_INDEX+CICADA_SHARDS, SLURM_PROCID/SLURM_NTASKS or OMPI_COMM_WORLD_RANK/SIZE.") var shard: String?
     @Option(help: "Start the load at this wall-clock time (RFC 3339, e.g. 2026-12-06T04:00:00Z).") var startAt: String?
     @Option(help: "Write the shard artifact (lossless histograms, for cicada merge) to DIR/shard-I-of-N.json.") var out: String?
+    @Option(name: .customLong("repeat"), help: "Run the scenario K times back to back (same seed) and report the pooled figures with 95% confidence intervals; runs headless.") var repeatCount = 1
 
     func run() throws {
         // 1. Read and validate everything, and start what the run needs, before any load.
@@ -65,7 +66,9 @@ struct Run: ParsableCommand {
         // 2. The dashboard in a terminal, else progress lines; then the run, the summary, the reports.
         setvbuf(stdout, nil, _IOLBF, 0)
         installStopSignalHandlers()
-        let view = headless || !Self.isInteractiveTerminal(ProcessInfo.processInfo.environment) ? nil : LiveDashboard.make(for: session)
+        let interactive = !headless && Self.isInteractiveTerminal(ProcessInfo.processInfo.environment)
+        if interactive, repeatCount > 1 { printError("cicada: --repeat \(repeatCount) runs headless (no dashboard)") }
+        let view = !interactive || repeatCount > 1 ? nil : LiveDashboard.make(for: session)
         let result = try session.run(view: view, output: .standard, stopSignal: stopSignalReceived)
         if result.exitStatus != ExitStatus.ok { throw ExitCode(result.exitStatus) }
     }
@@ -110,6 +113,7 @@ struct Run: ParsableCommand {
             r.startAtUnix = at
         }
         r.shardOut = out
+        r.repeatCount = repeatCount
         return r
     }
 

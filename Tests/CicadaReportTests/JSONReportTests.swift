@@ -18,7 +18,7 @@ import Testing
         let keys = ["schema", "scenario", "target", "model", "started_at", "duration_s", "stop_reason", "abort_threshold", "passed",
                     "workers", "transport", "generator_cpu_s", "totals", "latency_ms", "schedule_lag_ms", "dropped", "cut_off", "measurement_window", "requests_out", "tasks", "thresholds",
                     "diagnoses", "consistency", "errors", "timeline", "events", "llm", "telemetry",
-                    "breakdown", "split"]
+                    "breakdown", "split", "confidence", "repetitions"]
         // Top-level keys are indented by exactly two spaces.
         let found = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { String($0.dropFirst(3).prefix { $0 != "\"" }) }
         #expect(found == keys)

@@ -1,0 +1,149 @@
+import CicadaCore
+import Foundation
+
+/// The confidence intervals and per-repetition figures of a run (`--repeat K`): summary lines,
+/// Markdown, the JSON report's `confidence` and `repetitions`, and the HTML section.
+///
+/// A figure reads `p99 41.2 ms [39.8, 43.0]`: the run's own value, then the interval's bounds
+/// in the same unit.
+public enum ConfidenceReport {
+    /// `41.2 ms [39.8, 43.0]` style text for one figure's value and interval.
+    public static func figure(_ name: String, point: Double, interval: ConfidenceInterval) -> String {
+        let shown = label(name)
+        switch name {
+        case "qps": return "\(shown) \(number(point))/s [\(number(interval.lower)), \(number(interval.upper))]"
+        case "error_rate": return "\(shown) \(number(point * 100))% [\(number(interval.lower * 100)), \(number(interval.upper * 100))]"
+        default: return "\(shown) \(number(point)) ms [\(number(interval.lower)), \(number(interval.upper))]"
+        }
+    }
+
+    /// A figure's name as the summary shows it: `p(99)` as `p99`, `raw.p(99)` as `raw.p99`.
+    public static func label(_ name: String) -> String {
+        name.replacingOccurrences(of: "p(", with: "p").replacingOccurrences(of: ")", with: "")
+    }
+
+    /// Three significant digits at most, never fewer than one decimal below 100.
+    static func number(_ v: Double) -> String {
+        let a = abs(v)
+        if a >= 100 { return String(format: "%.1f", v) }
+        if a >= 10 { return String(format: "%.1f", v) }
+        if a >= 1 { return String(format: "%.2f", v) }
+        return String(format: "%.3f", v)
+    }
+
+    /// How the intervals were made, in one sentence.
+    public static func method(_ c: FigureIntervals) -> String {
+        let level = Int((c.level * 100).rounded())
+        let windows = "\(c.windows) \(c.secondsPerWindow == 1 ? "one-second" : "\(c.secondsPerWindow)-second") windows"
+        let how = c.method == "two-stage-bootstrap"
+            ? "two-stage bootstrap (\(c.repetitions) repetitions drawn with replacement, then each one's windows in moving blocks of \(c.blockWindows)) over \(windows)"
+            : "moving block bootstrap (blocks of \(c.blockWindows)) over \(windows)"
+        return "\(level)% intervals: \(how), \(c.resamples) resamples, seed \(c.seed)"
+    }
+
+    /// The figures with intervals, in report order, with their point values.
+    static func rows(_ r: RunResult) -> [(name: String, point: Double, interval: ConfidenceInterval)] {
+        guard let c = r.intervals else { return [] }
+        let points = FigureIntervals.points(of: r.snapshot)
+        return FigureIntervals.figureOrder.compactMap { name in
+            guard let i = c.figures[name], let p = points[name] else { return nil }
+            return (name, p, i)
+        }
+    }
+
+    /// Summary lines (with a trailing newline), or nil when the run has no intervals.
+    public static func text(_ r: RunResult) -> String? {
+        guard let c = r.intervals else { return nil }
+        var s = ""
+        if !r.repetitions.isEmpty {
+            s += "Repetitions (\(r.repetitions.count), seed \(r.repetitions[0].seed) each; the figures above pool them):\n"
+            var t = TextTable([.right, .right, .right, .right, .right, .right, .right, .left])
+            t.add(["#", "Requests", "Req/s", "Errors", "p50", "p99", "raw p99", "Stop"])
+            for x in r.repetitions {
+                t.add([String(x.index), String(x.requests), x.qps.map { Format.number($0, digits: 1) } ?? "-",
+                       x.errorRate.map { Format.number($0 * 100, digits: 2) + "%" } ?? "-",
+                       ms(x.p50Millis), ms(x.p99Millis), ms(x.rawP99Millis), ReportText.code(x.stopReason)])
+            }
+            s += t.lines(indent: "  ").joined(separator: "\n") + "\n\n"
+        }
+        s += "Confidence (\(method(c))):\n"
+        let rows = rows(r)
+        if rows.isEmpty { return s + "  no figure had enough data for an interval\n" }
+        var line = "", count = 0
+        for row in rows {
+            line += (count == 0 ? "  " : "   ") + figure(row.name, point: row.point, interval: row.interval)
+            count += 1
+            if count == 3 { s += line + "\n"; line = ""; count = 0 }
+        }
+        if !line.isEmpty { s += line + "\n" }
+        return s
+    }
+
+    static func ms(_ v: Double?) -> String { v.map { number($0) + " ms" } ?? "-" }
+
+    /// Markdown lines for the CI summary, or empty when the run has no intervals.
+    public static func markdown(_ r: RunResult) -> [String] {
+        guard let c = r.intervals else { return [] }
+        var lines = ["", "**Confidence** (\(method(c)))", "", "| Figure | Value [interval] |", "|---|--:|"]
+        for row in rows(r) {
+            let text = figure(row.name, point: row.point, interval: row.interval)
+            lines.append("| `\(row.name)` | \(text.dropFirst(label(row.name).count + 1)) |")
+        }
+        if !r.repetitions.isEmpty {
+            lines += ["", "| Repetition | Requests | Req/s | Errors | p50 | p99 |", "|--:|--:|--:|--:|--:|--:|"]
+            for x in r.repetitions {
+                lines.append("| \(x.index) | \(x.requests) | \(x.qps.map { Format.number($0, digits: 1) } ?? "-") | \(x.errorRate.map { Format.number($0 * 100, digits: 2) + "%" } ?? "-") | \(ms(x.p50Millis)) | \(ms(x.p99Millis)) |")
+            }
+        }
+        return lines
+    }
+
+    /// The JSON report's `confidence`: null without intervals.
+    static func json(_ r: RunResult) -> JSONOut {
+        guard let c = r.intervals else { return .null }
+        return .object([
+            ("level", .number(c.level)),
+            ("method", .string(c.method)),
+            ("resamples", .integer(UInt64(max(0, c.resamples)))),
+            ("seed", .integer(c.seed)),
+            ("repetitions", .integer(UInt64(max(0, c.repetitions)))),
+            ("windows", .integer(UInt64(max(0, c.windows)))),
+            ("seconds_per_window", .integer(UInt64(max(0, c.secondsPerWindow)))),
+            ("block_windows", .integer(UInt64(max(0, c.blockWindows)))),
+            ("figures", .object(rows(r).map { row in
+                (row.name, .object([("point", .number(row.point)), ("lower", .number(row.interval.lower)), ("upper", .number(row.interval.upper))]))
+            })),
+        ])
+    }
+
+    /// The JSON report's `repetitions`: empty for a single run.
+    static func repetitionsJSON(_ r: RunResult) -> JSONOut {
+        .array(r.repetitions.map { x in
+            .object([
+                ("index", .integer(UInt64(max(0, x.index)))),
+                ("seed", .integer(x.seed)),
+                ("requests", .integer(x.requests)),
+                ("failures", .integer(x.failures)),
+                ("duration_s", .number(x.measuredSeconds)),
+                ("qps", .number(x.qps)),
+                ("error_rate", .number(x.errorRate)),
+                ("latency_ms", .object([
+                    ("p50", .number(x.p50Millis)), ("p90", .number(x.p90Millis)), ("p95", .number(x.p95Millis)),
+                    ("p99", .number(x.p99Millis)), ("mean", .number(x.meanMillis)), ("raw_p99", .number(x.rawP99Millis)),
+                ])),
+                ("stop_reason", .string(ReportText.code(x.stopReason))),
+            ])
+        })
+    }
+
+    /// A report's intervals read back from its JSON (`confidence.figures`); empty when it has none.
+    public static func intervals(in doc: JSONValue) -> [String: ConfidenceInterval] {
+        guard case .object(let pairs)? = doc["confidence"]?["figures"] else { return [:] }
+        var out: [String: ConfidenceInterval] = [:]
+        for (name, v) in pairs {
+            guard let lo = v["lower"]?.double, let hi = v["upper"]?.double else { continue }
+            out[name] = ConfidenceInterval(lower: lo, upper: hi)
+        }
+        return out
+    }
+}
