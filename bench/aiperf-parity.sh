@@ -50,9 +50,22 @@ cat "$OUT/serve.log" >&2
 log "prompts: 500 of exactly $ISL tokens (cicada-tiny)"
 "$VENV/bin/python" "$BENCH/aiperf_parity.py" prompts "$TOKENIZER" "$ISL" 500 "$OUT/prompts.txt"
 
+# CPU seconds (user + system) the engine process has used so far.
+TICKS="$(getconf CLK_TCK)"
+engine_cpu() { awk -v t="$TICKS" '{printf "%.2f", ($14 + $15) / t}' "/proc/$SERVE_PID/stat"; }
+# Runs a client under /usr/bin/time; writes "client_cpu_s engine_cpu_s" for its run to $1.
+measure() {
+  local out="$1"; shift
+  local before; before="$(engine_cpu)"
+  /usr/bin/time -f "%U %S" -o "$out.time" "$@"
+  local rc=$?
+  awk -v b="$before" -v a="$(engine_cpu)" '{printf "%.2f %.2f\n", $1 + $2, a - b}' "$out.time" > "$out"
+  return $rc
+}
+
 for C in $CONCURRENCY; do
   log "AIPerf $AIPERF_VERSION, concurrency $C, ${DURATION}s"
-  (cd "$OUT" && "$VENV/bin/aiperf" profile --model "$MODEL" --url "http://127.0.0.1:$PORT" \
+  (cd "$OUT" && measure "$OUT/cpu-aiperf-c$C.txt" "$VENV/bin/aiperf" profile --model "$MODEL" --url "http://127.0.0.1:$PORT" \
       --endpoint-type chat --streaming --tokenizer "$TOKENIZER" \
       --concurrency "$C" --benchmark-duration "$DURATION" --warmup-request-count "$C" \
       --isl "$ISL" --isl-stddev 0 --osl "$OSL" --osl-stddev 0 \
@@ -75,7 +88,7 @@ tasks:
     prompt: "{{prompt}}"
     max_tokens: $OSL
 YAML
-  "$CICADA" run "$OUT/cicada-c$C.yaml" --headless --json "$OUT/cicada-c$C.json" >"$OUT/cicada-c$C.log" 2>&1 \
+  measure "$OUT/cpu-cicada-c$C.txt" "$CICADA" run "$OUT/cicada-c$C.yaml" --headless --json "$OUT/cicada-c$C.json" >"$OUT/cicada-c$C.log" 2>&1 \
     || { tail -40 "$OUT/cicada-c$C.log" >&2; log "Cicada exited $?"; }
 done
 

@@ -57,12 +57,14 @@ def aiperf_metrics(d):
 
     return {
         "TTFT p50 (ms)": get("time_to_first_token", "p50"), "TTFT p99 (ms)": get("time_to_first_token", "p99"),
-        "ITL p50 (ms)": get("inter_token_latency", "p50"), "ITL p99 (ms)": get("inter_token_latency", "p99"),
-        "TPOT p50 (ms)": None, "TPOT p99 (ms)": None,
+        # AIPerf's "inter_token_latency" is per request (E2E - TTFT) / (OSL - 1): vLLM's and Cicada's TPOT;
+        # its "inter_chunk_latency" is the gap between chunks: Cicada's ITL.
+        "ITL p50 (ms)": get("inter_chunk_latency", "p50"), "ITL p99 (ms)": get("inter_chunk_latency", "p99"),
+        "TPOT p50 (ms)": get("inter_token_latency", "p50"), "TPOT p99 (ms)": get("inter_token_latency", "p99"),
         "E2E p50 (ms)": get("request_latency", "p50"), "E2E p99 (ms)": get("request_latency", "p99"),
         "output tokens/s": get("output_token_throughput", "avg"), "requests/s": get("request_throughput", "avg"),
         "output tokens/request": get("output_sequence_length", "avg"), "input tokens/request": get("input_sequence_length", "avg"),
-        "requests": get("request_count", "avg"),
+        "requests": int(get("request_count", "avg")) if get("request_count", "avg") is not None else None,
     }
 
 
@@ -84,6 +86,15 @@ def cicada_metrics(path):
     }
 
 
+def cpu(results, tool, c):
+    """(client CPU s, engine CPU s) over the tool's run, from bench/aiperf-parity.sh's measure()."""
+    path = os.path.join(results, f"cpu-{tool}-c{c}.txt")
+    if not os.path.exists(path):
+        return {}
+    client, engine = (float(x) for x in open(path).read().split())
+    return {"client CPU (s, user+sys)": client, "engine CPU during the run (s)": engine}
+
+
 def fmt(v):
     if v is None:
         return "—"
@@ -98,7 +109,9 @@ def table(results):
     head = "| metric | " + " | ".join(f"AIPerf c={c} | Cicada c={c}" for c in cs) + " |"
     print(head)
     print("|---|" + "---:|" * (2 * len(cs)))
-    data = {c: (aiperf_metrics(os.path.join(results, f"aiperf-c{c}")) or {}, cicada_metrics(os.path.join(results, f"cicada-c{c}.json")) or {}) for c in cs}
+    data = {c: ({**(aiperf_metrics(os.path.join(results, f"aiperf-c{c}")) or {}), **cpu(results, "aiperf", c)},
+                {**(cicada_metrics(os.path.join(results, f"cicada-c{c}.json")) or {}), **cpu(results, "cicada", c)}) for c in cs}
+    rows += ["client CPU (s, user+sys)", "engine CPU during the run (s)"]
     for r in rows:
         print(f"| {r} | " + " | ".join(f"{fmt(data[c][0].get(r))} | {fmt(data[c][1].get(r))}" for c in cs) + " |")
 
