@@ -15,7 +15,7 @@ python="${PYTHON:-python3}"
 stamp="$venv/.requirements"
 
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
-    && "$venv/bin/python" -c 'import openai, anthropic' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import openai, anthropic, tokenizers' 2>/dev/null; then
     echo "client-venv: $venv is up to date ($(grep -v '^#' "$req" | xargs))"
     exit 0
 fi
@@ -34,6 +34,6 @@ start=$(date +%s)
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
-"$venv/bin/python" -c 'import openai, anthropic; print("client-venv: openai", openai.__version__, "anthropic", anthropic.__version__)'
+"$venv/bin/python" -c 'import openai, anthropic, tokenizers; print("client-venv: openai", openai.__version__, "anthropic", anthropic.__version__)'
 cp "$req" "$stamp"
 echo "client-venv: built $venv in $(( $(date +%s) - start )) s"

@@ -61,7 +61,7 @@ mkdir -p "$MANDIR"
 # 3. The tree, laid out once under usr/ for the .deb and reused for the tarball.
 PKG="$STAGE/deb"
 U="$PKG/usr"
-install -d "$U/bin" "$U/share/man/man1" "$U/share/cicada/scenarios/prompts" "$U/share/doc/cicada" \
+install -d "$U/bin" "$U/share/man/man1" "$U/share/cicada/scenarios/prompts" "$U/share/cicada/models/cicada-tiny" "$U/share/doc/cicada" \
   "$U/share/bash-completion/completions" "$U/share/zsh/vendor-completions" "$U/share/fish/vendor_completions.d"
 install -m 0755 "$BIN" "$U/bin/cicada"
 strip --strip-unneeded "$U/bin/cicada"
@@ -71,6 +71,8 @@ strip --strip-unneeded "$U/bin/cicada"
 gzip -9n < "$MANDIR/cicada.1" > "$U/share/man/man1/cicada.1.gz"
 install -m 0644 scenarios/*.yaml "$U/share/cicada/scenarios/"
 install -m 0644 scenarios/prompts/* "$U/share/cicada/scenarios/prompts/"
+# The engine's tokenizer as a Hugging Face folder, for clients (AIPerf --tokenizer); the binary has its own copy.
+install -m 0644 models/cicada-tiny/*.json "$U/share/cicada/models/cicada-tiny/"
 install -m 0644 README.md "$U/share/doc/cicada/README.md"
 gzip -9n < "$ROOT/docs/SCENARIOS.md" > "$U/share/doc/cicada/SCENARIOS.md.gz"
 chmod -R u=rwX,go=rX "$U"

@@ -78,7 +78,8 @@ dpkg-deb -x "$DEB" "$ROOTFS"
 BIN="$ROOTFS/usr/bin/cicada"
 for f in usr/bin/cicada usr/share/man/man1/cicada.1.gz usr/share/bash-completion/completions/cicada \
          usr/share/zsh/vendor-completions/_cicada usr/share/fish/vendor_completions.d/cicada.fish \
-         usr/share/cicada/scenarios/quickstart.yaml usr/share/cicada/scenarios/prompts/sample-prompts.txt; do
+         usr/share/cicada/scenarios/quickstart.yaml usr/share/cicada/scenarios/prompts/sample-prompts.txt \
+         usr/share/cicada/models/cicada-tiny/tokenizer.json usr/share/cicada/models/cicada-tiny/tokenizer_config.json; do
   if [ -s "$ROOTFS/$f" ]; then ok "package holds /$f"; else fail "package holds /$f"; fi
 done
 check "no file in the package is owned by anyone but root" sh -c "dpkg-deb -c '$DEB' | awk '\$2 != \"root/root\" {print; bad=1} END {exit bad}'"

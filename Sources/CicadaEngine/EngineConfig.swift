@@ -34,6 +34,9 @@ public struct EngineConfig: Sendable {
     /// The level-2 cache on Redis (`cache.l2`): read on a level-1 miss, written on every
     /// computed answer; nil: no level 2.
     public var l2: RedisL2Config? = nil
+    /// How prompts and answers are counted in tokens (and answers spelled): the shipped
+    /// `cicada-tiny` tokenizer unless `cicada serve --tokenizer` names another or the approximation.
+    public var tokenizer: EngineTokenizer = .builtin
     /// Output tokens a `/predict` request generates (the seed's API has no max_tokens). The
     /// default 1 makes `/predict` one forward pass, like a classifier or a scoring call.
     public var predictOutputTokens: Int

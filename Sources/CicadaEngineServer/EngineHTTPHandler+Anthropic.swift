@@ -14,7 +14,7 @@ import NIOHTTP1
 extension EngineHTTPHandler {
     func anthropic(_ context: ChannelHandlerContext, _ r: EngineRequest.MessagesRequest, keepAlive: Bool) {
         let (input, maxTokens, model) = (r.input, r.maxTokens, r.model)
-        let inputTokens = DeviceModel.approximateTokens(input)
+        let inputTokens = server.config.tokenizer.count(input)
         let id = "msg_\(String(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF, radix: 16))"
         let channelLoop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -42,9 +42,9 @@ extension EngineHTTPHandler {
             return submit(job)
         }
 
-        let words = EngineRuntime.text(for: input, tokens: maxTokens).split(separator: " ").map(String.init)
+        let words = server.config.tokenizer.answer(for: input, tokens: maxTokens)
         let state = StreamState()
-        let delta: @Sendable (Int) -> String = { k in AnthropicBody.textDelta((k == 0 ? "" : " ") + words[k]) }
+        let delta: @Sendable (Int) -> String = { k in AnthropicBody.textDelta(words[k]) }
         var job = Job(inputTokens: inputTokens, outputTokens: maxTokens, input: input, cacheKey: nil, done: { outcome in
             channelLoop.execute {
                 let (handler, ctx) = bound.value

@@ -102,7 +102,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let channelLoop = context.eventLoop
         let ticket = JobTicket()
-        var job = Job(inputTokens: DeviceModel.approximateTokens(input), outputTokens: config.predictOutputTokens, input: input,
+        var job = Job(inputTokens: config.tokenizer.count(input), outputTokens: config.predictOutputTokens, input: input,
                       cacheKey: CacheKey.request(endpoint: "predict", model: config.model, input: input, parameters: [:]),
                       done: { outcome in
                           channelLoop.execute {
@@ -143,7 +143,7 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
         let model = r.model ?? server.config.model
         let cacheKey = CacheKey.request(endpoint: chat ? "chat" : "completions", model: model, input: input, parameters: r.parameters)
 
-        let inputTokens = DeviceModel.approximateTokens(input)
+        let inputTokens = server.config.tokenizer.count(input)
         let id = "cmpl-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
         let created = Int(Date().timeIntervalSince1970)
         let channelLoop = context.eventLoop
@@ -175,13 +175,14 @@ final class EngineHTTPHandler: ChannelInboundHandler, @unchecked Sendable {
 
         // Streaming: SSE chunks paced by the modelled device.
         let chunkObject = chat ? "chat.completion.chunk" : "text_completion"
-        let words = EngineRuntime.text(for: input, tokens: maxTokens).split(separator: " ").map(String.init)
+        // One vocabulary word per token: the streamed text counts back to `usage.completion_tokens`.
+        let words = server.config.tokenizer.answer(for: input, tokens: maxTokens)
         let state = StreamState()
         let chunk: @Sendable (String, String?) -> String = { choices, usage in
             "data: {\"id\":\"\(id)\",\"object\":\"\(chunkObject)\",\"created\":\(created),\"model\":\(JSONText.quoted(model)),\"choices\":\(choices)\(usage.map { ",\"usage\":\($0)" } ?? "")}\n\n"
         }
         let tokenChunk: @Sendable (Int) -> String = { k in
-            let piece = (k == 0 ? "" : " ") + words[k]
+            let piece = words[k]
             return chunk(chat ? "[{\"index\":0,\"delta\":{\"content\":\(JSONText.quoted(piece))},\"finish_reason\":null}]"
                               : "[{\"index\":0,\"text\":\(JSONText.quoted(piece)),\"finish_reason\":null}]", nil)
         }

@@ -225,8 +225,7 @@ extension EngineRuntime {
         for id in it.finished {
             guard let e = c.entries.removeValue(forKey: id) else { continue }
             let job = e.job
-            let output = Self.text(for: job.input, tokens: job.outputTokens, precision: config.precision,
-                                   batch: c.stats.iterations, batchSize: it.tokens.count)
+            let output = text(for: job.input, tokens: job.outputTokens, batch: c.stats.iterations, batchSize: it.tokens.count)
             if let key = job.cacheKey { cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: now) }
             if let key = job.l2Key { l2?.put(key, output) }
             let begun = e.firstIterationNanos ?? start

@@ -13,18 +13,17 @@ extension EngineRuntime {
     /// Whether answers at `precision` depend on the batch (int8 only).
     static func isBatchVariant(_ precision: Precision) -> Bool { precision == .int8 }
 
-    /// The answer text for `input` computed in batch number `batch` of `batchSize` requests.
-    static func text(for input: String, tokens: Int, precision: Precision, batch: UInt64, batchSize: Int) -> String {
-        guard isBatchVariant(precision), tokens > 1 else { return text(for: input, tokens: tokens) }
+    /// The answer text for `input` computed in batch number `batch` of `batchSize` requests:
+    /// `tokens` one-token words of the engine's tokenizer, so it counts back to `tokens` at every
+    /// precision.
+    func text(for input: String, tokens: Int, batch: UInt64, batchSize: Int) -> String {
+        guard Self.isBatchVariant(config.precision), tokens > 1 else { return text(for: input, tokens: tokens) }
         let same = tokens / 2
-        var words = text(for: input, tokens: same).split(separator: " ").map(String.init)
-        var h: UInt64 = 1469598103934665603
-        for b in input.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
-        h ^= (batch &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(batchSize) &* 0xBF58_476D_1CE4_E5B9
-        for _ in same..<tokens {
-            h = h &* 6364136223846793005 &+ 1442695040888963407
-            words.append(Self.words[Int(h >> 59) % Self.words.count])
-        }
-        return words.joined(separator: " ")
+        var words = config.tokenizer.answer(for: input, tokens: tokens)
+        // The second half comes from the same word list, drawn from a stream that the batch seeds
+        // (its first word is dropped: only a first token goes without a leading space).
+        let varied = config.tokenizer.answer(for: input + "\u{0}batch \(batch) of \(batchSize)", tokens: tokens - same + 1)
+        words.replaceSubrange(same..<tokens, with: varied.dropFirst())
+        return words.joined()
     }
 }

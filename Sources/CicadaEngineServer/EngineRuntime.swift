@@ -404,7 +404,7 @@ final class EngineRuntime: @unchecked Sendable {
             loop.scheduleTask(deadline: .uptimeNanoseconds(start + computeNanos)) { [weak self] in
                 guard let self else { return }
                 for e in entries {
-                    let output = Self.text(for: e.job.input, tokens: e.job.outputTokens, precision: self.config.precision,
+                    let output = self.text(for: e.job.input, tokens: e.job.outputTokens,
                                            batch: batchNumber, batchSize: entries.count)
                     if let key = e.job.cacheKey { self.cache?.put(key, output, bytes: output.utf8.count + 64, nowNanos: Self.now()) }
                     if let key = e.job.l2Key { self.l2?.put(key, output) }
@@ -422,19 +422,10 @@ final class EngineRuntime: @unchecked Sendable {
         }
     }
 
-    static let words = ["the", "model", "answers", "with", "tokens", "from", "a", "modelled", "device", "batch", "queue", "cache",
-                        "latency", "throughput", "memory", "prefill", "decode", "step", "kernel", "stream"]
-
-    /// Deterministic filler text of `tokens` words, so identical requests get identical answers.
-    static func text(for input: String, tokens: Int) -> String {
-        var h: UInt64 = 1469598103934665603
-        for b in input.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
-        var out: [String] = []
-        out.reserveCapacity(tokens)
-        for _ in 0..<tokens {
-            h = h &* 6364136223846793005 &+ 1442695040888963407
-            out.append(words[Int(h >> 59) % words.count])
-        }
-        return out.joined(separator: " ")
+    /// The answer to `input`, `tokens` tokens long in the engine's tokenizer (one vocabulary
+    /// word per token, so the text counts back to `tokens`); deterministic, so identical requests
+    /// get identical answers.
+    func text(for input: String, tokens: Int) -> String {
+        config.tokenizer.answer(for: input, tokens: tokens).joined()
     }
 }

@@ -21,7 +21,9 @@ struct Serve: ParsableCommand {
         CICADA_CONFIG, CICADA_HOST, CICADA_PORT, CICADA_GPU, CICADA_MODEL, CICADA_PRECISION,
         CICADA_BATCHING, CICADA_MAX_IN_FLIGHT, CICADA_CACHE_L2, CICADA_ADMIN_TOKEN_ENV, CICADA_SCHEDULER,
         CICADA_MAX_NUM_SEQS, CICADA_MAX_NUM_BATCHED_TOKENS, CICADA_BLOCK_SIZE, CICADA_GPU_MEMORY_UTILIZATION,
-        CICADA_CHUNKED_PREFILL (true/false).
+        CICADA_CHUNKED_PREFILL (true/false), CICADA_TOKENIZER.
+        Tokens are counted with the shipped cicada-tiny tokenizer (models/cicada-tiny in the
+        repository: point a client's tokenizer there and its counts equal the engine's usage).
         Deployment files: deploy/Dockerfile and deploy/k8s/.
         """)
 
@@ -43,7 +45,30 @@ struct Serve: ParsableCommand {
     @Flag(inversion: .prefixedEnableDisable, help: "Continuous scheduler: reuse the KV blocks of prompts that start alike (default on, as vLLM V1).") var prefixCaching: Bool?
     @Option(help: "Level-2 result cache on Redis, e.g. redis://127.0.0.1:6379/0 (keys ds_cache:<md5 of the input>).") var cacheL2: String?
     @Option(help: "Event-loop threads for HTTP.") var threads = 1
+    @Option(help: "Count tokens with this tokenizer.json (or a folder holding one); 'approximate' for 4 characters per token (default: the built-in cicada-tiny).") var tokenizer: String?
     @Option(help: "Exit after this long (default: until SIGINT/SIGTERM/SIGHUP).") var duration: String?
+
+    /// The engine's tokenizer from `--tokenizer` (or `CICADA_TOKENIZER`): `cicada-tiny` or
+    /// `builtin` for the shipped one, `approximate` for 4 characters per token, else a
+    /// `tokenizer.json` file or a folder holding one (a Hugging Face model folder).
+    static func tokenizer(_ choice: String) throws(SessionError) -> EngineTokenizer {
+        switch choice {
+        case "builtin", BuiltinTokenizer.name: return .builtin
+        case "approximate": return .approximate
+        default: break
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: choice, isDirectory: &isDirectory) else {
+            throw .usage("error: --tokenizer: \(choice): no such file or folder (or 'cicada-tiny', 'approximate')")
+        }
+        let file = isDirectory.boolValue ? (choice as NSString).appendingPathComponent("tokenizer.json") : choice
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw .usage("error: --tokenizer: cannot read \(file)")
+        }
+        do { return try EngineTokenizer(name: file, json: Array(data)) } catch {
+            throw .usage("error: --tokenizer: \(file): \(error.description)")
+        }
+    }
 
     /// Where to listen: the flag, else the environment (`CICADA_HOST`, `CICADA_PORT`), else 127.0.0.1:8000.
     static func address(host: String?, port: Int?, environment env: [String: String]) throws(SessionError) -> (String, Int) {
@@ -106,6 +131,7 @@ struct Serve: ParsableCommand {
             merged.username = l2.username; merged.password = l2.password
             engineConfig.l2 = merged
         }
+        if let choice = setting(self.tokenizer, "CICADA_TOKENIZER") { engineConfig.tokenizer = try Self.tokenizer(choice) }
         engineConfig.host = host
         engineConfig.port = port
         engineConfig.adminToken = token
@@ -117,7 +143,7 @@ struct Serve: ParsableCommand {
         let schedulerText = engineConfig.scheduler == .continuous
             ? (server.stats.continuous?.summaryLine.trimmingCharacters(in: .whitespaces) ?? "scheduler: continuous")
             : "batching preset \(engineConfig.presetName ?? "custom")"
-        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)\(l2Note)")
+        printError("cicada engine listening on \(server.baseURL): \(server.stats.deviceLabel), \(schedulerText)\(l2Note), tokens counted with \(engineConfig.tokenizer.name)")
         waitForStop(limit: limit)
         printError("draining: readiness is 503, in-flight requests finish")
         server.drainAndStop()

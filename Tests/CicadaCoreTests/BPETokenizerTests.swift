@@ -33,10 +33,39 @@ import Testing
                 == ["Hello", ",", " it", "'s", " ", " 2", " me", "!"])
     }
 
+    /// GPT-2's regex, case by case: what Hugging Face's ByteLevel pre-tokenizer gives for each
+    /// (TokenizerParityTests checks the counts against the real thing).
+    @Test(arguments: [
+        ("a\n\nb", ["a", "\n", "\n", "b"]),              // \s+(?!\S) leaves the last newline alone
+        ("a\n\n\n   b", ["a", "\n\n\n  ", " b"]),        // ... but a last space goes with the word
+        ("a \tb", ["a", " ", "\t", "b"]),
+        ("end  ", ["end", "  "]),                        // trailing white space is one piece
+        ("IT'S", ["IT", "'", "S"]),                      // contractions are lowercase only
+        ("it's", ["it", "'s"]),
+        ("don't", ["don", "'t"]),
+        ("x'lly", ["x", "'ll", "y"]),
+        (" 's", [" '", "s"]),
+        ("abc123def", ["abc", "123", "def"]),
+        ("½²", ["½²"]),                                  // \p{N}: other numbers too
+        ("हिन्दी", ["ह", "ि", "न", "्", "द", "ी"]),            // vowel signs are marks, not \p{L}
+        ("你好，世界", ["你好", "，", "世界"]),
+        ("a\u{3000}b", ["a", "\u{3000}", "b"]),           // ideographic space: white space, not " "
+        ("👍🏽!", ["👍🏽!"]),
+    ])
+    func splitsAsGPT2sRegex(_ text: String, _ pieces: [String]) {
+        #expect(BPETokenizer.pretokenize(text).map(String.init) == pieces)
+    }
+
     @Test func spaceIsTheByteAlphabetsG() {
         #expect(BPETokenizer.byteSymbols[0x20] == "Ġ")
         #expect(BPETokenizer.byteSymbols[Int(UInt8(ascii: "a"))] == "a")
         #expect(Set(BPETokenizer.byteSymbols).count == 256)
+    }
+
+    @Test func listsOneTokenWordsOfItsVocabulary() throws {
+        let t = try Self.tiny()
+        #expect(t.wordTokens(leadingSpace: false) == ["he", "ll", "hell", "hello"])
+        #expect(t.wordTokens(leadingSpace: true) == [" hello"])
     }
 
     @Test func refusesWhatItCannotCount() {

@@ -200,7 +200,10 @@ final class RawStream: @unchecked Sendable {
     @Test func aRepeatedPromptHitsThePrefixCache() throws {
         let prompt = String(repeating: "the same long system prompt for every request. ", count: 20) // 960 characters, 240 tokens
         let body = "{\"input\": \"\(prompt)\"}"
-        try withEngine(Self.config(predictTokens: 2)) { e in
+        // Block arithmetic in the approximation's 4-character tokens.
+        var on = Self.config(predictTokens: 2)
+        on.tokenizer = .approximate
+        try withEngine(on) { e in
             #expect(try http("POST", e.baseURL + "/predict", body: body).status == 200)
             var m = try http("GET", e.baseURL + "/metrics").body
             // The prompt's tokens at the engine's 4 characters a token; nothing cached yet.
@@ -219,7 +222,7 @@ final class RawStream: @unchecked Sendable {
             m = try http("GET", e.baseURL + "/metrics").body
             #expect(Self.value(m, "vllm:prefix_cache_hits_total") == hits, "no hit after the reset")
         }
-        var off = Self.config(predictTokens: 2)
+        var off = on
         off.continuous.prefixCaching = false
         try withEngine(off) { (e: EngineServer) throws -> Void in
             let a = try http("POST", e.baseURL + "/predict", body: body), b = try http("POST", e.baseURL + "/predict", body: body)
@@ -249,6 +252,7 @@ final class RawStream: @unchecked Sendable {
         // The smallest gpu_memory_utilization that leaves 12 blocks (192 tokens) on the A10:
         // eight streams of 31 + 40 tokens (5 blocks each) cannot all stay resident.
         var config = Self.config()
+        config.tokenizer = .approximate     // 31 tokens of "wxyz" at 4 characters a token
         var util = 0.5
         while Self.device.kvCacheBlocks(blockSize: 16, gpuMemoryUtilization: util, maxNumBatchedTokens: 8192, maxNumSeqs: 256) < 12 { util += 0.0005 }
         config.continuous.gpuMemoryUtilization = util

@@ -193,7 +193,7 @@ struct RedisL2Tests {
             let second = json(try http("POST", e.baseURL + "/predict", body: body).body)
             let a = try #require(first["compute_ms"] as? Double), b = try #require(second["compute_ms"] as? Double)
             let device = try DeviceModel(gpu: c.gpu, model: c.model, precision: c.precision.rawValue)
-            let tokens = DeviceModel.approximateTokens(input)
+            let tokens = c.tokenizer.count(input)   // the engine counts with its tokenizer (cicada-tiny)
             let saved = (device.prefillTime(tokens: tokens).seconds - device.prefillTime(tokens: 0).seconds) * 1000
             #expect(saved > 0.5, "a prompt long enough for the prefill to matter")
             #expect(abs((a - b) - saved) < 0.01, "the second batch is shorter by exactly the input's prefill: \(a) - \(b) vs \(saved)")
