@@ -14,16 +14,26 @@ extension EngineRuntime {
     static func isBatchVariant(_ precision: Precision) -> Bool { precision == .int8 }
 
     /// The answer text for `input` computed in batch number `batch` of `batchSize` requests:
-    /// `tokens` one-token words of the engine's tokenizer, so it counts back to `tokens` at every
-    /// precision.
-    func text(for input: String, tokens: Int, batch: UInt64, batchSize: Int) -> String {
-        guard Self.isBatchVariant(config.precision), tokens > 1 else { return text(for: input, tokens: tokens) }
+    /// `tokens` one-token words of `tokenizer`, so it counts back to `tokens` at every precision.
+    static func text(for input: String, tokens: Int, precision: Precision, batch: UInt64, batchSize: Int,
+                     tokenizer: EngineTokenizer = .builtin) -> String {
+        guard isBatchVariant(precision), tokens > 1 else { return text(for: input, tokens: tokens, tokenizer: tokenizer) }
         let same = tokens / 2
-        var words = config.tokenizer.answer(for: input, tokens: tokens)
+        var words = tokenizer.answer(for: input, tokens: tokens)
         // The second half comes from the same word list, drawn from a stream that the batch seeds
         // (its first word is dropped: only a first token goes without a leading space).
-        let varied = config.tokenizer.answer(for: input + "\u{0}batch \(batch) of \(batchSize)", tokens: tokens - same + 1)
+        let varied = tokenizer.answer(for: input + "\u{0}batch \(batch) of \(batchSize)", tokens: tokens - same + 1)
         words.replaceSubrange(same..<tokens, with: varied.dropFirst())
         return words.joined()
+    }
+
+    /// The batch-invariant answer: `tokens` one-token words of `tokenizer`, chosen by `input`.
+    static func text(for input: String, tokens: Int, tokenizer: EngineTokenizer = .builtin) -> String {
+        tokenizer.answer(for: input, tokens: tokens).joined()
+    }
+
+    /// This engine's answer to `input` in batch number `batch` of `batchSize` requests.
+    func text(for input: String, tokens: Int, batch: UInt64, batchSize: Int) -> String {
+        Self.text(for: input, tokens: tokens, precision: config.precision, batch: batch, batchSize: batchSize, tokenizer: config.tokenizer)
     }
 }

@@ -426,6 +426,6 @@ final class EngineRuntime: @unchecked Sendable {
     /// word per token, so the text counts back to `tokens`); deterministic, so identical requests
     /// get identical answers.
     func text(for input: String, tokens: Int) -> String {
-        config.tokenizer.answer(for: input, tokens: tokens).joined()
+        Self.text(for: input, tokens: tokens, tokenizer: config.tokenizer)
     }
 }
