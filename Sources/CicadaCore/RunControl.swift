@@ -28,11 +28,19 @@ public final class RunControl: Sendable {
     public func takeRequestTicket() -> UInt64 { _requestTickets.add(1, ordering: .relaxed).oldValue }
 
     /// Readies the controls for another run of the same load (`--repeat`): new requests may
-    /// start again, and a request-count warm-up counts from the first request again.
+    /// start again, a request-count warm-up counts from the first request again, and what was
+    /// changed live during the last run (pause, added users, the rate multiplier, a pending
+    /// reset, canary weights) is undone, so every repetition sends the scenario's own schedule.
     public func rearm() {
         stopStarting = false
         abort = false
+        paused = false
+        userOffset = 0
+        resetRequested = false
         _requestTickets.store(0, ordering: .relaxed)
+        _warp.withLock { $0.warp = RateWarp() }
+        _warpGeneration.add(1, ordering: .releasing)
+        if splitWeights != nil { setSplitWeights(nil) }
     }
 
     /// The phase of a request starting now, meant to start at `intendedNanos`: what a worker

@@ -111,7 +111,7 @@ public enum ConfidenceReport {
             ("seconds_per_window", .integer(UInt64(max(0, c.secondsPerWindow)))),
             ("block_windows", .integer(UInt64(max(0, c.blockWindows)))),
             ("figures", .object(rows(r).map { row in
-                (row.name, .object([("point", .number(row.point)), ("lower", .number(row.interval.lower)), ("upper", .number(row.interval.upper))]))
+                (row.name, .object([("point", .precise(row.point)), ("lower", .precise(row.interval.lower)), ("upper", .precise(row.interval.upper))]))
             })),
         ])
     }
@@ -126,7 +126,7 @@ public enum ConfidenceReport {
                 ("failures", .integer(x.failures)),
                 ("duration_s", .number(x.measuredSeconds)),
                 ("qps", .number(x.qps)),
-                ("error_rate", .number(x.errorRate)),
+                ("error_rate", .precise(x.errorRate)),
                 ("latency_ms", .object([
                     ("p50", .number(x.p50Millis)), ("p90", .number(x.p90Millis)), ("p95", .number(x.p95Millis)),
                     ("p99", .number(x.p99Millis)), ("mean", .number(x.meanMillis)), ("raw_p99", .number(x.rawP99Millis)),

@@ -108,7 +108,7 @@ public enum HTMLReport {
             var rows: [(String, String)] = [
                 ("Scenario", doc["scenario"]?.string ?? ""), ("Target", doc["target"]?.string ?? ""), ("Load", doc["model"]?.string ?? ""),
                 ("Started", doc["started_at"]?.string ?? ""), ("Duration", (doc["duration_s"]?.double).map { String(format: "%.1f s", $0) } ?? "-"),
-                ("Stop", doc["stop_reason"]?.string ?? ""), ("Workers", (doc["workers"]?.double).map { String(Int($0)) } ?? "-"),
+                ("Stop", doc["stop_reason"]?.string ?? ""), ("Workers", Self.int(doc["workers"])),
                 ("Generator CPU", (doc["generator_cpu_s"]?.double).map { String(format: "%.1f s", $0) } ?? "-"),
             ]
             if let t = doc["telemetry"], case .object = t {
@@ -155,7 +155,7 @@ public enum HTMLReport {
                 let text = ConfidenceReport.figure(name, point: p, interval: i)
                 rows += "<tr><td><code>\(esc(name))</code></td><td>\(esc(String(text.dropFirst(ConfidenceReport.label(name).count + 1))))</td></tr>\n"
             }
-            let level = Int(((c["level"]?.double ?? 0.95) * 100).rounded())
+            let level = Self.int(.number((c["level"]?.double ?? 0.95) * 100))
             var s = "<p class=\"dim\">\(level)% intervals: \(esc(c["method"]?.string ?? "")) over \(Self.int(c["windows"])) windows of \(Self.int(c["seconds_per_window"])) s (blocks of \(Self.int(c["block_windows"]))), \(Self.int(c["repetitions"])) repetition(s), \(Self.int(c["resamples"])) resamples, seed \(Self.int(c["seed"])).</p>"
             s += "<table><thead><tr><th>Figure</th><th>Value [interval]</th></tr></thead><tbody>\n\(rows)</tbody></table>"
             let reps = doc["repetitions"]?.array ?? []
@@ -306,7 +306,13 @@ public enum HTMLReport {
         }
 
         static func ms(_ v: Double?) -> String { v.map { $0 >= 100 ? String(format: "%.0f ms", $0) : String(format: "%.2f ms", $0) } ?? "-" }
-        static func int(_ v: JSONValue?) -> String { v?.double.map { String(Int64($0)) } ?? "-" }
+        /// A whole number read back from the JSON; "-" when absent. Beyond Int64 (a `--seed` above
+        /// 2^63) it prints the double's digits instead of trapping.
+        static func int(_ v: JSONValue?) -> String {
+            guard let d = v?.double, d.isFinite else { return "-" }
+            if let i = Int64(exactly: d.rounded()) { return String(i) }
+            return String(format: "%.0f", d)
+        }
         static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(format: "%g", v) }
     }
 

@@ -19,6 +19,12 @@ indirect enum JSONOut {
 
     /// `v`, or `null` when nil.
     static func number(_ v: Double?) -> JSONOut { v.map { .number($0) } ?? .null }
+    /// A number written to 9 significant digits rather than 3 decimals: for fractions and bounds
+    /// that a reader compares with figures it computes itself (intervals, error rates, limits).
+    static func precise(_ v: Double?) -> JSONOut {
+        guard let v, v.isFinite else { return .null }
+        return .numberText(String(format: "%.9g", v))
+    }
     /// `s`, or `null` when nil.
     static func string(_ s: String?) -> JSONOut { s.map { .string($0) } ?? .null }
     /// Microseconds as milliseconds (exact to 0.001), or `null` when nil.

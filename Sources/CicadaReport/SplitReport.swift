@@ -30,7 +30,8 @@ public enum SplitReport {
     }
 
     static func weightText(_ m: SplitResult.Member) -> String {
-        m.finalWeight == m.weight ? String(m.weight) : "\(m.weight) -> \(m.finalWeight)"
+        // A c/C step sets weights in percent (the steps' unit), whatever the written weights' scale.
+        m.finalWeight == m.weight ? String(m.weight) : "\(m.weight) -> \(m.finalWeight)%"
     }
 
     /// The summary's SPLIT table and CANARY VERDICT lines, or nil without a split.
@@ -87,9 +88,9 @@ public enum SplitReport {
                 ("bound", .string(c.bound.description)),
                 ("figure", .string(c.bound.figure)),
                 ("unit", .string(c.bound.figure == "error_rate" ? "ratio" : "ms")),
-                ("baseline", .number(c.baselineValue)),
-                ("value", .number(c.value)),
-                ("limit", .number(c.limit)),
+                ("baseline", .precise(c.baselineValue)),
+                ("value", .precise(c.value)),
+                ("limit", .precise(c.limit)),
                 ("passed", c.passed.map { .bool($0) } ?? .null),
             ])
         }

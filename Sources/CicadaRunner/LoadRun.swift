@@ -95,6 +95,8 @@ public final class LoadRun: @unchecked Sendable {
         let cpuStart = Self.cpuSeconds()
         let start = clock.nowNanos()
         startedAt.store(start, ordering: .releasing)
+        // A LoadRun that runs again (`--repeat`) starts with no notes: each run's events are its own.
+        notes.withLock { $0.removeAll() }
         control.runStartNanos = start
         if case .open(let o) = plan.scenario.load { control.openLoad = o }
         let outbox = IntervalOutbox()

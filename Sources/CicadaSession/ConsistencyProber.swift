@@ -48,6 +48,7 @@ final class ConsistencyProber: @unchecked Sendable {
                 return 0
             }()
             var nextNanos: UInt64?
+            var lastCount: UInt64 = 0
             while !stopFlag.load(ordering: .acquiring) {
                 let start = control.runStartNanos
                 if start != 0, !control.stopStarting {
@@ -56,6 +57,10 @@ final class ConsistencyProber: @unchecked Sendable {
                     switch spec.cadence {
                     case .everyRequests(let n):
                         let c = completed.load(ordering: .relaxed)
+                        // The count starts again from 0 after a reset (`r`, `/control`) or in the
+                        // next repetition (`--repeat`): the next probe is then n requests on.
+                        if c < lastCount { nextCount = c + UInt64(n) }
+                        lastCount = c
                         if c >= nextCount { due = true; nextCount = (c / UInt64(n) + 1) * UInt64(n) }
                     case .interval(let d):
                         let next = nextNanos ?? (start &+ d.nanos)

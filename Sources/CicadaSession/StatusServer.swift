@@ -129,6 +129,8 @@ final class StatusHandler: ChannelInboundHandler, @unchecked Sendable {
     let server: StatusServer
     var head: HTTPRequestHead?
     var body: [UInt8] = []
+    /// The request's body passed ``bodyLimit``.
+    var oversized = false
     /// Control bodies are a few dozen bytes; anything much larger is not one.
     static let bodyLimit = 64 << 10
 
@@ -136,15 +138,19 @@ final class StatusHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let h): head = h; body = []
+        case .head(let h): head = h; body = []; oversized = false
         case .body(var b):
-            if body.count + b.readableBytes <= Self.bodyLimit { body += b.readBytes(length: b.readableBytes) ?? [] }
+            // Past the limit the whole body is refused (413), never cut or spliced.
+            if oversized || body.count + b.readableBytes > Self.bodyLimit { oversized = true; body = [] }
+            else { body += b.readBytes(length: b.readableBytes) ?? [] }
         case .end:
             guard let h = head else { return }
             head = nil
             let path = String(h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
             let (status, type, body): (Int, String, String)
             switch (h.method, path) {
+            case (.POST, "/control") where oversized:
+                (status, type, body) = (413, "text/plain; charset=utf-8", "control body over \(Self.bodyLimit) bytes\n")
             case (.POST, "/control"):
                 (status, type, body) = server.control(remoteIP: context.channel.remoteAddress?.ipAddress,
                                                       authorization: h.headers.first(name: "authorization"), body: self.body)

@@ -107,6 +107,8 @@ public struct SweepRunner {
                 // Skipped or stopped during its warm-up: nothing of the point was measured, so
                 // there is no point to keep.
                 if control?.skipRequested == true || control?.stopRequested == true { continue }
+                // A stop signal in the warm-up: nothing of this point was measured either.
+                if outerStop() { break configLoop }
                 let oomBefore = server?.stats.outOfMemory ?? 0
                 let memoryBefore = server?.stats.memoryPeakBytes ?? 0
                 scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.measure)

@@ -51,6 +51,29 @@ public final class TelemetryPoller: TelemetryFeed, @unchecked Sendable {
     /// Most series points kept (one per GPU/source per poll; the oldest are thinned).
     static let seriesCapacity = 7200
 
+    /// `series` with every other point of each `key` (a source's GPU, gauge or container) dropped,
+    /// keeping each key's highest `weight`: thinning by position alone would drop whole gauges
+    /// when several alternate, and could drop the reading a memory rule needs.
+    static func halved<P>(_ series: [P], key: (P) -> String, weight: (P) -> Double?) -> [P] {
+        var peak: [String: (index: Int, weight: Double)] = [:]
+        var keys: [String] = []
+        keys.reserveCapacity(series.count)
+        for (i, p) in series.enumerated() {
+            let k = key(p)
+            keys.append(k)
+            if let w = weight(p), w > (peak[k]?.weight ?? -.infinity) { peak[k] = (i, w) }
+        }
+        var seen: [String: Int] = [:]
+        var out: [P] = []
+        out.reserveCapacity(series.count / 2 + peak.count)
+        for (i, p) in series.enumerated() {
+            let n = seen[keys[i], default: 0]
+            seen[keys[i]] = n + 1
+            if n % 2 == 0 || peak[keys[i]]?.index == i { out.append(p) }
+        }
+        return out
+    }
+
     /// Counters diffed between the first and last scrape.
     static let counterFamilies = ["cicada_engine_requests_total", "vllm:request_success_total", "nv_inference_request_success",
                                   "tgi_request_success", "sglang:num_requests_total"]
@@ -138,7 +161,8 @@ public final class TelemetryPoller: TelemetryFeed, @unchecked Sendable {
                                                     limitGauge: m.limitGauge, what: m.what, usedBytes: m.usedBytes, limitBytes: m.limitBytes))
             }
             if s.summary.memorySeries.count > Self.seriesCapacity {
-                s.summary.memorySeries = s.summary.memorySeries.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                s.summary.memorySeries = Self.halved(s.summary.memorySeries, key: { "\($0.source)\u{0}\($0.gauge)\u{0}\($0.what ?? "")" },
+                                                     weight: { $0.usedFraction ?? Double($0.usedBytes) })
             }
             if let kv = r.server.kvCacheUsage { s.summary.kvCachePeak = max(s.summary.kvCachePeak ?? 0, kv) }
             if let w = r.server.requestsWaiting ?? r.server.queueSize { s.summary.queueWaitingPeak = max(s.summary.queueWaitingPeak ?? 0, w) }
@@ -147,7 +171,11 @@ public final class TelemetryPoller: TelemetryFeed, @unchecked Sendable {
                                               kvCacheUsage: r.server.kvCacheUsage, requestsWaiting: r.server.requestsWaiting ?? r.server.queueSize))
             }
             if s.summary.series.count > Self.seriesCapacity {
-                s.summary.series = s.summary.series.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                s.summary.series = Self.halved(s.summary.series, key: { "\($0.source)\u{0}\($0.gpu ?? "-")" },
+                                               weight: { p in
+                    if let u = p.usedBytes, let t = p.totalBytes, t > 0 { return Double(u) / Double(t) }
+                    return p.kvCacheUsage ?? p.requestsWaiting
+                })
             }
             if let e = r.exposition {
                 for name in Self.counterFamilies {
