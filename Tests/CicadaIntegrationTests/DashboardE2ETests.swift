@@ -74,7 +74,7 @@ let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"
 
         // q ends the run: the summary is printed on a restored terminal, reports are written.
         tmux(["-L", socket, "send-keys", "-t", "S", "q"])
-        let after = waitFor(socket, timeout: 30) { $0.contains("EXITED=") }
+        let after = waitFor(socket, timeout: 30) { $0.range(of: "EXITED=[0-9]", options: .regularExpression) != nil }
         #expect(after.contains("EXITED=0") || after.contains("EXITED=99"), "screen:\n\(after)")
         #expect(after.contains("Aggregated"))
         #expect(FileManager.default.fileExists(atPath: json))
@@ -121,7 +121,7 @@ let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"
         #expect(waitFor(socket, timeout: 10) { $0.contains("max 128") }.contains("max 128"))
 
         tmux(["-L", socket, "send-keys", "-t", "S", "q"])
-        let after = waitFor(socket, timeout: 30) { $0.contains("EXITED=") }
+        let after = waitFor(socket, timeout: 30) { $0.range(of: "EXITED=[0-9]", options: .regularExpression) != nil }
         #expect(after.contains("EXITED=0"), "screen:\n\(after)")
         let data = try #require(FileManager.default.contents(atPath: json))
         let obj = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
