@@ -32,6 +32,14 @@ final class FastConnection {
     var checksNeedBody = false
     var measureStream = false
     var streamDialect = StreamTiming.Dialect.openAI
+    /// Whether a stream keeps its text (a tokenizer counts it when the server sends no usage).
+    var keepsStreamText = false
+    /// The request's measurement phase and weighted-list model group (``RequestChoices``).
+    var phase: MeasurementPhase = .measured
+    var modelGroup = -1
+    var splitGroup = -1
+    /// A `split:` run's member it is connected to (its pool); -1 for the run's target.
+    var member = -1
     var body: [UInt8] = []
     var sse: SSEParser?
     var timing: StreamTiming?
@@ -71,6 +79,7 @@ final class FastConnection {
         guard measureStream, let ct = h.contentType, ct.lowercased().hasPrefix("text/event-stream") else { return }
         sse = SSEParser()
         timing = StreamTiming(sentNanos: sentNanos, dialect: streamDialect)
+        timing?.keepsText = keepsStreamText
         keepBody = checksNeedBody
     }
 }

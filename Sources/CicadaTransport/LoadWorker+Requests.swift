@@ -28,16 +28,13 @@ extension LoadWorker {
         case .onStart(let i):
             spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
         }
-        var ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
-        ctx.sharedPrefix = plan.scenario.sharedPrefix
-        var turnGroup = -1, modelGroup = -1, chatKey = -1
+        // The model, the trace's prompt and the phase: shared with the fast worker.
+        let choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
+        var ctx = choices.context
+        let modelGroup = choices.modelGroup
+        var turnGroup = -1, chatKey = -1
         var chatText = ""
         if case .task(let i) = ref {
-            if let picker = plan.modelPickers[i] {
-                let m = picker.pick(&rng)
-                ctx.model = spec.models[m].name
-                modelGroup = plan.breakdown.modelGroups[i][m]
-            }
             if !spec.conversations.isEmpty, slot >= 0 {
                 // The user's conversation goes on where it stopped, or a new one starts.
                 chatKey = slot * plan.scenario.tasks.count + i
@@ -50,10 +47,6 @@ extension LoadWorker {
                 ctx.messagesJSON = state.messagesJSON(userText: chatText)
                 turnGroup = plan.breakdown.turnGroup(state.turn)
             }
-        }
-        if slot < 0, let trace {
-            ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed, cache: &traceBlocks)
-            ctx.maxTokens = trace.maxTokens(seq)
         }
         // A split run: the seeded chooser names the member, whose target the request goes to.
         let splitGroup = plan.scenario.split == nil ? -1 : chooseSplitMember(user: user, seq: seq, slot: slot)
@@ -69,8 +62,8 @@ extension LoadWorker {
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
-        // The warm-up / cool-down a request belongs to is fixed by its intended start, now.
-        let phase = control.phase(in: plan, intendedNanos: intended, startNanos: startNanos)
+        // The warm-up / cool-down a request belongs to is fixed by its intended start.
+        let phase = choices.phase
         guard let t = checkout() else {
             stats.record(RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: now, ttfbMicros: nil,
                                         status: 0, failure: .connection, error: "curl_easy_init failed", bytesIn: 0, bytesOut: 0),
