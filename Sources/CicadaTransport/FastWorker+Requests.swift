@@ -129,6 +129,7 @@ extension FastWorker {
         c.phase = choices.phase
         c.modelGroup = choices.modelGroup
         c.splitGroup = choices.splitGroup
+        c.turn = choices.turn
         c.bytesOut = bodyCount
         c.busy = true
         c.sentNanos = clock.nowNanos()
@@ -150,8 +151,10 @@ extension FastWorker {
                                status: 0, failure: kind, error: message, bytesIn: 0, bytesOut: 0)
         o.modelGroup = choices.modelGroup
         o.splitGroup = choices.splitGroup
+        o.turnGroup = choices.turn.turnGroup
         var sse: SSEParser? = nil
         record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase)
+        turnEnded(choices.turn, succeeded: false, answer: "", spec: spec)
     }
 
     /// Writes what is left of the request: one `send` for a whole request; a partial write
@@ -281,8 +284,18 @@ extension FastWorker {
         var o = o
         o.modelGroup = c.modelGroup
         o.splitGroup = c.splitGroup
+        // A conversation keeps the answer: streamed text (its last events come in `record`), or
+        // the kept body of a non-streamed one.
+        let turn = c.turn
+        o.turnGroup = turn.turnGroup
+        var answer = c.answer
+        let body = turn.key >= 0 && timing == nil ? c.body : []
         c.prepareForReuse()
-        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter, phase: phase)
+        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter, phase: phase,
+               onContent: turn.key >= 0 ? { answer += $0 } : nil,
+               judged: turn.key >= 0 ? { o in
+                   self.turnEnded(turn, succeeded: o.failure == nil, answer: timing != nil ? answer : LoadWorker.answerText(body), spec: spec)
+               } : nil)
     }
 
     private func spec(_ ref: Transfer.TaskRef) -> TaskSpec {

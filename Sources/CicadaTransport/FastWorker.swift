@@ -297,11 +297,9 @@ public struct FastTransport: LoadTransport {
     /// it does not take.
     public static func unsupported(_ plan: RunPlan) -> String? {
         if plan.scenario.http2 { return "HTTP/2 needs libcurl" }
-        // Features the fast path does not carry yet: libcurl's worker has them.
+        // Warm-up/cool-down windows, --requests-out records, tokenizer counts, replayed traces,
+        // weighted model lists, splits and conversations are carried (see RequestChoices).
         let s = plan.scenario
-        // (Warm-up/cool-down windows, --requests-out records, tokenizer counts, replayed traces
-        // and weighted model lists are carried: see RequestChoices.)
-        if s.tasks.contains(where: { !$0.conversations.isEmpty }) { return "multi-turn conversations are sent by libcurl's worker" }
         if FastTarget.parse(plan.baseURL) == nil {
             return plan.baseURL.lowercased().hasPrefix("https:") ? "TLS (https://) needs libcurl" : "the target \(plan.baseURL) is not a plain http:// URL"
         }

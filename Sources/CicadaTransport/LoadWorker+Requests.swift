@@ -30,24 +30,11 @@ extension LoadWorker {
         }
         // The model, the trace's prompt and the phase: shared with the fast worker.
         let choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
-        var ctx = choices.context
+        let ctx = choices.context
         let modelGroup = choices.modelGroup
-        var turnGroup = -1, chatKey = -1
-        var chatText = ""
-        if case .task(let i) = ref {
-            if !spec.conversations.isEmpty, slot >= 0 {
-                // The user's conversation goes on where it stopped, or a new one starts.
-                chatKey = slot * plan.scenario.tasks.count + i
-                var state: ConversationState
-                if let c = chats[chatKey], c.user == user { state = c.state } else {
-                    state = ConversationState(conversation: Int(rng.next() % UInt64(spec.conversations.count)))
-                    chats[chatKey] = (user, state)
-                }
-                chatText = spec.conversations[state.conversation].userTurns[state.turn]
-                ctx.messagesJSON = state.messagesJSON(userText: chatText)
-                turnGroup = plan.breakdown.turnGroup(state.turn)
-            }
-        }
+        // A conversation's turn (shared too): its history is in ctx.
+        let turnGroup = choices.turn.turnGroup, chatKey = choices.turn.key
+        let chatText = choices.turn.userText
         // A split run: the seeded chooser names the member, whose target the request goes to.
         let splitGroup = plan.scenario.split == nil ? -1 : chooseSplitMember(user: user, seq: seq, slot: slot)
         let generation = control.targetGeneration
@@ -262,11 +249,8 @@ extension LoadWorker {
     /// to the history (the conversation ends after its last turn); a failure ends it, since
     /// there is no answer to send back.
     func conversationTurnEnded(_ t: Transfer, succeeded: Bool, spec: TaskSpec) {
-        guard var c = chats[t.chatKey] else { return }
-        guard succeeded else { chats[t.chatKey] = nil; return }
         let answer = t.timing != nil ? t.answer : Self.answerText(t.body)
-        c.state.answered(userText: t.chatUserText, answer: answer)
-        chats[t.chatKey] = c.state.turn >= spec.conversations[c.state.conversation].userTurns.count ? nil : c
+        turnEnded(ChatTurn(key: t.chatKey, userText: t.chatUserText), succeeded: succeeded, answer: answer, spec: spec)
     }
 
     /// The answer of a non-streamed chat (or completions) response: `choices[0].message.content`

@@ -51,7 +51,6 @@ public final class LoadWorker: @unchecked Sendable {
 
     /// Multi-turn conversations in progress, by `slot * taskCount + task`, with the user id
     /// that owns each (a slot reused by a new user starts afresh).
-    var chats: [Int: (user: Int, state: ConversationState)] = [:]
     /// This worker's users or arrivals (shared with the fast transport's worker).
     var schedule: WorkerSchedule
 

@@ -20,6 +20,8 @@ struct WorkerSchedule {
     var trace: WorkerTrace
     /// A `split:` run's chooser (``splitMember``).
     var split = WorkerSplit()
+    /// The users' multi-turn conversations (``beginTurn``).
+    var chats = WorkerChats()
 
     init(plan: RunPlan, index: Int, count: Int, startNanos: UInt64, shard: ShardSpec = .single) {
         // The worker's place in the run-wide grid of shards × workers: its users' global ids and

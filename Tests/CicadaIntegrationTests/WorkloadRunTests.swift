@@ -32,8 +32,9 @@ import Testing
         }
     }
 
-    @Test(arguments: [true, false])
-    func turnNCarriesTurns1ToNMinus1RealAnswers(stream: Bool) throws {
+    /// On both transports (issue 17).
+    @Test(arguments: [true, false], [TransportChoice.curl, .fast])
+    func turnNCarriesTurns1ToNMinus1RealAnswers(stream: Bool, transport: TransportChoice) throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(2), interToken: .milliseconds(1), recordRequests: 10_000))
         try target.start()
         defer { target.stop() }
@@ -49,7 +50,7 @@ import Testing
             max_tokens: 3
             stream: \(stream)
             conversations: [["a1", "a2", "a3"], ["b1", "b2"]]
-        """, target: target)
+        """, target: target, transport: transport)
         let sent = bodies(target, path: "/v1/chat/completions")
         #expect(sent.count >= 6, "\(sent.count) requests")
         #expect(r.snapshot.total.failures == 0)
