@@ -72,7 +72,8 @@ extension FastWorker {
         case .onStart(let i): spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]
         }
         followTarget()
-        // The model, the trace's prompt and the phase: shared with the libcurl worker.
+        // The model, the conversation's turn, the trace's prompt and the phase: shared with the
+        // libcurl worker.
         var choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
         // A split run: the seeded chooser names the member; its own target and pool take it.
         let member = plan.scenario.split == nil ? -1 : splitMember(user: user, seq: seq, slot: slot)
@@ -153,8 +154,10 @@ extension FastWorker {
         o.splitGroup = choices.splitGroup
         o.turnGroup = choices.turn.turnGroup
         var sse: SSEParser? = nil
-        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase)
-        turnEnded(choices.turn, succeeded: false, answer: "", spec: spec)
+        // A conversation whose turn could not be sent ends (no answer to send back).
+        let turn = choices.turn
+        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase,
+               judged: turn.key >= 0 ? { _ in self.turnEnded(turn, succeeded: false, answer: "", spec: spec) } : nil)
     }
 
     /// Writes what is left of the request: one `send` for a whole request; a partial write

@@ -294,7 +294,7 @@ public struct FastTransport: LoadTransport {
     }
 
     /// Why the fast transport cannot carry `plan` (nil: it can): TLS, HTTP/2, or a base URL
-    /// it does not take.
+    /// it does not take (the run's or a split member's).
     public static func unsupported(_ plan: RunPlan) -> String? {
         if plan.scenario.http2 { return "HTTP/2 needs libcurl" }
         // Warm-up/cool-down windows, --requests-out records, tokenizer counts, replayed traces,

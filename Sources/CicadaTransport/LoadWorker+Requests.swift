@@ -28,7 +28,8 @@ extension LoadWorker {
         case .onStart(let i):
             spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
         }
-        // The model, the trace's prompt and the phase: shared with the fast worker.
+        // The model, the conversation's turn, the trace's prompt and the phase: shared with the
+        // fast worker.
         let choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
         let ctx = choices.context
         let modelGroup = choices.modelGroup
