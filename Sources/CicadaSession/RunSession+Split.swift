@@ -15,8 +15,9 @@ extension RunSession {
         if request.startEngine || request.localTargetServiceTime != nil {
             throw .usage("error: --engine and --local-target do not apply to a split run: each target in \(request.file)'s split: block names its own target or engine")
         }
-        if scenario.transport == .fast {
-            throw .usage("error: --transport fast cannot carry this run: a split (canary) run is sent by libcurl's worker; use --transport curl or auto")
+        // The fast transport keeps a connection pool per member, over plain http:// only.
+        if scenario.transport == .fast, let m = split.members.first(where: { $0.target.lowercased().hasPrefix("https:") }) {
+            throw .usage("error: --transport fast cannot carry this run: TLS (https://) needs libcurl (split member \(m.name)); use --transport curl or auto")
         }
         for i in split.members.indices {
             let name = split.members[i].name

@@ -32,6 +32,17 @@ final class FastConnection {
     var checksNeedBody = false
     var measureStream = false
     var streamDialect = StreamTiming.Dialect.openAI
+    /// Whether a stream keeps its text (a tokenizer counts it when the server sends no usage).
+    var keepsStreamText = false
+    /// The request's measurement phase and weighted-list model group (``RequestChoices``).
+    var phase: MeasurementPhase = .measured
+    var modelGroup = -1
+    var splitGroup = -1
+    /// A `split:` run's member it is connected to (its pool); -1 for the run's target.
+    var member = -1
+    /// A conversation's turn (key -1: none) and the answer's text as it streams in.
+    var turn = ChatTurn()
+    var answer = ""
     var body: [UInt8] = []
     var sse: SSEParser?
     var timing: StreamTiming?
@@ -49,6 +60,8 @@ final class FastConnection {
         busy = false
         outOffset = 0
         deadlineNanos = .max
+        turn = ChatTurn()
+        if !answer.isEmpty { answer = "" }
     }
 
     /// Takes a response's body bytes: counts them, feeds a stream's parser (timing each event
@@ -57,7 +70,12 @@ final class FastConnection {
         bytesIn &+= UInt64(p.count)
         if sse != nil {
             let dialect = streamDialect
-            sse!.feed(p) { event in timing?.record(dialect.classify(event), atNanos: now) }
+            let capture = turn.key >= 0
+            sse!.feed(p) { event in
+                let c = dialect.classify(event)
+                if capture, case .choices(let content, _, _, _) = c { answer += content }
+                timing?.record(c, atNanos: now)
+            }
         }
         if keepBody, body.count < Transfer.bodyLimit {
             let take = min(p.count, Transfer.bodyLimit - body.count)
@@ -71,6 +89,7 @@ final class FastConnection {
         guard measureStream, let ct = h.contentType, ct.lowercased().hasPrefix("text/event-stream") else { return }
         sse = SSEParser()
         timing = StreamTiming(sentNanos: sentNanos, dialect: streamDialect)
+        timing?.keepsText = keepsStreamText
         keepBody = checksNeedBody
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// The fast worker's requests: building their bytes, sending, reading and judging responses.
 extension FastWorker {
     /// The request head up to (not including) the blank line, and the body, for one request.
-    private func requestBytes(spec: TaskSpec, path: String, body: String?, templated: [(String, String)]) -> [UInt8] {
+    private func requestBytes(spec: TaskSpec, path: String, body: String?, templated: [(String, String)], to target: FastTarget) -> [UInt8] {
         var head = "\(spec.method) \(target.pathPrefix)\(path) HTTP/1.1\r\n"
         var names = Set(spec.headers.map { $0.name.lowercased() })
         for h in plan.headers { names.insert(h.name.lowercased()) }
@@ -38,7 +38,7 @@ extension FastWorker {
         let ctx = Template.Context(user: 0, seq: 0, prompts: [])
         prebuilt = plan.scenario.tasks.map { t in
             guard t.path.isConstant, t.body?.isConstant ?? true, t.headers.allSatisfy({ $0.value.isConstant }) else { return nil }
-            return requestBytes(spec: t, path: t.path.render(context: ctx, rng: &scratch), body: t.body?.render(context: ctx, rng: &scratch), templated: [])
+            return requestBytes(spec: t, path: t.path.render(context: ctx, rng: &scratch), body: t.body?.render(context: ctx, rng: &scratch), templated: [], to: target)
         }
     }
 
@@ -72,26 +72,35 @@ extension FastWorker {
         case .onStart(let i): spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]
         }
         followTarget()
-        if case .task(let i) = ref { bytes = prebuilt[i] }
+        // The model, the conversation's turn, the trace's prompt and the phase: shared with the
+        // libcurl worker.
+        var choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
+        // A split run: the seeded chooser names the member; its own target and pool take it.
+        let member = plan.scenario.split == nil ? -1 : splitMember(user: user, seq: seq, slot: slot)
+        if member >= 0 { choices.splitGroup = plan.breakdown.firstSplitGroup + member }
+        let to = member >= 0 ? splitTargets[member] : target
+        if member < 0, case .task(let i) = ref { bytes = prebuilt[i] }
         if bytes == nil {
-            let ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
+            let ctx = choices.context
             let path = spec.path.render(context: ctx, rng: &rng)
             let body = spec.body.map { $0.render(context: ctx, rng: &rng) }
             var templated: [(String, String)] = []
             for h in spec.headers where !h.value.isConstant { templated.append((h.name, h.value.render(context: ctx, rng: &rng))) }
-            bytes = requestBytes(spec: spec, path: path, body: body, templated: templated)
+            bytes = requestBytes(spec: spec, path: path, body: body, templated: templated, to: to)
         }
         let bodyCount = spec.body == nil ? 0 : UInt64(bytes!.count - Self.headLength(bytes!))
-        if let why = targetError {
-            recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, kind: .connection, message: why)
+        if let why = member >= 0 ? splitErrors[member] : targetError {
+            recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, choices: choices, kind: .connection, message: why)
             return true
         }
         let c: FastConnection
-        if let k = idle.popLast() {
+        if member < 0, let k = idle.popLast() {
+            c = k
+        } else if member >= 0, let k = splitIdle[member].popLast() {
             c = k
         } else {
-            switch openConnection() {
-            case .success(let k): c = k
+            switch openConnection(to: to) {
+            case .success(let k): c = k; c.member = member
             case .failure(let e):
                 let kind: FailureKind
                 let message: String
@@ -102,7 +111,7 @@ extension FastWorker {
                 } else {
                     kind = .connection; message = "socket: " + String(cString: strerror(e.code))
                 }
-                recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, kind: kind, message: message)
+                recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, choices: choices, kind: kind, message: message)
                 return true
             }
         }
@@ -117,6 +126,11 @@ extension FastWorker {
         c.checksNeedBody = spec.needsBody
         c.measureStream = spec.kind.streamDialect != nil
         c.streamDialect = spec.kind.streamDialect ?? .openAI
+        c.keepsStreamText = plan.scenario.tokenizer != nil
+        c.phase = choices.phase
+        c.modelGroup = choices.modelGroup
+        c.splitGroup = choices.splitGroup
+        c.turn = choices.turn
         c.bytesOut = bodyCount
         c.busy = true
         c.sentNanos = clock.nowNanos()
@@ -132,11 +146,18 @@ extension FastWorker {
         b.withUnsafeBytes { HTTPResponseParser.headEnd($0, from: 0) } ?? b.count
     }
 
-    private func recordImmediateFailure(spec: TaskSpec, statIndex: Int, slot: Int, intended: UInt64, now: UInt64, kind: FailureKind, message: String) {
-        let o = RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: clock.nowNanos(), ttfbMicros: nil,
+    private func recordImmediateFailure(spec: TaskSpec, statIndex: Int, slot: Int, intended: UInt64, now: UInt64, choices: RequestChoices,
+                                        kind: FailureKind, message: String) {
+        var o = RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: clock.nowNanos(), ttfbMicros: nil,
                                status: 0, failure: kind, error: message, bytesIn: 0, bytesOut: 0)
+        o.modelGroup = choices.modelGroup
+        o.splitGroup = choices.splitGroup
+        o.turnGroup = choices.turn.turnGroup
         var sse: SSEParser? = nil
-        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil)
+        // A conversation whose turn could not be sent ends (no answer to send back).
+        let turn = choices.turn
+        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase,
+               judged: turn.key >= 0 ? { _ in self.turnEnded(turn, succeeded: false, answer: "", spec: spec) } : nil)
     }
 
     /// Writes what is left of the request: one `send` for a whole request; a partial write
@@ -247,11 +268,11 @@ extension FastWorker {
         let o = RequestOutcome(statIndex: c.statIndex, intendedNanos: c.intendedNanos, sentNanos: c.sentNanos, endNanos: end,
                                ttfbMicros: ttfb, status: head.status, failure: failure, error: reason,
                                bytesIn: c.bytesIn, bytesOut: c.bytesOut)
-        if head.closesConnection || extraBytes || c.generation != targetGeneration {
+        if head.closesConnection || extraBytes || (c.member < 0 && c.generation != targetGeneration) {
             drop(c)
         } else {
             c.reused = true
-            idle.append(c)
+            if c.member >= 0 { splitIdle[c.member].append(c) } else { idle.append(c) }
         }
         finish(c, o, retryAfter: retryAfter)
     }
@@ -262,8 +283,22 @@ extension FastWorker {
         let spec = self.spec(c.task)
         var sse = c.sse
         let timing = c.timing
+        let phase = c.phase
+        var o = o
+        o.modelGroup = c.modelGroup
+        o.splitGroup = c.splitGroup
+        // A conversation keeps the answer: streamed text (its last events come in `record`), or
+        // the kept body of a non-streamed one.
+        let turn = c.turn
+        o.turnGroup = turn.turnGroup
+        var answer = c.answer
+        let body = turn.key >= 0 && timing == nil ? c.body : []
         c.prepareForReuse()
-        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter)
+        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter, phase: phase,
+               onContent: turn.key >= 0 ? { answer += $0 } : nil,
+               judged: turn.key >= 0 ? { o in
+                   self.turnEnded(turn, succeeded: o.failure == nil, answer: timing != nil ? answer : LoadWorker.answerText(body), spec: spec)
+               } : nil)
     }
 
     private func spec(_ ref: Transfer.TaskRef) -> TaskSpec {

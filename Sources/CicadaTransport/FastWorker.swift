@@ -45,12 +45,24 @@ public final class FastWorker: @unchecked Sendable {
     var target: FastTarget
     var targetGeneration = 0
     var targetError: String?
+    /// A `split:` run: each member's target (a live retarget leaves them), why it cannot be
+    /// reached, and its own pool of kept-alive connections; empty without a split.
+    var splitTargets: [FastTarget] = []
+    var splitErrors: [String?] = []
+    var splitIdle: [[FastConnection]] = []
     /// Per task: the whole request, bytes ready to send, when it is constant (nil: templated).
     var prebuilt: [[UInt8]?] = []
     /// The earliest deadline of a request in flight (timeouts are checked when it passes).
     var earliestDeadline: UInt64 = .max
     let connectTimeoutNanos: UInt64
     let requestTimeoutNanos: UInt64
+
+    /// A base URL without its trailing slashes (as the run's own base URL).
+    static func trimmed(_ base: String) -> String {
+        var b = base
+        while b.hasSuffix("/") { b.removeLast() }
+        return b
+    }
 
     /// Why the fast transport cannot take a base URL.
     struct NotApplicable: Error, CustomStringConvertible { var description: String }
@@ -62,6 +74,16 @@ public final class FastWorker: @unchecked Sendable {
         }
         targetError = t.resolve()
         target = t
+        var members: [FastTarget] = [], errors: [String?] = []
+        for m in plan.scenario.split?.members ?? [] {
+            guard var mt = FastTarget.parse(Self.trimmed(m.target)) else {
+                throw NotApplicable(description: "--transport fast needs a plain http:// target, not \(m.target)")
+            }
+            errors.append(mt.resolve())
+            members.append(mt)
+        }
+        splitTargets = members; splitErrors = errors
+        splitIdle = Array(repeating: [], count: members.count)
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw NotApplicable(description: "epoll_create1 failed: " + String(cString: strerror(errno))) }
         epfd = ep
@@ -166,7 +188,7 @@ public final class FastWorker: @unchecked Sendable {
     }
 
     /// Opens a non-blocking connection to the target; the errno when socket() or connect() failed.
-    func openConnection() -> Result<FastConnection, Errno> {
+    func openConnection(to target: FastTarget) -> Result<FastConnection, Errno> {
         let fd = socket(target.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(Errno(errno, inConnect: false)) }
         var one: Int32 = 1
@@ -222,13 +244,16 @@ public final class FastWorker: @unchecked Sendable {
     /// An idle kept-alive connection became readable: the server closed it (or sent bytes no
     /// request asked for). Either way it cannot carry a request any more.
     private func idleReadable(_ c: FastConnection) {
-        if let i = idle.lastIndex(where: { $0 === c }) { idle.remove(at: i) }
+        if c.member >= 0 {
+            if let i = splitIdle[c.member].lastIndex(where: { $0 === c }) { splitIdle[c.member].remove(at: i) }
+        } else if let i = idle.lastIndex(where: { $0 === c }) { idle.remove(at: i) }
         drop(c)
     }
 
     private func closeAll() {
         for c in byFD { if let c { drop(c) } }
         idle.removeAll()
+        for m in splitIdle.indices { splitIdle[m].removeAll() }
     }
 
     /// Requests past their deadline fail as `timeout` (libcurl's "Timeout was reached"); the
@@ -269,20 +294,17 @@ public struct FastTransport: LoadTransport {
     }
 
     /// Why the fast transport cannot carry `plan` (nil: it can): TLS, HTTP/2, or a base URL
-    /// it does not take.
+    /// it does not take (the run's or a split member's).
     public static func unsupported(_ plan: RunPlan) -> String? {
         if plan.scenario.http2 { return "HTTP/2 needs libcurl" }
-        // Features the fast path does not carry yet: libcurl's worker has them.
+        // Warm-up/cool-down windows, --requests-out records, tokenizer counts, replayed traces,
+        // weighted model lists, splits and conversations are carried (see RequestChoices).
         let s = plan.scenario
-        if s.tasks.contains(where: { !$0.conversations.isEmpty }) { return "multi-turn conversations are sent by libcurl's worker" }
-        if plan.modelPickers.contains(where: { $0 != nil }) { return "weighted model lists are sent by libcurl's worker" }
-        if s.split != nil { return "a split (canary) run is sent by libcurl's worker" }
-        if case .open(let o) = s.load, o.trace != nil { return "a replayed trace is sent by libcurl's worker" }
-        if s.tokenizer != nil { return "tokenizer counts are made by libcurl's worker" }
-        if s.measurement != MeasurementWindow() { return "warm-up and cool-down windows are kept by libcurl's worker" }
-        if plan.requestSampling != nil { return "--requests-out records are kept by libcurl's worker" }
         if FastTarget.parse(plan.baseURL) == nil {
             return plan.baseURL.lowercased().hasPrefix("https:") ? "TLS (https://) needs libcurl" : "the target \(plan.baseURL) is not a plain http:// URL"
+        }
+        for m in s.split?.members ?? [] where FastTarget.parse(FastWorker.trimmed(m.target)) == nil {
+            return m.target.lowercased().hasPrefix("https:") ? "TLS (https://) needs libcurl (split member \(m.name))" : "the split member \(m.name)'s target \(m.target) is not a plain http:// URL"
         }
         return nil
     }

@@ -28,33 +28,14 @@ extension LoadWorker {
         case .onStart(let i):
             spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]; baseHeaders = onStartHeaders[i]
         }
-        var ctx = Template.Context(user: user, seq: seq, prompts: plan.scenario.prompts)
-        ctx.sharedPrefix = plan.scenario.sharedPrefix
-        var turnGroup = -1, modelGroup = -1, chatKey = -1
-        var chatText = ""
-        if case .task(let i) = ref {
-            if let picker = plan.modelPickers[i] {
-                let m = picker.pick(&rng)
-                ctx.model = spec.models[m].name
-                modelGroup = plan.breakdown.modelGroups[i][m]
-            }
-            if !spec.conversations.isEmpty, slot >= 0 {
-                // The user's conversation goes on where it stopped, or a new one starts.
-                chatKey = slot * plan.scenario.tasks.count + i
-                var state: ConversationState
-                if let c = chats[chatKey], c.user == user { state = c.state } else {
-                    state = ConversationState(conversation: Int(rng.next() % UInt64(spec.conversations.count)))
-                    chats[chatKey] = (user, state)
-                }
-                chatText = spec.conversations[state.conversation].userTurns[state.turn]
-                ctx.messagesJSON = state.messagesJSON(userText: chatText)
-                turnGroup = plan.breakdown.turnGroup(state.turn)
-            }
-        }
-        if slot < 0, let trace {
-            ctx.promptOverride = trace.prompt(seq, seed: plan.scenario.seed, cache: &traceBlocks)
-            ctx.maxTokens = trace.maxTokens(seq)
-        }
+        // The model, the conversation's turn, the trace's prompt and the phase: shared with the
+        // fast worker.
+        let choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
+        let ctx = choices.context
+        let modelGroup = choices.modelGroup
+        // A conversation's turn (shared too): its history is in ctx.
+        let turnGroup = choices.turn.turnGroup, chatKey = choices.turn.key
+        let chatText = choices.turn.userText
         // A split run: the seeded chooser names the member, whose target the request goes to.
         let splitGroup = plan.scenario.split == nil ? -1 : chooseSplitMember(user: user, seq: seq, slot: slot)
         let generation = control.targetGeneration
@@ -69,8 +50,8 @@ extension LoadWorker {
         if url == nil { url = currentBase + spec.path.render(context: ctx, rng: &rng) }
         if body == nil, let b = spec.body { body = b.render(context: ctx, rng: &rng) }
 
-        // The warm-up / cool-down a request belongs to is fixed by its intended start, now.
-        let phase = control.phase(in: plan, intendedNanos: intended, startNanos: startNanos)
+        // The warm-up / cool-down a request belongs to is fixed by its intended start.
+        let phase = choices.phase
         guard let t = checkout() else {
             stats.record(RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: now, ttfbMicros: nil,
                                         status: 0, failure: .connection, error: "curl_easy_init failed", bytesIn: 0, bytesOut: 0),
@@ -269,11 +250,8 @@ extension LoadWorker {
     /// to the history (the conversation ends after its last turn); a failure ends it, since
     /// there is no answer to send back.
     func conversationTurnEnded(_ t: Transfer, succeeded: Bool, spec: TaskSpec) {
-        guard var c = chats[t.chatKey] else { return }
-        guard succeeded else { chats[t.chatKey] = nil; return }
         let answer = t.timing != nil ? t.answer : Self.answerText(t.body)
-        c.state.answered(userText: t.chatUserText, answer: answer)
-        chats[t.chatKey] = c.state.turn >= spec.conversations[c.state.conversation].userTurns.count ? nil : c
+        turnEnded(ChatTurn(key: t.chatKey, userText: t.chatUserText), succeeded: succeeded, answer: answer, spec: spec)
     }
 
     /// The answer of a non-streamed chat (or completions) response: `choices[0].message.content`

@@ -51,11 +51,6 @@ public final class LoadWorker: @unchecked Sendable {
 
     /// Multi-turn conversations in progress, by `slot * taskCount + task`, with the user id
     /// that owns each (a slot reused by a new user starts afresh).
-    var chats: [Int: (user: Int, state: ConversationState)] = [:]
-    /// Open model: the replayed trace, if any (its arrivals' prompts and `max_tokens`).
-    lazy var trace: ArrivalTrace? = { if case .open(let o) = plan.scenario.load { return o.trace }; return nil }()
-    /// The trace's hash id blocks this worker has built (16 MB at most).
-    var traceBlocks = BlockCache(maxBytes: 16 << 20)
     /// This worker's users or arrivals (shared with the fast transport's worker).
     var schedule: WorkerSchedule
 
@@ -125,10 +120,7 @@ public final class LoadWorker: @unchecked Sendable {
     /// The base URL requests go to now (the scenario's, or a live override) and its generation.
     lazy var currentBase: String = plan.baseURL
     var targetGeneration = 0
-    /// A `split:` run's chooser (rebuilt when the live weights' generation moves) and its
-    /// members' base URLs (LoadWorker+Split).
-    var splitChooser: SplitChooser?
-    var splitGeneration = -1
+    /// A `split:` run's members' base URLs (LoadWorker+Split).
     lazy var splitBases: [String] = (plan.scenario.split?.members ?? []).map { m in
         var b = m.target
         while b.hasSuffix("/") { b.removeLast() }

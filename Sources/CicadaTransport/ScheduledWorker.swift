@@ -16,11 +16,18 @@ struct WorkerSchedule {
     let maxInFlight: Int
     /// Whether the arrivals due when the load stopped have been started (once, at the stop).
     var startedDueAtStop = false
+    /// The replayed trace, if any, and its blocks built so far (``requestChoices``).
+    var trace: WorkerTrace
+    /// A `split:` run's chooser (``splitMember``).
+    var split = WorkerSplit()
+    /// The users' multi-turn conversations (``beginTurn``).
+    var chats = WorkerChats()
 
     init(plan: RunPlan, index: Int, count: Int, startNanos: UInt64, shard: ShardSpec = .single) {
         // The worker's place in the run-wide grid of shards × workers: its users' global ids and
         // its stripe of the global arrival schedule (see ShardSpec).
         let slot = shard.slot(worker: index, workerCount: count)
+        trace = WorkerTrace(plan: plan)
         switch plan.scenario.load {
         case .closed(let c):
             maxInFlight = RunControl.share(of: c.peakUsers, worker: slot.index, workerCount: slot.count)

@@ -33,19 +33,22 @@ import Testing
         return t
     }
 
-    @Test func perTargetCountsAddUpToTheTotalAndMatchTheWeights() throws {
+    /// On both transports (issue 17): the fast path keeps a pool per member.
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func perTargetCountsAddUpToTheTotalAndMatchTheWeights(transport: TransportChoice) throws {
         let stable = try Self.start(.milliseconds(1)), canary = try Self.start(.milliseconds(1))
         defer { stable.stop(); canary.stop() }
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.path + "/r.json", md = dir.path + "/r.md"
-        let doc = try ScenarioReader().parseDocument(Self.yaml(stable: stable.baseURL, canary: canary.baseURL, verdict: "{p99: \"+5000%\", error_rate: \"+1%\"}"), file: "s.yaml")
+        let yaml = Self.yaml(stable: stable.baseURL, canary: canary.baseURL, verdict: "{p99: \"+5000%\", error_rate: \"+1%\"}") + "transport: \(transport.rawValue)\n"
+        let doc = try ScenarioReader().parseDocument(yaml, file: "s.yaml")
         let s = try RunSession(document: doc, request: SessionRequest(file: "s.yaml", workers: 2, reports: ReportRequest(json: json, markdown: md)))
         let out = CapturedOutput()
         let result = try s.run(view: nil, output: out.output, stopSignal: { false })
         let r = result.results[0]
         #expect(result.exitStatus == ExitStatus.ok, "\(out.summary.withLock { $0 })")
-        #expect(r.transport == "curl", "a split is sent by libcurl's worker under auto")
+        #expect(r.transport == transport.rawValue)
         let split = try #require(r.split)
         let counts = split.members.map { $0.stats?.requests ?? 0 }
         let total = r.snapshot.total.requests
@@ -69,7 +72,8 @@ import Testing
         #expect(try String(contentsOfFile: md, encoding: .utf8).contains("**Split (canary)**"))
     }
 
-    @Test func closedModelUsersSplitByTheirRequestNumbers() throws {
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func closedModelUsersSplitByTheirRequestNumbers(transport: TransportChoice) throws {
         let stable = try Self.start(.milliseconds(1)), canary = try Self.start(.milliseconds(1))
         defer { stable.stop(); canary.stop() }
         let doc = try ScenarioReader().parseDocument("""
@@ -84,11 +88,13 @@ import Testing
           targets:
             - {name: stable, weight: 3, baseline: true, target: \(stable.baseURL)}
             - {name: canary, weight: 1, target: \(canary.baseURL)}
+        transport: \(transport.rawValue)
 
         """, file: "s.yaml")
         let s = try RunSession(document: doc, request: SessionRequest(file: "s.yaml", workers: 2))
         let out = CapturedOutput()
         let r = try s.run(view: nil, output: out.output, stopSignal: { false }).results[0]
+        #expect(r.transport == transport.rawValue)
         let counts = try #require(r.split).members.map { $0.stats?.requests ?? 0 }
         let total = r.snapshot.total.requests
         #expect(total > 500, "\(total) requests")
@@ -144,14 +150,15 @@ import Testing
         #expect(result.results[0].snapshot.total.failures == 0)
     }
 
+    /// The fast path carries a split of plain http:// members; an https:// member needs libcurl.
     @Test func fastTransportIsRefusedWithTheReason() throws {
-        let doc = try ScenarioReader().parseDocument(Self.yaml(stable: "http://127.0.0.1:1", canary: "http://127.0.0.1:2", verdict: "{}"), file: "s.yaml")
+        let doc = try ScenarioReader().parseDocument(Self.yaml(stable: "http://127.0.0.1:1", canary: "https://127.0.0.1:2", verdict: "{}"), file: "s.yaml")
         var o = ScenarioOverrides()
         o.transport = .fast
         #expect {
             _ = try RunSession(document: doc, request: SessionRequest(file: "s.yaml", overrides: o))
         } throws: { e in
-            "\(e)".contains("--transport fast cannot carry this run: a split (canary) run is sent by libcurl's worker")
+            "\(e)".contains("--transport fast cannot carry this run: TLS (https://) needs libcurl (split member canary)")
         }
     }
 }

@@ -21,7 +21,9 @@ import Testing
         }
     }
 
-    @Test func theJSONLHasOneLinePerRequestAndItsCountsEqualTheSummarys() throws {
+    /// On both transports (issue 17): the fast path keeps the same windows and records.
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func theJSONLHasOneLinePerRequestAndItsCountsEqualTheSummarys(transport: TransportChoice) throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         var request = SessionRequest(file: "s.yaml", workers: 2, localTargetServiceTime: .milliseconds(1),
@@ -29,9 +31,11 @@ import Testing
         request.warmup = .duration(.milliseconds(1200))
         request.cooldown = .milliseconds(500)
         request.requestsOut = dir.path + "/req.jsonl"
-        let s = try RunSession(document: try ScenarioReader().parseDocument(Self.yaml, file: "s.yaml"), request: request)
+        let yaml = Self.yaml + "transport: \(transport.rawValue)\n"
+        let s = try RunSession(document: try ScenarioReader().parseDocument(yaml, file: "s.yaml"), request: request)
         let out = CapturedOutput()
         let result = try s.run(view: nil, output: out.output, stopSignal: { false })
+        #expect(result.results[0].transport == transport.rawValue)
         let snap = result.results[0].snapshot
         let rows = try lines(dir.path + "/req.jsonl")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/req.jsonl.partial"))
@@ -99,7 +103,8 @@ import Testing
     }
 
     /// No usage from the server and a `tokenizer:`: the stream's text is counted with it.
-    @Test func withoutUsageATokenizerCountsTheStreamsText() throws {
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func withoutUsageATokenizerCountsTheStreamsText(transport: TransportChoice) throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(5), interToken: .milliseconds(2), reportUsage: false))
         try target.start()
         defer { target.stop() }
@@ -113,8 +118,10 @@ import Testing
           - {name: gen, kind: openai-completions, model: m, prompt: "hi", max_tokens: 4}
         """, file: "t.yaml", baseDirectory: fixtures)
         s.target = target.baseURL
+        s.transport = transport
         let tokenizer = try #require(s.tokenizer)
         let r = try LoadRun(plan: RunPlan(scenario: s, environment: [:]), options: RunOptions(workers: 1)).run()
+        #expect(r.transport == transport.rawValue)
         let l = try #require(r.snapshot.total.llm)
         #expect(l.streams > 3 && r.snapshot.total.failures == 0)
         // The target streams " tok0 tok1 tok2 tok3": pieces " tok" (4 bytes, no merge in the

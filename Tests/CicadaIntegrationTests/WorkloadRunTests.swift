@@ -14,10 +14,13 @@ import Testing
 /// embedded engine: conversations carry the server's real answers, traces replay their requests,
 /// weighted models are picked and counted apart, hooks reach the server.
 @Suite(.serialized) struct WorkloadRunTests {
-    func run(_ yaml: String, target: TestTarget, dir: String = scenariosDirectory()) throws -> RunResult {
+    func run(_ yaml: String, target: TestTarget, dir: String = scenariosDirectory(), transport: TransportChoice = .auto) throws -> RunResult {
         var s = try ScenarioReader().parse("target: http://127.0.0.1:1\n" + yaml, file: dir + "/inline.yaml", baseDirectory: dir)
         s.target = target.baseURL
-        return try LoadRun(plan: RunPlan(scenario: s, environment: [:]), options: RunOptions(workers: 1)).run()
+        s.transport = transport
+        let r = try LoadRun(plan: RunPlan(scenario: s, environment: [:]), options: RunOptions(workers: 1)).run()
+        if transport != .auto { #expect(r.transport == transport.rawValue) }
+        return r
     }
 
     /// The JSON body of each recorded request to `path`.
@@ -29,8 +32,9 @@ import Testing
         }
     }
 
-    @Test(arguments: [true, false])
-    func turnNCarriesTurns1ToNMinus1RealAnswers(stream: Bool) throws {
+    /// On both transports (issue 17).
+    @Test(arguments: [true, false], [TransportChoice.curl, .fast])
+    func turnNCarriesTurns1ToNMinus1RealAnswers(stream: Bool, transport: TransportChoice) throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(2), interToken: .milliseconds(1), recordRequests: 10_000))
         try target.start()
         defer { target.stop() }
@@ -46,7 +50,7 @@ import Testing
             max_tokens: 3
             stream: \(stream)
             conversations: [["a1", "a2", "a3"], ["b1", "b2"]]
-        """, target: target)
+        """, target: target, transport: transport)
         let sent = bodies(target, path: "/v1/chat/completions")
         #expect(sent.count >= 6, "\(sent.count) requests")
         #expect(r.snapshot.total.failures == 0)
@@ -84,7 +88,9 @@ import Testing
         #expect(json.contains("\"breakdown\": {") && json.contains("\"turn\": 2"))
     }
 
-    @Test func aTraceIsReplayedWithItsMaxTokensAndSharedPrefixes() throws {
+    /// On both transports (issue 17).
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func aTraceIsReplayedWithItsMaxTokensAndSharedPrefixes(transport: TransportChoice) throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(1), interToken: .microseconds(100), recordRequests: 10_000))
         try target.start()
         defer { target.stop() }
@@ -98,7 +104,7 @@ import Testing
         let r = try run("""
         arrival: {trace: t.jsonl, time_scale: 0.5}
         tasks: [{name: replay, kind: openai-completions, model: m}]
-        """, target: target, dir: dir)
+        """, target: target, dir: dir, transport: transport)
         let sent = bodies(target, path: "/v1/completions")
         #expect(sent.count == 20)
         #expect(r.snapshot.total.requests == 20 && r.snapshot.total.failures == 0)
@@ -122,7 +128,9 @@ import Testing
         #expect(Array(prompts[0].utf8.prefix(block)) != Array(prompts[1].utf8.prefix(block)))
     }
 
-    @Test func weightedModelsArePickedInRatioAndCountedApart() throws {
+    /// On both transports (issue 17).
+    @Test(arguments: [TransportChoice.curl, .fast])
+    func weightedModelsArePickedInRatioAndCountedApart(transport: TransportChoice) throws {
         let target = TestTarget(config: .init(ttft: .milliseconds(1), interToken: .microseconds(100), recordRequests: 10_000))
         try target.start()
         defer { target.stop() }
@@ -135,7 +143,7 @@ import Testing
             kind: openai-completions
             max_tokens: 2
             model: [{name: big, weight: 3}, {name: small, weight: 1}]
-        """, target: target)
+        """, target: target, transport: transport)
         let sent = bodies(target, path: "/v1/completions")
         let big = sent.filter { $0["model"] == .string("big") }.count
         let small = sent.filter { $0["model"] == .string("small") }.count

@@ -46,21 +46,31 @@ import Testing
     }
 }
 
-/// `transport: auto` keeps on libcurl's worker what the fast path does not carry yet, and an
-/// explicit `fast` refuses it with the reason; a plain run goes fast.
+/// `transport: auto` takes the fast path for every scenario feature (issue 17); what it cannot
+/// carry (an https:// split member) stays on libcurl's worker, and an explicit `fast` refuses it
+/// with the reason; a plain run goes fast.
 @Suite struct AutoTransportTests {
+    /// A plan of `yaml` with a target (a `split:` names its own targets instead).
     func plan(_ yaml: String) throws -> RunPlan {
-        try RunPlan(scenario: try ScenarioReader().parse("target: http://127.0.0.1:1\nrun_time: 5s\n" + yaml, file: "t.yaml"), environment: [:])
+        let target = yaml.contains("split:") ? "" : "target: http://127.0.0.1:1\n"
+        return try RunPlan(scenario: try ScenarioReader().parse(target + "run_time: 5s\n" + yaml, file: "t.yaml"), environment: [:])
     }
 
     @Test(arguments: [
-        ("users: 1\nwarmup: 1s\ntasks: [{path: /}]\n", "warm-up"),
-        ("users: 1\ntasks: [{kind: openai-chat, model: [{name: a, weight: 1}, {name: b, weight: 2}], prompt: hi}]\n", "weighted model"),
-        ("users: 1\ntasks: [{kind: openai-chat, conversations: [[\"hello\", \"and then?\"]]}]\n", "conversations"),
+        "users: 1\nwarmup: 1s\ntasks: [{path: /}]\n",
+        "users: 1\ntasks: [{kind: openai-chat, model: [{name: a, weight: 1}, {name: b, weight: 2}], prompt: hi}]\n",
+        "users: 1\ntasks: [{kind: openai-chat, conversations: [[\"hello\", \"and then?\"]]}]\n",
+        "users: 1\ntasks: [{path: /}]\nsplit: {targets: [{name: a, weight: 1, baseline: true, target: \"http://127.0.0.1:1\"}, {name: b, weight: 1, target: \"http://127.0.0.1:2\"}]}\n",
     ])
-    func featuresTheFastPathLacksGoToLibcurl(_ yaml: String, _ reason: String) throws {
+    func featuresTheFastPathCarriesGoFast(_ yaml: String) throws {
         let p = try plan(yaml)
-        #expect(FastTransport.unsupported(p)?.contains(reason) == true, "\(FastTransport.unsupported(p) ?? "nil")")
+        #expect(FastTransport.unsupported(p) == nil, "\(FastTransport.unsupported(p) ?? "nil")")
+        #expect(Transports.choose(for: p).name == "fast")
+    }
+
+    @Test func anHTTPSSplitMemberGoesToLibcurl() throws {
+        let p = try plan("users: 1\ntasks: [{path: /}]\nsplit: {targets: [{name: a, weight: 1, baseline: true, target: \"http://127.0.0.1:1\"}, {name: b, weight: 1, target: \"https://127.0.0.1:2\"}]}\n")
+        #expect(FastTransport.unsupported(p) == "TLS (https://) needs libcurl (split member b)")
         #expect(Transports.choose(for: p).name == "curl")
     }
 
