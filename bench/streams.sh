@@ -62,11 +62,11 @@ tasks:
     prompt: "Say the word the sixty-four times."
     max_tokens: $TOKENS
 YAML
-      /usr/bin/time -f "%U %S %M" -o "$base.time" "$CICADA" run "$base.yaml" --headless --workers 1 \
+      timeout -s INT -k 10 $((DURATION + 60)) /usr/bin/time -f "%U %S %M" -o "$base.time" "$CICADA" run "$base.yaml" --headless --workers 1 \
         --transport "$tool" --json "$base.json" >"$base.log" 2>&1 || rc=$?
       ;;
     aiperf)
-      (cd "$OUT" && /usr/bin/time -f "%U %S %M" -o "$base.time" "$VENV/bin/aiperf" profile --model m --url "$URL" \
+      (cd "$OUT" && timeout -s INT -k 20 $((DURATION + ${AIPERF_GRACE:-150})) /usr/bin/time -f "%U %S %M" -o "$base.time" "$VENV/bin/aiperf" profile --model m --url "$URL" \
         --endpoint-type chat --streaming --tokenizer "$ROOT/models/cicada-tiny" \
         --concurrency "$C" --benchmark-duration "$DURATION" \
         --isl 16 --isl-stddev 0 --osl "$TOKENS" --osl-stddev 0 \
@@ -76,7 +76,7 @@ YAML
   esac
   curl -s "$URL/lateness" >"$base.lateness.json"
   local s1; s1="$(server_cpu)"
-  read -r u s m <"$base.time" || true
+  read -r u s m < <(tail -n 1 "$base.time" 2>/dev/null) || true
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$C" "$r" "$load" \
     "$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN{printf "%.2f", u+s}')" "${m:-}" \
     "$(awk -v a="$s0" -v b="$s1" 'BEGIN{printf "%.2f", b-a}')" "$rc" "$(basename "$base")" >>"$OUT/runs.tsv"
