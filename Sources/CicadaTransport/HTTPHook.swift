@@ -17,45 +17,16 @@ public enum HTTPHook {
                             timeout: Duration = .seconds(30)) throws(Failure) -> Int {
         let url = hook.url(base: base)
         let what = "\(hook.method) \(url)"
-        guard let e = curl_easy_init() else { throw Failure(description: "\(what): curl_easy_init failed") }
-        defer { curl_easy_cleanup(e) }
-        let sink = HTTPGet.Sink(limit: 64 << 10)
-        let ctx = Unmanaged.passUnretained(sink).toOpaque()
-        _ = ccurl_easy_setopt_string(e, CURLOPT_URL, url)
-        _ = ccurl_easy_setopt_long(e, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_easy_setopt_string(e, CURLOPT_NOPROXY, "*")
-        _ = ccurl_easy_setopt_long(e, CURLOPT_TIMEOUT_MS, Int(timeout.components.seconds * 1000))
-        _ = ccurl_easy_setopt_long(e, CURLOPT_CONNECTTIMEOUT_MS, 5000)
-        if insecure {
-            _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYPEER, 0)
-            _ = ccurl_easy_setopt_long(e, CURLOPT_SSL_VERIFYHOST, 0)
+        let answer: (status: Int, body: [UInt8])
+        do {
+            answer = try HTTPPost.perform(method: hook.method, url: url, body: hook.body,
+                                          headers: headers + (hook.body != nil ? [("Content-Type", "application/json")] : []),
+                                          insecure: insecure, timeout: timeout, limit: 64 << 10)
+        } catch { throw Failure(description: error.description) }
+        guard answer.status < 400 else {
+            let excerpt = String(decoding: answer.body.prefix(200), as: UTF8.self)
+            throw Failure(description: "\(what): HTTP \(answer.status)" + (excerpt.isEmpty ? "" : " \(excerpt)"))
         }
-        switch hook.method {
-        case "GET": break
-        case "HEAD": _ = ccurl_easy_setopt_long(e, CURLOPT_NOBODY, 1)
-        default:
-            if hook.method == "POST" { _ = ccurl_easy_setopt_long(e, CURLOPT_POST, 1) } else {
-                _ = ccurl_easy_setopt_string(e, CURLOPT_CUSTOMREQUEST, hook.method)
-            }
-            let body = hook.body ?? ""
-            _ = ccurl_easy_setopt_long(e, CURLOPT_POSTFIELDSIZE, body.utf8.count)
-            _ = ccurl_easy_setopt_string(e, CURLOPT_COPYPOSTFIELDS, body)
-        }
-        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
-        for h in headers { list = curl_slist_append(list, "\(h.name): \(h.value)") }
-        if hook.body != nil { list = curl_slist_append(list, "Content-Type: application/json") }
-        defer { curl_slist_free_all(list) }
-        _ = ccurl_easy_setopt_slist(e, CURLOPT_HTTPHEADER, list)
-        _ = ccurl_easy_setopt_write_function(e, CURLOPT_WRITEFUNCTION, getWriteCallback)
-        _ = ccurl_easy_setopt_pointer(e, CURLOPT_WRITEDATA, ctx)
-        let rc = withExtendedLifetime(sink) { curl_easy_perform(e) }
-        guard rc == CURLE_OK else { throw Failure(description: "\(what): " + String(cString: curl_easy_strerror(rc))) }
-        var status = 0
-        _ = ccurl_easy_getinfo_long(e, CURLINFO_RESPONSE_CODE, &status)
-        guard status < 400 else {
-            let excerpt = String(decoding: sink.bytes.prefix(200), as: UTF8.self)
-            throw Failure(description: "\(what): HTTP \(status)" + (excerpt.isEmpty ? "" : " \(excerpt)"))
-        }
-        return status
+        return answer.status
     }
 }

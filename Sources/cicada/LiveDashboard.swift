@@ -72,9 +72,6 @@ final class LiveDashboard: @unchecked Sendable {
         driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: lanes.map(\.setup)))
     }
 
-    /// How often the UI thread checks that its terminal is still there.
-    static let hangUpCheckInterval: Duration = .milliseconds(250)
-
     /// Starts the UI thread. It ends on the `q` key, on a stop signal, or when the terminal goes
     /// away without a SIGHUP reaching us (the kernel sends it only to the terminal's session
     /// leader and foreground group: a dashboard started with `setsid`, or in a group the shell
@@ -82,35 +79,15 @@ final class LiveDashboard: @unchecked Sendable {
     /// core until the run's end). That stops the run as SIGHUP does, so it never runs on unseen.
     /// Where SIGHUP is ignored (`nohup`, `trap '' HUP`) the run goes on to its end, undrawn.
     func start() {
-        let t = Thread { [self] in
-            let clock = ContinuousClock()
-            var lastCheck = clock.now
-            while !quit.load(ordering: .acquiring) && receivedSignal.load(ordering: .relaxed) == 0 {
-                driver.turn(host: self)
-                if clock.now - lastCheck >= Self.hangUpCheckInterval {
-                    lastCheck = clock.now
-                    if screen.isGone {
-                        if !signalIsIgnored(SIGHUP) { recordTerminalHangUp() }
-                        break
-                    }
-                }
-            }
-            finished.signal()
-        }
-        t.name = "cicada-dashboard"
-        t.start()
+        TerminalLoop.startThread(name: "cicada-dashboard", isGone: { [self] in screen.isGone }, shouldQuit: { [self] in quit.load(ordering: .acquiring) },
+                                 finished: finished) { [self] in driver.turn(host: self) }
     }
 
-    /// Stops the UI thread and restores the terminal.
-    ///
-    /// SIGTTOU is ignored from here on: restoring the terminal's modes (and printing the summary
-    /// under `stty tostop`) from a background process group must not stop the process before it
-    /// writes its reports. On a hung-up terminal the restore's writes fail at once (EIO).
+    /// Stops the UI thread and restores the terminal (``TerminalLoop/restore(_:)``).
     func stop() {
         quit.store(true, ordering: .releasing)
         _ = finished.wait(timeout: .now() + 2)
-        signal(SIGTTOU, SIG_IGN)
-        screen.restore()
+        TerminalLoop.restore(screen)
     }
 
     /// The figures of `e` the dashboard shows, as plain values.

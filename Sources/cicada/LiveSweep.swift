@@ -73,31 +73,15 @@ extension LiveSweep: SweepView {
     /// Starts the UI thread; it ends when the session stops the view, on a stop signal, or
     /// when the terminal goes away (then the sweep stops as on SIGHUP, as the run dashboard does).
     func start() {
-        let t = Thread { [self] in
-            let clock = ContinuousClock()
-            var lastCheck = clock.now
-            while !quit.load(ordering: .acquiring) && receivedSignal.load(ordering: .relaxed) == 0 {
-                driver.turn(host: self)
-                if clock.now - lastCheck >= LiveDashboard.hangUpCheckInterval {
-                    lastCheck = clock.now
-                    if screen.isGone {
-                        if !signalIsIgnored(SIGHUP) { recordTerminalHangUp() }
-                        break
-                    }
-                }
-            }
-            finished.signal()
-        }
-        t.name = "cicada-sweep-dashboard"
-        t.start()
+        TerminalLoop.startThread(name: "cicada-sweep-dashboard", isGone: { [self] in screen.isGone }, shouldQuit: { [self] in quit.load(ordering: .acquiring) },
+                                 finished: finished) { [self] in driver.turn(host: self) }
     }
 
     /// Stops the UI thread and restores the terminal (SIGTTOU ignored, as the run dashboard's).
     func stop() {
         quit.store(true, ordering: .releasing)
         _ = finished.wait(timeout: .now() + 2)
-        signal(SIGTTOU, SIG_IGN)
-        screen.restore()
+        TerminalLoop.restore(screen)
     }
 
     func follow(_ stage: SweepRunner.Stage, run: LoadRun, engine: EngineServer?) {

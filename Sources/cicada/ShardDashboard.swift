@@ -73,17 +73,9 @@ final class ShardDashboard: @unchecked Sendable {
     /// then restores the terminal.
     func run() {
         startPolling()
-        var lastCheck = clock.now
-        while !quit.load(ordering: .acquiring) && !stopSignalReceived() {
-            if driver.turn(host: self) { break }
-            if clock.now - lastCheck >= LiveDashboard.hangUpCheckInterval {
-                lastCheck = clock.now
-                if screen.isGone { break }
-            }
-        }
+        _ = TerminalLoop.run(isGone: { screen.isGone }, shouldQuit: { quit.load(ordering: .acquiring) }) { driver.turn(host: self) }
         quit.store(true, ordering: .releasing)
-        signal(SIGTTOU, SIG_IGN)
-        screen.restore()
+        TerminalLoop.restore(screen)
     }
 
     /// The shard table's lines now.

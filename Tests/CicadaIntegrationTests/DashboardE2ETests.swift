@@ -15,19 +15,20 @@ func tmux(_ args: [String]) -> String {
 
 let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
 
-@Suite(.serialized) struct DashboardE2ETests {
-    /// Polls the pane until `predicate` holds (or `timeout` seconds pass); returns the last capture.
-    func waitFor(_ socket: String, timeout: Double = 30, _ predicate: (String) -> Bool) -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var screen = ""
-        while Date() < deadline {
-            screen = tmux(["-L", socket, "capture-pane", "-p", "-t", "S"])
-            if predicate(screen) { return screen }
-            usleep(200_000)
-        }
-        return screen
+/// Polls the tmux pane `S` on `socket` until `predicate` holds (or `timeout` seconds pass);
+/// returns the last capture.
+func waitFor(_ socket: String, timeout: Double = 30, _ predicate: (String) -> Bool) -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    var screen = ""
+    while Date() < deadline {
+        screen = tmux(["-L", socket, "capture-pane", "-p", "-t", "S"])
+        if predicate(screen) { return screen }
+        usleep(200_000)
     }
+    return screen
+}
 
+@Suite(.serialized) struct DashboardE2ETests {
     @Test(.enabled(if: tmuxAvailable)) func liveDashboardInARealTerminal() throws {
         let socket = "cicada-e2e-\(getpid())"
         let dir = try tempDir()

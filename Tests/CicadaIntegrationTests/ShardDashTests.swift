@@ -19,12 +19,7 @@ import Testing
                                "--json", dir.appendingPathComponent("r\(i).json").path])
         }
         defer { for s in shards where s.process.isRunning { s.signal(SIGTERM); _ = s.wait(limit: 30) } }
-        var urls: [String] = []
-        for s in shards {
-            #expect(s.waitForStderr(containing: "/metrics (Prometheus)", limit: 30))
-            let m = try #require(s.stderrText.firstMatch(of: /live figures at (http:\/\/127\.0\.0\.1:\d+)\/metrics/))
-            urls.append(String(m.1))
-        }
+        let urls = try shards.map { try $0.statusURL() }
         // Mid-run (the status server has figures from the first whole second of load on): both
         // answer, and the second line has a rate.
         let midRun = start.addingTimeInterval(1.5)
@@ -68,5 +63,15 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("\(list.path):2"), "\(bad.stderr)")
         let nobody = try cicada(["dash", "--shards", "http://127.0.0.1:1", "--count", "1"])
         #expect(nobody.status == 1 && nobody.stdout.hasPrefix("shards 0/1"), "\(nobody.stdout) \(nobody.stderr)")
+    }
+}
+
+extension RunningCicada {
+    /// The base URL of this shard's status server (`--status-port 0`), read from the line it
+    /// prints once it listens.
+    func statusURL(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        #expect(waitForStderr(containing: "/metrics (Prometheus)", limit: 30), sourceLocation: sourceLocation)
+        let m = try #require(stderrText.firstMatch(of: /live figures at (http:\/\/127\.0\.0\.1:\d+)\/metrics/), sourceLocation: sourceLocation)
+        return String(m.1)
     }
 }

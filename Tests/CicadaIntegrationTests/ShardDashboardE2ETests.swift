@@ -4,17 +4,6 @@ import Testing
 /// `cicada dash --shards` in a real terminal (tmux): the merged dashboard with its shard table,
 /// a key sent to every shard, `q` ending the dashboard and not the shards.
 @Suite(.serialized) struct ShardDashboardE2ETests {
-    func waitFor(_ socket: String, timeout: Double = 30, _ predicate: (String) -> Bool) -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var screen = ""
-        while Date() < deadline {
-            screen = tmux(["-L", socket, "capture-pane", "-p", "-t", "S"])
-            if predicate(screen) { return screen }
-            usleep(200_000)
-        }
-        return screen
-    }
-
     @Test(.enabled(if: tmuxAvailable)) func theDashboardMergesTwoShardsAndFansAKeyOut() throws {
         let socket = "cicada-sharddash-\(getpid())"
         let dir = try tempDir()
@@ -36,12 +25,7 @@ import Testing
                                "--json", dir.appendingPathComponent("r\(i).json").path])
         }
         defer { for s in shards where s.process.isRunning { s.signal(SIGTERM); _ = s.wait(limit: 30) } }
-        var urls: [String] = []
-        for s in shards {
-            #expect(s.waitForStderr(containing: "/metrics (Prometheus)", limit: 30))
-            let m = try #require(s.stderrText.firstMatch(of: /live figures at (http:\/\/127\.0\.0\.1:\d+)\/metrics/))
-            urls.append(String(m.1))
-        }
+        let urls = try shards.map { try $0.statusURL() }
         let command = "env -u CI TERM=screen LANG=C.UTF-8 \(cicadaBinary) dash --shards \(urls.joined(separator: " ")) --interval 500ms; echo EXITED=$?"
         tmux(["-L", socket, "new-session", "-d", "-s", "S", "-x", "140", "-y", "40", "env -u CI TERM=screen LANG=C.UTF-8 bash --norc --noprofile"])
         usleep(300_000)
