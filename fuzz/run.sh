@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Swift's -sanitize=fuzzer with address sanitizer) and runs each
 # for SECONDS_EACH seconds from a seed corpus made of the project's own scenarios and fixtures.
-# Fails on the first crash, sanitizer report, timeout (a single input over 10 s) or
+# Fails on the first crash, sanitizer report, timeout (a single input over FUZZ_TIMEOUT s, 10) or
 # out-of-memory (2 GB); the input that did it is kept in fuzz/artifacts/ to become a test.
 #
 #   fuzz/run.sh                          # every target, 30 s each
 #   SECONDS_EACH=600 fuzz/run.sh FuzzSSE # one target, longer
 #   RUNS=10000000 fuzz/run.sh FuzzJSON   # a fixed number of executions instead of a time
+#   FUZZ_CONFIG=release RUNS=10000000 fuzz/run.sh   # the long runs: optimised, same sanitizers
 #   RUNS=30000 FUZZ_SEED=1 FUZZ_WORK=$(mktemp -d) fuzz/run.sh   # what CI runs: the same inputs every time
 #
 # Output: one line per target with its executions, then libFuzzer's own log in fuzz/logs/.
@@ -14,9 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${SECONDS_EACH:-30}"
 TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace}"
+# FUZZ_CONFIG=release: an optimised build (-O, overflow and bounds traps kept, as every Swift
+# release build keeps them) with the same sanitizers, for the long runs (fuzz/campaign.sh):
+# about 1.2-1.5x the executions a second of debug, since ASan and the coverage hooks dominate
+# (RELIABILITY.md). CI keeps the debug build.
+CONFIG="${FUZZ_CONFIG:-debug}"
+case "$CONFIG" in debug|release) ;; *) echo "FUZZ_CONFIG must be debug or release, not '$CONFIG'" >&2; exit 2 ;; esac
 BUILD=".build-fuzz"
+[ "$CONFIG" = release ] && BUILD=".build-fuzz-release"
 # lld: gold fails on these binaries ("internal error in format_file_lineno").
-FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+FLAGS=(-c "$CONFIG" -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 swift build --scratch-path "$BUILD" "${FLAGS[@]}" >&2
 BIN="$(swift build --scratch-path "$BUILD" "${FLAGS[@]}" --show-bin-path)"
 
@@ -83,7 +91,7 @@ for t in $TARGETS; do
   limit=(-max_total_time="$SECONDS_EACH")
   [ -n "${RUNS:-}" ] && limit=(-runs="$RUNS")
   set +e
-  "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=8192 \
     -artifact_prefix="artifacts/$t-" -print_final_stats=1 > "logs/$t.log" 2>&1
   rc=$?
   set -e

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The long fuzzing runs behind RELIABILITY.md's figures (issue 12's 10 million executions per
+# target), in chunks that add up across sittings: each chunk runs the target that has the fewest
+# executions so far for CHUNK seconds with a fresh seed, on the optimised build
+# (FUZZ_CONFIG=release, same sanitizers), and appends one line to fuzz/logs/campaign.tsv:
+#
+#   date  target  seed  executions  exit  commit
+#
+# Chunks share each target's grown corpus in fuzz/work/, as libFuzzer's own -jobs do, so the
+# sum over chunks is the campaign's count. The first chunk that fails (crash, sanitizer report,
+# timeout, out of memory) stops the campaign; its input is in fuzz/artifacts/.
+#
+#   nice -n 19 fuzz/campaign.sh                 # until every target has GOAL executions
+#   CHUNK=300 UNTIL=11:30 fuzz/campaign.sh      # 5-minute chunks, none started after 11:30
+#   fuzz/campaign.sh --totals                   # executions per target so far, this commit's and all
+set -uo pipefail
+cd "$(dirname "$0")"
+LEDGER="logs/campaign.tsv"
+GOAL="${GOAL:-10000000}"
+CHUNK="${CHUNK:-600}"
+TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace}"
+mkdir -p logs
+touch "$LEDGER"
+
+# Executions so far of one target (successful chunks only), all commits.
+total() { awk -F'\t' -v t="$1" '$2 == t && $5 == 0 { s += $4 } END { print s + 0 }' "$LEDGER"; }
+
+if [ "${1:-}" = "--totals" ]; then
+  printf '%-20s %14s %8s %s\n' target executions chunks commits
+  for t in $TARGETS; do
+    awk -F'\t' -v t="$t" '$2 == t { n++; if ($5 == 0) s += $4; else bad++; c[$6] = 1 }
+      END { k = ""; for (x in c) k = k (k ? "," : "") x
+            printf "%-20s %14d %8d %s%s\n", t, s, n, k, (bad ? "  FAILED CHUNKS: " bad : "") }' "$LEDGER"
+  done
+  exit 0
+fi
+
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# Allocation stacks off: ASan's stack depot was the largest cost per execution (perf); a finding
+# is replayed with full stacks from its kept input.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
+while :; do
+  if [ -n "${UNTIL:-}" ] && [ "$(date +%H:%M)" \> "$UNTIL" ]; then echo "past $UNTIL: stopping"; break; fi
+  best=""; low=""
+  for t in $TARGETS; do
+    n="$(total "$t")"
+    if [ "$n" -lt "$GOAL" ] && { [ -z "$low" ] || [ "$n" -lt "$low" ]; }; then best="$t"; low="$n"; fi
+  done
+  [ -z "$best" ] && { echo "every target has $GOAL executions"; break; }
+  seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
+  line="$(FUZZ_CONFIG=release SECONDS_EACH="$CHUNK" FUZZ_SEED="$seed" FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" \
+    ./run.sh "$best" 2>/dev/null | tail -1)"
+  rc=$?
+  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"
+  case "$line" in *"no crash"*) rc=0 ;; *) rc=1 ;; esac
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$best" "$seed" "${execs:-0}" "$rc" "$commit" >> "$LEDGER"
+  echo "$line"
+  [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best.log and fuzz/artifacts/"; exit 1; }
+done
