@@ -26,6 +26,7 @@ public final class ConsistencyProber: ConsistencyFeed, @unchecked Sendable {
     /// Sends the probe's body to a URL with headers and waits for the reply.
     public typealias Sender = @Sendable (_ url: String, _ body: String, _ headers: [(name: String, value: String)]) -> Reply
 
+    /// What is probed and how often.
     public let spec: ConsistencySpec
     let url: String
     let headers: [(name: String, value: String)]
