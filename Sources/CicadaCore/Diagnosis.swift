@@ -71,10 +71,12 @@ public struct DiagnosisFacts: Sendable {
     /// The consistency probe's findings; nil when the scenario has none.
     public var consistency: ConsistencySummary?
 
+    /// Facts from a snapshot; `consistency` defaults to the snapshot's own (a live run's probe
+    /// findings so far), so the live panel and the finished run judge the probe with one rule.
     public init(snapshot: Snapshot, generatorCPUFraction: Double? = nil, batchMemory: BatchMemoryFacts? = nil, startNanos: UInt64? = nil,
                 consistency: ConsistencySummary? = nil) {
         self.snapshot = snapshot; self.generatorCPUFraction = generatorCPUFraction; self.batchMemory = batchMemory
-        self.startNanos = startNanos; self.consistency = consistency
+        self.startNanos = startNanos; self.consistency = consistency ?? snapshot.consistency
     }
 
     /// The facts of a finished run.
@@ -307,11 +309,14 @@ public struct DiagnosisRules: Sendable {
         guard let c = f.consistency, c.differing > 0, c.compared > 0,
               Double(c.differing) / Double(c.compared) > limits.inconsistentFraction else { return nil }
         var evidence = ["\(c.differing) of \(c.compared) probe answers differed from the first (same request, temperature \(String(format: "%g", c.spec.temperature)), \(c.spec.kind.rawValue) \(c.spec.path))"]
-        if let m = c.samples.min(by: { $0.position < $1.position }) {
+        let first = c.samples.min(by: { $0.position < $1.position })
+        if let m = first {
             evidence.append("first differing position: character \(m.position) (word \(m.word)): expected \"\(Self.excerpt(m.expected))\", got \"\(Self.excerpt(m.got))\"")
         }
+        // The count and the first position lead the symptom: the live panel shows its first lines.
+        let parting = first.map { ", from character \($0.position) (word \($0.word))" } ?? ""
         return Diagnosis(rule: "inconsistent_outputs", severity: .warning,
-                         symptom: "the server answered the same temperature-0 request differently",
+                         symptom: "\(c.differing) of \(c.compared) probe answers differed\(parting): the server answered the same temperature-0 request differently",
                          cause: "precision or quantization loss: low-precision kernels (int8, fp8) or batch-size-dependent reductions change the greedy choice, or replicas differ in hardware or weights",
                          evidence: evidence,
                          action: "compare FP16 against INT8: run the same probe against an fp16 deployment (engine.precision: fp16, or a compare: variant); if fp16 agrees with itself, the quantization is the cause; else look for batch-variant kernels or mixed replicas")

@@ -30,6 +30,9 @@ public struct Snapshot: Sendable {
     public var measuredSeconds: Double
     /// GPU memory and server gauges, when the run polls any telemetry source.
     public var telemetry: TelemetrySummary?
+    /// The consistency probe's findings so far (`consistency:`), when the run has a probe: the
+    /// live `inconsistent_outputs` diagnosis reads them from each snapshot.
+    public var consistency: ConsistencySummary?
     /// Breakdown groups (conversation turns, models) and their cumulative stats, index for
     /// index (`groups` may be shorter: a group with no request yet has no entry).
     public var groupKeys: [BreakdownKey] = []

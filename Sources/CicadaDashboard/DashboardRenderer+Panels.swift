@@ -9,7 +9,7 @@ extension DashboardRenderer.Drawer {
 
     func sidePanels(_ f: inout Frame, _ r: Rect) {
         var panels: [(natural: Int, draw: (inout Frame, Rect) -> Void)] = []
-        if !m.diagnoses.isEmpty { panels.append((1 + min(4, m.diagnoses.count), diagnoses)) }
+        if !m.diagnoses.isEmpty { panels.append((1 + min(6, m.diagnoses.map { diagnosisRows($0, width: r.w).rest == nil ? 1 : 2 }.reduce(0, +)), diagnoses)) }
         panels.append((gpuHeight, gpu))
         if !m.thresholds.isEmpty { panels.append((1 + m.thresholds.count, thresholds)) }
         if m.engine != nil { panels.append((5, engine)) }
@@ -26,7 +26,9 @@ extension DashboardRenderer.Drawer {
         }
     }
 
-    /// One line per diagnosis, newest first: when its rule first fired, severity, rule, symptom.
+    /// One line per diagnosis, newest first: when its rule first fired, severity, rule, symptom;
+    /// a symptom too long for the line goes on in a second one (cut there), so figures at its
+    /// end (`inconsistent_outputs`' count and where the answers part) show.
     func diagnoses(_ f: inout Frame, _ r: Rect) {
         title(&f, r, "Diagnoses", [("details in the summary", style(dim: true))])
         var y = r.y + 1
@@ -37,8 +39,24 @@ extension DashboardRenderer.Drawer {
             let critical = d.severity == .critical
             x = f.put(critical ? (u ? "✗ " : "x ") : (u ? "⚠ " : "! "), x: x, y: y, style: style(critical ? .red : .yellow, bold: true), maxWidth: r.maxX - x)
             x = f.put(d.rule, x: x, y: y, style: style(critical ? .red : .yellow, bold: true), maxWidth: r.maxX - x)
-            f.put(": " + d.symptom, x: x, y: y, maxWidth: r.maxX - x)
+            let rows = diagnosisRows(d, width: r.w)
+            f.put(": " + rows.first, x: x, y: y, maxWidth: r.maxX - x)
+            if let rest = rows.rest, y + 1 < r.y + r.h {
+                y += 1
+                f.put(rest, x: r.x + 3, y: y, maxWidth: r.w - 3)
+            }
         }
+    }
+
+    /// A diagnosis's symptom split at a word for a panel `width` wide: what fits on its first
+    /// line after the time, mark and rule, and the rest (nil when it all fits).
+    func diagnosisRows(_ d: Diagnosis, width: Int) -> (first: String, rest: String?) {
+        let at = d.firedAtSeconds.map { "\(Int($0))s " } ?? ""
+        let room = width - 1 - at.count - 2 - d.rule.count - 2
+        guard room > 0, d.symptom.count > room else { return (d.symptom, nil) }
+        let lines = DashboardRenderer.wrap(d.symptom, width: room)
+        guard let first = lines.first, lines.count > 1 else { return (d.symptom, nil) }
+        return (first, lines.dropFirst().joined(separator: " "))
     }
 
     var gpuHeight: Int {

@@ -50,6 +50,9 @@ public final class LoadRun: @unchecked Sendable {
     public var onSecond: ((Snapshot) -> Void)?
     /// GPU memory and server gauges, polled elsewhere; attached to every snapshot.
     public var telemetry: (any TelemetryFeed)?
+    /// The consistency probe's findings so far (`consistency:`); attached to every snapshot, so
+    /// the live diagnoses judge `inconsistent_outputs` as answers arrive.
+    public var consistency: (any ConsistencyFeed)?
     /// Called every 250 ms with the run so far (the dashboard draws the latest one).
     public var onTick: ((Snapshot) -> Void)?
     /// Called with each per-second timeline point (the dashboard's charts).
@@ -200,7 +203,7 @@ public final class LoadRun: @unchecked Sendable {
                 lastTick = now
                 let (tu, tr) = targets(elapsed)
                 var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
-                snap.telemetry = telemetry?.summary(nowNanos: now)
+                attachFeeds(&snap, nowNanos: now)
                 onTick(snap)
             }
             if let d = durationNanos, elapsedNanos >= d { break }
@@ -210,7 +213,7 @@ public final class LoadRun: @unchecked Sendable {
                 lastSecond = second
                 let (tu, tr) = targets(elapsed)
                 var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
-                snap.telemetry = telemetry?.summary(nowNanos: now)
+                attachFeeds(&snap, nowNanos: now)
                 addPoint(snap)
                 onSecond?(snap)
             }
@@ -218,7 +221,7 @@ public final class LoadRun: @unchecked Sendable {
                 lastProgress = now
                 let (tu, tr) = targets(elapsed)
                 var snap = aggregator.snapshot(atNanos: now, targetUsers: tu, targetRate: tr)
-                snap.telemetry = telemetry?.summary(nowNanos: now)
+                attachFeeds(&snap, nowNanos: now)
                 onProgress?(snap)
                 if let failed = abortingThreshold(snap) {
                     stopReason = .thresholdAbort(failed)
@@ -249,7 +252,7 @@ public final class LoadRun: @unchecked Sendable {
         let (tu, tr) = targets(.nanos(endNanos - start))
         var snap = aggregator.snapshot(atNanos: doneNanos, targetUsers: tu, targetRate: tr)
         snap.gauges.inFlight = 0
-        snap.telemetry = telemetry?.summary(nowNanos: clock.nowNanos())
+        attachFeeds(&snap, nowNanos: clock.nowNanos())
         if snap.elapsed.seconds - prevT > 0.05 { addPoint(snap) }
         let results = thresholds.map { $0.evaluate(snap) }
         var result = RunResult(
@@ -279,6 +282,13 @@ public final class LoadRun: @unchecked Sendable {
             if !t.evaluate(snap).passed { return t.spec.expression }
         }
         return nil
+    }
+
+    /// Puts what other threads gather beside the load on a snapshot: the telemetry summary and
+    /// the consistency probe's findings, each asked for at the moment the snapshot is built.
+    func attachFeeds(_ snap: inout Snapshot, nowNanos: UInt64) {
+        snap.telemetry = telemetry?.summary(nowNanos: nowNanos)
+        snap.consistency = consistency?.consistencySummary()
     }
 
     static func cpuSeconds() -> Double {

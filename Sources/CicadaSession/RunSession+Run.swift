@@ -64,8 +64,8 @@ extension RunSession {
         let probers = lanes.map { lane in lane.run.plan.scenario.consistency.map { ConsistencyProber(spec: $0, plan: lane.run.plan, control: lane.run.control) } }
         for (lane, prober) in zip(lanes, probers) {
             guard let prober else { continue }
-            let previous = lane.run.onSecond
-            lane.run.onSecond = { snap in previous?(snap); prober.observe(completedRequests: snap.total.requests) }
+            // Every snapshot carries the findings so far: the live panel judges them as they come.
+            prober.attach(to: lane.run)
             prober.start()
         }
         var probesStopped = false
@@ -99,7 +99,10 @@ extension RunSession {
             throw .tool("\(error)")
         }
         if let requestLog { results[0].requestLog = requestLog.finish() }
-        for i in results.indices { results[i].consistency = probers[i]?.stop() }
+        for i in results.indices {
+            results[i].consistency = probers[i]?.stop()
+            results[i].snapshot.consistency = results[i].consistency
+        }
         probesStopped = true
         var engines = lanes.map(\.engine)
         if !comparing, engines[0] == nil, let started = view?.engine {

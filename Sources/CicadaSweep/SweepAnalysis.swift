@@ -77,7 +77,10 @@ public struct SweepAnalysis: Sendable {
     public func text() -> String {
         var lines = ["SWEEP (p99 objective \(Format.number(p99SLOMillis, digits: 0)) ms, errors <= \(Format.number(maxErrorRate * 100, digits: 1))%)"]
         let levelHeader = points.first?.axis == .concurrency ? " users" : "rate/s"
-        lines.append("  configuration     " + levelHeader + "   achieved/s        p50         p99   errors  avg batch* memory*  stable   verdict")
+        // The consistency probe's column only when the scenario has one.
+        let probed = points.contains { $0.consistency != nil }
+        lines.append("  configuration     " + levelHeader + "   achieved/s        p50         p99   errors  avg batch* memory*  stable"
+            + (probed ? "  inconsistent" : "") + "   verdict")
         for p in points {
             let v = p.verdict(p99Millis: p99SLOMillis, maxErrorRate: maxErrorRate)
             func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
@@ -88,7 +91,11 @@ public struct SweepAnalysis: Sendable {
                 + pad(p.p50Millis.map(Format.millis) ?? "-", 11) + pad(p.p99Millis.map(Format.millis) ?? "-", 12)
                 + pad(p.errorRate.map { Format.number($0 * 100, digits: 1) + "%" } ?? "-", 9)
                 + pad(p.averageBatchSize.map { Format.number($0, digits: 1) } ?? "-", 11)
-                + pad(p.memoryFraction.map { Format.number($0 * 100, digits: 0) + "%" } ?? "-", 8) + pad(stable, 8) + "   " + v.rawValue)
+                + pad(p.memoryFraction.map { Format.number($0 * 100, digits: 0) + "%" } ?? "-", 8) + pad(stable, 8)
+                + (probed ? pad(p.consistency.map(SweepReport.probeCell) ?? "-", 14) : "") + "   " + v.rawValue)
+        }
+        if probed {
+            lines.append("  inconsistent: probe answers that differed from the point's first / answers compared (the same request, `consistency:`)")
         }
         if points.contains(where: { $0.averageBatchSize != nil || $0.memoryFraction != nil }) {
             lines.append("  * modelled by the embedded engine's device model (mean batch size, peak device memory)")

@@ -32,6 +32,10 @@ public struct SweepPoint: Sendable, Equatable {
     /// Output tokens per second over the measurement (LLM streams that reported or were counted
     /// tokens); nil when the workload produced none.
     public var outputTokensPerSecond: Double?
+    /// The consistency probe's findings over the measurement (`consistency:`: the same request
+    /// sent again and again, each answer compared with the point's first); nil when the scenario
+    /// has no probe.
+    public var consistency: ConsistencySummary?
 
     public init(preset: String, rate: Double, achievedQPS: Double, p50Millis: Double?, p99Millis: Double?, errorRate: Double?,
                 outOfMemory: UInt64, averageBatchSize: Double?, memoryFraction: Double?) {

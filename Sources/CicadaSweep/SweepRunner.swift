@@ -24,6 +24,9 @@ public struct SweepRunner {
     /// Called just before each load run of a point starts (its warm-up, then its measurement),
     /// with the run and the point's engine, so a live view can follow the run's snapshots.
     public var onStage: ((Stage, LoadRun, EngineServer?) -> Void)?
+    /// How the consistency probe (`consistency:`) sends at each point's measurement; nil: a
+    /// blocking POST to the point's target (tests inject answers).
+    public var probeSender: ConsistencyProber.Sender?
 
     /// Where the sweep is: which point of how many, and which part of it.
     public struct Stage: Sendable, Equatable {
@@ -112,7 +115,7 @@ public struct SweepRunner {
                 let oomBefore = server?.stats.outOfMemory ?? 0
                 let memoryBefore = server?.stats.memoryPeakBytes ?? 0
                 scenario.load = try Self.load(self.scenario.load, axis: spec.axis, level: level, duration: spec.measure)
-                let (stats, seconds, stable) = try measure(scenario, stage: stage(.measure), server: server, shouldStop: shouldStop)
+                let (stats, seconds, stable, consistency) = try measure(scenario, stage: stage(.measure), server: server, shouldStop: shouldStop)
                 let h = stats.corrected
                 var point = SweepPoint(
                     preset: configuration.name, rate: level, achievedQPS: seconds > 0 ? Double(stats.requests) / seconds : 0,
@@ -126,6 +129,7 @@ public struct SweepRunner {
                 point.axis = spec.axis
                 point.stable = stable
                 point.measuredSeconds = seconds
+                point.consistency = consistency
                 point.outputTokensPerSecond = stats.llm.flatMap { l in seconds > 0 && l.outputTokens > 0 ? Double(l.outputTokens) / seconds : nil }
                 // Cut short from the dashboard: kept, labelled, never counted as holding.
                 point.skipped = control?.skipRequested == true || control?.stopRequested == true
@@ -158,14 +162,27 @@ public struct SweepRunner {
     }
 
     /// One measurement: until stable (then the stable windows' figures) or the time limit (then
-    /// the whole measurement's, drain included). Returns the stats, the seconds they cover, and
-    /// whether the windows agreed (nil without a stability rule).
-    func measure(_ scenario: Scenario, stage: Stage, server: EngineServer?, shouldStop: @escaping @Sendable () -> Bool) throws -> (RequestStats, Double, Bool?) {
+    /// the whole measurement's, drain included). Returns the stats, the seconds they cover,
+    /// whether the windows agreed (nil without a stability rule), and the consistency probe's
+    /// findings over the whole measurement (nil without `consistency:`).
+    func measure(_ scenario: Scenario, stage: Stage, server: EngineServer?, shouldStop: @escaping @Sendable () -> Bool) throws -> (RequestStats, Double, Bool?, ConsistencySummary?) {
+        // The probe runs through the measurement only (not the warm-up), against a fresh
+        // reference: each point answers for its own configuration and load.
+        var prober: ConsistencyProber?
+        defer { _ = prober?.stop() }
+        func probe(_ run: LoadRun) {
+            guard let spec = scenario.consistency else { return }
+            let p = ConsistencyProber(spec: spec, plan: run.plan, control: run.control, send: probeSender)
+            p.attach(to: run)
+            p.start()
+            prober = p
+        }
         guard let rule = spec.stability else {
             let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]), options: RunOptions(workers: workers, stopTimeout: .seconds(5)))
+            probe(run)
             onStage?(stage, run, server)
             let r = try run.run(shouldStop: shouldStop)
-            return (r.snapshot.total, r.snapshot.measuredSeconds, nil)
+            return (r.snapshot.total, r.snapshot.measuredSeconds, nil, prober?.stop())
         }
         let windowSeconds = max(1, Int(rule.window.seconds.rounded()))
         // The figures of a stable point cover its agreeing windows: a sliding window of that many
@@ -174,6 +191,7 @@ public struct SweepRunner {
         let run = try LoadRun(plan: RunPlan(scenario: scenario, environment: [:]),
                               options: RunOptions(workers: workers, windowSeconds: span, progressInterval: .seconds(windowSeconds), stopTimeout: .seconds(5)))
         let state = Locked<(check: StabilityCheck, stable: WindowStats?)>((StabilityCheck(windows: rule.windows, tolerance: rule.tolerance), nil))
+        probe(run)
         onStage?(stage, run, server)
         run.onProgress = { snap in
             state.update { s in
@@ -183,8 +201,9 @@ public struct SweepRunner {
         }
         let stop = shouldStop
         let r = try run.run(shouldStop: { stop() || state.read { $0.stable != nil } })
-        if let w = state.read({ $0.stable }) { return (w.total, w.span.seconds, true) }
-        return (r.snapshot.total, r.snapshot.measuredSeconds, false)
+        let consistency = prober?.stop()
+        if let w = state.read({ $0.stable }) { return (w.total, w.span.seconds, true, consistency) }
+        return (r.snapshot.total, r.snapshot.measuredSeconds, false, consistency)
     }
 
     /// The scenario's load reshaped to one level for `duration`: a constant arrival rate (with

@@ -9,14 +9,19 @@ extension KnownFamilies {
     public static let containerWorkingSet = "container_memory_working_set_bytes"
     /// cAdvisor: a container's memory limit, bytes (0 when none is set).
     public static let containerMemoryLimit = "container_spec_memory_limit_bytes"
-    /// Cicada engine: its cgroup's memory limit (`memory.max`), bytes; absent when unlimited or unreadable.
+    /// Cicada engine: its cgroup's memory limit (v2 `memory.max`, v1 `memory.limit_in_bytes`),
+    /// bytes; absent when unlimited or unreadable.
     public static let engineCgroupMemoryMax = "cicada_engine_cgroup_memory_max_bytes"
-    /// Cicada engine: its cgroup's memory use (`memory.current`), bytes; absent when unreadable.
+    /// Cicada engine: its cgroup's memory use (v2 `memory.current`, v1 `memory.usage_in_bytes`),
+    /// bytes; absent when unreadable.
     public static let engineCgroupMemoryCurrent = "cicada_engine_cgroup_memory_current_bytes"
+    /// Cicada engine: its cgroup's anonymous memory without page cache (v2 `memory.stat` `anon`,
+    /// v1 `total_rss`), bytes; absent when unreadable.
+    public static let engineCgroupMemoryRSS = "cicada_engine_cgroup_memory_rss_bytes"
 
     /// The memory family names this mapper reads.
     public static let memoryNames: Set<String> = [processResidentMemory, containerWorkingSet, containerMemoryLimit,
-                                                  engineCgroupMemoryMax, engineCgroupMemoryCurrent]
+                                                  engineCgroupMemoryMax, engineCgroupMemoryCurrent, engineCgroupMemoryRSS]
 
     /// Process and container memory in a scrape, each with its limit where the scrape has one.
     ///
@@ -44,7 +49,7 @@ extension KnownFamilies {
         }
         // A process, and the embedded engine's cgroup.
         let cgroupMax = samples(engineCgroupMemoryMax).first.flatMap { $0.value > 0 ? bytes($0.value) : nil }
-        for name in [processResidentMemory, engineCgroupMemoryCurrent] {
+        for name in [processResidentMemory, engineCgroupMemoryCurrent, engineCgroupMemoryRSS] {
             for s in samples(name) {
                 guard let used = bytes(s.value) else { continue }
                 out.append(MemoryGauge(gauge: name, limitGauge: cgroupMax == nil ? nil : engineCgroupMemoryMax, what: describe(s),
