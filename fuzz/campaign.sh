@@ -35,7 +35,11 @@ if [ "${1:-}" = "--totals" ]; then
   exit 0
 fi
 
+# Build once, now: every chunk then fuzzes this commit's code (the ledger says which), however
+# the work tree moves meanwhile.
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[ -n "$(git status --porcelain -- ../Sources ../Package.swift . 2>/dev/null)" ] && commit="$commit+changes"
+FUZZ_CONFIG=release SECONDS_EACH=0 RUNS=1 ./run.sh FuzzJSON > /dev/null 2>&1 || { echo "the fuzz build failed" >&2; exit 1; }
 # Allocation stacks off: ASan's stack depot was the largest cost per execution (perf); a finding
 # is replayed with full stacks from its kept input.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
@@ -48,7 +52,7 @@ while :; do
   done
   [ -z "$best" ] && { echo "every target has $GOAL executions"; break; }
   seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
-  line="$(FUZZ_CONFIG=release SECONDS_EACH="$CHUNK" FUZZ_SEED="$seed" FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" \
+  line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release SECONDS_EACH="$CHUNK" FUZZ_SEED="$seed" FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" \
     ./run.sh "$best" 2>/dev/null | tail -1)"
   rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"

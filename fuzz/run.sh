@@ -25,7 +25,9 @@ BUILD=".build-fuzz"
 [ "$CONFIG" = release ] && BUILD=".build-fuzz-release"
 # lld: gold fails on these binaries ("internal error in format_file_lineno").
 FLAGS=(-c "$CONFIG" -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
-swift build --scratch-path "$BUILD" "${FLAGS[@]}" >&2
+# FUZZ_NO_BUILD=1: run the binaries already built (fuzz/campaign.sh builds once, at its start,
+# so a campaign fuzzes one commit however the tree moves meanwhile).
+[ -z "${FUZZ_NO_BUILD:-}" ] && swift build --scratch-path "$BUILD" "${FLAGS[@]}" >&2
 BIN="$(swift build --scratch-path "$BUILD" "${FLAGS[@]}" --show-bin-path)"
 
 # Seed corpora: what the project itself reads.
