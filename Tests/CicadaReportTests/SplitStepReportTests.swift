@@ -71,6 +71,13 @@ import Testing
         #expect(checks[0]["requests"] as? Int == 100 && checks[0]["baseline_requests"] as? Int == 100 && checks[0]["enough_data"] as? Bool == true)
     }
 
+    @Test func theHTMLHasAStepsTableAndTheRunsVerdict() throws {
+        let html = try HTMLReport.render(json: JSONReport().render(try Self.result()))
+        #expect(html.contains("Canary verdict: <b class=\"fail\">FAILED</b>"))
+        #expect(html.contains("Each step judged alone (a check needs 50 requests on each side)"), "\(html)")
+        #expect(html.contains("<tr class=\"fail\"><td>2</td><td>20.0–end</td><td>stable</td><td>50</td><td>100</td>"), "\(html)")
+    }
+
     @Test func theMarkdownHasAStepsTable() throws {
         let md = MarkdownSummary.render(try Self.result())
         #expect(md.contains("| Step | Time (s) | Weights | stable reqs / p99 / err | canary reqs / p99 / err | Verdict |"), "\(md)")
