@@ -137,6 +137,13 @@ import Testing
         #expect(control.splitShifts.isEmpty && control.splitState.step == 0 && control.splitWeights == nil)
     }
 
+    @Test func repetitionsPoolTheirStepWindowsByStepNumber() {
+        let one = Self.runResult(Self.outcomes(), startedAtUnix: 0)
+        let pooled = RepeatedRuns.pooled([one, one], seeds: [1, 1], thresholds: [])
+        #expect(pooled.snapshot.splitSteps.map(\.requests) == one.snapshot.splitSteps.map { $0.requests * 2 })
+        #expect(pooled.snapshot.groups.map(\.requests) == one.snapshot.groups.map { $0.requests * 2 })
+    }
+
     // MARK: Shard artifacts
 
     static func runResult(_ outcomes: [RequestOutcome], startedAtUnix: Double) -> RunResult {
