@@ -107,6 +107,7 @@ public final class Aggregator {
         snap.cutOff = cumulative.cutOff
         snap.groupKeys = breakdownKeys
         snap.groups = cumulative.groups
+        snap.splitSteps = cumulative.splitSteps
         snap.excludedWarmup = cumulative.excludedWarmup
         snap.excludedCooldown = cumulative.excludedCooldown
         snap.excluded = cumulative.excluded

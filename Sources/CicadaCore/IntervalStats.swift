@@ -17,6 +17,9 @@ public struct IntervalStats: Sendable {
     /// Per breakdown group (``Breakdown/keys``: conversation turns, models); grown as groups
     /// are first recorded, empty for runs without any.
     public var groups: [RequestStats] = []
+    /// A `split:` run's members per step window (``RequestOutcome/splitStepSlot``: step ·
+    /// members + member), grown as windows are first recorded; empty without a split.
+    public var splitSteps: [RequestStats] = []
     /// Requests that started in the warm-up or the cool-down (``MeasurementWindow``): sent and
     /// counted here, in no figure. `excluded` merges both phases (all names together) for the
     /// per-second timeline; nil until one is recorded, so a run without windows pays nothing.
@@ -86,6 +89,10 @@ public struct IntervalStats: Sendable {
         if o.turnGroup >= 0 { recordGroup(o, o.turnGroup) }
         if o.modelGroup >= 0 { recordGroup(o, o.modelGroup) }
         if o.splitGroup >= 0 { recordGroup(o, o.splitGroup) }
+        if o.splitStepSlot >= 0 {
+            if splitSteps.count <= o.splitStepSlot { splitSteps += Array(repeating: RequestStats(), count: o.splitStepSlot + 1 - splitSteps.count) }
+            splitSteps[o.splitStepSlot].record(o)
+        }
         if o.failure != nil {
             errors.record(ErrorKey(method: method, name: name, message: o.error ?? o.failure!.rawValue), atNanos: o.endNanos)
         }
@@ -105,6 +112,8 @@ public struct IntervalStats: Sendable {
         cutOff += o.cutOff
         if groups.count < o.groups.count { groups += Array(repeating: RequestStats(), count: o.groups.count - groups.count) }
         for i in o.groups.indices { groups[i].merge(o.groups[i]) }
+        if splitSteps.count < o.splitSteps.count { splitSteps += Array(repeating: RequestStats(), count: o.splitSteps.count - splitSteps.count) }
+        for i in o.splitSteps.indices { splitSteps[i].merge(o.splitSteps[i]) }
         excludedWarmup += o.excludedWarmup
         excludedCooldown += o.excludedCooldown
         if let oe = o.excluded { var e = excluded ?? RequestStats(); e.merge(oe); excluded = e }

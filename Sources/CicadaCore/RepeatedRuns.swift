@@ -54,6 +54,9 @@ public enum RepeatedRuns {
         var perStat = first.snapshot.perStat
         var total = RequestStats(), errors = ErrorTable(), lag = LatencyHistogram()
         var groups: [RequestStats] = []
+        // A split's step windows, pooled by step number like the groups (each repetition
+        // starts again at step 1).
+        var splitSteps: [RequestStats] = []
         var dropped: UInt64 = 0, cutOff: UInt64 = 0, warm: UInt64 = 0, cool: UInt64 = 0
         var measured = 0.0, elapsed = 0.0, cpu = 0.0
         var excluded: RequestStats?
@@ -68,6 +71,8 @@ public enum RepeatedRuns {
             lag.merge(s.scheduleLag)
             if groups.count < s.groups.count { groups += Array(repeating: RequestStats(), count: s.groups.count - groups.count) }
             for j in s.groups.indices { groups[j].merge(s.groups[j]) }
+            if splitSteps.count < s.splitSteps.count { splitSteps += Array(repeating: RequestStats(), count: s.splitSteps.count - splitSteps.count) }
+            for j in s.splitSteps.indices { splitSteps[j].merge(s.splitSteps[j]) }
             dropped += s.dropped; cutOff += s.cutOff; warm += s.excludedWarmup; cool += s.excludedCooldown
             if let e = s.excluded { var x = excluded ?? RequestStats(); x.merge(e); excluded = x }
             events.append(RunEvent(t: elapsed, kind: "repeat", detail: "repetition \(i + 1) of \(results.count) (seed \(seeds.indices.contains(i) ? seeds[i] : 0))"))
@@ -79,6 +84,7 @@ public enum RepeatedRuns {
             if stop == .completed { stop = r.stopReason }
         }
         snap.perStat = perStat; snap.total = total; snap.errors = errors; snap.scheduleLag = lag; snap.groups = groups
+        snap.splitSteps = splitSteps
         snap.dropped = dropped; snap.cutOff = cutOff; snap.excludedWarmup = warm; snap.excludedCooldown = cool; snap.excluded = excluded
         snap.measuredSeconds = measured
         snap.elapsed = .fromSeconds(elapsed)

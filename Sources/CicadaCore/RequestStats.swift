@@ -66,6 +66,9 @@ public struct RequestOutcome: Sendable {
     public var modelGroup: Int = -1
     /// The breakdown group of its `split:` member; -1 for none.
     public var splitGroup: Int = -1
+    /// Its `split:` member's slot in the step window it was chosen in
+    /// (`step · members + member`, ``SplitStepWindow``); -1 for none.
+    public var splitStepSlot: Int = -1
 
     public init(statIndex: Int, intendedNanos: UInt64, sentNanos: UInt64, endNanos: UInt64, ttfbMicros: UInt64?,
                 status: Int, failure: FailureKind?, error: String?, bytesIn: UInt64, bytesOut: UInt64) {

@@ -18,7 +18,7 @@ public final class RunControl: Sendable {
     private let _warpGeneration = Atomic<Int>(0)
     private let _runStart = Atomic<UInt64>(0)
     private let _requestTickets = Atomic<UInt64>(0)
-    private let _splitWeights = Mutex<[Int]?>(nil)
+    private let _splitWeights = Mutex<(weights: [Int]?, shifts: [SplitShift])>((nil, []))
     private let _splitGeneration = Atomic<Int>(0)
     /// The run's clock: a live rate change is dated on it (``rateScale``).
     public let clock: any TimeSource
@@ -41,6 +41,7 @@ public final class RunControl: Sendable {
         _warp.withLock { $0.warp = RateWarp() }
         _warpGeneration.add(1, ordering: .releasing)
         if splitWeights != nil { setSplitWeights(nil) }
+        _splitWeights.withLock { $0.shifts = [] }
     }
 
     /// The phase of a request starting now, meant to start at `intendedNanos`: what a worker
@@ -137,12 +138,21 @@ public final class RunControl: Sendable {
 
     /// Sets a `split:` run's member weights from now on (the dashboard's canary steps); nil: the
     /// scenario's. Requests chosen after the change use them.
+    /// Each change starts a new step window (``splitShifts``), dated on the run's clock.
     public func setSplitWeights(_ weights: [Int]?) {
-        _splitWeights.withLock { $0 = weights }
+        let now = clock.nowNanos()
+        _splitWeights.withLock {
+            $0.weights = weights
+            if let weights { $0.shifts.append(SplitShift(atNanos: now, weights: weights)) }
+        }
         _splitGeneration.add(1, ordering: .releasing)
     }
     /// The split weights in force when changed live; nil while the scenario's hold.
-    public var splitWeights: [Int]? { _splitWeights.withLock { $0 } }
+    public var splitWeights: [Int]? { _splitWeights.withLock { $0.weights } }
+    /// The live weight changes so far, in order: step window `k + 1` began with shift `k`.
+    public var splitShifts: [SplitShift] { _splitWeights.withLock { $0.shifts } }
+    /// The weights in force and the step window they open (0 before any shift), read together.
+    public var splitState: (weights: [Int]?, step: Int) { _splitWeights.withLock { ($0.weights, $0.shifts.count) } }
     /// Bumped on every ``setSplitWeights(_:)``; workers compare it once per request (one atomic load).
     public var splitGeneration: Int { _splitGeneration.load(ordering: .acquiring) }
 

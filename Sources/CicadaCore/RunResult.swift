@@ -56,7 +56,7 @@ public struct RunResult: Sendable {
     }
 
     /// Whether every threshold passed (and a split's canary verdict, when there is one).
-    public var passed: Bool { thresholds.allSatisfy(\.passed) && (split?.verdict.passed ?? true) }
+    public var passed: Bool { thresholds.allSatisfy(\.passed) && (split?.passed ?? true) }
 }
 
 

@@ -144,6 +144,60 @@ extension ShardArtifact {
         }
     }
 
+    /// A split run's figures (``SplitRecord``); member stats are named by member, with no method.
+    struct SplitFile: Codable {
+        struct Member: Codable {
+            var name, target: String
+            var weight: Int
+            var baseline: Bool
+            var engine: String?
+        }
+        struct Window: Codable {
+            var weights: [Int]
+            var startUnix: Double
+            var members: [Stat]
+        }
+        var members: [Member]
+        var bounds: [String]
+        var steps: [Int]
+        var minRequests: Int
+        var finalWeights: [Int]
+        var stats: [Stat]
+        var windows: [Window]
+
+        init(_ r: SplitRecord) {
+            members = r.members.map { Member(name: $0.name, target: $0.target, weight: $0.weight, baseline: $0.baseline, engine: $0.engineSummary) }
+            bounds = r.bounds.map(\.description)
+            steps = r.steps; minRequests = r.minRequests; finalWeights = r.finalWeights
+            stats = zip(r.members, r.stats).map { Stat(name: $0.name, method: "", $1) }
+            windows = r.windows.map { w in Window(weights: w.weights, startUnix: w.startUnix, members: zip(r.members, w.stats).map { Stat(name: $0.name, method: "", $1) }) }
+        }
+
+        func record() throws(ReadProblem) -> SplitRecord {
+            let n = members.count
+            guard n >= 2, members.filter(\.baseline).count == 1 else { throw ReadProblem(message: "at split.members: a split needs two or more members, one of them the baseline") }
+            guard stats.count == n else { throw ReadProblem(message: "at split.stats: \(stats.count) entries for \(n) members") }
+            guard finalWeights.count == n else { throw ReadProblem(message: "at split.final_weights: \(finalWeights.count) weights for \(n) members") }
+            var bs: [RegressionBound] = []
+            for (i, b) in bounds.enumerated() {
+                do { bs.append(try RegressionBound(parsing: b)) } catch { throw ReadProblem(message: "at split.bounds[\(i)]: \(error)") }
+            }
+            var whole: [RequestStats] = []
+            for (i, s) in stats.enumerated() { whole.append(try s.stats("split.stats[\(i)]")) }
+            var ws: [SplitRecord.Window] = []
+            for (k, w) in windows.enumerated() {
+                guard w.members.count == n, w.weights.count == n else {
+                    throw ReadProblem(message: "at split.windows[\(k)]: \(w.members.count) members and \(w.weights.count) weights for \(n) members")
+                }
+                var st: [RequestStats] = []
+                for (i, s) in w.members.enumerated() { st.append(try s.stats("split.windows[\(k)].members[\(i)]")) }
+                ws.append(SplitRecord.Window(weights: w.weights, startUnix: w.startUnix, stats: st))
+            }
+            return SplitRecord(members: members.map { SplitSpec.Member(name: $0.name, target: $0.target, weight: $0.weight, baseline: $0.baseline, engineSummary: $0.engine) },
+                               bounds: bs, steps: steps, minRequests: minRequests, finalWeights: finalWeights, stats: whole, windows: ws)
+        }
+    }
+
     /// The whole file; each task's stats carry its name so the file reads on its own.
     struct File: Codable {
         var schema: String
@@ -160,6 +214,8 @@ extension ShardArtifact {
         var errors: [ErrorRecord]
         var timeline: [Second]
         var events: [EventRecord]
+        /// A split run's figures; absent without a split (and in older artifacts).
+        var split: SplitFile?
 
         init(_ a: ShardArtifact) {
             schema = ShardArtifact.schema; cicadaVersion = a.cicadaVersion; identity = a.identity; shardCount = a.shardCount
@@ -169,6 +225,7 @@ extension ShardArtifact {
             tasks = a.names.indices.map { Stat(name: a.names[$0], method: a.methods[$0], a.perStat[$0]) }
             scheduleLag = Hist(a.scheduleLag); dropped = a.dropped; cutOff = a.cutOff
             errors = a.errors; timeline = a.timeline.map(Second.init); events = a.events
+            split = a.split.map(SplitFile.init)
         }
 
         func artifact() throws(ReadProblem) -> ShardArtifact {
@@ -187,12 +244,14 @@ extension ShardArtifact {
                     throw ReadProblem(message: "at thresholds[\(i)]: \(error.message)")
                 }
             }
-            return ShardArtifact(cicadaVersion: cicadaVersion, identity: identity, shardCount: shardCount, shards: shards, target: target,
+            var artifact = ShardArtifact(cicadaVersion: cicadaVersion, identity: identity, shardCount: shardCount, shards: shards, target: target,
                                  modelDescription: modelDescription,
                                  thresholds: thresholds.map { ThresholdSpec($0.expression, abortOnFail: $0.abortOnFail, delayAbortEval: .fromSeconds($0.delayAbortEvalS)) },
                                  goodputConfigured: goodputConfigured, names: tasks.map(\.name), methods: tasks.map(\.method),
                                  perStat: perStat, scheduleLag: try scheduleLag.histogram("schedule_lag"), dropped: dropped, cutOff: cutOff,
                                  errors: errors, timeline: seconds, events: events)
+            artifact.split = try split?.record()
+            return artifact
         }
     }
 }

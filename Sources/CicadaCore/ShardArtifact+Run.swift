@@ -32,6 +32,7 @@ extension ShardArtifact {
                   },
                   timeline: timeline,
                   events: result.events.map { EventRecord(unix: start + $0.t, shard: shard.index, kind: $0.kind, detail: $0.detail) })
+        split = SplitRecord(result: result)
     }
 
     /// The run these shards measured together, as one ``RunResult`` for the normal summary and
@@ -80,6 +81,11 @@ extension ShardArtifact {
                                workers: shards.reduce(0) { $0 + $1.workers },
                                modelDescription: "\(modelDescription) (\(shards.count) of \(shardCount) shards)", startNanos: base)
         result.goodputConfigured = goodputConfigured
+        if let split {
+            result.split = split.result(snapshot: snap, startUnix: start, base: base)
+            result.snapshot.groupKeys = result.split!.members.map { .target($0.name) }
+            result.snapshot.groups = split.stats
+        }
         return result
     }
 

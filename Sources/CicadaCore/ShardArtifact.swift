@@ -42,6 +42,9 @@ public struct ShardArtifact: Sendable, Equatable {
     public var timeline: [SecondRecord]
     /// Things that happened (keys pressed, aborts), by time.
     public var events: [EventRecord]
+    /// A `split:` run's per-member and per-step figures; nil for a run without a split (and in
+    /// artifacts written before they were carried).
+    public var split: SplitRecord?
 
     public init(cicadaVersion: String = CicadaVersion.current, identity: RunIdentity, shardCount: Int, shards: [ShardRecord],
                 target: String, modelDescription: String, thresholds: [ThresholdSpec], goodputConfigured: Bool,
@@ -197,11 +200,14 @@ public struct ShardArtifact: Sendable, Equatable {
                 seconds[s.second] = old
             } else { seconds[s.second] = s }
         }
-        return ShardArtifact(cicadaVersion: Swift.max(cicadaVersion, other.cicadaVersion), identity: identity, shardCount: shardCount,
+        var out = ShardArtifact(cicadaVersion: Swift.max(cicadaVersion, other.cicadaVersion), identity: identity, shardCount: shardCount,
                              shards: shards + other.shards, target: target, modelDescription: modelDescription, thresholds: thresholds,
                              goodputConfigured: goodputConfigured, names: names, methods: methods, perStat: stats, scheduleLag: lag,
                              dropped: dropped + other.dropped, cutOff: cutOff + other.cutOff, errors: Array(errorsByKey.values),
                              timeline: Array(seconds.values), events: events + other.events)
+        // A split's figures merge only when every part carries them.
+        out.split = split.flatMap { mine in other.split.flatMap { mine.merged(with: $0) } }
+        return out
     }
 
     /// All of `parts` merged, in any order; nil when `parts` is empty.

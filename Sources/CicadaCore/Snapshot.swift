@@ -37,6 +37,9 @@ public struct Snapshot: Sendable {
     /// index (`groups` may be shorter: a group with no request yet has no entry).
     public var groupKeys: [BreakdownKey] = []
     public var groups: [RequestStats] = []
+    /// A `split:` run's cumulative stats per step window and member (index step · members +
+    /// member; shorter when the last windows have no request yet); empty without a split.
+    public var splitSteps: [RequestStats] = []
     /// Requests that started in the warm-up / the cool-down: sent, in no figure above.
     public var excludedWarmup: UInt64 = 0
     public var excludedCooldown: UInt64 = 0

@@ -32,9 +32,12 @@ public struct SplitSpec: Sendable, Equatable {
     /// The canary's share, in percent of the load, at each promotion step (`steps:`), rising;
     /// empty when the weights stay as written. Only a two-member split has steps.
     public var steps: [Int]
+    /// The fewest requests each side (the baseline and the member judged) needs in a step window
+    /// for that window's checks to be judged (`min_requests:`); fewer is "not enough data".
+    public var minRequests: Int
 
-    public init(members: [Member], bounds: [RegressionBound] = [], steps: [Int] = []) {
-        self.members = members; self.bounds = bounds; self.steps = steps
+    public init(members: [Member], bounds: [RegressionBound] = [], steps: [Int] = [], minRequests: Int = SplitSpec.defaultMinRequests) {
+        self.members = members; self.bounds = bounds; self.steps = steps; self.minRequests = minRequests
     }
 
     /// The baseline member's index (the first member when none is marked, which the reader refuses).
@@ -154,6 +157,17 @@ public struct SplitVerdict: Sendable, Equatable {
         public var limit: Double?
         /// Whether it is within the limit; nil when there is no data to judge (not a failure).
         public var passed: Bool?
+        /// The baseline's and the member's request counts behind the figures.
+        public var baselineRequests: UInt64 = 0
+        public var requests: UInt64 = 0
+        /// False when a side has fewer requests than the verdict's minimum: not judged.
+        public var enoughData: Bool = true
+
+        public init(member: String, bound: RegressionBound, baselineValue: Double?, value: Double?, limit: Double?, passed: Bool?,
+                    baselineRequests: UInt64 = 0, requests: UInt64 = 0, enoughData: Bool = true) {
+            self.member = member; self.bound = bound; self.baselineValue = baselineValue; self.value = value; self.limit = limit
+            self.passed = passed; self.baselineRequests = baselineRequests; self.requests = requests; self.enoughData = enoughData
+        }
     }
 
     /// Every check, member by member, bound by bound.
@@ -164,8 +178,9 @@ public struct SplitVerdict: Sendable, Equatable {
     public init(checks: [Check]) { self.checks = checks }
 
     /// Judges each non-baseline member's stats (`stats[i]` for member `i`; nil: no request)
-    /// against the baseline's with `spec`'s bounds.
-    public init(spec: SplitSpec, stats: [RequestStats?]) {
+    /// against the baseline's with `spec`'s bounds. A check whose baseline or member has fewer
+    /// than `minRequests` requests is not judged (`passed` nil, `enoughData` false).
+    public init(spec: SplitSpec, stats: [RequestStats?], minRequests: Int = 1) {
         let b = spec.baselineIndex
         let base = b < stats.count ? stats[b] : nil
         var checks: [Check] = []
@@ -183,8 +198,11 @@ public struct SplitVerdict: Sendable, Equatable {
                     }
                 }
                 // A small epsilon: a figure equal to its limit passes despite rounding.
-                let passed: Bool? = (v == nil || limit == nil) ? nil : v! <= limit! + 1e-9
-                checks.append(Check(member: spec.members[i].name, bound: bound, baselineValue: bv, value: v, limit: limit, passed: passed))
+                let baseCount = base?.requests ?? 0, count = mine?.requests ?? 0
+                let enough = baseCount >= UInt64(max(1, minRequests)) && count >= UInt64(max(1, minRequests))
+                let passed: Bool? = (v == nil || limit == nil || !enough) ? nil : v! <= limit! + 1e-9
+                checks.append(Check(member: spec.members[i].name, bound: bound, baselineValue: bv, value: v, limit: limit, passed: passed,
+                                    baselineRequests: baseCount, requests: count, enoughData: enough))
             }
         }
         self.checks = checks
@@ -223,10 +241,22 @@ public struct SplitResult: Sendable {
     public var verdict: SplitVerdict
     /// The canary's promotion steps (percent), empty when none were configured.
     public var steps: [Int]
+    /// The run's step windows (one shift of the weights to the next), each with its own
+    /// verdict; empty when the snapshot carried no per-step figures.
+    public var windows: [SplitStepWindow] = []
+    /// The bounds the verdicts apply (``SplitSpec/bounds``).
+    public var bounds: [RegressionBound] = []
+    /// The least requests each side needed for a step window to be judged.
+    public var minRequests: Int = SplitSpec.defaultMinRequests
+    /// Whether the split passes: the whole run's verdict and every step window's (a window
+    /// without enough data is not judged and does not fail).
+    public var passed: Bool { verdict.passed && windows.allSatisfy(\.verdict.passed) }
 
     /// The result of `spec` from `snapshot`'s `.target` breakdown groups, with the weights in
-    /// force at the end (`finalWeights`, the written ones when nil).
-    public init(spec: SplitSpec, snapshot: Snapshot, finalWeights: [Int]?) {
+    /// force at the end (`finalWeights`, the written ones when nil), and its step windows from
+    /// the snapshot's ``Snapshot/splitSteps`` and the live `shifts` (dated on the run's clock,
+    /// which started at `runStartNanos`).
+    public init(spec: SplitSpec, snapshot: Snapshot, finalWeights: [Int]?, shifts: [SplitShift] = [], runStartNanos: UInt64 = 0) {
         var stats: [RequestStats?] = []
         for m in spec.members {
             if let g = snapshot.groupKeys.firstIndex(of: .target(m.name)), g < snapshot.groups.count, snapshot.groups[g].requests > 0 {
@@ -243,5 +273,8 @@ public struct SplitResult: Sendable {
         }
         verdict = SplitVerdict(spec: spec, stats: stats)
         steps = spec.steps
+        minRequests = spec.minRequests
+        bounds = spec.bounds
+        windows = SplitStepWindow.windows(spec: spec, cumulative: snapshot.splitSteps, shifts: shifts, runStartNanos: runStartNanos)
     }
 }

@@ -18,6 +18,7 @@ extension DashboardController {
             message: message.flatMap { now < $0.until ? $0.text : nil })
         model.diagnoses = lane.diagnoses
         model.shards = shards
+        model.split = splitPanel()
         if comparing {
             model.focusedVariant = focus
             model.variants = lanes.map { variantLine($0) }

@@ -87,6 +87,10 @@ public struct DashboardController: Sendable {
     public private(set) var shards: [ShardLine] = []
     /// A split run's canary share now, in percent (nil without steps): `c`/`C` move it.
     public private(set) var canaryPercent: Int?
+    /// The split weight shifts asked for so far (`c`/`C`), each opening a step window.
+    public private(set) var splitShifts: [SplitShiftMark] = []
+    /// Recent member request counts, for the split panel's rate.
+    var splitSamples: [SplitSample] = []
 
     /// A controller for `lanes` (one for a run, one per variant for a comparison).
     public init(configuration: Configuration, lanes: [DashboardLane]) {
@@ -113,6 +117,7 @@ public struct DashboardController: Sendable {
         // What the figures mean so far, each with the time its rule first fired.
         let found = DiagnosisRules(limits: configuration.diagnosisLimits).evaluate(DiagnosisFacts(snapshot: snapshot))
         lanes[lane].diagnoses = lanes[lane].diagnosisLog.update(found, atSeconds: snapshot.elapsed.seconds)
+        if lane == 0 { noteSplitSample(snapshot) }
     }
 
     /// Takes `lane`'s engine figures (nil: the lane drives no engine).
@@ -255,6 +260,7 @@ public struct DashboardController: Sendable {
             return [say(promote ? "\(name) already at \(current)% (the last step)" : "\(name) already at 0% (fully rolled back)", mark: false, at: now)]
         }
         canaryPercent = next
+        splitShifts.append(SplitShiftMark(weights: split.weights(canaryPercent: next), atSeconds: lanes[0].snapshot?.elapsed.seconds ?? 0))
         return [.setSplitWeights(split.weights(canaryPercent: next)),
                 say("\(promote ? "promote" : "roll back") \(name): \(current)% -> \(next)% of the load", at: now)]
     }

@@ -49,6 +49,9 @@ public struct DashboardModel: Sendable {
     /// The shards of a distributed run (`cicada dash --shards`), one line each; the rest of the
     /// model describes the shards merged. Empty otherwise.
     public var shards: [ShardLine] = []
+    /// A `split:` run's per-target panel (weights, rates, the current step's figures and its
+    /// verdict); nil for a run without a split.
+    public var split: SplitPanel?
 
     /// A model; everything but the snapshot and names has a quiet default.
     public init(snapshot: Snapshot, scenarioName: String, targetDescription: String, runTime: Duration? = nil,

@@ -11,7 +11,8 @@ import Glibc
 /// Layout: a header (2 rows), a footer of keys (1 row) and, when there is one, a message row
 /// above it. Below 140 columns the body has charts on the left, a column of small panels
 /// (GPU memory, thresholds, engine, LLM, status codes and errors) on the right, and the
-/// requests table across the bottom; from 140 columns the table moves under the charts and the
+/// requests table across the bottom (a comparison's variants, a distributed run's shards and a
+/// split's targets take full-width rows under the header first); from 140 columns the table moves under the charts and the
 /// right column runs the full height. Panels that do not fit are shortened or left out, in
 /// that order of priority; below 80x24 only a "terminal too small" notice is drawn (with the
 /// size, the run's clock and how to quit, word-wrapped to what fits, down to 1x1).
@@ -53,6 +54,12 @@ public struct DashboardRenderer: Sendable {
             let shardsH = min(2 + m.shards.count, max(3, body.h / 3))
             d.shardTable(&f, Rect(x: 0, y: body.y, w: width, h: shardsH))
             body = Rect(x: 0, y: body.y + shardsH, w: width, h: body.h - shardsH)
+        }
+        if let split = m.split {
+            // A canary roll-out: one line per target and the step's verdict, under the header.
+            let splitH = min(3 + split.rows.count, max(4, body.h / 3))
+            d.splitTable(&f, Rect(x: 0, y: body.y, w: width, h: splitH))
+            body = Rect(x: 0, y: body.y + splitH, w: width, h: body.h - splitH)
         }
         if width >= Self.twoColumnWidth {
             let leftW = width * 3 / 5
@@ -216,6 +223,7 @@ public struct DashboardRenderer: Sendable {
                 keys += compact ? [("e b [/] {/}", "engine")] : [("e", "engine"), ("b", "batching"), ("[/]", "delay"), ("{/}", "max batch")]
             }
             if !m.variants.isEmpty { keys.append(("tab", "focus")) }
+            if m.split != nil { keys.append(("c/C", "canary")) }
             return keys + [("t", "window"), ("r", "reset"), ("?", "help")]
         }
 
@@ -224,6 +232,7 @@ public struct DashboardRenderer: Sendable {
             func length(_ k: [(String, String)]) -> Int { k.map { $0.0.count + 1 + $0.1.count }.reduce(0, +) + 2 * (k.count - 1) }
             var keys = Self.footerKeys
             if !m.variants.isEmpty { keys.insert(("tab", "focus"), at: keys.count - 3) }
+            if m.split != nil { keys.insert(("c/C", "canary"), at: keys.count - 3) }
             if length(keys) > f.width { keys = relevantKeys(compact: false) }
             if length(keys) > f.width { keys = relevantKeys(compact: true) }
             var x = 0

@@ -5,7 +5,8 @@ import CicadaCore
 /// Each threshold is one test case, failed with the measured value when it did not hold, so a
 /// CI page lists exactly which service-level objective broke and by how much. A run with no
 /// thresholds gets a single `run completed` case that fails when the run was interrupted or
-/// aborted, so the report is never an empty (and thus green) suite.
+/// aborted, so the report is never an empty (and thus green) suite. A `split:` run with bounds
+/// adds one case per step window's canary verdict (``SplitReport/junitCases(_:)``).
 public enum JUnitReport {
     /// The test case class name of every threshold case.
     public static let className = "cicada.thresholds"
@@ -75,6 +76,8 @@ public enum JUnitReport {
                 cases.append((expr, t.passed ? nil : ("measured \(t.measuredText)", "threshold \(expr) failed: measured \(t.measuredText)")))
             }
         }
+        // A split run's canary verdict: one case per step window, so CI shows which step failed.
+        cases += SplitReport.junitCases(result)
         return cases
     }
 

@@ -21,7 +21,7 @@ public enum SplitReport {
         }
         let f = c.bound.figure
         return "\(mark) \(c.member) \(c.bound.description): \(value(c.value, figure: f)) vs \(baseline) \(value(c.baselineValue, figure: f))"
-            + (c.limit.map { " (limit \(value($0, figure: f)))" } ?? "") + (c.passed == nil ? " (not judged)" : "")
+            + (c.limit.map { " (limit \(value($0, figure: f)))" } ?? "") + (c.passed == nil ? notJudged(c) : "")
     }
 
     static func share(_ s: RequestStats?, of total: UInt64) -> String {
@@ -53,9 +53,11 @@ public enum SplitReport {
         if split.verdict.checks.isEmpty {
             lines.append("CANARY VERDICT: no bounds (split.verdict) set")
         } else {
-            lines.append("CANARY VERDICT: \(split.verdict.passed ? "PASSED" : "FAILED") (against \(baseline))")
+            lines.append("CANARY VERDICT: \(split.passed ? "PASSED" : "FAILED") (against \(baseline))")
+            if !split.windows.isEmpty { lines.append("  whole run:") }
             for c in split.verdict.checks { lines.append("  " + line(c, baseline: baseline, plain: plain)) }
         }
+        lines += stepLines(split, baseline: baseline, plain: plain)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -82,23 +84,15 @@ public enum SplitReport {
                 ("mean_ms", .number(s?.corrected.meanMicros.map { $0 / 1000 })),
             ])
         }
-        let checks: [JSONOut] = split.verdict.checks.map { c in
-            .object([
-                ("member", .string(c.member)),
-                ("bound", .string(c.bound.description)),
-                ("figure", .string(c.bound.figure)),
-                ("unit", .string(c.bound.figure == "error_rate" ? "ratio" : "ms")),
-                ("baseline", .precise(c.baselineValue)),
-                ("value", .precise(c.value)),
-                ("limit", .precise(c.limit)),
-                ("passed", c.passed.map { .bool($0) } ?? .null),
-            ])
-        }
+        let checks: [JSONOut] = split.verdict.checks.map(checkJSON)
         return .object([
             ("method", .string("weyl")),
             ("members", .array(members)),
             ("steps", .array(split.steps.map { .integer(UInt64($0)) })),
             ("verdict", .object([("passed", .bool(split.verdict.passed)), ("checks", .array(checks))])),
+            ("min_requests", .integer(UInt64(max(0, split.minRequests)))),
+            ("windows", .array(split.windows.map { windowJSON($0, split: split) })),
+            ("passed", .bool(split.passed)),
         ])
     }
 
@@ -116,13 +110,14 @@ public enum SplitReport {
         let baseline = split.members.first(where: \.baseline)?.name ?? "baseline"
         if !split.verdict.checks.isEmpty {
             lines.append("")
-            lines.append("Canary verdict: **\(split.verdict.passed ? "passed" : "FAILED")**")
+            lines.append("Canary verdict: **\(split.passed ? "passed" : "FAILED")**")
             lines.append("")
             for c in split.verdict.checks {
                 let mark = c.passed == nil ? "➖" : (c.passed! ? "✅" : "❌")
                 lines.append("- \(mark) " + cell(line(c, baseline: baseline, plain: true).split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""))
             }
         }
+        lines += stepMarkdown(split, baseline: baseline, cell: cell)
         return lines
     }
 }

@@ -6,7 +6,7 @@ import Yams
 /// The `split:` block (a canary roll-out), read into CicadaCore's `SplitSpec`; embedded-engine
 /// members' configurations go to ``Validator/splitEngines``.
 extension Validator {
-    static let splitKeys = ["targets", "verdict", "steps"]
+    static let splitKeys = ["targets", "verdict", "steps", "min_requests"]
     static let splitMemberKeys = ["name", "weight", "baseline", "target", "engine"]
     /// The figures a verdict may bound, with the ``RegressionBound`` figure each names.
     static let splitVerdictFigures: [(key: String, figure: String)] = [
@@ -110,7 +110,9 @@ extension Validator {
             if list.isEmpty { fail(s.value, "split.steps", "give the canary's share at each step, e.g. [10, 25, 50, 100]") }
             if items.count != 2 { fail(s.key, "split.steps", "steps move one canary's weight; they need exactly two targets (found \(items.count))") }
         }
+        var minRequests = SplitSpec.defaultMinRequests
+        if let n = m["min_requests"], let v = int(n.value, "split.min_requests", min: 1) { minRequests = v }
         guard members.count == items.count, members.count >= 2, baselines.count == 1 else { return nil }
-        return SplitSpec(members: members, bounds: bounds, steps: steps)
+        return SplitSpec(members: members, bounds: bounds, steps: steps, minRequests: minRequests)
     }
 }

@@ -99,6 +99,7 @@ public enum MergeSession {
         output.summary(text + "\n\n")
         var summary = SummaryPrinter(plain: request.plain).render(result)
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { summary += "\n" + llm }
+        if let sp = SplitReport.text(result, plain: request.plain) { summary += "\n" + sp }
         output.summary(summary)
 
         let outcome = SessionOutcome(scenarioName: result.scenarioName, variants: [VariantResult(name: result.scenarioName, config: result.target, result: result)],

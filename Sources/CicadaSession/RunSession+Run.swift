@@ -118,7 +118,9 @@ extension RunSession {
         }
         if !comparing, let spec = lanes[0].run.plan.scenario.split {
             // Per-target figures and the canary verdict, with the weights in force at the end.
-            results[0].split = SplitResult(spec: spec, snapshot: results[0].snapshot, finalWeights: lanes[0].run.control.splitWeights)
+            let control = lanes[0].run.control
+            results[0].split = SplitResult(spec: spec, snapshot: results[0].snapshot, finalWeights: control.splitWeights,
+                                           shifts: control.splitShifts, runStartNanos: control.runStartNanos)
         }
         let variants = lanes.indices.map { i in
             VariantResult(name: lanes[i].name, config: lanes[i].config, result: results[i], engine: engines[i].map(Self.facts))

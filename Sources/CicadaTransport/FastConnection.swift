@@ -38,6 +38,7 @@ final class FastConnection {
     var phase: MeasurementPhase = .measured
     var modelGroup = -1
     var splitGroup = -1
+    var splitStepSlot = -1
     /// A `split:` run's member it is connected to (its pool); -1 for the run's target.
     var member = -1
     /// A conversation's turn (key -1: none) and the answer's text as it streams in.

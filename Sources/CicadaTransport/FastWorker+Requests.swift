@@ -77,7 +77,10 @@ extension FastWorker {
         var choices = requestChoices(ref, user: user, seq: seq, slot: slot, intended: intended, rng: &rng)
         // A split run: the seeded chooser names the member; its own target and pool take it.
         let member = plan.scenario.split == nil ? -1 : splitMember(user: user, seq: seq, slot: slot)
-        if member >= 0 { choices.splitGroup = plan.breakdown.firstSplitGroup + member }
+        if member >= 0 {
+            choices.splitGroup = plan.breakdown.firstSplitGroup + member
+            choices.splitStepSlot = splitStepSlot(member: member)
+        }
         let to = member >= 0 ? splitTargets[member] : target
         if member < 0, case .task(let i) = ref { bytes = prebuilt[i] }
         if bytes == nil {
@@ -130,6 +133,7 @@ extension FastWorker {
         c.phase = choices.phase
         c.modelGroup = choices.modelGroup
         c.splitGroup = choices.splitGroup
+        c.splitStepSlot = choices.splitStepSlot
         c.turn = choices.turn
         c.bytesOut = bodyCount
         c.busy = true
@@ -152,6 +156,7 @@ extension FastWorker {
                                status: 0, failure: kind, error: message, bytesIn: 0, bytesOut: 0)
         o.modelGroup = choices.modelGroup
         o.splitGroup = choices.splitGroup
+        o.splitStepSlot = choices.splitStepSlot
         o.turnGroup = choices.turn.turnGroup
         var sse: SSEParser? = nil
         // A conversation whose turn could not be sent ends (no answer to send back).
@@ -287,6 +292,7 @@ extension FastWorker {
         var o = o
         o.modelGroup = c.modelGroup
         o.splitGroup = c.splitGroup
+        o.splitStepSlot = c.splitStepSlot
         // A conversation keeps the answer: streamed text (its last events come in `record`), or
         // the kept body of a non-streamed one.
         let turn = c.turn

@@ -37,7 +37,7 @@ extension LoadWorker {
         let turnGroup = choices.turn.turnGroup, chatKey = choices.turn.key
         let chatText = choices.turn.userText
         // A split run: the seeded chooser names the member, whose target the request goes to.
-        let splitGroup = plan.scenario.split == nil ? -1 : chooseSplitMember(user: user, seq: seq, slot: slot)
+        let (splitGroup, splitStepSlot) = plan.scenario.split == nil ? (-1, -1) : chooseSplitMember(user: user, seq: seq, slot: slot)
         let generation = control.targetGeneration
         if splitGroup < 0, generation != targetGeneration {
             targetGeneration = generation
@@ -60,7 +60,7 @@ extension LoadWorker {
         }
         t.phase = phase
         let e = t.easy
-        t.turnGroup = turnGroup; t.modelGroup = modelGroup; t.splitGroup = splitGroup
+        t.turnGroup = turnGroup; t.modelGroup = modelGroup; t.splitGroup = splitGroup; t.splitStepSlot = splitStepSlot
         t.chatKey = chatKey; t.chatUserText = chatText; t.captureAnswer = chatKey >= 0
         // A handle last set up for this same constant request (same task, same target) keeps
         // every option in libcurl: send it again as it is. Otherwise reset and set up.
@@ -238,6 +238,7 @@ extension LoadWorker {
         judged.turnGroup = t.turnGroup
         judged.modelGroup = t.modelGroup
         judged.splitGroup = t.splitGroup
+        judged.splitStepSlot = t.splitStepSlot
         let slot = t.userSlot
         record(judged, spec: spec, timing: t.timing, sse: &t.sse, slot: slot, retryAfterSeconds: retryAfter, phase: t.phase,
                onContent: t.captureAnswer ? { t.answer += $0 } : nil,

@@ -10,6 +10,8 @@ struct RequestChoices {
     var modelGroup = -1
     /// The breakdown group of a `split:` run's member (-1: none).
     var splitGroup = -1
+    /// Its member's slot in the split step window it was chosen in (-1: none).
+    var splitStepSlot = -1
     /// The conversation turn the request carries (key -1: none).
     var turn = ChatTurn()
     /// Whether the request counts (warm-up, cool-down), fixed by its intended start.
@@ -55,6 +57,9 @@ extension ScheduledWorker {
 struct WorkerSplit {
     var chooser: SplitChooser?
     var generation = -1
+    /// The step window the chooser's weights opened (0 before any live shift), capped at
+    /// ``SplitSpec/maxStepWindows`` − 1.
+    var step = 0
 }
 
 extension ScheduledWorker {
@@ -67,11 +72,17 @@ extension ScheduledWorker {
         let generation = control.splitGeneration
         if schedule.split.chooser == nil || generation != schedule.split.generation {
             schedule.split.generation = generation
-            schedule.split.chooser = SplitChooser(weights: control.splitWeights ?? spec.weights, baseline: spec.baselineIndex, seed: plan.scenario.seed)
+            let state = control.splitState
+            schedule.split.step = min(state.step, SplitSpec.maxStepWindows - 1)
+            schedule.split.chooser = SplitChooser(weights: state.weights ?? spec.weights, baseline: spec.baselineIndex, seed: plan.scenario.seed)
         }
         let chooser = schedule.split.chooser!
         return slot < 0 ? chooser.pick(arrival: seq) : chooser.pick(user: UInt64(truncatingIfNeeded: user), request: seq)
     }
+
+    /// Member `member`'s slot in the step window the last ``splitMember`` choice was made in
+    /// (``RequestOutcome/splitStepSlot``).
+    func splitStepSlot(member: Int) -> Int { schedule.split.step * plan.scenario.split!.members.count + member }
 }
 
 /// The multi-turn conversations a worker's users are in, by user slot and task, each with the

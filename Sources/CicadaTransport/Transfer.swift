@@ -53,6 +53,7 @@ final class Transfer {
     var turnGroup = -1
     var modelGroup = -1
     var splitGroup = -1
+    var splitStepSlot = -1
     /// Multi-turn chat: the conversation's key in the worker (-1 for none), the user's text of
     /// this turn, and the answer's text as it streams in (captured only for conversations).
     var chatKey = -1
@@ -99,7 +100,7 @@ final class Transfer {
         timing = nil
         bytesIn = 0
         bytesOut = 0
-        turnGroup = -1; modelGroup = -1; splitGroup = -1
+        turnGroup = -1; modelGroup = -1; splitGroup = -1; splitStepSlot = -1
         chatKey = -1; captureAnswer = false
         if !answer.isEmpty { answer = "" }
         if let l = ownedHeaders { curl_slist_free_all(l); ownedHeaders = nil }
