@@ -80,6 +80,8 @@ extension ShardArtifact {
                                workers: shards.reduce(0) { $0 + $1.workers },
                                modelDescription: "\(modelDescription) (\(shards.count) of \(shardCount) shards)", startNanos: base)
         result.goodputConfigured = goodputConfigured
+        // The per-second records as the windows a confidence interval resamples.
+        result.secondWindows = SecondWindows(records: timeline, startUnix: start, endUnix: end)
         return result
     }
 
