@@ -78,7 +78,7 @@ public enum ConfidenceReport {
         }
         s += "Confidence (\(method(c))):\n"
         let rows = rows(r)
-        if rows.isEmpty { return s + "  no figure had enough data for an interval\n" }
+        if rows.isEmpty { s += "  no figure had enough data for an interval\n" }
         var line = "", count = 0
         for row in rows {
             line += (count == 0 ? "  " : "   ") + figure(row.name, point: row.point, interval: row.interval)

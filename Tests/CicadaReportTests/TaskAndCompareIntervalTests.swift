@@ -66,6 +66,12 @@ import Testing
         #expect(tasks[1]["confidence"].map { if case .null = $0 { true } else { false } } == true, "a task without intervals: null")
         // The run's own `confidence` is untouched by the tasks' (none here).
         #expect(ConfidenceReport.intervals(in: doc).isEmpty)
+        // The summary lists the tasks with intervals (with the run's, once it has them).
+        r.intervals = FigureIntervals(level: 0.95, resamples: 1000, seed: 3, repetitions: 1, windows: 10, secondsPerWindow: 1, blockWindows: 2,
+                                      method: "block-bootstrap", figures: [:])
+        let summary = try #require(ConfidenceReport.text(r))
+        #expect(summary.contains("per task:\n    predict  p99 "), "\(summary)")
+        #expect(!summary.contains("    health "), "a task without intervals is not listed")
         // A report with task intervals compares its tasks by interval against itself: no regression.
         let diff = try RunDiff(base: text, new: text, bounds: [try RegressionBound(parsing: "predict: p(99)=+0%")])
         #expect(!diff.regressed && diff.rows.first { $0.task == "predict" && $0.figure == "p(99)" }?.byInterval == true)
