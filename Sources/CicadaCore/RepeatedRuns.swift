@@ -97,6 +97,7 @@ public enum RepeatedRuns {
         out.startNanos = first.startNanos
         out.cpuSeconds = cpu
         out.secondWindows = nil
+        out.taskSecondWindows = []
         out.repetitions = results.enumerated().map { i, r in
             RepetitionFigures(index: i + 1, seed: seeds.indices.contains(i) ? seeds[i] : 0, result: r)
         }

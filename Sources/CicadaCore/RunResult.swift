@@ -44,6 +44,12 @@ public struct RunResult: Sendable {
     public var secondWindows: SecondWindows?
     /// Confidence intervals on the whole run's figures (``WindowBootstrap``); nil when not computed.
     public var intervals: FigureIntervals?
+    /// The measured requests of each task (stat index) by second of the run (set by the runner;
+    /// empty when not kept), for the tasks' confidence intervals.
+    public var taskSecondWindows: [SecondWindows] = []
+    /// Confidence intervals on each task's figures, by stat index (``computeIntervals(repetitions:seed:resamples:)``);
+    /// empty when not computed, nil for a task with no measured window.
+    public var taskIntervals: [FigureIntervals?] = []
     /// With `--repeat K` (K >= 2): each repetition's own figures; this result is then the pool.
     public var repetitions: [RepetitionFigures] = []
 

@@ -12,6 +12,10 @@
 /// covers twice as many seconds (``secondsPerWindow``), as ``Timeline`` halves its resolution.
 /// A window holds at most one bucket per distinct HdrHistogram bucket that second (at most the
 /// number of requests in it, and at most 23,552 per distribution at three significant digits).
+///
+/// A task's windows (``init(capacity:stat:)``) file only that stat name's requests, and only
+/// their corrected and raw latencies (the figures a task carries in the report): one per task
+/// beside the run's own, so the memory is bounded by the tasks times the run's.
 public struct SecondWindows: Sendable, Equatable {
     /// The distributions a window keeps.
     public enum Kind: Int, Sendable, CaseIterable {
@@ -95,8 +99,20 @@ public struct SecondWindows: Sendable, Equatable {
     /// said it: the last window covers only up to there.
     public private(set) var endSeconds: Double?
 
+    /// The stat (task) index whose requests are filed; nil for every request of the run.
+    public let stat: Int?
+
     /// - Parameter capacity: the most windows kept (at least 2).
-    public init(capacity: Int = 600) { self.capacity = Swift.max(2, capacity) }
+    public init(capacity: Int = 600) { self.capacity = Swift.max(2, capacity); stat = nil }
+
+    /// Windows of one task's requests only (stat index `stat`): requests, failures, corrected
+    /// and raw latency (no per-token distributions).
+    public init(capacity: Int = 600, stat: Int) { self.capacity = Swift.max(2, capacity); self.stat = stat }
+
+    /// One set of windows per task (stat indexes `0..<count`).
+    public static func perTask(count: Int, capacity: Int = 600) -> [SecondWindows] {
+        (0..<Swift.max(0, count)).map { SecondWindows(capacity: capacity, stat: $0) }
+    }
 
     /// Files the measured requests of a worker's interval under `second` (seconds since the
     /// run's start, as the ``Aggregator`` files them). Windows run from the first second with
@@ -107,13 +123,13 @@ public struct SecondWindows: Sendable, Equatable {
     /// turning every interval's histograms into buckets would cost a scan of each per interval.
     public mutating func add(_ delta: IntervalStats, second: Int64) {
         if let s = openSecond, s != second { flush() }
-        for s in delta.perStat where s.requests > 0 {
+        for (i, s) in delta.perStat.enumerated() where s.requests > 0 && (stat == nil || stat == i) {
             if open.isEmpty { open = Array(repeating: nil, count: Kind.allCases.count) }
             openSecond = second
             openRequests += s.requests; openFailures += s.failures
             merge(s.corrected, into: .corrected)
             merge(s.raw, into: .raw)
-            if let l = s.llm { merge(l.ttft, into: .ttft); merge(l.itl, into: .itl); merge(l.tpot, into: .tpot) }
+            if stat == nil, let l = s.llm { merge(l.ttft, into: .ttft); merge(l.itl, into: .itl); merge(l.tpot, into: .tpot) }
         }
     }
 

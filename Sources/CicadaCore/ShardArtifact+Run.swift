@@ -86,6 +86,8 @@ extension ShardArtifact {
             result.snapshot.groupKeys = result.split!.members.map { .target($0.name) }
             result.snapshot.groups = split.stats
         }
+        // The per-second records as the windows a confidence interval resamples.
+        result.secondWindows = SecondWindows(records: timeline, startUnix: start, endUnix: end)
         return result
     }
 

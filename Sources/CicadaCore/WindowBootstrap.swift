@@ -56,20 +56,24 @@ public struct FigureIntervals: Sendable, Equatable {
 
     /// The point values of the figures in `snap` (the whole run), in the intervals' units; a
     /// figure not measured is left out.
-    public static func points(of snap: Snapshot) -> [String: Double] {
+    public static func points(of snap: Snapshot) -> [String: Double] { points(of: snap.total, qps: snap.qps) }
+
+    /// The point values of one task's (or the run's) figures: `stats`' latencies and error rate,
+    /// and `qps` as the report shows it; a figure not measured is left out.
+    public static func points(of stats: RequestStats, qps: Double?) -> [String: Double] {
         var out: [String: Double] = [:]
         func put(_ prefix: String, _ h: LatencyHistogram?, mean: Bool) {
             guard let h, !h.isEmpty else { return }
             for p in percentiles { if let v = h.percentile(p) { out["\(prefix)p(\(label(p)))"] = Double(v) / 1000 } }
             if mean, let m = h.meanMicros { out["\(prefix)mean"] = m / 1000 }
         }
-        put("", snap.total.corrected, mean: true)
-        put("raw.", snap.total.raw, mean: true)
-        put("ttft.", snap.total.llm?.ttft, mean: false)
-        put("itl.", snap.total.llm?.itl, mean: false)
-        put("tpot.", snap.total.llm?.tpot, mean: false)
-        if let q = snap.qps { out["qps"] = q }
-        if let e = snap.total.errorRate { out["error_rate"] = e }
+        put("", stats.corrected, mean: true)
+        put("raw.", stats.raw, mean: true)
+        put("ttft.", stats.llm?.ttft, mean: false)
+        put("itl.", stats.llm?.itl, mean: false)
+        put("tpot.", stats.llm?.tpot, mean: false)
+        if let q = qps { out["qps"] = q }
+        if let e = stats.errorRate { out["error_rate"] = e }
         return out
     }
 }

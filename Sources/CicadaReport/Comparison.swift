@@ -64,7 +64,17 @@ public struct Comparison: Sendable {
         public var p99Change: Double?
         /// Error rate minus the baseline's, in percentage points.
         public var errorRateDeltaPoints: Double?
+        /// The variant's 95% confidence intervals (its run's ``RunResult/intervals``) on the
+        /// compared figures, by name: `p(50)`, `p(99)` (ms), `qps`, `error_rate`; empty without.
+        public var intervals: [String: ConfidenceInterval] = [:]
+        /// Whether each change from the baseline (by the same names) is beyond noise: true when
+        /// the two intervals do not overlap, false when they do (not a significant difference);
+        /// no entry when either side has no interval, and none for the baseline itself.
+        public var significant: [String: Bool] = [:]
     }
+
+    /// The figures whose intervals a comparison reads, in order.
+    public static let intervalFigures = ["qps", "p(50)", "p(99)", "error_rate"]
 
     public let rows: [Row]
     public let baselineIndex: Int
@@ -76,10 +86,12 @@ public struct Comparison: Sendable {
         func row(_ v: VariantResult) -> Row {
             let s = v.result.snapshot
             let h = s.total.corrected
-            return Row(name: v.name, config: v.config, requests: s.total.requests, qps: s.qps,
-                       p50: h.percentile(50), p95: h.percentile(95), p99: h.percentile(99), p999: h.percentile(99.9),
-                       errorRate: s.total.errorRate, ttftP99: s.total.llm?.ttft.percentile(99),
-                       passed: v.result.passed, engine: v.engine)
+            var r = Row(name: v.name, config: v.config, requests: s.total.requests, qps: s.qps,
+                        p50: h.percentile(50), p95: h.percentile(95), p99: h.percentile(99), p999: h.percentile(99.9),
+                        errorRate: s.total.errorRate, ttftP99: s.total.llm?.ttft.percentile(99),
+                        passed: v.result.passed, engine: v.engine)
+            for f in Self.intervalFigures { r.intervals[f] = v.result.intervals?.figures[f] }
+            return r
         }
         var rows = variants.map(row)
         if !rows.isEmpty {
@@ -89,6 +101,9 @@ public struct Comparison: Sendable {
                 rows[i].p50Change = Self.change(rows[i].p50.map(Double.init), b.p50.map(Double.init))
                 rows[i].p99Change = Self.change(rows[i].p99.map(Double.init), b.p99.map(Double.init))
                 if let e = rows[i].errorRate, let eb = b.errorRate { rows[i].errorRateDeltaPoints = (e - eb) * 100 }
+                for f in Self.intervalFigures {
+                    if let a = rows[i].intervals[f], let c = b.intervals[f] { rows[i].significant[f] = !Self.overlap(a, c) }
+                }
             }
         }
         self.rows = rows
@@ -105,6 +120,36 @@ public struct Comparison: Sendable {
     public var lowestP99: Row? { rows.filter { $0.p99 != nil }.min { $0.p99! < $1.p99! } }
     public var highestQPS: Row? { rows.filter { $0.qps != nil }.max { $0.qps! < $1.qps! } }
 
+    /// Whether two intervals share a value (bounds included): their figures do not differ
+    /// significantly.
+    public static func overlap(_ a: ConfidenceInterval, _ b: ConfidenceInterval) -> Bool { a.lower <= b.upper && b.lower <= a.upper }
+
+    /// The other variants whose interval on `figure` overlaps `best`'s: not significantly worse
+    /// than it, so the ranking's winner is not a clear one. Empty: `best` is ahead of every
+    /// variant with an interval; nil when `best` has no interval (not judged).
+    public func withinNoise(of best: Row?, figure: String) -> [String]? {
+        guard let best, let bi = best.intervals[figure] else { return nil }
+        return rows.filter { $0.name != best.name }.compactMap { r in
+            guard let i = r.intervals[figure] else { return nil }
+            return Self.overlap(bi, i) ? r.name : nil
+        }
+    }
+    /// Variants within noise of the lowest p99 and of the highest throughput (``withinNoise(of:figure:)``).
+    public var lowestP99WithinNoise: [String]? { withinNoise(of: lowestP99, figure: "p(99)") }
+    public var highestQPSWithinNoise: [String]? { withinNoise(of: highestQPS, figure: "qps") }
+
+    /// ", significant" / ", within noise" after a change, or nothing when not judged.
+    static func noise(_ r: Row, _ figure: String) -> String {
+        guard let s = r.significant[figure] else { return "" }
+        return s ? ", significant" : ", within noise"
+    }
+
+    /// "; within noise of b, c" after a ranking's winner, or nothing when it is clear or not judged.
+    static func ties(_ names: [String]?) -> String {
+        guard let names, !names.isEmpty else { return "" }
+        return "; within noise of \(names.joined(separator: ", ")): intervals overlap"
+    }
+
     /// One sentence per non-baseline variant: "throughput vs seed: p99 12.1ms vs 31.0ms
     /// (-61.0%), 199.8 vs 200.1 req/s (-0.1%), errors +0.0 pp".
     public var deltaLines: [String] {
@@ -112,9 +157,12 @@ public struct Comparison: Sendable {
         let b = rows[baselineIndex]
         return rows.indices.filter { $0 != baselineIndex }.map { i in
             let r = rows[i]
-            var parts = ["p99 \(Format.micros(r.p99)) vs \(Format.micros(b.p99)) (\(Self.percent(r.p99Change)))"]
-            parts.append("\(r.qps.map { Format.number($0, digits: 1) } ?? "-") vs \(b.qps.map { Format.number($0, digits: 1) } ?? "-") req/s (\(Self.percent(r.qpsChange)))")
-            if let d = r.errorRateDeltaPoints { parts.append("errors " + (d >= 0 ? "+" : "") + Format.number(d, digits: 2) + " pp") }
+            var parts = ["p99 \(Format.micros(r.p99)) vs \(Format.micros(b.p99)) (\(Self.percent(r.p99Change))\(Self.noise(r, "p(99)")))"]
+            parts.append("\(r.qps.map { Format.number($0, digits: 1) } ?? "-") vs \(b.qps.map { Format.number($0, digits: 1) } ?? "-") req/s (\(Self.percent(r.qpsChange))\(Self.noise(r, "qps")))")
+            if let d = r.errorRateDeltaPoints {
+                let judged = Self.noise(r, "error_rate")
+                parts.append("errors " + (d >= 0 ? "+" : "") + Format.number(d, digits: 2) + " pp" + (judged.isEmpty ? "" : " (\(judged.dropFirst(2)))"))
+            }
             return "\(r.name) vs \(b.name): " + parts.joined(separator: ", ")
         }
     }
@@ -144,7 +192,10 @@ public struct Comparison: Sendable {
             lines += deltas.map { "  " + $0 }
         }
         if let lo = lowestP99, let hi = highestQPS {
-            lines.append("  lowest p99: \(lo.name) (\(Format.micros(lo.p99))); highest throughput: \(hi.name) (\(Format.number(hi.qps ?? 0, digits: 1)) req/s)")
+            lines.append("  lowest p99: \(lo.name) (\(Format.micros(lo.p99))\(Self.ties(lowestP99WithinNoise))); highest throughput: \(hi.name) (\(Format.number(hi.qps ?? 0, digits: 1)) req/s\(Self.ties(highestQPSWithinNoise)))")
+        }
+        if rows.contains(where: { !$0.intervals.isEmpty }) {
+            lines.append("  significant: the two variants' 95% confidence intervals do not overlap; within noise: they overlap (not a significant difference)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -154,7 +205,7 @@ public struct Comparison: Sendable {
         var out = "## Comparison (baseline \(rows.isEmpty ? "-" : rows[baselineIndex].name))\n\n"
         out += "| variant | configuration | req/s | p50 | p99 | errors | Δ req/s | Δ p99 | thresholds |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n"
         for (i, r) in rows.enumerated() {
-            out += "| \(r.name)\(i == baselineIndex ? " (baseline)" : "") | \(r.config.replacingOccurrences(of: "|", with: "\\|")) | \(r.qps.map { Format.number($0, digits: 1) } ?? "-") | \(Format.micros(r.p50)) | \(Format.micros(r.p99)) | \(r.errorRate.map { Format.number($0 * 100, digits: 2) + "%" } ?? "-") | \(i == baselineIndex ? "" : Self.percent(r.qpsChange)) | \(i == baselineIndex ? "" : Self.percent(r.p99Change)) | \(r.passed ? "pass" : "fail") |\n"
+            out += "| \(r.name)\(i == baselineIndex ? " (baseline)" : "") | \(r.config.replacingOccurrences(of: "|", with: "\\|")) | \(r.qps.map { Format.number($0, digits: 1) } ?? "-") | \(Format.micros(r.p50)) | \(Format.micros(r.p99)) | \(r.errorRate.map { Format.number($0 * 100, digits: 2) + "%" } ?? "-") | \(i == baselineIndex ? "" : Self.percent(r.qpsChange) + Self.noise(r, "qps")) | \(i == baselineIndex ? "" : Self.percent(r.p99Change) + Self.noise(r, "p(99)")) | \(r.passed ? "pass" : "fail") |\n"
         }
         return out
     }
@@ -176,7 +227,11 @@ public struct Comparison: Sendable {
                 ("change", .object([
                     ("qps", .number(r.qpsChange)), ("p50", .number(r.p50Change)), ("p99", .number(r.p99Change)),
                     ("error_rate_points", .number(r.errorRateDeltaPoints)),
+                    ("significant", .object(Self.intervalFigures.map { f in (f, r.significant[f].map(JSONOut.bool) ?? .null) })),
                 ])),
+                ("confidence", r.intervals.isEmpty ? .null : .object(Self.intervalFigures.map { f in
+                    (f, r.intervals[f].map { i in JSONOut.object([("lower", .precise(i.lower)), ("upper", .precise(i.upper))]) } ?? .null)
+                })),
             ]
             if let e = r.engine {
                 pairs.append(("engine", .object([
@@ -195,6 +250,8 @@ public struct Comparison: Sendable {
             ("passed", .bool(rows.allSatisfy(\.passed))),
             ("lowest_p99", .string(lowestP99?.name)),
             ("highest_qps", .string(highestQPS?.name)),
+            ("lowest_p99_within_noise", lowestP99WithinNoise.map { .array($0.map { .string($0) }) } ?? .null),
+            ("highest_qps_within_noise", highestQPSWithinNoise.map { .array($0.map { .string($0) }) } ?? .null),
             ("variants", .array(zip(rows, variants).map(row))),
         ])
         var s = ""

@@ -43,8 +43,18 @@ public enum ConfidenceReport {
 
     /// The figures with intervals, in report order, with their point values.
     static func rows(_ r: RunResult) -> [(name: String, point: Double, interval: ConfidenceInterval)] {
-        guard let c = r.intervals else { return [] }
-        let points = FigureIntervals.points(of: r.snapshot)
+        rows(r.intervals, points: FigureIntervals.points(of: r.snapshot))
+    }
+
+    /// Task `index`'s figures with intervals, in report order, with their point values.
+    static func taskRows(_ r: RunResult, index i: Int) -> [(name: String, point: Double, interval: ConfidenceInterval)] {
+        let snap = r.snapshot
+        guard snap.perStat.indices.contains(i) else { return [] }
+        return rows(r.taskInterval(i), points: FigureIntervals.points(of: snap.perStat[i], qps: snap.qps(of: i)))
+    }
+
+    static func rows(_ c: FigureIntervals?, points: [String: Double]) -> [(name: String, point: Double, interval: ConfidenceInterval)] {
+        guard let c else { return [] }
         return FigureIntervals.figureOrder.compactMap { name in
             guard let i = c.figures[name], let p = points[name] else { return nil }
             return (name, p, i)
@@ -68,7 +78,7 @@ public enum ConfidenceReport {
         }
         s += "Confidence (\(method(c))):\n"
         let rows = rows(r)
-        if rows.isEmpty { return s + "  no figure had enough data for an interval\n" }
+        if rows.isEmpty { s += "  no figure had enough data for an interval\n" }
         var line = "", count = 0
         for row in rows {
             line += (count == 0 ? "  " : "   ") + figure(row.name, point: row.point, interval: row.interval)
@@ -76,6 +86,24 @@ public enum ConfidenceReport {
             if count == 3 { s += line + "\n"; line = ""; count = 0 }
         }
         if !line.isEmpty { s += line + "\n" }
+        // Per task, when there are several (with one, its figures are the run's): the figures
+        // a task-level bound is most often about.
+        let snap = r.snapshot
+        if snap.perStat.count > 1 {
+            var t = TextTable([.left, .left, .left, .left])
+            for i in snap.perStat.indices {
+                let rows = taskRows(r, index: i)
+                guard !rows.isEmpty else { continue }
+                let name = i < snap.names.count ? snap.names[i] : "#\(i)"
+                func cell(_ figure: String) -> String {
+                    guard let row = rows.first(where: { $0.name == figure }) else { return "-" }
+                    return self.figure(row.name, point: row.point, interval: row.interval)
+                }
+                t.add([name, cell("p(99)"), cell("qps"), cell("error_rate")])
+            }
+            let lines = t.lines(indent: "    ")
+            if !lines.isEmpty { s += "  per task:\n" + lines.joined(separator: "\n") + "\n" }
+        }
         return s
     }
 
@@ -110,10 +138,25 @@ public enum ConfidenceReport {
             ("windows", .integer(UInt64(max(0, c.windows)))),
             ("seconds_per_window", .integer(UInt64(max(0, c.secondsPerWindow)))),
             ("block_windows", .integer(UInt64(max(0, c.blockWindows)))),
-            ("figures", .object(rows(r).map { row in
-                (row.name, .object([("point", .precise(row.point)), ("lower", .precise(row.interval.lower)), ("upper", .precise(row.interval.upper))]))
-            })),
+            ("figures", figuresJSON(rows(r))),
         ])
+    }
+
+    /// A task's `confidence` in the JSON report (`tasks[i].confidence`): `windows` and
+    /// `figures` as the run's (the method, level, resamples and seed are the run's); null when
+    /// the task has no intervals.
+    static func taskJSON(_ r: RunResult, index i: Int) -> JSONOut {
+        guard let c = r.taskInterval(i) else { return .null }
+        return .object([
+            ("windows", .integer(UInt64(max(0, c.windows)))),
+            ("figures", figuresJSON(taskRows(r, index: i))),
+        ])
+    }
+
+    static func figuresJSON(_ rows: [(name: String, point: Double, interval: ConfidenceInterval)]) -> JSONOut {
+        .object(rows.map { row in
+            (row.name, .object([("point", .precise(row.point)), ("lower", .precise(row.interval.lower)), ("upper", .precise(row.interval.upper))]))
+        })
     }
 
     /// The JSON report's `repetitions`: empty for a single run.
@@ -136,7 +179,8 @@ public enum ConfidenceReport {
         })
     }
 
-    /// A report's intervals read back from its JSON (`confidence.figures`); empty when it has none.
+    /// A report's intervals read back from its JSON (`confidence.figures`); empty when it has
+    /// none. Given a `tasks[]` element, that task's (`tasks[i].confidence.figures`).
     public static func intervals(in doc: JSONValue) -> [String: ConfidenceInterval] {
         guard case .object(let pairs)? = doc["confidence"]?["figures"] else { return [:] }
         var out: [String: ConfidenceInterval] = [:]

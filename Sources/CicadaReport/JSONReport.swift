@@ -82,6 +82,7 @@ public struct JSONReport: Sendable {
                     ("failures", .integer(s.failures)),
                     ("qps", .number(snap.qps(of: i))),
                     ("latency_ms", Self.latencies(s)),
+                    ("confidence", ConfidenceReport.taskJSON(r, index: i)),
                 ])
             })),
             ("thresholds", .array(r.thresholds.map { t in

@@ -35,8 +35,8 @@ public struct RunDiff: Sendable {
         /// The bound that applies, and whether the change broke it.
         public var bound: String?
         public var regressed: Bool
-        /// The figure's confidence intervals, when the report carries them (whole-run figures
-        /// of a report written with intervals, e.g. by `cicada run --repeat K`).
+        /// The figure's confidence intervals, when the report carries them (the run's
+        /// `confidence` or, for a task, `tasks[i].confidence`).
         public var baseInterval: ConfidenceInterval? = nil
         public var newInterval: ConfidenceInterval? = nil
         /// Whether the verdict compared intervals (both present) rather than single numbers.
@@ -80,8 +80,17 @@ public struct RunDiff: Sendable {
             return out
         }
         let b = figures(base), n = figures(new)
-        let baseCI = ConfidenceReport.intervals(in: base), newCI = ConfidenceReport.intervals(in: new)
-        baseHasIntervals = !baseCI.isEmpty; newHasIntervals = !newCI.isEmpty
+        // Intervals by task ("" for the whole run): the run's `confidence` and each task's.
+        func intervals(_ doc: JSONValue) -> [String: [String: ConfidenceInterval]] {
+            var out = ["": ConfidenceReport.intervals(in: doc)]
+            for t in doc["tasks"]?.array ?? [] {
+                guard let name = t["name"]?.string else { continue }
+                out[name] = ConfidenceReport.intervals(in: t)
+            }
+            return out
+        }
+        let baseCI = intervals(base), newCI = intervals(new)
+        baseHasIntervals = baseCI.values.contains { !$0.isEmpty }; newHasIntervals = newCI.values.contains { !$0.isEmpty }
         for bound in bounds where bound.task != nil && b[bound.task!] == nil && n[bound.task!] == nil {
             throw RunDiffError("--max-regression '\(bound)': neither report has a task '\(bound.task!)'")
         }
@@ -102,7 +111,8 @@ public struct RunDiff: Sendable {
                     let slack = 1e-6 * Swift.max(1, abs(v))
                     return i.lower - slack <= v && v <= i.upper + slack ? i : nil
                 }
-                let bi = task.isEmpty ? trusted(baseCI[figure], bv) : nil, ni = task.isEmpty ? trusted(newCI[figure], nv) : nil
+                // The same rule for the whole run and for a task: intervals when both sides carry them.
+                let bi = trusted(baseCI[task]?[figure], bv), ni = trusted(newCI[task]?[figure], nv)
                 rows.append(Row(task: task.isEmpty ? "Aggregated" : task, figure: figure, base: bv, new: nv, bound: bound?.description,
                                 regressed: bound.map { Self.breaks($0, base: bv, new: nv, baseInterval: bi, newInterval: ni) } ?? false,
                                 baseInterval: bi, newInterval: ni))
@@ -158,7 +168,7 @@ public struct RunDiff: Sendable {
     public var basis: String {
         switch (baseHasIntervals, newHasIntervals) {
         case (true, true):
-            return "Compared by confidence intervals where both reports have them (whole-run figures): a figure regresses only when the new interval's lower bound is past the baseline's upper bound by more than its bound (qps: the new upper bound below the baseline's lower bound); task figures compared as single numbers."
+            return "Compared by confidence intervals where both reports have them (whole-run and task figures, marked (intervals)): a figure regresses only when the new interval's lower bound is past the baseline's upper bound by more than its bound (qps: the new upper bound below the baseline's lower bound); other figures compared as single numbers."
         case (false, false): return "Neither report carries confidence intervals: single numbers compared."
         case (false, true): return "The baseline carries no confidence intervals: single numbers compared."
         case (true, false): return "The new report carries no confidence intervals: single numbers compared."

@@ -127,6 +127,7 @@ public final class LoadRun: @unchecked Sendable {
         var finished = Set<Int>()
         // The measured requests by second of the run, for the report's confidence intervals.
         var secondWindows = SecondWindows()
+        var taskWindows = SecondWindows.perTask(count: plan.statNames.count)
         func drain() {
             let now = clock.nowNanos()
             for r in outbox.drain() {
@@ -134,7 +135,9 @@ public final class LoadRun: @unchecked Sendable {
                 let (records, dropped) = stats.takeRecords()
                 if !records.isEmpty || dropped > 0 { requestSink?.accept(records, droppedUpstream: dropped) }
                 aggregator.ingest(stats, worker: r.worker, gauges: r.gauges, atNanos: now)
-                secondWindows.add(stats, second: Int64((now &- min(start, now)) / 1_000_000_000))
+                let second = Int64((now &- min(start, now)) / 1_000_000_000)
+                secondWindows.add(stats, second: second)
+                for i in taskWindows.indices { taskWindows[i].add(stats, second: second) }
                 if r.finished { finished.insert(r.worker) }
             }
         }
@@ -196,6 +199,7 @@ public final class LoadRun: @unchecked Sendable {
                 drain()
                 aggregator.reset(atNanos: now)
                 secondWindows.reset()
+                for i in taskWindows.indices { taskWindows[i].reset() }
                 prevRequests = 0; prevFailures = 0; prevT = elapsed.seconds
             }
             drain()
@@ -264,6 +268,8 @@ public final class LoadRun: @unchecked Sendable {
         result.transport = transport.name
         secondWindows.close(atSeconds: Double(doneNanos &- min(start, doneNanos)) / 1e9)
         result.secondWindows = secondWindows
+        for i in taskWindows.indices { taskWindows[i].close(atSeconds: Double(doneNanos &- min(start, doneNanos)) / 1e9) }
+        result.taskSecondWindows = taskWindows
         result.events = (events + notes.withLock { $0 }).sorted { $0.t < $1.t }
         return result
     }

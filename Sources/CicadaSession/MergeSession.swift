@@ -84,6 +84,8 @@ public enum MergeSession {
         let missing = artifact.missingShards
         let failsShort = present < minShards
         var result = artifact.runResult()
+        // Intervals from the merged per-second windows, as a single run's (the run's seed).
+        result.computeIntervals(repetitions: [result], seed: artifact.identity.seed)
         if !missing.isEmpty {
             let detail = "missing shard\(missing.count == 1 ? "" : "s") \(missing.map(String.init).joined(separator: ", ")) of \(artifact.shardCount)"
             result.events.append(RunEvent(t: result.snapshot.measuredSeconds, kind: "partial", detail: detail))
@@ -100,6 +102,7 @@ public enum MergeSession {
         var summary = SummaryPrinter(plain: request.plain).render(result)
         if let llm = LLMReport.text(result, goodputConfigured: result.goodputConfigured) { summary += "\n" + llm }
         if let sp = SplitReport.text(result, plain: request.plain) { summary += "\n" + sp }
+        if let c = ConfidenceReport.text(result) { summary += "\n" + c }
         output.summary(summary)
 
         let outcome = SessionOutcome(scenarioName: result.scenarioName, variants: [VariantResult(name: result.scenarioName, config: result.target, result: result)],

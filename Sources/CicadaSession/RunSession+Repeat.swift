@@ -45,8 +45,7 @@ extension RunSession {
         var out = results.count == 1 && k == 1
             ? results[0]
             : RepeatedRuns.pooled(results, seeds: Array(repeating: scenario.seed, count: results.count), thresholds: run.thresholds)
-        out.intervals = WindowBootstrap.intervals(runs: results.compactMap(\.secondWindows), points: FigureIntervals.points(of: out.snapshot),
-                                                  seed: scenario.seed)
+        out.computeIntervals(repetitions: results, seed: scenario.seed)
         return out
     }
 }

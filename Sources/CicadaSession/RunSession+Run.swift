@@ -91,6 +91,9 @@ extension RunSession {
             let shouldStop: @Sendable () -> Bool = { stopSignal() || (view?.quitRequested ?? false) }
             if comparing {
                 results = try CompareRun(lanes: lanes.map { CompareRun.Lane(name: $0.name, run: $0.run) }).run(shouldStop: shouldStop)
+                // Each variant's own intervals, as a single run's, so the comparison can say
+                // which differences are beyond noise.
+                for i in results.indices { results[i].computeIntervals(repetitions: [results[i]], seed: scenario.seed) }
             } else {
                 results = [try runRepeated(shouldStop: shouldStop, output: output, quiet: view != nil)]
             }

@@ -127,6 +127,15 @@ import Testing
         #expect(variants.map { $0["name"] as? String } == ["seed", "mine"])
         #expect((variants[0]["engine"] as? [String: Any])?["modelled"] as? Bool == true)
         #expect(variants.allSatisfy { ($0["requests"] as? Int ?? 0) >= 40 })
+        // Each variant carries its own intervals, and the change says whether it is beyond them.
+        for v in variants {
+            let conf = try #require(v["confidence"] as? [String: Any], "\(v["name"] ?? "")")
+            #expect(conf["qps"] is [String: Any] && conf["p(99)"] is [String: Any])
+            #expect((v["report"] as? [String: Any])?["confidence"] is [String: Any])
+        }
+        let significant = try #require((variants[0]["change"] as? [String: Any])?["significant"] as? [String: Any])
+        #expect(significant["p(99)"] is Bool, "the variant and the baseline both carry a p99 interval: judged")
+        #expect(obj["lowest_p99_within_noise"] is [Any])
         for f in ["_compare.csv", "_seed_stats.csv", "_mine_stats.csv", "_seed_stats_history.csv"] {
             #expect(FileManager.default.fileExists(atPath: csv + f), "\(f)")
         }

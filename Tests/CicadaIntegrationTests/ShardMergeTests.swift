@@ -65,6 +65,16 @@ import Testing
         let m = try json(dir.appendingPathComponent("merged.json"))
         #expect(requests(m) == singleCount)
         #expect(requests(try json(dir.appendingPathComponent("single.json"))) == singleCount)
+        // Intervals from the merged per-second windows: corrected latency, req/s and error rate,
+        // each holding the merged figure; no raw interval (an artifact keeps none per second).
+        let conf = try #require(m["confidence"] as? [String: Any], "merged report has no confidence")
+        let figures = try #require(conf["figures"] as? [String: [String: Double]])
+        for name in ["p(99)", "qps", "error_rate"] {
+            let f = try #require(figures[name], "\(name)")
+            #expect(f["lower"]! <= f["point"]! && f["point"]! <= f["upper"]!, "\(name): \(f)")
+        }
+        #expect(figures["raw.p(99)"] == nil)
+        #expect(merged.stdout.contains("Confidence (95% intervals"))
         // The merged max is the largest shard max, to the microsecond (nothing rounded on the way).
         var shardMax = 0
         for i in 0..<4 {
