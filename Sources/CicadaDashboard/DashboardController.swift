@@ -11,7 +11,7 @@ import CicadaCore
 /// ``Screen``; the executable carries out the ``DashboardAction``s on the runs and engines.
 ///
 /// Keys: `q` quit; space pause/resume; `w`/`W`/`s`/`S` ±1/±10 users (closed model); `+`/`-`
-/// arrival rate ×1.1 / ÷1.1 (open model); `e` load on the embedded engine and back; `b` next
+/// arrival rate ×1.1 / ÷1.1 (open model; on shards, each shard's own multiplier scaled); `e` load on the embedded engine and back; `b` next
 /// batching preset; `[`/`]` halve/double the max queue delay; `{`/`}` halve/double the max
 /// batch size; tab next variant (comparisons); `t` chart span 10/60/300 s; `r` reset; `c`/`C`
 /// promote / roll back a split's canary one step; `?` help.
@@ -165,6 +165,13 @@ public struct DashboardController: Sendable {
         case "+", "=", "-":
             guard configuration.isOpenModel else {
                 return [say("the arrival rate applies to the open model; use w/s for users", at: now)]
+            }
+            if configuration.followsShards {
+                // Each shard has its own multiplier (set by another dashboard, a script's POST
+                // /control, or a key it missed): the key scales each one from where it is rather
+                // than overwriting them all with this dashboard's count.
+                return [.scaleRate(c == "-" ? 1 / 1.1 : 1.1),
+                        say("arrival rate \(c == "-" ? "/" : "x")1.1 on every shard, each from its own rate", at: now)]
             }
             rateScale *= c == "-" ? 1 / 1.1 : 1.1
             return [.setRateScale(rateScale), say("arrival rate x\(Format.number(rateScale, digits: 2))", at: now)]

@@ -1,0 +1,87 @@
+import CicadaCore
+import CicadaDashboard
+import Foundation
+import Testing
+@testable import cicada
+@testable import CicadaSession
+
+/// `cicada dash --shards` against two in-process shards (status servers on 127.0.0.1 with
+/// their own ``RunControl``): `+` scales each shard's own multiplier, and the thresholds each
+/// shard sends in `/live` are judged once on the merged figures.
+@Suite(.serialized) struct ShardDashPanelsTests {
+    typealias FakeShard = ShardControlTests.FakeShard
+
+    /// A shard dashboard's controller for the open model, as `ShardDashboard` builds it.
+    static func controller() -> DashboardController {
+        var config = DashboardController.Configuration(scenarioName: "fake", targetDescription: "2 shards", isOpenModel: true)
+        config.followsShards = true
+        return DashboardController(configuration: config, lanes: [DashboardLane(name: "all shards", config: "")])
+    }
+
+    @Test func plusMultipliesEachShardsOwnRateFromWhereItIs() throws {
+        let shards = try (0..<2).map { try FakeShard(index: $0, count: 2, open: true) }
+        // Shard 1 is already at x2 (a script's POST /control, or another dashboard).
+        shards[1].control.rateScale = 2
+        for s in shards { s.update(requests: 10, millis: 5, users: 0) }
+        let bases = shards.map(\.base)
+        var feed = ShardLiveFeed(urls: bases)
+        _ = feed.take(ShardDash.pollLive(bases, timeout: .seconds(5)), at: 0)
+        #expect(feed.shards(at: 0).map(\.rateScale) == [1, 2])
+
+        var c = Self.controller()
+        let t0 = ContinuousClock.now
+        for (k, key) in ["+", "+"].enumerated() {
+            for action in c.handle(.character(Character(key)), at: t0 + .seconds(k)) {
+                guard let (command, label) = ShardDashboard.command(for: action) else { continue }
+                #expect(label == "rate x1.1 of its own")
+                let answers = ShardDash.send(command, to: bases, token: nil)
+                #expect(answers.allSatisfy { (try? $0.get()) == "ok" }, "\(answers)")
+            }
+        }
+        // Each shard's own multiplier times 1.1 twice: 1.21 and 2.42, not both 1.21.
+        #expect(abs(shards[0].control.rateScale - 1.21) < 1e-9 && abs(shards[1].control.rateScale - 2.42) < 1e-9,
+                "\(shards.map(\.control.rateScale))")
+        #expect(shards.allSatisfy { $0.notes.get().count == 2 })
+
+        // The next poll shows each shard's multiplier in the shard table.
+        for s in shards { s.update(requests: 20, millis: 5, users: 0, elapsed: 6) }
+        _ = feed.take(ShardDash.pollLive(bases, timeout: .seconds(5)), at: 1)
+        let lines = ShardDashboard.lines(feed.shards(at: 1))
+        #expect(lines.map { $0.rateScale.map { ($0 * 1000).rounded() / 1000 } } == [1.21, 2.42])
+
+        // `-` comes back down from each one's own.
+        for action in c.handle(.character("-"), at: t0 + .seconds(3)) {
+            if let (command, _) = ShardDashboard.command(for: action) { _ = ShardDash.send(command, to: bases, token: nil) }
+        }
+        #expect(abs(shards[0].control.rateScale - 1.1) < 1e-9 && abs(shards[1].control.rateScale - 2.2) < 1e-9)
+    }
+
+    @Test func theShardsThresholdsAreJudgedOnTheirMergedFigures() throws {
+        let shards = try (0..<2).map { try FakeShard(index: $0, count: 2) }
+        for s in shards {
+            var controls = StatusServer.Controls(shard: ShardSpec(index: s === shards[0] ? 0 : 1, count: 2)!, isOpenModel: false,
+                                                 control: s.control, token: nil, note: { _ in })
+            controls.thresholds = [ThresholdSpec("p(99)<100ms"), ThresholdSpec("qps>=10")]
+            s.server.attach(controls)
+        }
+        // 990 requests at 10 ms on shard 0, 10 at 500 ms on shard 1, each over 5 s.
+        shards[0].update(requests: 990, millis: 10, users: 1)
+        shards[1].update(requests: 10, millis: 500, users: 1)
+        let bases = shards.map(\.base)
+        let live = json(try http("GET", bases[1] + "/live").body)
+        #expect((live["thresholds"] as? [[String: Any]])?.compactMap { $0["expression"] as? String } == ["p(99)<100ms", "qps>=10"])
+
+        var feed = ShardLiveFeed(urls: bases)
+        let answers = ShardDash.pollLive(bases, timeout: .seconds(5))
+        let took = feed.take(answers, at: 0)
+        let taken = try #require(took)
+        let verdicts = try #require(feed.thresholdResults(on: taken.snapshot))
+        // Merged: p99 of 1,000 requests is 10 ms, 200 req/s: both pass, though shard 1 alone fails p99.
+        #expect(verdicts.map(\.passed) == [true, true], "\(verdicts.map { ($0.threshold.spec.expression, $0.measured as Any) })")
+        #expect(try #require(verdicts[0].measured) < 11)
+        #expect(verdicts[1].measured == 200)
+        let alone = try #require(feed.states[1]).snapshot
+        #expect(try Threshold(ThresholdSpec("p(99)<100ms")).evaluate(alone).passed == false)
+        #expect(feed.p99ThresholdMillis == 100)
+    }
+}
