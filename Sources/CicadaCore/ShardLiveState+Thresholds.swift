@@ -115,6 +115,6 @@ extension ShardLiveState.File {
             for (i, t) in w.tasks.enumerated() { ws.append(try t.stats("windows[\(k)].tasks[\(i)]")) }
             s.extraWindows.append(ShardLiveState.Window(seconds: w.seconds, spanSeconds: w.spanS, perStat: ws))
         }
-        s.telemetryPeaks = telemetryPeaks
+        s.telemetryPeaks = telemetryPeaks; s.engine = engine
     }
 }

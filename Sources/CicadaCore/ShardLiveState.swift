@@ -56,6 +56,8 @@ public struct ShardLiveState: Sendable, Equatable {
     /// The highest telemetry readings over the run (what `gpu_memory`, `kv_cache` and
     /// `queue_waiting` thresholds judge); nil when the shard polls no telemetry.
     public var telemetryPeaks: TelemetryPeaks?
+    /// The shard's embedded engine, when its load goes to one (modelled figures); nil otherwise.
+    public var engine: EngineFigures?
 
     /// A sliding window's stats.
     public struct Window: Sendable, Equatable {
@@ -209,6 +211,7 @@ public struct ShardLiveState: Sendable, Equatable {
         var thresholds: [ShardArtifact.ThresholdEntry]?
         var windows: [WindowFile]?
         var telemetryPeaks: TelemetryPeaks?
+        var engine: EngineFigures?
 
         init(_ s: ShardLiveState) {
             schema = ShardLiveState.schema; scenario = s.scenario; shardIndex = s.shardIndex; shardCount = s.shardCount
@@ -227,7 +230,7 @@ public struct ShardLiveState: Sendable, Equatable {
                 WindowFile(seconds: w.seconds, spanS: w.spanSeconds,
                            tasks: w.perStat.indices.map { ShardArtifact.Stat(name: s.names[$0], method: s.methods[$0], w.perStat[$0]) })
             }
-            telemetryPeaks = s.telemetryPeaks
+            telemetryPeaks = s.telemetryPeaks; engine = s.engine
         }
 
         func state() throws(ShardArtifact.ReadProblem) -> ShardLiveState {

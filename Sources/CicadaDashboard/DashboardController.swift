@@ -142,6 +142,10 @@ public struct DashboardController: Sendable {
         let who = comparing ? "\(lane.name): " : ""
         let batchingLane: Int? = comparing ? focus : nil
         let noEngine = comparing ? "\(who)not an engine variant" : "no embedded engine in this run"
+        if configuration.followsShards, "b[]{}".contains(c) {
+            // The engine panel adds the shards' own engines; each is reconfigured on its shard.
+            return [say("batching keys act on a run's own engine; each shard's engine is its own", mark: false, at: now)]
+        }
         switch c {
         case "q":
             return [.quit]

@@ -118,6 +118,9 @@ public struct ShardLiveFeed: Sendable {
         return p99?.bound
     }
 
+    /// The shards' embedded engines added into one panel; nil when no shard sent an engine.
+    public var mergedEngines: ShardLiveState.MergedEngines? { ShardLiveState.mergedEngines(states.compactMap { $0 }) }
+
     /// Records the answer to a load key sent to shard `i`.
     public mutating func acknowledge(_ ack: String, shard i: Int) { if acks.indices.contains(i) { acks[i] = ack } }
 

@@ -118,6 +118,16 @@ extension ShardDashboard: DashboardHost {
         if let s = snapshot { controller.update(snapshot: s, thresholds: feed.withLock { $0.thresholdResults(on: s) } ?? [], lane: 0) }
         let at = now
         controller.update(shards: Self.lines(feed.withLock { $0.shards(at: at) }))
+        controller.update(engine: feed.withLock { $0.mergedEngines }.map(Self.reading), lane: 0)
+    }
+
+    /// The shards' engines as the engine panel shows them: every figure modelled, and labelled so.
+    static func reading(_ e: ShardLiveState.MergedEngines) -> EngineReading {
+        let label = e.engines == 1 ? e.label : "\(e.label), \(e.engines) shards' engines (queue summed, memory of the fullest)"
+        var line = EngineLine(presetName: e.preset, maxBatchSize: e.maxBatchSize, preferredBatchSizes: [], maxQueueDelayMicros: e.maxQueueDelayUs,
+                              queueSize: e.queueSize, averageBatchSize: e.averageBatchSize, batchSizes: e.batchSizes, cacheHitRate: nil, label: label)
+        if e.preset == "continuous" { line.maxNumSeqs = e.maxBatchSize; line.kvCacheUsage = e.kvCacheUsage }
+        return EngineReading(line: line, memoryFraction: e.memoryFraction, presetNames: [], baseURL: "")
     }
 
     func perform(_ action: DashboardAction) -> DashboardActionResult {

@@ -118,3 +118,44 @@ import Testing
         }
     }
 }
+
+/// The shards' embedded engines in `/live` (`engine`, modelled figures), added into one panel.
+@Suite struct ShardLiveEngineTests {
+    static func figures(queue: Int, executions: UInt64, inferences: UInt64, sizes: [Int: UInt64], used: UInt64,
+                        label: String = "modelled: A100-80GB / deepseek-llm-7b / fp16", preset: String = "seed") -> ShardLiveState.EngineFigures {
+        ShardLiveState.EngineFigures(label: label, preset: preset, maxBatchSize: 32, maxQueueDelayUs: 500, queueSize: queue, executions: executions,
+                                     inferences: inferences, batchSizes: sizes, memoryUsedBytes: used, memoryTotalBytes: 80_000_000_000)
+    }
+
+    @Test func theEnginesAreAddedQueuesSummedBatchesPooledMemoryOfTheFullest() throws {
+        var a = ShardLiveThresholdTests.shard(0, of: 2, 10, millis: 10, thresholds: nil)
+        var b = ShardLiveThresholdTests.shard(1, of: 2, 10, millis: 10, thresholds: nil)
+        a.engine = Self.figures(queue: 3, executions: 10, inferences: 40, sizes: [4: 10], used: 20_000_000_000)
+        b.engine = Self.figures(queue: 5, executions: 30, inferences: 60, sizes: [2: 30], used: 60_000_000_000)
+        let m = try #require(ShardLiveState.mergedEngines([a, b]))
+        #expect(m.engines == 2 && m.queueSize == 8)
+        // 100 requests in 40 batches: 2.5, not the mean of the shards' means (3.0).
+        #expect(m.averageBatchSize == 2.5)
+        #expect(m.batchSizes == [4: 10, 2: 30])
+        #expect(m.memoryFraction == 0.75)
+        #expect(m.label.hasPrefix("modelled:") && m.preset == "seed")
+        b.engine?.preset = "throughput"; b.engine?.label = "modelled: H100 / x / fp16"
+        let mixed = try #require(ShardLiveState.mergedEngines([a, b]))
+        #expect(mixed.preset == "mixed" && mixed.label == "modelled: mixed devices")
+        // A shard with no engine adds nothing; none at all: no panel.
+        b.engine = nil
+        #expect(ShardLiveState.mergedEngines([a, b])?.engines == 1)
+        a.engine = nil
+        #expect(ShardLiveState.mergedEngines([a, b]) == nil)
+    }
+
+    @Test func theEngineReadsBackFromJSON() throws {
+        var s = ShardLiveThresholdTests.shard(0, of: 1, 10, millis: 10, thresholds: [])
+        s.engine = Self.figures(queue: 2, executions: 3, inferences: 9, sizes: [3: 3], used: 1)
+        let text = s.json()
+        #expect(text.contains("\"engine\":{") && text.contains("\"max_queue_delay_us\":500") && text.contains("\"batch_sizes\":{\"3\":3}"), "\(text)")
+        #expect(try ShardLiveState.read(Data(text.utf8)) == s)
+        s.engine = nil
+        #expect(!s.json().contains("\"engine\""))
+    }
+}

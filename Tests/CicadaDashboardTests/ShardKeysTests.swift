@@ -79,3 +79,25 @@ import Testing
         #expect(!closed[closedHead].contains("Rate"))
     }
 }
+
+/// The shard dashboard's engine panel: the shards' engines added, labelled modelled; batching
+/// keys explain that each shard's engine is its own.
+@Suite struct ShardEnginePanelTests {
+    @Test func theEnginePanelShowsWhenTheShardsSendAnEngine() throws {
+        var c = ShardKeysTests.shards()
+        #expect(c.viewModel(at: Controllers.at(0))?.engine == nil, "no engine sent: no panel")
+        let line = EngineLine(presetName: "seed", maxBatchSize: 32, preferredBatchSizes: [], maxQueueDelayMicros: 500, queueSize: 8,
+                              averageBatchSize: 2.5, batchSizes: [2: 30, 4: 10], cacheHitRate: nil,
+                              label: "modelled: A100-80GB / deepseek-llm-7b / fp16, 2 shards' engines")
+        c.update(engine: EngineReading(line: line, memoryFraction: 0.75, presetNames: [], baseURL: ""), lane: 0)
+        #expect(c.viewModel(at: Controllers.at(0))?.engine == line)
+        let text = try #require(c.frame(width: 160, height: 48, at: Controllers.at(0))).text
+        #expect(text.contains("Engine") && text.contains("modelled: A100-80GB"), "\(text)")
+    }
+
+    @Test(arguments: ["b", "[", "]", "{", "}"])
+    func batchingKeysSayEachShardsEngineIsItsOwn(_ key: String) {
+        var c = ShardKeysTests.shards()
+        #expect(c.handle(.character(Character(key)), at: Controllers.at(0)) == [.note("batching keys act on a run's own engine; each shard's engine is its own", lane: nil)])
+    }
+}

@@ -84,4 +84,30 @@ import Testing
         #expect(try Threshold(ThresholdSpec("p(99)<100ms")).evaluate(alone).passed == false)
         #expect(feed.p99ThresholdMillis == 100)
     }
+    @Test func theShardsEnginesReachTheEnginePanelLabelledModelled() throws {
+        let shards = try (0..<2).map { try FakeShard(index: $0, count: 2) }
+        for (i, s) in shards.enumerated() {
+            var controls = StatusServer.Controls(shard: ShardSpec(index: i, count: 2)!, isOpenModel: false, control: s.control, token: nil, note: { _ in })
+            let figures = ShardLiveState.EngineFigures(label: "modelled: A100-80GB / deepseek-llm-7b / fp16", preset: "seed", maxBatchSize: 32,
+                                                       maxQueueDelayUs: 500, queueSize: i + 1, executions: 10, inferences: UInt64(20 + 20 * i),
+                                                       batchSizes: [2 + 2 * i: 10], memoryUsedBytes: 40_000_000_000, memoryTotalBytes: 80_000_000_000)
+            controls.engine = { figures }
+            s.server.attach(controls)
+            s.update(requests: 10, millis: 5, users: 1)
+        }
+        let bases = shards.map(\.base)
+        var feed = ShardLiveFeed(urls: bases)
+        _ = feed.take(ShardDash.pollLive(bases, timeout: .seconds(5)), at: 0)
+        let engines = try #require(feed.mergedEngines)
+        #expect(engines.engines == 2 && engines.queueSize == 3 && engines.averageBatchSize == 3)
+        let reading = ShardDashboard.reading(engines)
+        #expect(reading.line.label.hasPrefix("modelled: ") && reading.line.label.contains("2 shards' engines"), "\(reading.line.label)")
+        #expect(reading.memoryFraction == 0.5 && reading.presetNames.isEmpty)
+        // A run with no engine sends none: no panel.
+        let plain = try FakeShard(index: 0, count: 1)
+        plain.update(requests: 1, millis: 5, users: 1)
+        var alone = ShardLiveFeed(urls: [plain.base])
+        _ = alone.take(ShardDash.pollLive([plain.base], timeout: .seconds(5)), at: 0)
+        #expect(alone.anyAnswered && alone.mergedEngines == nil)
+    }
 }
