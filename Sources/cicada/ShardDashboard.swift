@@ -123,7 +123,8 @@ extension ShardDashboard: DashboardHost {
 
     /// The shards' engines as the engine panel shows them: every figure modelled, and labelled so.
     static func reading(_ e: ShardLiveState.MergedEngines) -> EngineReading {
-        let label = e.engines == 1 ? e.label : "\(e.label), \(e.engines) shards' engines (queue summed, memory of the fullest)"
+        // Queues and batches are summed over the shards' engines, memory is the fullest one's.
+        let label = e.engines == 1 ? e.label : "\(e.label) (\(e.engines) engines)"
         var line = EngineLine(presetName: e.preset, maxBatchSize: e.maxBatchSize, preferredBatchSizes: [], maxQueueDelayMicros: e.maxQueueDelayUs,
                               queueSize: e.queueSize, averageBatchSize: e.averageBatchSize, batchSizes: e.batchSizes, cacheHitRate: nil, label: label)
         if e.preset == "continuous" { line.maxNumSeqs = e.maxBatchSize; line.kvCacheUsage = e.kvCacheUsage }

@@ -88,7 +88,7 @@ import Testing
         #expect(c.viewModel(at: Controllers.at(0))?.engine == nil, "no engine sent: no panel")
         let line = EngineLine(presetName: "seed", maxBatchSize: 32, preferredBatchSizes: [], maxQueueDelayMicros: 500, queueSize: 8,
                               averageBatchSize: 2.5, batchSizes: [2: 30, 4: 10], cacheHitRate: nil,
-                              label: "modelled: A100-80GB / deepseek-llm-7b / fp16, 2 shards' engines")
+                              label: "modelled: A100-80GB / deepseek-llm-7b / fp16 (2 engines)")
         c.update(engine: EngineReading(line: line, memoryFraction: 0.75, presetNames: [], baseURL: ""), lane: 0)
         #expect(c.viewModel(at: Controllers.at(0))?.engine == line)
         let text = try #require(c.frame(width: 160, height: 48, at: Controllers.at(0))).text

@@ -101,7 +101,7 @@ import Testing
         let engines = try #require(feed.mergedEngines)
         #expect(engines.engines == 2 && engines.queueSize == 3 && engines.averageBatchSize == 3)
         let reading = ShardDashboard.reading(engines)
-        #expect(reading.line.label.hasPrefix("modelled: ") && reading.line.label.contains("2 shards' engines"), "\(reading.line.label)")
+        #expect(reading.line.label.hasPrefix("modelled: ") && reading.line.label.hasSuffix(" (2 engines)"), "\(reading.line.label)")
         #expect(reading.memoryFraction == 0.5 && reading.presetNames.isEmpty)
         // A run with no engine sends none: no panel.
         let plain = try FakeShard(index: 0, count: 1)
