@@ -110,4 +110,42 @@ import Testing
         _ = alone.take(ShardDash.pollLive([plain.base], timeout: .seconds(5)), at: 0)
         #expect(alone.anyAnswered && alone.mergedEngines == nil)
     }
+    /// In a real terminal (tmux): two open-model shards, one already at x2; the thresholds panel
+    /// judges the merged figures; `+` takes each shard from its own multiplier.
+    @Test(.enabled(if: tmuxAvailable)) func theDashboardShowsMergedThresholdsAndScalesEachShardsRate() throws {
+        let socket = "cicada-dashpanels-\(getpid())"
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir); tmux(["-L", socket, "kill-server"]) }
+        let file = dir.appendingPathComponent("open.yaml")
+        try """
+        name: sharded-open
+        target: http://127.0.0.1:1
+        arrival: {rate: 20}
+        run_time: 60s
+        telemetry: {gpu: none}
+        thresholds: ["p(99)<5s", "qps>=1000"]
+        tasks: [{name: ping, path: /health}]
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let shards = try (0..<2).map { i in
+            try RunningCicada(["run", file.path, "--local-target", "--workers", "1", "--quiet", "--shard", "\(i)/2", "--status-port", "0"])
+        }
+        defer { for s in shards where s.process.isRunning { s.signal(SIGTERM); _ = s.wait(limit: 30) } }
+        let urls = try shards.map { try $0.statusURL() }
+        // Shard 1 is put at x2 from outside the dashboard.
+        #expect(try http("POST", urls[1] + "/control", body: #"{"action": "set_rate_scale", "scale": 2}"#).status == 200)
+        let command = "env -u CI TERM=screen LANG=C.UTF-8 \(cicadaBinary) dash --shards \(urls.joined(separator: " ")) --interval 500ms"
+        tmux(["-L", socket, "new-session", "-d", "-s", "S", "-x", "160", "-y", "48", command])
+        // The thresholds, judged on both shards together: p99 holds, 1,000 req/s does not.
+        let live = waitFor(socket) { $0.contains("Thresholds 1/2 pass") && $0.contains("x2.000") }
+        #expect(live.contains("Thresholds 1/2 pass") && live.contains("p(99)<5s") && live.contains("qps>=1000"), "screen:\n\(live)")
+        tmux(["-L", socket, "send-keys", "-t", "S", "+"])
+        let scaled = waitFor(socket, timeout: 15) { $0.contains("x1.100") && $0.contains("x2.200") }
+        #expect(scaled.contains("x1.100") && scaled.contains("x2.200"), "screen:\n\(scaled)")
+        for (u, want) in zip(urls, [1.1, 2.2]) {
+            let scale = json(try http("GET", u + "/live").body)["rate_scale"] as? Double
+            #expect(scale.map { abs($0 - want) < 1e-9 } == true, "\(u): \(scale as Any)")
+        }
+        tmux(["-L", socket, "send-keys", "-t", "S", "q"])
+    }
 }
