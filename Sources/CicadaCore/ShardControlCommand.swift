@@ -4,8 +4,8 @@
 /// The commands are exactly the run's own dashboard keys (``RunControl``), applied to the
 /// shard's own part of the load: `add_users` changes the shard's user offset (closed model),
 /// `set_rate_scale` / `rate_scale` its arrival-rate multiplier (open model), `pause`, `resume`
-/// and `reset` the same as space and `r`. The rate is sent as an absolute multiplier by the
-/// dashboard, so a shard that missed one key catches up with the next.
+/// and `reset` the same as space and `r`. The dashboard's `+`/`-` send `rate_scale`, so each
+/// shard scales the multiplier it has (one set by a script or another dashboard included).
 public enum ShardControlCommand: Sendable, Equatable {
     /// Add (negative: remove) users on top of the shard's share of the ramp.
     case addUsers(Int)

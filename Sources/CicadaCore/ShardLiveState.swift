@@ -47,6 +47,17 @@ public struct ShardLiveState: Sendable, Equatable {
     public var cutOff: UInt64
     /// Distinct failures and how often each occurred.
     public var errors: [ErrorCount]
+    /// The run's thresholds (the scenario's and `--threshold`'s), so that the dashboard judges
+    /// them on the merged figures; nil from a shard of a version that did not send them.
+    public var thresholds: [ThresholdSpec]?
+    /// The sliding windows other than the default one that the thresholds judge (`over 30s`),
+    /// by length; empty when no threshold has a window of its own.
+    public var extraWindows: [Window] = []
+    /// The highest telemetry readings over the run (what `gpu_memory`, `kv_cache` and
+    /// `queue_waiting` thresholds judge); nil when the shard polls no telemetry.
+    public var telemetryPeaks: TelemetryPeaks?
+    /// The shard's embedded engine, when its load goes to one (modelled figures); nil otherwise.
+    public var engine: EngineFigures?
 
     /// A sliding window's stats.
     public struct Window: Sendable, Equatable {
@@ -78,7 +89,7 @@ public struct ShardLiveState: Sendable, Equatable {
 
     /// The state of a run at `snap`.
     public init(snapshot snap: Snapshot, scenario: String, shard: ShardSpec, finished: Bool, isOpenModel: Bool,
-                paused: Bool, rateScale: Double, userOffset: Int) {
+                paused: Bool, rateScale: Double, userOffset: Int, thresholds: [ThresholdSpec]? = nil) {
         self.scenario = scenario; shardIndex = shard.index; shardCount = shard.count; self.finished = finished
         self.isOpenModel = isOpenModel; elapsedSeconds = snap.elapsed.seconds; measuredSeconds = snap.measuredSeconds
         users = snap.gauges.users; inFlight = snap.gauges.inFlight; targetUsers = snap.targetUsers; targetRate = snap.targetRate
@@ -88,6 +99,10 @@ public struct ShardLiveState: Sendable, Equatable {
         scheduleLag = snap.scheduleLag; dropped = snap.dropped; cutOff = snap.cutOff
         errors = snap.errors.entries.map { ErrorCount(method: $0.key.method, name: $0.key.name, message: $0.key.message, occurrences: $0.value.occurrences) }
             .sorted { ($0.name, $0.method, $0.message) < ($1.name, $1.method, $1.message) }
+        self.thresholds = thresholds
+        extraWindows = snap.windows.filter { $0.key != snap.defaultWindowSeconds }.sorted { $0.key < $1.key }
+            .map { Window(seconds: $0.key, spanSeconds: $0.value.span.seconds, perStat: $0.value.perStat) }
+        telemetryPeaks = snap.telemetry.flatMap(TelemetryPeaks.init)
     }
 
     /// This shard's state alone as a ``Snapshot`` (what the dashboard draws for one shard).
@@ -136,6 +151,7 @@ public struct ShardLiveState: Sendable, Equatable {
                             scheduleLag: lag, dropped: dropped, gauges: gauges, targetUsers: targetUsers, targetRate: targetRate,
                             measuredSeconds: states.map(\.measuredSeconds).max() ?? 0)
         snap.cutOff = cutOff
+        addExtras(of: states, to: &snap)
         return snap
     }
 
@@ -191,6 +207,11 @@ public struct ShardLiveState: Sendable, Equatable {
         var scheduleLag: ShardArtifact.Hist
         var dropped, cutOff: UInt64
         var errors: [ErrorCount]
+        /// Added later in v1 (absent from older shards): see ``ShardLiveState/thresholds``.
+        var thresholds: [ShardArtifact.ThresholdEntry]?
+        var windows: [WindowFile]?
+        var telemetryPeaks: TelemetryPeaks?
+        var engine: EngineFigures?
 
         init(_ s: ShardLiveState) {
             schema = ShardLiveState.schema; scenario = s.scenario; shardIndex = s.shardIndex; shardCount = s.shardCount
@@ -203,6 +224,13 @@ public struct ShardLiveState: Sendable, Equatable {
                            tasks: w.perStat.indices.map { ShardArtifact.Stat(name: s.names[$0], method: s.methods[$0], w.perStat[$0]) })
             }
             scheduleLag = ShardArtifact.Hist(s.scheduleLag); dropped = s.dropped; cutOff = s.cutOff; errors = s.errors
+            thresholds = s.thresholds.map { $0.map { ShardArtifact.ThresholdEntry(expression: $0.expression, abortOnFail: $0.abortOnFail,
+                                                                                   delayAbortEvalS: $0.delayAbortEval.seconds) } }
+            windows = s.extraWindows.isEmpty ? nil : s.extraWindows.map { w in
+                WindowFile(seconds: w.seconds, spanS: w.spanSeconds,
+                           tasks: w.perStat.indices.map { ShardArtifact.Stat(name: s.names[$0], method: s.methods[$0], w.perStat[$0]) })
+            }
+            telemetryPeaks = s.telemetryPeaks; engine = s.engine
         }
 
         func state() throws(ShardArtifact.ReadProblem) -> ShardLiveState {
@@ -226,6 +254,7 @@ public struct ShardLiveState: Sendable, Equatable {
             s.users = users; s.inFlight = inFlight; s.targetUsers = targetUsers; s.targetRate = targetRate
             s.paused = paused; s.rateScale = rateScale; s.userOffset = userOffset; s.window = win
             s.scheduleLag = try scheduleLag.histogram("schedule_lag"); s.dropped = dropped; s.cutOff = cutOff; s.errors = errors
+            try readExtras(into: &s)
             return s
         }
     }

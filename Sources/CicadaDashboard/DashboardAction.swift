@@ -14,6 +14,9 @@ public enum DashboardAction: Sendable, Equatable {
     case addUsers(Int)
     /// Set every lane's arrival-rate multiplier (open model).
     case setRateScale(Double)
+    /// Multiply every lane's arrival-rate multiplier in force by this factor (open model): what
+    /// `+`/`-` ask of the shards of `cicada dash --shards`, each of which has a multiplier of its own.
+    case scaleRate(Double)
     /// Clear every lane's statistics.
     case reset
     /// Switch `lane`'s engine to its batching preset number `index`.

@@ -14,7 +14,7 @@ extension DashboardController {
             snapshot: snapshot, scenarioName: c.scenarioName, targetDescription: target, runTime: c.runTime,
             thresholds: lane.thresholds, history: lane.history, events: marks, windowSeconds: chartSpanSeconds,
             p99ThresholdMillis: lane.p99ThresholdMillis, paused: paused, showHelp: showHelp, generatorCPUPercent: nil,
-            engine: onEngine || comparing ? lane.engine?.line : nil, unicode: c.unicode, color: c.color,
+            engine: onEngine || comparing || c.followsShards ? lane.engine?.line : nil, unicode: c.unicode, color: c.color,
             message: message.flatMap { now < $0.until ? $0.text : nil })
         model.diagnoses = lane.diagnoses
         model.shards = shards

@@ -11,7 +11,7 @@ import CicadaCore
 /// ``Screen``; the executable carries out the ``DashboardAction``s on the runs and engines.
 ///
 /// Keys: `q` quit; space pause/resume; `w`/`W`/`s`/`S` ±1/±10 users (closed model); `+`/`-`
-/// arrival rate ×1.1 / ÷1.1 (open model); `e` load on the embedded engine and back; `b` next
+/// arrival rate ×1.1 / ÷1.1 (open model; on shards, each shard's own multiplier scaled); `e` load on the embedded engine and back; `b` next
 /// batching preset; `[`/`]` halve/double the max queue delay; `{`/`}` halve/double the max
 /// batch size; tab next variant (comparisons); `t` chart span 10/60/300 s; `r` reset; `c`/`C`
 /// promote / roll back a split's canary one step; `?` help.
@@ -147,6 +147,10 @@ public struct DashboardController: Sendable {
         let who = comparing ? "\(lane.name): " : ""
         let batchingLane: Int? = comparing ? focus : nil
         let noEngine = comparing ? "\(who)not an engine variant" : "no embedded engine in this run"
+        if configuration.followsShards, "b[]{}".contains(c) {
+            // The engine panel adds the shards' own engines; each is reconfigured on its shard.
+            return [say("batching keys act on a run's own engine; each shard's engine is its own", mark: false, at: now)]
+        }
         switch c {
         case "q":
             return [.quit]
@@ -170,6 +174,13 @@ public struct DashboardController: Sendable {
         case "+", "=", "-":
             guard configuration.isOpenModel else {
                 return [say("the arrival rate applies to the open model; use w/s for users", at: now)]
+            }
+            if configuration.followsShards {
+                // Each shard has its own multiplier (set by another dashboard, a script's POST
+                // /control, or a key it missed): the key scales each one from where it is rather
+                // than overwriting them all with this dashboard's count.
+                return [.scaleRate(c == "-" ? 1 / 1.1 : 1.1),
+                        say("arrival rate \(c == "-" ? "/" : "x")1.1 on every shard, each from its own rate", at: now)]
             }
             rateScale *= c == "-" ? 1 / 1.1 : 1.1
             return [.setRateScale(rateScale), say("arrival rate x\(Format.number(rateScale, digits: 2))", at: now)]

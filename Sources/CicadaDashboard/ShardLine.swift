@@ -17,6 +17,9 @@ public struct ShardLine: Sendable, Equatable {
     public var p99Micros: UInt64?
     /// The answer to the last load key sent to it ("ok", or the failure); nil before any.
     public var ack: String?
+    /// Its arrival-rate multiplier now (open model), shown in a `Rate` column when any shard has
+    /// one: `+`/`-` scale each shard's own; nil for the closed model.
+    public var rateScale: Double?
 
     /// A line.
     public init(index: Int, url: String, state: String, healthy: Bool, qps: Double?, p99Micros: UInt64?, ack: String?) {

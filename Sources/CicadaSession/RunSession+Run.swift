@@ -182,8 +182,11 @@ extension RunSession {
         let run = lanes[0].run
         let previous = run.onSecond
         run.onSecond = { snap in previous?(snap); server.update(snap) }
-        server.attach(StatusServer.Controls(shard: request.shard, isOpenModel: isOpenModel, control: run.control, token: request.statusToken,
-                                            note: { [weak run] detail in run?.note(kind: "control", detail: detail) }))
+        var controls = StatusServer.Controls(shard: request.shard, isOpenModel: isOpenModel, control: run.control, token: request.statusToken,
+                                             note: { [weak run] detail in run?.note(kind: "control", detail: detail) })
+        controls.thresholds = run.thresholds.map(\.spec)
+        if let engine = lanes[0].engine { controls.engine = { Self.liveFigures(engine.stats) } }
+        server.attach(controls)
         output.log("cicada: live figures at http://\(request.statusHost):\(bound)/metrics (Prometheus), /status and /live; load keys at POST /control")
         return server
     }

@@ -34,6 +34,8 @@ public struct ShardLiveFeed: Sendable {
         public var problem: String?
         /// The answer to the last load key: "ok: ..." or the failure.
         public var ack: String?
+        /// Its arrival-rate multiplier now (open model; nil for the closed model or before it answered).
+        public var rateScale: Double?
     }
 
     /// The shards' base URLs (`http://host:port`), in the order given.
@@ -99,6 +101,26 @@ public struct ShardLiveFeed: Sendable {
     /// different scenarios, which ``ShardLiveState/merged(_:)`` refuses).
     public var mergedSnapshot: Snapshot? { ShardLiveState.merged(states.compactMap { $0 }) }
 
+    /// The thresholds the shards sent (each expression once), judged on `snapshot`, their
+    /// merged figures: one verdict for the whole run, as `cicada merge` gives at the end. Nil
+    /// when no shard sent thresholds (shards of an older version).
+    public func thresholdResults(on snapshot: Snapshot) -> [ThresholdResult]? {
+        guard let specs = ShardLiveState.thresholdSpecs(states.compactMap { $0 }) else { return nil }
+        let parsed: [Threshold] = specs.compactMap { try? Threshold($0) }
+        return parsed.map { $0.evaluate(snapshot) }
+    }
+
+    /// The p99 latency bound of the shards' thresholds (the chart's threshold line), in ms.
+    public var p99ThresholdMillis: Double? {
+        let specs = ShardLiveState.thresholdSpecs(states.compactMap { $0 }) ?? []
+        let parsed: [Threshold] = specs.compactMap { try? Threshold($0) }
+        let p99 = parsed.first { t in t.metric == .latency && t.aggregate == .percentile(99) && t.task == nil && t.windowSeconds == nil }
+        return p99?.bound
+    }
+
+    /// The shards' embedded engines added into one panel; nil when no shard sent an engine.
+    public var mergedEngines: ShardLiveState.MergedEngines? { ShardLiveState.mergedEngines(states.compactMap { $0 }) }
+
     /// Records the answer to a load key sent to shard `i`.
     public mutating func acknowledge(_ ack: String, shard i: Int) { if acks.indices.contains(i) { acks[i] = ack } }
 
@@ -112,7 +134,8 @@ public struct ShardLiveFeed: Sendable {
             let qps: Double? = w.flatMap { $0.spanSeconds > 0 ? Double(total.requests) / $0.spanSeconds : nil }
             return Shard(index: s?.shardIndex ?? i, url: urls[i], up: up[i], ageSeconds: lastSeen[i].map { now - $0 },
                          finished: s?.finished ?? false, paused: s?.paused ?? false, qps: qps,
-                         p99Micros: total.corrected.percentile(99), problem: problems[i], ack: acks[i])
+                         p99Micros: total.corrected.percentile(99), problem: problems[i], ack: acks[i],
+                         rateScale: s.flatMap { $0.isOpenModel ? $0.rateScale : nil })
         }
     }
 

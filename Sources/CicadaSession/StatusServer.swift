@@ -35,6 +35,11 @@ public final class StatusServer: Sendable {
         public var note: @Sendable (String) -> Void
         /// The bearer token `/control` asks for; nil: loopback clients only.
         public var token: String?
+        /// The run's thresholds, sent in `/live` so `cicada dash` judges them on the merged shards.
+        public var thresholds: [ThresholdSpec] = []
+        /// The figures of the embedded engine the run's load goes to, read when `/live` is asked
+        /// for; nil when there is none.
+        public var engine: (@Sendable () -> ShardLiveState.EngineFigures?)?
         public init(shard: ShardSpec, isOpenModel: Bool, control: RunControl, token: String?, note: @escaping @Sendable (String) -> Void) {
             self.shard = shard; self.isOpenModel = isOpenModel; self.control = control; self.token = token; self.note = note
         }
@@ -90,8 +95,10 @@ public final class StatusServer: Sendable {
         case "/live":
             guard let c = controls.withLock({ $0 }) else { return (404, "text/plain", "not found: this run serves no /live state\n") }
             guard let snap else { return (503, "text/plain", "no figures yet: the run has not started\n") }
-            let live = ShardLiveState(snapshot: snap, scenario: scenario, shard: c.shard, finished: finished, isOpenModel: c.isOpenModel,
-                                      paused: c.control.paused, rateScale: c.control.rateScale, userOffset: c.control.userOffset)
+            var live = ShardLiveState(snapshot: snap, scenario: scenario, shard: c.shard, finished: finished, isOpenModel: c.isOpenModel,
+                                      paused: c.control.paused, rateScale: c.control.rateScale, userOffset: c.control.userOffset,
+                                      thresholds: c.thresholds)
+            live.engine = c.engine?()
             return (200, "application/json", live.json())
         case "/control":
             return (405, "text/plain", "POST /control with a JSON command, e.g. {\"action\": \"pause\"}\n")

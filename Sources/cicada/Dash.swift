@@ -12,7 +12,9 @@ struct Dash: ParsableCommand {
         abstract: "Merge the live figures of running shards (their --status-port) into one dashboard, or one line a second.",
         discussion: """
         In a terminal: the same dashboard as cicada run, fed by every shard's /live state (histograms added: \
-        exact percentiles), with a shard table; space, w/s, +/- and r are sent to every shard's POST /control. \
+        exact percentiles), with a shard table, the shards' thresholds judged once on the merged figures, and an engine panel \
+        when the shards run embedded engines; space, w/s, +/- and r are sent to every shard's POST /control (+/- scale each \
+        shard's own rate multiplier). \
         q ends the dashboard, not the shards. \
         Headless (no terminal, or --headless): counters and gauges are added, the corrected latency histograms added \
         bucket by bucket and p50/p99 read from the merged buckets (Prometheus-style interpolation, coarser than a report's). \

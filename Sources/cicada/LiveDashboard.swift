@@ -141,6 +141,7 @@ extension LiveDashboard: DashboardHost {
         case .pause(let paused): controls.forEach { $0.paused = paused }
         case .addUsers(let n): controls.forEach { $0.userOffset += n }
         case .setRateScale(let scale): controls.forEach { $0.rateScale = scale }
+        case .scaleRate(let factor): for c in controls { _ = try? ShardControlCommand.scaleRate(factor).apply(to: c, isOpenModel: true) }
         case .reset: controls.forEach { $0.resetRequested = true }
         case .applyBatchPreset(let lane, let index):
             if let e = lanes[lane].engine, e.config.scheduler == .dynamic { try? e.reconfigure(e.config.presets[index].config) }

@@ -40,7 +40,8 @@ final class ShardDashboard: @unchecked Sendable {
             scenarioName: feed.scenario ?? "shards", targetDescription: "\(feed.urls.count) shards, merged live (exact histograms)",
             runTime: nil, isOpenModel: feed.isOpenModel, unicode: screen.unicode, color: color)
         configuration.followsShards = true
-        driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: [DashboardLane(name: "all shards", config: "")]))
+        let lane = DashboardLane(name: "all shards", config: "", p99ThresholdMillis: feed.p99ThresholdMillis)
+        driver = DashboardDriver(screen: screen, controller: DashboardController(configuration: configuration, lanes: [lane]))
         self.feed = Mutex(feed)
         if let snap = feed.mergedSnapshot { inbox.withLock { $0.snapshot = snap } }
     }
@@ -83,7 +84,9 @@ final class ShardDashboard: @unchecked Sendable {
         shards.map { s in
             let state: String
             if !s.up { state = s.ageSeconds.map { "stale \(Int($0.rounded()))s" } ?? "down" } else if s.finished { state = "finished" } else if s.paused { state = "paused" } else { state = "up" }
-            return ShardLine(index: s.index, url: s.url, state: state, healthy: s.up, qps: s.qps, p99Micros: s.p99Micros, ack: s.ack)
+            var line = ShardLine(index: s.index, url: s.url, state: state, healthy: s.up, qps: s.qps, p99Micros: s.p99Micros, ack: s.ack)
+            line.rateScale = s.rateScale
+            return line
         }
     }
 
@@ -111,22 +114,50 @@ extension ShardDashboard: DashboardHost {
             return box
         }
         for p in points { controller.append(p, lane: 0) }
-        if let s = snapshot { controller.update(snapshot: s, thresholds: [], lane: 0) }
+        // The thresholds judged once on the merged shards (never per shard).
+        if let s = snapshot { controller.update(snapshot: s, thresholds: feed.withLock { $0.thresholdResults(on: s) } ?? [], lane: 0) }
         let at = now
         controller.update(shards: Self.lines(feed.withLock { $0.shards(at: at) }))
+        controller.update(engine: feed.withLock { $0.mergedEngines }.map(Self.reading), lane: 0)
+    }
+
+    /// The shards' engines as the engine panel shows them: every figure modelled, and labelled so.
+    static func reading(_ e: ShardLiveState.MergedEngines) -> EngineReading {
+        // Queues and batches are summed over the shards' engines, memory is the fullest one's.
+        let label = e.engines == 1 ? e.label : "\(e.label) (\(e.engines) engines)"
+        var line = EngineLine(presetName: e.preset, maxBatchSize: e.maxBatchSize, preferredBatchSizes: [], maxQueueDelayMicros: e.maxQueueDelayUs,
+                              queueSize: e.queueSize, averageBatchSize: e.averageBatchSize, batchSizes: e.batchSizes, cacheHitRate: nil, label: label)
+        if e.preset == "continuous" { line.maxNumSeqs = e.maxBatchSize; line.kvCacheUsage = e.kvCacheUsage }
+        return EngineReading(line: line, memoryFraction: e.memoryFraction, presetNames: [], baseURL: "")
     }
 
     func perform(_ action: DashboardAction) -> DashboardActionResult {
         switch action {
         case .quit: quit.store(true, ordering: .releasing)
-        case .pause(let paused): fanOut(paused ? .pause : .resume, label: paused ? "pause" : "resume")
-        case .addUsers(let n): fanOut(.addUsers(n), label: "users \(n > 0 ? "+" : "")\(n)")
-        case .setRateScale(let s): fanOut(.setRateScale(s), label: "rate x\(Format.number(s, digits: 2))")
-        case .reset: fanOut(.reset, label: "reset")
         case .switchToEngine: return .failed("the shards' targets are their own")
-        // Batching keys have no engine here; notes are recorded by each shard when it applies a command.
-        default: break
+        default:
+            // Batching keys have no engine here; notes are recorded by each shard when it applies a command.
+            if let (command, label) = Self.command(for: action) { fanOut(command, label: label) }
         }
         return .done
+    }
+
+    /// The `POST /control` command a dashboard action becomes, with the label its
+    /// acknowledgement shows; nil for the actions the shards are not sent. `+`/`-` become
+    /// `rate_scale` (each shard's own multiplier scaled), so a shard at x2 goes to x2.2.
+    static func command(for action: DashboardAction) -> (ShardControlCommand, String)? {
+        switch action {
+        case .pause(let paused): return (paused ? .pause : .resume, paused ? "pause" : "resume")
+        case .addUsers(let n): return (.addUsers(n), "users \(n > 0 ? "+" : "")\(n)")
+        case .setRateScale(let s): return (.setRateScale(s), "rate x\(Format.number(s, digits: 2))")
+        case .scaleRate(let f):
+            // 1.1 and 1/1.1 read as "x1.1" and "/1.1".
+            var digits = Format.number(f >= 1 ? f : 1 / f, digits: 3)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            if digits.hasSuffix(".") { digits.removeLast() }
+            return (.scaleRate(f), "rate \(f >= 1 ? "x" : "/")\(digits) of its own")
+        case .reset: return (.reset, "reset")
+        default: return nil
+        }
     }
 }
