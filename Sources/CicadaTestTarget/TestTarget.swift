@@ -67,6 +67,7 @@ public final class TestTarget: Sendable {
     fileprivate let connections = Atomic<Int>(0)
     fileprivate let http2Served = Atomic<Int>(0)
     private let recorded = Mutex<[String]>([])
+    private let lateness = Mutex<[StreamLateness]>([])
     private let received = Atomic<Int>(0)
     private let perFault = Mutex<[Fault: Int]>([:])
     let startInstant = NIODeadline.now()
@@ -145,6 +146,25 @@ public final class TestTarget: Sendable {
     public var connectionCount: Int { connections.load(ordering: .relaxed) }
     /// Requests that arrived over HTTP/2.
     public var http2RequestCount: Int { http2Served.load(ordering: .relaxed) }
+
+    /// How late this server sent one stream's tokens against its own schedule (`ttft`, then
+    /// `interToken` apart), counted from the moment it read the request: what a test compares
+    /// a client's TTFT and TPOT with, so a server that falls behind on a busy machine is not
+    /// taken for a client that measures wrong.
+    public struct StreamLateness: Sendable {
+        /// The first token's lateness.
+        public var first: Duration
+        /// The last token's lateness.
+        public var last: Duration
+        /// Tokens in the stream.
+        public var tokens: Int
+    }
+
+    /// Every streamed answer's lateness so far (streams cut by `streamErrorAfter` are left out),
+    /// in the order they ended.
+    public var streamLateness: [StreamLateness] { lateness.withLock { $0 } }
+
+    func recordLateness(_ l: StreamLateness) { lateness.withLock { $0.append(l) } }
 
     /// The requests kept so far (at most `config.recordRequests`), in arrival order.
     public var recordedRequests: [String] { recorded.withLock { $0 } }
@@ -239,9 +259,13 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
             let done = ctx.writeAndFlush(handler.value.wrapOutboundOut(.end(nil)))
             if !head.isKeepAlive { done.whenComplete { _ in bound.value.close(promise: nil) } }
         }
+        let start = NIODeadline.now()
+        let firstLate = NIOLoopBoundBox<Duration>(.zero, eventLoop: context.eventLoop)
         for k in 0..<tokens {
             let at = nanos(cfg.ttft) + nanos(cfg.interToken) * Int64(k)
             context.eventLoop.scheduleTask(in: .nanoseconds(at)) {
+                let late = Duration.nanoseconds((NIODeadline.now() - start).nanoseconds - at)
+                if k == 0 { firstLate.value = late }
                 if let e = cfg.streamErrorAfter, k == e {
                     send("data: {\"error\":{\"message\":\"model crashed\",\"type\":\"server_error\",\"code\":500}}\n\n")
                     finish()
@@ -257,6 +281,7 @@ final class TargetHandler: ChannelInboundHandler, @unchecked Sendable {
                 send(String(event[..<cut]))
                 send(String(event[cut...]))
                 if last {
+                    handler.value.target.recordLateness(.init(first: firstLate.value, last: late, tokens: tokens))
                     if usage { send("data: {\"id\":\"t\",\"choices\":[],\"usage\":\(usageJSON)}\n\n") }
                     send(": keep-alive comment\n\ndata: [DONE]\n\n")
                     finish()

@@ -115,7 +115,7 @@ import Testing
 @Suite(.serialized) struct SweepAxesTests {
     @Test func concurrencySweepOverNamedTargetsStopsWhenStable() throws {
         let fast = TestTarget(config: .init(serviceTime: .milliseconds(2)))
-        let slow = TestTarget(config: .init(serviceTime: .milliseconds(40)))
+        let slow = TestTarget(config: .init(serviceTime: .milliseconds(100)))
         try fast.start(); try slow.start()
         defer { fast.stop(); slow.stop() }
         let doc = try ScenarioReader().parseDocument("""
@@ -129,20 +129,21 @@ import Testing
           warmup: 200ms
           measure: 8s
           stable: {windows: 2, window: 1s, tolerance: 50%}
-          slo: {p99: 20ms}
+          slo: {p99: 50ms}
         """, file: "sweep.yaml")
         let spec = try #require(doc.sweep)
         #expect(spec.axis == .concurrency && spec.levels == [2, 4] && !spec.usesEngine)
         let points = try SweepRunner(scenario: doc.scenario, spec: spec, workers: 1).run { _ in EngineConfig() }
-        let a = SweepAnalysis(points: points, p99SLOMillis: 20, maxErrorRate: 0.01)
+        let a = SweepAnalysis(points: points, p99SLOMillis: 50, maxErrorRate: 0.01)
         let fastPoints = points.filter { $0.preset == "fast" }
         #expect(fastPoints.count == 2)
-        #expect(fastPoints.allSatisfy { $0.verdict(p99Millis: 20, maxErrorRate: 0.01) == .holds })
+        #expect(fastPoints.allSatisfy { $0.verdict(p99Millis: 50, maxErrorRate: 0.01) == .holds })
         // A steady server settles long before the 8 s limit; the figures cover the stable windows.
         #expect(fastPoints[0].stable == true)
         #expect((fastPoints[0].measuredSeconds ?? 99) < 4)
-        // 40 ms per request can never meet a 20 ms p99, whatever the concurrency.
-        #expect(points.filter { $0.preset == "slow" }.allSatisfy { $0.verdict(p99Millis: 20, maxErrorRate: 0.01) == .slow })
+        // 100 ms per request can never meet a 50 ms p99, whatever the concurrency. (The
+        // objective leaves the 2 ms server room for a busy machine: 25x its service time.)
+        #expect(points.filter { $0.preset == "slow" }.allSatisfy { $0.verdict(p99Millis: 50, maxErrorRate: 0.01) == .slow })
         #expect(a.recommendation == "fast")
         let top = try #require(a.sustainable.first { $0.preset == "fast" })
         #expect(top.rate == 4)
