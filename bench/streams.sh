@@ -5,13 +5,16 @@
 # tokens), which measures its own lateness. Per tool, C and round it records: the streams in flight
 # (the server's peak and time average), the client's TTFT and ITL p50/p99 (to compare with the
 # schedule: 200 ms and 20 ms), client CPU (user+sys) per streamed token, client peak RSS, the
-# server's lateness p50/p99/max, and the 1-minute load average.
+# server's lateness p50/p99/max and its own CPU per token (getrusage, from /lateness), and the
+# 1-minute load average.
 #
 #   bench/streams.sh                                  # C = 64 1024 10000, 3 rounds, 10 s each
 #   CONCURRENCY="64 1024" ROUNDS=3 DURATION=8 TOOLS="fast curl aiperf" bench/streams.sh
+#   THREADS=2 CONCURRENCY=1024 TOOLS=fast bench/streams.sh   # the server on 2 threads
 #
 # Env: CICADA (release build in .build-bench, built if missing), CONCURRENCY, ROUNDS, DURATION (s),
-# TOOLS (fast curl aiperf), TTFT_MS (200), ITL_MS (20), TOKENS (64), SPAWN_RATE (users/s, 5000).
+# TOOLS (fast curl aiperf), TTFT_MS (200), ITL_MS (20), TOKENS (64), SPAWN_RATE (users/s, 5000),
+# THREADS (the server's threads, 1: one listener, epoll set and token heap each).
 # AIPerf comes from .venv-aiperf as bench/aiperf-parity.sh builds it (skipped when absent) and
 # counts tokens with models/cicada-tiny. Output: bench/results/streams-<stamp>/ (raw client
 # output, server lateness JSON per run, runs.tsv, table.md).
@@ -22,6 +25,7 @@ DURATION="${DURATION:-10}"
 TOOLS="${TOOLS:-fast curl aiperf}"
 TTFT_MS="${TTFT_MS:-200}"; ITL_MS="${ITL_MS:-20}"; TOKENS="${TOKENS:-64}"
 SPAWN_RATE="${SPAWN_RATE:-5000}"
+THREADS="${THREADS:-1}"
 VENV="$ROOT/.venv-aiperf"
 unset HF_HUB_OFFLINE TRANSFORMERS_OFFLINE
 ensure_cicada
@@ -29,8 +33,8 @@ raise_nofile
 
 OUT="$RESULTS/streams-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
-cc -O2 -o "$OUT/streamserver" "$BENCH/streamserver.c"
-"$OUT/streamserver" 0 "$TTFT_MS" "$ITL_MS" "$TOKENS" >"$OUT/server.log" 2>&1 &
+cc -O2 -pthread -o "$OUT/streamserver" "$BENCH/streamserver.c"
+"$OUT/streamserver" 0 "$TTFT_MS" "$ITL_MS" "$TOKENS" "$THREADS" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do grep -q "listening on" "$OUT/server.log" && break; sleep 0.1; done
