@@ -182,6 +182,9 @@ static int send_chunk(conn_t *c, const char *payload, size_t n, int last) {
   return send_bytes(c, buf, (size_t)len);
 }
 
+static int handle_input(conn_t *c);
+static void answer_stats(conn_t *c);
+
 static void emit_token(conn_t *c, int64_t now) {
   worker_t *w = c->w;
   int k = c->k; char ev[768]; int n;
@@ -199,7 +202,11 @@ static void emit_token(conn_t *c, int64_t now) {
   if (k == 0) h_add(&w->h_first, late);
   c->k++;
   if (c->k < TOKENS) { c->due += ITL; hdown(w, (size_t)c->heap_i); }
-  else { hremove(w, c); c->streaming = 0; w->finished++; inflight_change(w, now, -1); }
+  else {
+    hremove(w, c); c->streaming = 0; w->finished++; inflight_change(w, now, -1);
+    // a request pipelined behind the stream waited in c->in: answer it now
+    if (c->in_len > 0) { int h; while ((h = handle_input(c)) == 1) answer_stats(c); if (h < 0) close_conn(c); }
+  }
 }
 
 static double tv_s(struct timeval t) { return (double)t.tv_sec + (double)t.tv_usec / 1e6; }
