@@ -41,14 +41,16 @@ ensure_cicada() {
   export CICADA
 }
 
-# Locust in a virtualenv under bench/.venv.
+# Locust in a virtualenv under bench/.venv, at the version pinned in bench/requirements-locust.txt
+# (built, or rebuilt when the pin changed, as bench/aiperf-parity.sh builds .venv-aiperf).
 ensure_locust() {
   LOCUST="$BENCH/.venv/bin/locust"
-  if [ ! -x "$LOCUST" ]; then
-    log "creating bench/.venv and installing Locust from PyPI"
+  local want; want="$(sed -n 's/^locust==//p' "$BENCH/requirements-locust.txt")"
+  if ! "$LOCUST" --version 2>/dev/null | grep -q "^locust $want "; then
+    log "building bench/.venv (pip install -r bench/requirements-locust.txt: locust==$want)"
+    rm -rf "$BENCH/.venv"
     /usr/bin/python3 -m venv "$BENCH/.venv"
-    "$BENCH/.venv/bin/pip" install -q --upgrade pip >&2
-    "$BENCH/.venv/bin/pip" install -q locust >&2
+    "$BENCH/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$BENCH/requirements-locust.txt" >&2
   fi
   export LOCUST
 }

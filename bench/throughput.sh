@@ -9,9 +9,10 @@
 #
 # Env: CICADA (default: release build in .build-bench), CICADA_BASELINE (another cicada binary,
 # e.g. an older commit's, run with --workers 1 right after Cicada in each round), ROUNDS (3), DURATION (10s, whole
-# seconds), CONNS (64), TOOLS (default "wrk cicada cicada-fast h2load hey ab locust"), PAIR2 (1: also wrk -t2
+# seconds), CONNS (64), TOOLS (default "wrk cicada cicada-fast h2load hey ab locust locust-p2"), PAIR2 (1: also wrk -t2
 # vs Cicada --workers 2), QUIET_MAX / QUIET_WAIT (before each run, wait until the machine is
-# idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s).
+# idle: below QUIET_MAX % of one core, waiting at most QUIET_WAIT s). Each run's record keeps the
+# 1-minute load average at its start (load1) beside the CPU the rest of the machine used.
 # Output: bench/results/throughput-<stamp>/ (raw outputs, runs.tsv, summary.md), table on stdout.
 #
 # Every tool holds CONNS keep-alive HTTP/1.x connections for DURATION; how each gets there:
@@ -27,12 +28,16 @@
 #   ab -k -c N -t D            1 thread, single select/poll loop, HTTP/1.0 with Keep-Alive;
 #                              -n is set very high so the time limit ends the run
 #   locust FastHttpUser -u N   1 Python process (gevent), N users, no wait
+#   locust-p2 (--processes 2)  the same with Locust's --processes 2: a master and 2 forked
+#                              worker processes (N users shared); Locust pinned in
+#                              bench/requirements-locust.txt. Its CPU is that of all three
+#                              processes (bench/reap.py waits for workers the master leaves)
 . "$(dirname "$0")/lib.sh"
 ROUNDS="${ROUNDS:-${1:-3}}"
 DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-64}"
 PAIR2="${PAIR2:-1}"
-TOOLS="${TOOLS:-wrk cicada cicada-fast h2load hey ab locust}"
+TOOLS="${TOOLS:-wrk cicada cicada-fast h2load hey ab locust locust-p2}"
 DSEC="${DURATION%s}"
 want() { case " $TOOLS " in *" $1 "*) return 0;; esac; return 1; }
 
@@ -51,13 +56,13 @@ ensure_peers() {
 }
 ensure_peers
 ensure_cicada
-want locust && ensure_locust
+{ want locust || want locust-p2; } && ensure_locust
 raise_nofile
 
 OUT="$RESULTS/throughput-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 TSV="$OUT/runs.tsv"
-printf 'round\ttool\treq_per_s\trequests\tgen_user_s\tgen_sys_s\tgen_wall_s\tgen_maxrss_kb\tnginx_cpu_s\tsteal_pct\tmachine_busy_pct\n' > "$TSV"
+printf 'round\ttool\treq_per_s\trequests\tgen_user_s\tgen_sys_s\tgen_wall_s\tgen_maxrss_kb\tnginx_cpu_s\tsteal_pct\tmachine_busy_pct\tload1\n' > "$TSV"
 CLK_TCK="$(getconf CLK_TCK)"
 
 start_nginx
@@ -74,18 +79,18 @@ time_run() {
 }
 
 record() { # round tool rps requests name nginx_before
-  local r="$1" tool="$2" rps="$3" reqs="$4" name="$5" nb="$6" na steal
+  local r="$1" tool="$2" rps="$3" reqs="$4" name="$5" nb="$6" na steal load1="${LOAD0:-}"
   na="$(nginx_cpu)"
   # steal % of all CPU time, and machine busy (all processes) in % of one core
   steal="$(cpu_steal | awk -v s="$STEAL0" -v n="$(nproc)" '{split(s,a," "); dt=$1-a[1]; st=0; b=0; if (dt>0) { st=($2-a[2])/dt*100; b=($3-a[3])/dt*100*n }; printf "%.1f\t%.0f", st, b}')"
   read -r u s e m < "$OUT/$name.time"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "$rps" "$reqs" "$u" "$s" "$e" "$m" \
-    "$(awk -v a="$na" -v b="$nb" 'BEGIN{printf "%.2f", a-b}')" "$steal" >> "$TSV"
-  log "round $r $tool: $rps req/s (cpu user $u s, sys $s s)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "$rps" "$reqs" "$u" "$s" "$e" "$m" \
+    "$(awk -v a="$na" -v b="$nb" 'BEGIN{printf "%.2f", a-b}')" "$steal" "$load1" >> "$TSV"
+  log "round $r $tool: $rps req/s (cpu user $u s, sys $s s; load average at start $load1)"
 }
 
 run_wrk() { # round threads
-  local r="$1" t="$2" name="wrk-t$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  local r="$1" t="$2" name="wrk-t$2-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
   time_run "$name" wrk -t"$t" -c"$CONNS" -d"$DURATION" "$NGINX_URL/"
   local rps reqs
   rps="$(awk '/^Requests\/sec:/{print $2}' "$OUT/$name.out")"
@@ -96,7 +101,7 @@ run_wrk() { # round threads
 run_cicada() { # round workers [binary label [extra flags...]]
   local r="$1" w="$2" bin="${3:-$CICADA}" label="${4:-cicada}"
   shift 4 2>/dev/null || shift $#
-  local name="$label-w$w-r$r" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  local name="$label-w$w-r$r" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
   time_run "$name" "$bin" run "$BENCH/scenarios/max-rps.yaml" --workers "$w" --quiet \
     -u "$CONNS" -t "$DURATION" --json "$OUT/$name.json" "$@"
   local rps reqs
@@ -107,21 +112,23 @@ print(round(q,1), t["requests"])' "$OUT/$name.json")
   record "$r" "$label --workers $w" "$rps" "$reqs" "$name" "$nb"
 }
 
-run_locust() { # round
-  local r="$1" name="locust-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
-  (cd "$OUT" && time_run "$name" "$LOCUST" -f "$BENCH/locustfile.py" --headless -u "$CONNS" -r 1000 \
-     -t "$DURATION" --host "$NGINX_URL" --csv "$OUT/$name" --only-summary)
+run_locust() { # round [processes]
+  local r="$1" procs="${2:-1}" name="locust-r$1" label="locust FastHttpUser" nb extra=()
+  if [ "$procs" -gt 1 ]; then name="locust-p$procs-r$r"; label="locust FastHttpUser --processes $procs"; extra=(--processes "$procs"); fi
+  nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
+  (cd "$OUT" && time_run "$name" "$BENCH/reap.py" "$LOCUST" -f "$BENCH/locustfile.py" --headless -u "$CONNS" -r 1000 \
+     -t "$DURATION" --host "$NGINX_URL" --csv "$OUT/$name" --only-summary "${extra[@]}")
   local rps reqs
   # req/s: the CSV's Aggregated row. Request count: the final printed summary (the CSV is
   # written every second, so its count can miss the last second; its req/s is a rate and is not).
   read -r rps reqs < <(awk -F, '$2=="Aggregated"{printf "%.1f %s\n", $10, $3}' "$OUT/${name}_stats.csv")
   local sreqs; sreqs="$(awk '$1=="Aggregated" && $3 ~ /\(/ {print $2; exit}' "$OUT/$name.out")"
   [ -n "$sreqs" ] && reqs="$sreqs"
-  record "$r" "locust FastHttpUser" "$rps" "$reqs" "$name" "$nb"
+  record "$r" "$label" "$rps" "$reqs" "$name" "$nb"
 }
 
 run_h2load() { # round
-  local r="$1" name="h2load-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  local r="$1" name="h2load-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
   time_run "$name" h2load --h1 -t1 -c"$CONNS" -D "$DSEC" "$NGINX_URL/"
   local rps reqs
   rps="$(awk '/^finished in/{gsub(",",""); print $4}' "$OUT/$name.out")"
@@ -130,7 +137,7 @@ run_h2load() { # round
 }
 
 run_hey() { # round
-  local r="$1" name="hey-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  local r="$1" name="hey-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
   time_run "$name" hey -cpus 1 -c "$CONNS" -z "$DURATION" "$NGINX_URL/"
   local rps reqs
   rps="$(awk '/Requests\/sec:/{print $2}' "$OUT/$name.out")"
@@ -139,7 +146,7 @@ run_hey() { # round
 }
 
 run_ab() { # round
-  local r="$1" name="ab-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"
+  local r="$1" name="ab-r$1" nb; nb="$(nginx_cpu)"; STEAL0="$(cpu_steal)"; LOAD0="$(cut -d' ' -f1 /proc/loadavg)"
   # -t implies -n 50000, so -n comes after it: the time limit ends the run
   time_run "$name" ab -k -c "$CONNS" -t "$DSEC" -n 100000000 "$NGINX_URL/"
   local rps reqs
@@ -158,6 +165,7 @@ for r in $(seq 1 "$ROUNDS"); do
   want hey && { wait_quiet; run_hey "$r"; }
   want ab && { wait_quiet; run_ab "$r"; }
   want locust && { wait_quiet; run_locust "$r"; }
+  want locust-p2 && { wait_quiet; run_locust "$r" 2; }
   if [ "$PAIR2" = 1 ]; then
     want wrk && { wait_quiet; run_wrk "$r" 2; }
     want cicada && { wait_quiet; run_cicada "$r" 2 "$CICADA" cicada --transport curl; }
@@ -168,7 +176,7 @@ stop_nginx
 
 {
   echo "Throughput, $(date -u +%Y-%m-%dT%H:%MZ): $(machine_info)"
-  echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), $(h2load --version 2>&1 | head -1), hey $(dpkg-query -W -f '${Version}' hey), ab $(ab -V 2>&1 | awk '/Version/{print $5}') (apache2-utils $(dpkg-query -W -f '${Version}' apache2-utils))$(want locust && echo ", Locust $("$LOCUST" --version 2>&1 | awk '{print $2}')"), $ROUNDS interleaved rounds of $DURATION, $CONNS connections, GET / (3-byte body)"
+  echo "nginx $(nginx -v 2>&1 | sed 's/.*\///'), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'), $(h2load --version 2>&1 | head -1), hey $(dpkg-query -W -f '${Version}' hey), ab $(ab -V 2>&1 | awk '/Version/{print $5}') (apache2-utils $(dpkg-query -W -f '${Version}' apache2-utils))$({ want locust || want locust-p2; } && echo ", Locust $("$LOCUST" --version 2>&1 | awk '{print $2}')"), $ROUNDS interleaved rounds of $DURATION, $CONNS connections, GET / (3-byte body)"
   echo
   /usr/bin/python3 "$BENCH/throughput_summary.py" "$TSV"
   echo

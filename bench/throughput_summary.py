@@ -21,8 +21,9 @@ med = {}
 # request / 10).
 print("| generator | runs (req/s, in round order) | median req/s | generator CPU (user+sys, % of one core) "
       "| generator CPU per 1,000 req/s (% of one core) | generator CPU µs / request "
-      "| nginx worker CPU (% of one core) | rest of machine busy (% of one core) | CPU steal |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+      "| nginx worker CPU (% of one core) | rest of machine busy (% of one core) | CPU steal "
+      "| load average (1 min) at each run's start |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for t in tools:
     rs = [r for r in rows if r["tool"] == t]
     q = [f(r, "req_per_s") for r in rs]
@@ -39,7 +40,8 @@ for t in tools:
           f"{statistics.median(c / w * 100 for c, w in zip(cpu, wall)):.0f}% | {statistics.median(per_k):.2f}% | "
           f"{statistics.median(us):.1f} | "
           f"{statistics.median(ng):.0f}% | {f'{statistics.median(other):.0f}%' if busy else 'n/a'} | "
-          f"{f'{statistics.median(st):.1f}%' if st else 'n/a'} |")
+          f"{f'{statistics.median(st):.1f}%' if st else 'n/a'} | "
+          f"{', '.join(r.get('load1') or '—' for r in rs)} |")
 print()
 
 
@@ -67,5 +69,8 @@ ratio("cicada-fast --workers 1", "h2load -t1", ">= 1.0 (issue 17)")
 ratio("cicada-fast --workers 1", "cicada --workers 1", "none set (fast path / libcurl)")
 ratio("cicada-fast --workers 2", "wrk -t2", ">= 1.0 (issue 17)")
 ratio("cicada-fast --workers 1", "locust FastHttpUser", ">= 20 (issue 17)")
+ratio("cicada-fast --workers 1", "locust FastHttpUser --processes 2", "none set (1 Cicada thread / 2 Locust workers)")
+ratio("cicada-fast --workers 2", "locust FastHttpUser --processes 2", "none set (2 threads / 2 worker processes)")
+ratio("cicada --workers 1", "locust FastHttpUser --processes 2", "none set")
 ratio("cicada --workers 1", "locust FastHttpUser", ">= 10, aim 20")
 ratio("cicada --workers 2", "locust FastHttpUser", ">= 10, aim 20")
