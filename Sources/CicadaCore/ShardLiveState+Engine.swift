@@ -67,13 +67,14 @@ extension ShardLiveState {
         let all = states.compactMap(\.engine)
         guard let first = all.first else { return nil }
         var sizes: [Int: UInt64] = [:]
-        for e in all { for (k, v) in e.batchSizes { if let size = Int(k) { sizes[size, default: 0] += v } } }
-        let executions = all.reduce(UInt64(0)) { $0 + $1.executions }, inferences = all.reduce(UInt64(0)) { $0 + $1.inferences }
+        // Saturating sums: a shard's figures are range-checked when read, but the merge never traps either way.
+        for e in all { for (k, v) in e.batchSizes { if let size = Int(k) { sizes[size] = added(sizes[size] ?? 0, v) } } }
+        let executions = all.reduce(UInt64(0)) { added($0, $1.executions) }, inferences = all.reduce(UInt64(0)) { added($0, $1.inferences) }
         return MergedEngines(
             engines: all.count, label: all.allSatisfy { $0.label == first.label } ? first.label : "modelled: mixed devices",
             preset: all.allSatisfy { $0.preset == first.preset } ? first.preset : "mixed",
             maxBatchSize: all.map(\.maxBatchSize).max() ?? 0, maxQueueDelayUs: all.map(\.maxQueueDelayUs).max() ?? 0,
-            queueSize: all.reduce(0) { $0 + $1.queueSize },
+            queueSize: all.reduce(0) { added($0, $1.queueSize) },
             averageBatchSize: executions == 0 ? nil : Double(inferences) / Double(executions), batchSizes: sizes,
             memoryFraction: all.compactMap(\.memoryFraction).max(), kvCacheUsage: all.compactMap(\.kvCacheUsage).max())
     }

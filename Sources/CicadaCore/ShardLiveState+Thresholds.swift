@@ -65,14 +65,51 @@ extension ShardLiveState {
         return out
     }
 
+    /// The p99 latency bound of the thresholds `states` sent (the latency chart's threshold
+    /// line), in ms: the first whole-run `p(99)<...` with no task and no window of its own; nil
+    /// when none sent one yet.
+    public static func p99ThresholdMillis(_ states: [ShardLiveState]) -> Double? {
+        let parsed = (thresholdSpecs(states) ?? []).compactMap { try? Threshold($0) }
+        return parsed.first { t in t.metric == .latency && t.aggregate == .percentile(99) && t.task == nil && t.windowSeconds == nil }?.bound
+    }
+
     /// Every threshold the shards sent, judged once on their merged figures
     /// (``merged(_:)``): percentiles from the added histograms, rates over the merged counts,
     /// windows added shard by shard, telemetry at its highest. A threshold with no data fails,
     /// as in a run. Nil when no shard sent thresholds or the shards do not merge.
     public static func thresholdResults(_ states: [ShardLiveState]) -> [ThresholdResult]? {
-        guard let specs = thresholdSpecs(states), let snap = merged(states) else { return nil }
+        guard let snap = merged(states) else { return nil }
+        return thresholdResults(states, on: snap)
+    }
+
+    /// Every threshold the shards sent, judged once on `snap`, the merge of `states`; a
+    /// threshold whose inputs not every shard sent gets no verdict (``ThresholdResult/noVerdict``
+    /// "partial: N of M shards", or "no data: ..." when none did), never a pass or a fail on part
+    /// of the load. Nil when no shard sent thresholds.
+    ///
+    /// Mixed versions are the case: a shard of a version before `thresholds` sends no
+    /// `windows` nor `telemetry_peaks` (all three came together), so an `over 30s` or a
+    /// `gpu_memory` threshold judged on the merge would read only the newer shards' traffic.
+    public static func thresholdResults(_ states: [ShardLiveState], on snap: Snapshot) -> [ThresholdResult]? {
+        guard let specs = thresholdSpecs(states) else { return nil }
         // Each spec was checked when its state was read; one that does not parse is left out.
-        return specs.compactMap { try? Threshold($0) }.map { $0.evaluate(snap) }
+        return specs.compactMap { try? Threshold($0) }.map { t in
+            let sent = states.filter { sentInputs(of: t, $0) }.count
+            guard sent < states.count else { return t.evaluate(snap) }
+            var r = ThresholdResult(threshold: t, passed: false, measured: nil)
+            r.noVerdict = sent == 0 ? "no data: 0 of \(states.count) shards" : "partial: \(sent) of \(states.count) shards"
+            return r
+        }
+    }
+
+    /// Whether `state` sent what `threshold` reads: its own sliding window for a windowed
+    /// threshold (`over 30s`); the telemetry key for a telemetry threshold (a shard of this
+    /// version that polls no telemetry has truly no peak, one of an older version has not said);
+    /// the cumulative stats, which every shard sends, for the rest.
+    static func sentInputs(of threshold: Threshold, _ state: ShardLiveState) -> Bool {
+        if threshold.metric.isTelemetry { return state.thresholds != nil }
+        guard let w = threshold.windowSeconds else { return true }
+        return state.window?.seconds == w || state.extraWindows.contains { $0.seconds == w }
     }
 
     /// Adds the threshold windows and the telemetry peaks of `states` to their merged snapshot.

@@ -111,7 +111,8 @@ public struct ShardLiveState: Sendable, Equatable {
     /// The shards' states added into one ``Snapshot``: histograms and counters added exactly
     /// (percentiles are read from the added histograms, never averaged), gauges summed, the
     /// longest elapsed and measured time; the default window's stats added, over the longest
-    /// span. Nil when `states` is empty or the shards' task names differ (not one scenario).
+    /// span. Gauges and counters add saturating: a hand-written
+    /// `/live` that slipped past ``read(_:)`` can make a figure absurd, never trap. Nil when `states` is empty or the shards' task names differ (not one scenario).
     public static func merged(_ states: [ShardLiveState]) -> Snapshot? {
         guard let first = states.first, states.allSatisfy({ $0.names == first.names }) else { return nil }
         var perStat = first.perStat.map { _ in RequestStats() }
@@ -122,21 +123,27 @@ public struct ShardLiveState: Sendable, Equatable {
         var windowStats = perStat
         var windowSpan = 0.0, windowSeconds = first.window?.seconds ?? 10, anyWindow = false
         var targetUsers: Int?, targetRate: Double?
+        // Each distinct error's occurrences, added (saturating) before they enter the table.
+        var occurrences: [ErrorKey: UInt64] = [:]
         for s in states {
             for i in perStat.indices where i < s.perStat.count { perStat[i].merge(s.perStat[i]) }
             lag.merge(s.scheduleLag)
             for e in s.errors {
-                errors.add(ErrorKey(method: e.method, name: e.name, message: e.message), ErrorStat(occurrences: e.occurrences, firstSeenNanos: 0, lastSeenNanos: 0))
+                let key = ErrorKey(method: e.method, name: e.name, message: e.message)
+                occurrences[key] = added(occurrences[key] ?? 0, e.occurrences)
             }
-            gauges.users += s.users; gauges.inFlight += s.inFlight
-            dropped += s.dropped; cutOff += s.cutOff
+            gauges.users = added(gauges.users, s.users); gauges.inFlight = added(gauges.inFlight, s.inFlight)
+            dropped = added(dropped, s.dropped); cutOff = added(cutOff, s.cutOff)
             if let w = s.window {
                 anyWindow = true
                 for i in windowStats.indices where i < w.perStat.count { windowStats[i].merge(w.perStat[i]) }
                 windowSpan = Swift.max(windowSpan, w.spanSeconds); windowSeconds = w.seconds
             }
-            if let u = s.targetUsers { targetUsers = (targetUsers ?? 0) + u }
+            if let u = s.targetUsers { targetUsers = added(targetUsers ?? 0, u) }
             if let r = s.targetRate { targetRate = (targetRate ?? 0) + r }
+        }
+        for (key, n) in occurrences.sorted(by: { $0.key < $1.key }) {
+            errors.add(key, ErrorStat(occurrences: n, firstSeenNanos: 0, lastSeenNanos: 0))
         }
         var total = RequestStats()
         for s in perStat { total.merge(s) }
@@ -255,6 +262,7 @@ public struct ShardLiveState: Sendable, Equatable {
             s.paused = paused; s.rateScale = rateScale; s.userOffset = userOffset; s.window = win
             s.scheduleLag = try scheduleLag.histogram("schedule_lag"); s.dropped = dropped; s.cutOff = cutOff; s.errors = errors
             try readExtras(into: &s)
+            try s.checkRanges()
             return s
         }
     }

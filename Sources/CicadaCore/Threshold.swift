@@ -299,9 +299,13 @@ public struct ThresholdResult: Sendable, Equatable {
     public var passed: Bool
     /// The measured value in the threshold's unit; nil when there was no data.
     public var measured: Double?
+    /// Why no verdict is given, when one cannot be (`cicada dash --shards`: "partial: 2 of 3
+    /// shards" when only some shards sent what the threshold reads); then `passed` is false and
+    /// `measured` nil, and the dashboard shows neither a pass nor a fail. Nil for a verdict.
+    public var noVerdict: String?
     /// The measured value as text, or why there is none ("no GPU telemetry" for GPU gauges).
     public var measuredText: String {
-        measured.map(threshold.format) ?? (threshold.metric.isTelemetry ? "no GPU telemetry" : "no data")
+        noVerdict ?? measured.map(threshold.format) ?? (threshold.metric.isTelemetry ? "no GPU telemetry" : "no data")
     }
     public init(threshold: Threshold, passed: Bool, measured: Double?) {
         self.threshold = threshold; self.passed = passed; self.measured = measured

@@ -125,6 +125,12 @@ public struct DashboardController: Sendable {
         lanes[lane].engine = engine
     }
 
+    /// Takes `lane`'s p99 threshold line (ms; nil: none), for a dashboard whose thresholds
+    /// arrive while it runs (`cicada dash --shards` learns them from the shards that answer).
+    public mutating func update(p99ThresholdMillis: Double?, lane: Int) {
+        lanes[lane].p99ThresholdMillis = p99ThresholdMillis
+    }
+
     /// Takes the shard table's lines (`cicada dash --shards`).
     public mutating func update(shards: [ShardLine]) { self.shards = shards }
 

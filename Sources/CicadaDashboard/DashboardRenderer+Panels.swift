@@ -118,13 +118,14 @@ extension DashboardRenderer.Drawer {
         title(&f, r, "Thresholds", [("\(passed)/\(m.thresholds.count) pass", passed == m.thresholds.count ? style(.green) : style(.red, bold: true))])
         var y = r.y + 1
         for t in m.thresholds where y < r.y + r.h {
-            let mark = t.passed ? (u ? "✓" : "PASS") : (u ? "✗" : "FAIL")
-            var x = f.put(mark, x: r.x + 1, y: y, style: t.passed ? style(.green, bold: true) : style(.red, bold: true))
+            // A threshold judged on part of the shards has no verdict: neither a pass nor a fail.
+            let mark = t.noVerdict != nil ? (u ? "?" : "N/A") : t.passed ? (u ? "✓" : "PASS") : (u ? "✗" : "FAIL")
+            var x = f.put(mark, x: r.x + 1, y: y, style: t.noVerdict != nil ? style(.yellow, bold: true) : t.passed ? style(.green, bold: true) : style(.red, bold: true))
             x += 1
             let measured = t.measuredText
             let mx = max(x + 6, r.maxX - measured.count)
             f.put(t.threshold.spec.expression, x: x, y: y, maxWidth: mx - 1 - x)
-            f.put(measured, x: mx, y: y, style: t.passed ? .plain : style(.red), maxWidth: r.maxX - mx)
+            f.put(measured, x: mx, y: y, style: t.passed || t.noVerdict != nil ? .plain : style(.red), maxWidth: r.maxX - mx)
             y += 1
         }
     }

@@ -102,21 +102,17 @@ public struct ShardLiveFeed: Sendable {
     public var mergedSnapshot: Snapshot? { ShardLiveState.merged(states.compactMap { $0 }) }
 
     /// The thresholds the shards sent (each expression once), judged on `snapshot`, their
-    /// merged figures: one verdict for the whole run, as `cicada merge` gives at the end. Nil
-    /// when no shard sent thresholds (shards of an older version).
+    /// merged figures: one verdict for the whole run, as `cicada merge` gives at the end, or
+    /// "partial: N of M shards" where only some shards sent what a threshold reads
+    /// (``ShardLiveState/thresholdResults(_:on:)``). Nil when no shard sent thresholds (shards
+    /// of an older version).
     public func thresholdResults(on snapshot: Snapshot) -> [ThresholdResult]? {
-        guard let specs = ShardLiveState.thresholdSpecs(states.compactMap { $0 }) else { return nil }
-        let parsed: [Threshold] = specs.compactMap { try? Threshold($0) }
-        return parsed.map { $0.evaluate(snapshot) }
+        ShardLiveState.thresholdResults(states.compactMap { $0 }, on: snapshot)
     }
 
-    /// The p99 latency bound of the shards' thresholds (the chart's threshold line), in ms.
-    public var p99ThresholdMillis: Double? {
-        let specs = ShardLiveState.thresholdSpecs(states.compactMap { $0 }) ?? []
-        let parsed: [Threshold] = specs.compactMap { try? Threshold($0) }
-        let p99 = parsed.first { t in t.metric == .latency && t.aggregate == .percentile(99) && t.task == nil && t.windowSeconds == nil }
-        return p99?.bound
-    }
+    /// The p99 latency bound of the shards' thresholds (the chart's threshold line), in ms;
+    /// read afresh each time, so it appears once any shard sends it.
+    public var p99ThresholdMillis: Double? { ShardLiveState.p99ThresholdMillis(states.compactMap { $0 }) }
 
     /// The shards' embedded engines added into one panel; nil when no shard sent an engine.
     public var mergedEngines: ShardLiveState.MergedEngines? { ShardLiveState.mergedEngines(states.compactMap { $0 }) }

@@ -116,6 +116,8 @@ extension ShardDashboard: DashboardHost {
         for p in points { controller.append(p, lane: 0) }
         // The thresholds judged once on the merged shards (never per shard).
         if let s = snapshot { controller.update(snapshot: s, thresholds: feed.withLock { $0.thresholdResults(on: s) } ?? [], lane: 0) }
+        // The chart's p99 line follows the thresholds as shards answer (the first may send none).
+        controller.update(p99ThresholdMillis: feed.withLock { $0.p99ThresholdMillis }, lane: 0)
         let at = now
         controller.update(shards: Self.lines(feed.withLock { $0.shards(at: at) }))
         controller.update(engine: feed.withLock { $0.mergedEngines }.map(Self.reading), lane: 0)
