@@ -100,12 +100,14 @@ extension ShardArtifact {
 
 extension ShardArtifact {
     /// A wall-clock time as nanoseconds on a merged run's notional clock, which reads `base` at
-    /// `start`: never before `base`, clamped below `UInt64.max`, and `base` for a time that is
+    /// `start`: never before `base`, clamped at `UInt64.max`, and `base` for a time that is
     /// not a number, so a hand-edited time cannot trap.
     static func notionalNanos(_ unix: Double, start: Double, base: UInt64) -> UInt64 {
         let d = ((unix - start) * 1e9).rounded()
-        guard d.isFinite, d > 0 else { return base }
-        guard let n = UInt64(exactly: Swift.min(d, 1.8e19)) else { return base }
+        guard !d.isNaN, d > 0 else { return base }
+        // 2^64 is the first Double past UInt64's range.
+        guard d < 18_446_744_073_709_551_616.0 else { return .max }
+        let n = UInt64(d)
         return n > UInt64.max - base ? UInt64.max : base + n
     }
 }
