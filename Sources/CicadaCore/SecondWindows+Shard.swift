@@ -18,14 +18,19 @@ extension SecondWindows {
     /// same seed gives the same intervals on those figures.
     public init(records: [ShardArtifact.SecondRecord], startUnix: Double, endUnix: Double, capacity: Int = 600) {
         self.init(capacity: capacity)
-        let origin = Int64(startUnix.rounded(.down))
+        // Unix times are checked when an artifact is read; a time out of Int64's range here
+        // counts from 0 rather than trap.
+        let down = startUnix.rounded(.down)
+        let origin = down.isFinite && abs(down) < 9e18 ? Int64(down) : 0
         let exact = records.allSatisfy { $0.requests == 0 || $0.corrected != nil }
         for r in records.sorted(by: { $0.second < $1.second }) where r.requests > 0 {
             var w = Window()
             w.requests = r.requests
             w.failures = r.failures
             if exact, let h = r.corrected { w.distributions[Kind.corrected.rawValue].add(h) }
-            add(w, second: r.second - origin)
+            let (second, overflow) = r.second.subtractingReportingOverflow(origin)
+            guard !overflow else { continue }
+            add(w, second: second)
         }
         close(atSeconds: endUnix - Double(origin))
     }

@@ -52,6 +52,17 @@ extension ShardArtifact {
         }
     }
 
+    /// The latest Unix time (seconds) an artifact may carry, year 2286: a millisecond or
+    /// nanosecond timestamp written by hand is refused, not turned into a trap later.
+    static let maxUnix: Double = 9_999_999_999
+
+    /// Refuses a time that is not a Unix time in seconds, naming its key.
+    static func checkUnix(_ t: Double, _ at: String) throws(ReadProblem) {
+        guard t.isFinite, (0...ShardArtifact.maxUnix).contains(t) else {
+            throw ReadProblem(message: "at \(at): \(t) is not a Unix time in seconds (0 to \(Int64(ShardArtifact.maxUnix)))")
+        }
+    }
+
     // MARK: The file's shape
 
     struct Hist: Codable {
@@ -156,6 +167,8 @@ extension ShardArtifact {
             var weights: [Int]
             var startUnix: Double
             var members: [Stat]
+            /// Later shifts folded into this last window; absent (false) in older artifacts.
+            var merged: Bool?
         }
         var members: [Member]
         var bounds: [String]
@@ -170,7 +183,8 @@ extension ShardArtifact {
             bounds = r.bounds.map(\.description)
             steps = r.steps; minRequests = r.minRequests; finalWeights = r.finalWeights
             stats = zip(r.members, r.stats).map { Stat(name: $0.name, method: "", $1) }
-            windows = r.windows.map { w in Window(weights: w.weights, startUnix: w.startUnix, members: zip(r.members, w.stats).map { Stat(name: $0.name, method: "", $1) }) }
+            windows = r.windows.map { w in Window(weights: w.weights, startUnix: w.startUnix, members: zip(r.members, w.stats).map { Stat(name: $0.name, method: "", $1) },
+                                                merged: w.merged ? true : nil) }
         }
 
         func record() throws(ReadProblem) -> SplitRecord {
@@ -189,9 +203,10 @@ extension ShardArtifact {
                 guard w.members.count == n, w.weights.count == n else {
                     throw ReadProblem(message: "at split.windows[\(k)]: \(w.members.count) members and \(w.weights.count) weights for \(n) members")
                 }
+                try ShardArtifact.checkUnix(w.startUnix, "split.windows[\(k)].start_unix")
                 var st: [RequestStats] = []
                 for (i, s) in w.members.enumerated() { st.append(try s.stats("split.windows[\(k)].members[\(i)]")) }
-                ws.append(SplitRecord.Window(weights: w.weights, startUnix: w.startUnix, stats: st))
+                ws.append(SplitRecord.Window(weights: w.weights, startUnix: w.startUnix, stats: st, merged: w.merged ?? false))
             }
             return SplitRecord(members: members.map { SplitSpec.Member(name: $0.name, target: $0.target, weight: $0.weight, baseline: $0.baseline, engineSummary: $0.engine) },
                                bounds: bs, steps: steps, minRequests: minRequests, finalWeights: finalWeights, stats: whole, windows: ws)
@@ -235,6 +250,22 @@ extension ShardArtifact {
                 throw ReadProblem(message: "at shards[\(i)].index: \(s.index) is not a shard of \(shardCount)")
             }
             guard Set(shards.map(\.index)).count == shards.count else { throw ReadProblem(message: "at shards: a shard index appears twice") }
+            for (i, s) in shards.enumerated() {
+                try ShardArtifact.checkUnix(s.startedAtUnix, "shards[\(i)].started_at_unix")
+                try ShardArtifact.checkUnix(s.writtenAtUnix, "shards[\(i)].written_at_unix")
+                if let at = s.startAtUnix { try ShardArtifact.checkUnix(at, "shards[\(i)].start_at_unix") }
+                guard s.measuredSeconds.isFinite, (0...ShardArtifact.maxUnix).contains(s.measuredSeconds) else {
+                    throw ReadProblem(message: "at shards[\(i)].measured_seconds: \(s.measuredSeconds) is not a number of seconds a run measured")
+                }
+            }
+            for (i, e) in errors.enumerated() {
+                try ShardArtifact.checkUnix(e.firstSeenUnix, "errors[\(i)].first_seen_unix")
+                try ShardArtifact.checkUnix(e.lastSeenUnix, "errors[\(i)].last_seen_unix")
+            }
+            for (i, e) in events.enumerated() { try ShardArtifact.checkUnix(e.unix, "events[\(i)].unix") }
+            for (i, t) in timeline.enumerated() where !(0...Int64(ShardArtifact.maxUnix)).contains(t.second) {
+                throw ReadProblem(message: "at timeline[\(i)].second: \(t.second) is not a Unix time in seconds (0 to \(Int64(ShardArtifact.maxUnix)))")
+            }
             var perStat: [RequestStats] = []
             for (i, t) in tasks.enumerated() { perStat.append(try t.stats("tasks[\(i)]")) }
             var seconds: [SecondRecord] = []

@@ -48,7 +48,7 @@ extension ShardArtifact {
         let span = Swift.max(0, end - start)
         // Error times become nanoseconds on a notional clock whose start is `base`.
         let base: UInt64 = 1_000_000_000
-        func nanos(_ unix: Double) -> UInt64 { base &+ UInt64(Swift.max(0, (unix - start) * 1e9).rounded()) }
+        func nanos(_ unix: Double) -> UInt64 { Self.notionalNanos(unix, start: start, base: base) }
         var table = ErrorTable()
         for e in errors {
             table.add(ErrorKey(method: e.method, name: e.name, message: e.message),
@@ -87,7 +87,10 @@ extension ShardArtifact {
             result.snapshot.groups = split.stats
         }
         // The per-second records as the windows a confidence interval resamples.
-        result.secondWindows = SecondWindows(records: timeline, startUnix: start, endUnix: end)
+        // `measuredSeconds` leaves out a warm-up while the records are dated from the run's real
+        // start, so the windows end no earlier than the end of the last second with a request.
+        let lastSecond = timeline.last(where: { $0.requests > 0 }).map { Double($0.second) + 1 }
+        result.secondWindows = SecondWindows(records: timeline, startUnix: start, endUnix: Swift.max(end, lastSecond ?? end))
         return result
     }
 

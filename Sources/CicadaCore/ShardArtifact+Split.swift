@@ -10,8 +10,11 @@ extension ShardArtifact {
             public var startUnix: Double
             /// One entry per member, in the members' order (empty stats: no request).
             public var stats: [RequestStats]
-            public init(weights: [Int], startUnix: Double, stats: [RequestStats]) {
-                self.weights = weights; self.startUnix = startUnix; self.stats = stats
+            /// True for a last window that later shifts folded into (``SplitStepWindow/merged``:
+            /// more than ``SplitSpec/maxStepWindows``), so a merged run labels it as one machine does.
+            public var merged: Bool
+            public init(weights: [Int], startUnix: Double, stats: [RequestStats], merged: Bool = false) {
+                self.weights = weights; self.startUnix = startUnix; self.stats = stats; self.merged = merged
             }
         }
 
@@ -48,20 +51,28 @@ extension ShardArtifact {
                 snap.groupKeys.firstIndex(of: .target(m.name)).flatMap { $0 < snap.groups.count ? snap.groups[$0] : nil } ?? RequestStats()
             }
             windows = split.windows.map { w in
-                Window(weights: w.weights, startUnix: result.startedAtUnix + w.startSeconds, stats: w.stats.map { $0 ?? RequestStats() })
+                Window(weights: w.weights, startUnix: result.startedAtUnix + w.startSeconds, stats: w.stats.map { $0 ?? RequestStats() },
+                       merged: w.merged)
             }
         }
 
         /// This record plus another shard's: stats added member by member and window by window.
         /// Windows line up when both have the same number with the same weights (each shard
-        /// took the same shifts); otherwise the merge keeps only the whole-run figures.
+        /// took the same shifts); a part with no window (no split request reached that shard)
+        /// is neutral; otherwise the merge keeps only the whole-run figures. Nil when the
+        /// members differ.
         func merged(with o: SplitRecord) -> SplitRecord? {
             guard o.members.map(\.name) == members.map(\.name) else { return nil }
             var out = self
             for i in out.stats.indices where i < o.stats.count { out.stats[i].merge(o.stats[i]) }
-            if windows.count == o.windows.count, zip(windows, o.windows).allSatisfy({ $0.weights == $1.weights }) {
+            if o.windows.isEmpty {
+                // Nothing to add: keep this part's windows.
+            } else if windows.isEmpty {
+                out.windows = o.windows
+            } else if windows.count == o.windows.count, zip(windows, o.windows).allSatisfy({ $0.weights == $1.weights }) {
                 for k in out.windows.indices {
                     out.windows[k].startUnix = Swift.min(windows[k].startUnix, o.windows[k].startUnix)
+                    out.windows[k].merged = windows[k].merged || o.windows[k].merged
                     for i in out.windows[k].stats.indices where i < o.windows[k].stats.count { out.windows[k].stats[i].merge(o.windows[k].stats[i]) }
                 }
             } else {
@@ -78,9 +89,25 @@ extension ShardArtifact {
             snap.groupKeys = members.map { .target($0.name) }
             snap.groups = stats
             snap.splitSteps = windows.flatMap { w in (0..<members.count).map { $0 < w.stats.count ? w.stats[$0] : RequestStats() } }
-            func nanos(_ unix: Double) -> UInt64 { base &+ UInt64(Swift.max(0, (unix - startUnix) * 1e9).rounded()) }
-            let shifts = windows.dropFirst().map { SplitShift(atNanos: nanos($0.startUnix), weights: $0.weights) }
-            return SplitResult(spec: spec, snapshot: snap, finalWeights: finalWeights, shifts: shifts, runStartNanos: base)
+            let shifts = windows.dropFirst().map { SplitShift(atNanos: ShardArtifact.notionalNanos($0.startUnix, start: startUnix, base: base), weights: $0.weights) }
+            var result = SplitResult(spec: spec, snapshot: snap, finalWeights: finalWeights, shifts: shifts, runStartNanos: base)
+            // The folded last window keeps its label ("and later steps").
+            for k in result.windows.indices where k < windows.count && windows[k].merged { result.windows[k].merged = true }
+            return result
         }
+    }
+}
+
+extension ShardArtifact {
+    /// A wall-clock time as nanoseconds on a merged run's notional clock, which reads `base` at
+    /// `start`: never before `base`, clamped at `UInt64.max`, and `base` for a time that is
+    /// not a number, so a hand-edited time cannot trap.
+    static func notionalNanos(_ unix: Double, start: Double, base: UInt64) -> UInt64 {
+        let d = ((unix - start) * 1e9).rounded()
+        guard !d.isNaN, d > 0 else { return base }
+        // 2^64 is the first Double past UInt64's range.
+        guard d < 18_446_744_073_709_551_616.0 else { return .max }
+        let n = UInt64(d)
+        return n > UInt64.max - base ? UInt64.max : base + n
     }
 }

@@ -159,7 +159,8 @@ public struct ShardArtifact: Sendable, Equatable {
     }
 
     /// Why `other` is not a part of the same run as this artifact (another scenario, seed,
-    /// schedule or shard count, or a shard both hold); nil when they merge.
+    /// schedule or shard count, a shard both hold, or split figures only one carries or with
+    /// other members); nil when they merge.
     public func mergeProblem(with other: ShardArtifact) -> String? {
         if other.identity.scenarioHash != identity.scenarioHash || other.identity.scenario != identity.scenario {
             return "it is from another scenario (\(other.identity.scenario), hash \(other.identity.scenarioHash.prefix(12))) than \(identity.scenario) (hash \(identity.scenarioHash.prefix(12)))"
@@ -168,13 +169,25 @@ public struct ShardArtifact: Sendable, Equatable {
         if other.identity.scheduleHash != identity.scheduleHash { return "its schedule (\(other.identity.scheduleHash)) is not \(identity.scheduleHash)" }
         if other.shardCount != shardCount { return "it is a shard of \(other.shardCount), not of \(shardCount)" }
         if other.names != names { return "its task names \(other.names) differ from \(names)" }
+        // A canary verdict must never vanish silently: a split merges only with a split of the
+        // same members (an artifact without one was written by a version that did not carry it).
+        switch (split, other.split) {
+        case (nil, nil): break
+        case (.some, nil): return "it carries no split figures (written by an older version?) while the other parts do: the canary verdict would be lost"
+        case (nil, .some): return "it carries split figures while the other parts do not (written by an older version?): the canary verdict would be partial"
+        case let (mine?, theirs?):
+            if mine.members.map(\.name) != theirs.members.map(\.name) {
+                return "its split members \(theirs.members.map(\.name)) differ from \(mine.members.map(\.name))"
+            }
+        }
         let both = Set(shardIndexes).intersection(other.shardIndexes)
         if !both.isEmpty { return "shard \(both.sorted().map(String.init).joined(separator: ", ")) is already in another artifact" }
         return nil
     }
 
     /// This artifact plus `other`: histograms and counters added, timelines added second by
-    /// second, errors and events united. Associative and commutative.
+    /// second, errors, events and thresholds (by expression) united. Associative and
+    /// commutative (the thresholds' order aside).
     public func merged(with other: ShardArtifact) throws(MergeProblem) -> ShardArtifact {
         if let why = mergeProblem(with: other) { throw MergeProblem(message: why) }
         var stats = perStat
@@ -200,12 +213,16 @@ public struct ShardArtifact: Sendable, Equatable {
                 seconds[s.second] = old
             } else { seconds[s.second] = s }
         }
+        // Every part's thresholds, united by expression (first seen first), as `cicada dash`
+        // judges them: a threshold given to one shard only is still judged on the merge.
+        var united = thresholds
+        for t in other.thresholds where !united.contains(where: { $0.expression == t.expression }) { united.append(t) }
         var out = ShardArtifact(cicadaVersion: Swift.max(cicadaVersion, other.cicadaVersion), identity: identity, shardCount: shardCount,
-                             shards: shards + other.shards, target: target, modelDescription: modelDescription, thresholds: thresholds,
+                             shards: shards + other.shards, target: target, modelDescription: modelDescription, thresholds: united,
                              goodputConfigured: goodputConfigured, names: names, methods: methods, perStat: stats, scheduleLag: lag,
                              dropped: dropped + other.dropped, cutOff: cutOff + other.cutOff, errors: Array(errorsByKey.values),
                              timeline: Array(seconds.values), events: events + other.events)
-        // A split's figures merge only when every part carries them.
+        // Both parts carry a split of the same members or neither does (``mergeProblem(with:)``).
         out.split = split.flatMap { mine in other.split.flatMap { mine.merged(with: $0) } }
         return out
     }

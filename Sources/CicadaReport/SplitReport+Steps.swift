@@ -125,12 +125,19 @@ extension SplitReport {
         return lines
     }
 
-    /// One JUnit case per step window: failed with the failing checks' figures, or passing
-    /// (named "not enough data" when no check could be judged). None without bounds.
+    /// One JUnit case for the whole run's verdict (it alone can fail the run when every step
+    /// lacked data, or when a merge dropped the windows), then one per step window: failed
+    /// with the failing checks' figures, or passing (named "not enough data" when no check
+    /// could be judged). None without bounds.
     public static func junitCases(_ result: RunResult) -> [(name: String, failure: (message: String, detail: String)?)] {
-        guard let split = result.split, !split.windows.isEmpty, !split.verdict.checks.isEmpty else { return [] }
+        guard let split = result.split, !split.verdict.checks.isEmpty else { return [] }
         let baseline = split.members.first(where: \.baseline)?.name ?? "baseline"
-        return split.windows.map { w in
+        let wholeFailed = split.verdict.checks.filter { $0.passed == false }
+        let whole: (name: String, failure: (message: String, detail: String)?) = (
+            "canary verdict, whole run",
+            wholeFailed.isEmpty ? nil : (wholeFailed.map { line($0, baseline: baseline, plain: true) }.joined(separator: "; "),
+                                         "whole run: " + split.verdict.checks.map { line($0, baseline: baseline, plain: true) }.joined(separator: "\n")))
+        return [whole] + split.windows.map { w in
             let name = "canary verdict, " + stepName(w, split: split) + (w.verdict.state == .notEnoughData ? ": not enough data" : "")
             let failed = w.verdict.checks.filter { $0.passed == false }
             guard !failed.isEmpty else { return (name, nil) }
