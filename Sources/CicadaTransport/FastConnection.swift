@@ -19,7 +19,9 @@ final class FastConnection {
     var outOffset = 0
     var parser = HTTPResponseParser()
     var statIndex = 0
-    var task: Transfer.TaskRef = .task(0)
+    /// The request's task (a reference: copying the ``TaskSpec`` per request cost more than
+    /// parsing the response).
+    var task: FastTask?
     var userSlot = -1
     var intendedNanos: UInt64 = 0
     var sentNanos: UInt64 = 0

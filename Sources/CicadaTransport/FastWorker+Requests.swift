@@ -64,13 +64,13 @@ extension FastWorker {
     /// Sends one request (or records why it could not be sent); false only when no request
     /// was started or recorded.
     func send(_ ref: Transfer.TaskRef, user: Int, seq: UInt64, slot: Int, intended: UInt64, now: UInt64, rng: inout SeededRandom) -> Bool {
-        let spec: TaskSpec
-        let statIndex: Int
+        let task: FastTask
         var bytes: [UInt8]?
         switch ref {
-        case .task(let i): spec = plan.scenario.tasks[i]; statIndex = plan.taskStat[i]
-        case .onStart(let i): spec = plan.scenario.onStart[i]; statIndex = plan.onStartStat[i]
+        case .task(let i): task = tasks[i]
+        case .onStart(let i): task = onStartTasks[i]
         }
+        let statIndex = task.statIndex
         followTarget()
         // The model, the conversation's turn, the trace's prompt and the phase: shared with the
         // libcurl worker.
@@ -85,15 +85,15 @@ extension FastWorker {
         if member < 0, case .task(let i) = ref { bytes = prebuilt[i] }
         if bytes == nil {
             let ctx = choices.context
-            let path = spec.path.render(context: ctx, rng: &rng)
-            let body = spec.body.map { $0.render(context: ctx, rng: &rng) }
+            let path = task.spec.path.render(context: ctx, rng: &rng)
+            let body = task.spec.body.map { $0.render(context: ctx, rng: &rng) }
             var templated: [(String, String)] = []
-            for h in spec.headers where !h.value.isConstant { templated.append((h.name, h.value.render(context: ctx, rng: &rng))) }
-            bytes = requestBytes(spec: spec, path: path, body: body, templated: templated, to: to)
+            for h in task.spec.headers where !h.value.isConstant { templated.append((h.name, h.value.render(context: ctx, rng: &rng))) }
+            bytes = requestBytes(spec: task.spec, path: path, body: body, templated: templated, to: to)
         }
-        let bodyCount = spec.body == nil ? 0 : UInt64(bytes!.count - Self.headLength(bytes!))
+        let bodyCount = task.spec.body == nil ? 0 : UInt64(bytes!.count - Self.headLength(bytes!))
         if let why = member >= 0 ? splitErrors[member] : targetError {
-            recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, choices: choices, kind: .connection, message: why)
+            recordImmediateFailure(task: task, slot: slot, intended: intended, now: now, choices: choices, kind: .connection, message: why)
             return true
         }
         let c: FastConnection
@@ -114,21 +114,21 @@ extension FastWorker {
                 } else {
                     kind = .connection; message = "socket: " + String(cString: strerror(e.code))
                 }
-                recordImmediateFailure(spec: spec, statIndex: statIndex, slot: slot, intended: intended, now: now, choices: choices, kind: kind, message: message)
+                recordImmediateFailure(task: task, slot: slot, intended: intended, now: now, choices: choices, kind: kind, message: message)
                 return true
             }
         }
         c.out = bytes!
         c.outOffset = 0
-        c.parser.reset(requestWasHEAD: spec.method == "HEAD")
+        c.parser.reset(requestWasHEAD: task.isHEAD)
         c.statIndex = statIndex
-        c.task = ref
+        c.task = task
         c.userSlot = slot
         c.intendedNanos = intended
-        c.keepBody = spec.needsBody || spec.kind.streamDialect != nil
-        c.checksNeedBody = spec.needsBody
-        c.measureStream = spec.kind.streamDialect != nil
-        c.streamDialect = spec.kind.streamDialect ?? .openAI
+        c.keepBody = task.needsBody || task.streamDialect != nil
+        c.checksNeedBody = task.needsBody
+        c.measureStream = task.streamDialect != nil
+        c.streamDialect = task.streamDialect ?? .openAI
         c.keepsStreamText = plan.scenario.tokenizer != nil
         c.phase = choices.phase
         c.modelGroup = choices.modelGroup
@@ -150,9 +150,9 @@ extension FastWorker {
         b.withUnsafeBytes { HTTPResponseParser.headEnd($0, from: 0) } ?? b.count
     }
 
-    private func recordImmediateFailure(spec: TaskSpec, statIndex: Int, slot: Int, intended: UInt64, now: UInt64, choices: RequestChoices,
+    private func recordImmediateFailure(task: FastTask, slot: Int, intended: UInt64, now: UInt64, choices: RequestChoices,
                                         kind: FailureKind, message: String) {
-        var o = RequestOutcome(statIndex: statIndex, intendedNanos: intended, sentNanos: now, endNanos: clock.nowNanos(), ttfbMicros: nil,
+        var o = RequestOutcome(statIndex: task.statIndex, intendedNanos: intended, sentNanos: now, endNanos: clock.nowNanos(), ttfbMicros: nil,
                                status: 0, failure: kind, error: message, bytesIn: 0, bytesOut: 0)
         o.modelGroup = choices.modelGroup
         o.splitGroup = choices.splitGroup
@@ -161,8 +161,8 @@ extension FastWorker {
         var sse: SSEParser? = nil
         // A conversation whose turn could not be sent ends (no answer to send back).
         let turn = choices.turn
-        record(o, spec: spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase,
-               judged: turn.key >= 0 ? { _ in self.turnEnded(turn, succeeded: false, answer: "", spec: spec) } : nil)
+        record(o, spec: task.spec, timing: nil, sse: &sse, slot: slot, retryAfterSeconds: nil, phase: choices.phase,
+               judged: turn.key >= 0 ? { _ in self.turnEnded(turn, succeeded: false, answer: "", spec: task.spec) } : nil)
     }
 
     /// Writes what is left of the request: one `send` for a whole request; a partial write
@@ -261,8 +261,8 @@ extension FastWorker {
     /// the server closes it) and record the outcome.
     private func complete(_ c: FastConnection, end: UInt64, extraBytes: Bool) {
         let head = c.parser.head!
-        let spec = self.spec(c.task)
-        var (failure, reason) = LoadWorker.judge(status: head.status, body: c.body, checks: spec.checks)
+        let task = c.task!
+        var (failure, reason) = LoadWorker.judge(status: head.status, body: c.body, checks: task.spec.checks)
         var retryAfter: Int64?
         if head.status == 429 || head.status == 503, failure != nil, let v = head.retryAfter,
            let after = HTTPResponseParser.retryAfterSeconds(v, nowUnixSeconds: Int64(time(nil))) {
@@ -285,7 +285,7 @@ extension FastWorker {
     private func finish(_ c: FastConnection, _ o: RequestOutcome, retryAfter: Int64?) {
         inFlight -= 1
         let slot = c.userSlot
-        let spec = self.spec(c.task)
+        let task = c.task!
         var sse = c.sse
         let timing = c.timing
         let phase = c.phase
@@ -300,17 +300,10 @@ extension FastWorker {
         var answer = c.answer
         let body = turn.key >= 0 && timing == nil ? c.body : []
         c.prepareForReuse()
-        record(o, spec: spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter, phase: phase,
+        record(o, spec: task.spec, timing: timing, sse: &sse, slot: slot, retryAfterSeconds: retryAfter, phase: phase,
                onContent: turn.key >= 0 ? { answer += $0 } : nil,
                judged: turn.key >= 0 ? { o in
-                   self.turnEnded(turn, succeeded: o.failure == nil, answer: timing != nil ? answer : LoadWorker.answerText(body), spec: spec)
+                   self.turnEnded(turn, succeeded: o.failure == nil, answer: timing != nil ? answer : LoadWorker.answerText(body), spec: task.spec)
                } : nil)
-    }
-
-    private func spec(_ ref: Transfer.TaskRef) -> TaskSpec {
-        switch ref {
-        case .task(let i): return plan.scenario.tasks[i]
-        case .onStart(let i): return plan.scenario.onStart[i]
-        }
     }
 }

@@ -52,6 +52,9 @@ public final class FastWorker: @unchecked Sendable {
     var splitIdle: [[FastConnection]] = []
     /// Per task: the whole request, bytes ready to send, when it is constant (nil: templated).
     var prebuilt: [[UInt8]?] = []
+    /// The scenario's tasks and `on_start` tasks, boxed once (``FastTask``).
+    let tasks: [FastTask]
+    let onStartTasks: [FastTask]
     /// The earliest deadline of a request in flight (timeouts are checked when it passes).
     var earliestDeadline: UInt64 = .max
     let connectTimeoutNanos: UInt64
@@ -83,6 +86,8 @@ public final class FastWorker: @unchecked Sendable {
             members.append(mt)
         }
         splitTargets = members; splitErrors = errors
+        tasks = plan.scenario.tasks.indices.map { FastTask(spec: plan.scenario.tasks[$0], statIndex: plan.taskStat[$0]) }
+        onStartTasks = plan.scenario.onStart.indices.map { FastTask(spec: plan.scenario.onStart[$0], statIndex: plan.onStartStat[$0]) }
         splitIdle = Array(repeating: [], count: members.count)
         let ep = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard ep >= 0 else { throw NotApplicable(description: "epoll_create1 failed: " + String(cString: strerror(errno))) }
@@ -281,6 +286,24 @@ public final class FastWorker: @unchecked Sendable {
 }
 
 extension FastWorker: LoadGenerator, ScheduledWorker {}
+
+/// One task of the run as the fast worker sends it: its spec, boxed once so that a request
+/// holds a reference instead of a copy (a ``TaskSpec`` copy retains and releases each of its
+/// strings, templates and arrays), and what each request asks of it.
+final class FastTask {
+    let spec: TaskSpec
+    let statIndex: Int
+    let isHEAD: Bool
+    let needsBody: Bool
+    let streamDialect: StreamTiming.Dialect?
+    init(spec: TaskSpec, statIndex: Int) {
+        self.spec = spec
+        self.statIndex = statIndex
+        isHEAD = spec.method == "HEAD"
+        needsBody = spec.needsBody
+        streamDialect = spec.kind.streamDialect
+    }
+}
 
 /// The fast transport: one ``FastWorker`` (plain HTTP/1.1 on its own epoll loop) per worker
 /// thread. Only for `http://` targets without HTTP/2; ``TransportChoice`` picks it.

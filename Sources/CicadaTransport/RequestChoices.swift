@@ -103,8 +103,10 @@ extension ScheduledWorker {
     /// Task `i`'s conversation for the user in `slot` (closed model only): it goes on where it
     /// stopped, or a new one starts (drawn from `rng`); the history goes into `ctx`.
     func beginTurn(task i: Int, user: Int, slot: Int, context ctx: inout Template.Context, rng: inout SeededRandom) -> ChatTurn {
+        // Nothing is copied for a task without conversations (a TaskSpec copy costs a retain
+        // and a release of each of its fields, per request).
+        guard slot >= 0, !plan.scenario.tasks[i].conversations.isEmpty else { return ChatTurn() }
         let spec = plan.scenario.tasks[i]
-        guard !spec.conversations.isEmpty, slot >= 0 else { return ChatTurn() }
         let key = slot * plan.scenario.tasks.count + i
         var state: ConversationState
         if let c = schedule.chats.byKey[key], c.user == user { state = c.state } else {

@@ -94,8 +94,8 @@ extension ScheduledWorker {
         schedule.closed!.reconcile(want: RunControl.share(of: control.targetUsers, worker: index, workerCount: count), now: now)
         while let (slot, intended) = schedule.closed!.popDue(now: now) {
             recordLag(now - intended, intended: intended)
-            let s = plan.scenario
-            let (ref, seq) = schedule.closed!.beginRequest(slot: slot, onStartCount: s.onStart.count, flow: s.flow, taskCount: s.tasks.count, picker: plan.picker)
+            let (ref, seq) = schedule.closed!.beginRequest(slot: slot, onStartCount: plan.scenario.onStart.count, flow: plan.scenario.flow,
+                                                           taskCount: plan.scenario.tasks.count, picker: plan.picker)
             // The user's random stream is lent out, so nothing holds the users while sending
             // (a send that fails at once finishes the user inside it).
             var rng = schedule.closed!.random(slot: slot)
