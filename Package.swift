@@ -44,9 +44,13 @@ let package = Package(
             dependencies: ["CicadaCore", "CicadaEngine", .product(name: "Yams", package: "Yams")]
         ),
         // libcurl multi workers: the only module that imports CCurl.
+        // Release builds leave out the run-time exclusivity checks of this module only: they were
+        // 7.5 % of the fast worker's user CPU per request (perf; docs/DECISIONS.md). Debug builds,
+        // which every test runs, keep them.
         .target(
             name: "CicadaTransport",
-            dependencies: ["CicadaCore", "CCurl"]
+            dependencies: ["CicadaCore", "CCurl"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Summary, JSON, CSV, JUnit and Markdown writers over snapshots. Pure: writes to sinks.
         .target(
