@@ -12,7 +12,13 @@
 #
 #   nice -n 19 fuzz/campaign.sh                 # until every target has GOAL executions
 #   CHUNK=300 UNTIL=11:30 fuzz/campaign.sh      # 5-minute chunks, none started after 11:30
+#   ORDER=nearest fuzz/campaign.sh              # finish targets one at a time, nearest the goal first
+#   TARGETS="FuzzSSE FuzzJSON" fuzz/campaign.sh # only these (two campaigns on two cores: disjoint lists)
 #   fuzz/campaign.sh --totals                   # executions per target so far, this commit's and all
+#
+# A chunk stops at CHUNK seconds or when its target reaches GOAL, whichever comes first. Do not
+# pause a campaign with SIGSTOP for longer than FUZZ_TIMEOUT: libFuzzer's per-input timeout is
+# wall-clock time, so the input in flight would be reported as a timeout.
 set -uo pipefail
 cd "$(dirname "$0")"
 LEDGER="logs/campaign.tsv"
@@ -45,15 +51,19 @@ FUZZ_CONFIG=release SECONDS_EACH=0 RUNS=1 ./run.sh FuzzJSON > /dev/null 2>&1 || 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
 while :; do
   if [ -n "${UNTIL:-}" ] && [ "$(date +%H:%M)" \> "$UNTIL" ]; then echo "past $UNTIL: stopping"; break; fi
+  # ORDER=fewest (default): the target with the fewest executions; nearest: the most below GOAL.
   best=""; low=""
   for t in $TARGETS; do
     n="$(total "$t")"
-    if [ "$n" -lt "$GOAL" ] && { [ -z "$low" ] || [ "$n" -lt "$low" ]; }; then best="$t"; low="$n"; fi
+    [ "$n" -lt "$GOAL" ] || continue
+    if [ -z "$low" ] || { [ "${ORDER:-fewest}" = nearest ] && [ "$n" -gt "$low" ]; } || { [ "${ORDER:-fewest}" != nearest ] && [ "$n" -lt "$low" ]; }; then
+      best="$t"; low="$n"
+    fi
   done
   [ -z "$best" ] && { echo "every target has $GOAL executions"; break; }
   seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
-  line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release SECONDS_EACH="$CHUNK" FUZZ_SEED="$seed" FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" \
-    ./run.sh "$best" 2>/dev/null | tail -1)"
+  line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release RUNS="$((GOAL - low))" FUZZ_MAX_SECONDS="$CHUNK" FUZZ_SEED="$seed" \
+    FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" ./run.sh "$best" 2>/dev/null | tail -1)"
   rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"
   case "$line" in *"no crash"*) rc=0 ;; *) rc=1 ;; esac

@@ -92,6 +92,8 @@ for t in $TARGETS; do
   mkdir -p "$WORK/$t"
   limit=(-max_total_time="$SECONDS_EACH")
   [ -n "${RUNS:-}" ] && limit=(-runs="$RUNS")
+  # RUNS with FUZZ_MAX_SECONDS: whichever comes first (fuzz/campaign.sh stops a target at its goal).
+  [ -n "${RUNS:-}" ] && [ -n "${FUZZ_MAX_SECONDS:-}" ] && limit+=(-max_total_time="$FUZZ_MAX_SECONDS")
   set +e
   "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=8192 \
     -artifact_prefix="artifacts/$t-" -print_final_stats=1 > "logs/$t.log" 2>&1
