@@ -38,6 +38,7 @@ let package = Package(
         fuzzTarget("FuzzRESP", ["CicadaEngine"]),
         fuzzTarget("FuzzTrace", ["CicadaEngine"]),
         fuzzTarget("FuzzHTTPResponse", ["CicadaEngine"]),
+        fuzzTarget("FuzzArtifact", ["CicadaEngine"]),
         .executableTarget(name: "FuzzEngineRequest", dependencies: [
             "FuzzDriver", .product(name: "CicadaEngine", package: rootIdentity),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

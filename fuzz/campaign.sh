@@ -24,7 +24,7 @@ cd "$(dirname "$0")"
 LEDGER="logs/campaign.tsv"
 GOAL="${GOAL:-10000000}"
 CHUNK="${CHUNK:-600}"
-TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace}"
+TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
 mkdir -p logs
 touch "$LEDGER"
 

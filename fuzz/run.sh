@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${SECONDS_EACH:-30}"
-TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace}"
+TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
 # FUZZ_CONFIG=release: an optimised build (-O, overflow and bounds traps kept, as every Swift
 # release build keeps them) with the same sanitizers, for the long runs (fuzz/campaign.sh):
 # about 1.2-1.5x the executions a second of debug, since ASan and the coverage hooks dominate
@@ -85,17 +85,25 @@ printf '\x05\x02HTTP/1.0 200 OK\r\n\r\nuntil the close' > corpus/FuzzHTTPRespons
 printf '\x09\x01HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n' > corpus/FuzzHTTPResponse/head
 printf '\x02\x00HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\ndata: {"choices":[{}]}\n\n\r\n0\r\n\r\n' > corpus/FuzzHTTPResponse/sse
 
+# Shard artifacts and /live states (first byte even: an artifact, odd: a state), as a 3 s run of
+# `cicada run --shard 0/2 --out DIR --status-port P` against `cicada target --faults
+# ok:8,503:1,reset_mid_body:1` wrote and served them (fuzz/seeds/).
+mkdir -p corpus/FuzzArtifact
+cp seeds/FuzzArtifact/* corpus/FuzzArtifact/
+
 mkdir -p artifacts logs
 fail=0
 WORK="${FUZZ_WORK:-work}"
 for t in $TARGETS; do
   mkdir -p "$WORK/$t"
+  # Artifacts carry base64 histograms: their seeds are ~10 KB.
+  maxlen=8192; [ "$t" = FuzzArtifact ] && maxlen=32768
   limit=(-max_total_time="$SECONDS_EACH")
   [ -n "${RUNS:-}" ] && limit=(-runs="$RUNS")
   # RUNS with FUZZ_MAX_SECONDS: whichever comes first (fuzz/campaign.sh stops a target at its goal).
   [ -n "${RUNS:-}" ] && [ -n "${FUZZ_MAX_SECONDS:-}" ] && limit+=(-max_total_time="$FUZZ_MAX_SECONDS")
   set +e
-  "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=8192 \
+  "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="$maxlen" \
     -artifact_prefix="artifacts/$t-" -print_final_stats=1 > "logs/$t.log" 2>&1
   rc=$?
   set -e

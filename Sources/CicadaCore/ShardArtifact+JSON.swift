@@ -66,6 +66,10 @@ extension ShardArtifact {
     // MARK: The file's shape
 
     struct Hist: Codable {
+        /// Refuses a count past ``ShardLiveState/countLimit`` (see ShardArtifact+Ranges.swift).
+        static func checkCount(_ key: String, _ value: UInt64) throws(ReadProblem) {
+            guard value <= ShardLiveState.countLimit else { throw ShardLiveState.outOfRange(key, "\(value)") }
+        }
         var count: UInt64
         var minUs: UInt64?
         var maxUs: UInt64?
@@ -77,6 +81,7 @@ extension ShardArtifact {
             hdr = HdrHistogramCodec.encodeBase64(h)
         }
         func histogram(_ at: String) throws(ReadProblem) -> LatencyHistogram {
+            try Self.checkCount(at + ".count", count)
             let h: LatencyHistogram
             do { h = try HdrHistogramCodec.decodeBase64(hdr, minMicros: minUs, maxMicros: maxUs, sumMicros: sumUs) } catch {
                 throw ReadProblem(message: "at \(at).hdr: \(error.message)")
@@ -95,6 +100,9 @@ extension ShardArtifact {
             ttft = Hist(l.ttft); firstContent = Hist(l.firstContent); tpot = Hist(l.tpot); itl = Hist(l.itl); e2el = Hist(l.e2el)
         }
         func stats(_ at: String) throws(ReadProblem) -> LLMStats {
+            try Hist.checkCount(at + ".streams", streams); try Hist.checkCount(at + ".output_tokens", outputTokens)
+            try Hist.checkCount(at + ".input_tokens", inputTokens); try Hist.checkCount(at + ".usage_reported", usageReported)
+            try Hist.checkCount(at + ".good_requests", goodRequests)
             var l = LLMStats()
             l.streams = streams; l.outputTokens = outputTokens; l.inputTokens = inputTokens; l.usageReported = usageReported
             l.goodRequests = goodRequests
@@ -118,6 +126,10 @@ extension ShardArtifact {
             corrected = Hist(s.corrected); raw = Hist(s.raw); ttfb = Hist(s.ttfb); llm = s.llm.map(LLM.init)
         }
         func stats(_ at: String) throws(ReadProblem) -> RequestStats {
+            try Hist.checkCount(at + ".requests", requests); try Hist.checkCount(at + ".failures", failures)
+            try Hist.checkCount(at + ".bytes_in", bytesIn); try Hist.checkCount(at + ".bytes_out", bytesOut)
+            for (k, v) in failuresByKind { try Hist.checkCount(at + ".failures_by_kind.\(k)", v) }
+            for (k, v) in statusCodes { try Hist.checkCount(at + ".status_codes.\(k)", v) }
             var s = RequestStats()
             s.requests = requests; s.failures = failures; s.bytesIn = bytesIn; s.bytesOut = bytesOut
             for (k, v) in failuresByKind {
@@ -244,6 +256,7 @@ extension ShardArtifact {
         }
 
         func artifact() throws(ReadProblem) -> ShardArtifact {
+            try checkRanges()
             guard shardCount >= 1 else { throw ReadProblem(message: "at shard_count: \(shardCount) is not a shard count") }
             guard !shards.isEmpty else { throw ReadProblem(message: "at shards: no shard record") }
             for (i, s) in shards.enumerated() where !(0..<shardCount).contains(s.index) {

@@ -150,6 +150,37 @@ import Testing
         fails(text.replacingCharacters(in: count, with: "\"count\" : 9"), "count")
     }
 
+    /// FuzzArtifact's finding: counts no run reaches (here past 2^63, so two of them overflow
+    /// UInt64) made `cicada merge` trap adding them. Every count is now refused past 2^52 when
+    /// read, naming its key, and artifacts at the limit merge without overflow.
+    @Test func countsNoRunReachesAreRefusedNamingTheKeySoAMergeCannotOverflow() throws {
+        let a = Self.artifact(shard: 0, seed: 5)
+        let text = a.json()
+        func replacing(_ key: String, in t: String, with value: String) throws -> String {
+            let r = try #require(t.range(of: "\"\(key)\" : [0-9]+", options: .regularExpression), "\(key) in the artifact")
+            return t.replacingCharacters(in: r, with: "\"\(key)\" : \(value)")
+        }
+        for (key, at) in [("requests", "tasks[0].requests"), ("dropped", "dropped"), ("occurrences", "occurrences"),
+                          ("bytes_in", "tasks[0].bytes_in"), ("users", "timeline[")] where key != "occurrences" || !a.errors.isEmpty {
+            // `users` is an Int in the file: Int.max, past the limit but still a number it reads.
+            let huge = try replacing(key, in: text, with: key == "users" ? "9223372036854775807" : "18446744073709551615")
+            do { _ = try ShardArtifact.read(Data(huge.utf8)); Issue.record("read \(key) = 2^64 - 1") } catch {
+                #expect(error.message.contains(at) && error.message.contains("out of range"), "\(error.message)")
+            }
+        }
+        let code = try #require(text.range(of: "\"200\" : [0-9]+", options: .regularExpression))
+        let hugeCode = text.replacingCharacters(in: code, with: "\"200\" : 9223372036854775808")
+        do { _ = try ShardArtifact.read(Data(hugeCode.utf8)); Issue.record("read a status-code count of 2^63") } catch {
+            #expect(error.message.contains("status_codes.200"), "\(error.message)")
+        }
+        // At the limit itself: read, and two shards of it add up without trapping.
+        let limit = try replacing("requests", in: text, with: "\(ShardLiveState.countLimit)")
+        let p0 = try ShardArtifact.read(Data(limit.utf8))
+        let p1 = try ShardArtifact.read(Data(limit.replacingOccurrences(of: "\"index\" : 0", with: "\"index\" : 1").utf8))
+        let both = try #require(try ShardArtifact.merged([p0, p1]))
+        #expect(both.perStat.contains { $0.requests == 2 * ShardLiveState.countLimit })
+    }
+
     @Test func skewBeyondTheBoundIsWarned() throws {
         func shard(_ i: Int, start: Double, at: Double?, written: Double) -> ShardArtifact {
             var a = Self.artifact(shard: i, seed: 1)

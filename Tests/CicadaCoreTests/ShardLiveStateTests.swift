@@ -76,6 +76,21 @@ import Testing
         #expect(ShardLiveState.merged(states.reversed())?.total.corrected == all)
     }
 
+    /// A `/live` whose status-code or failure-kind counts, or histogram counts, no run reaches
+    /// is refused naming the key (the merge adds those counts with plain sums).
+    @Test func hugeStatusAndHistogramCountsAreRefusedNamingTheKey() throws {
+        var values: [UInt64] = []
+        let text = Self.state(shard: 0, of: 2, seed: 7, values: &values).json()
+        for (pattern, words) in [("\"200\" *: *[0-9]+", "status_codes.200"), ("\"count\" *: *[0-9]+", "count")] {
+            let r = try #require(text.range(of: pattern, options: .regularExpression), "\(pattern) in the state")
+            let key = String(text[r].prefix { $0 != ":" })
+            let huge = text.replacingCharacters(in: r, with: key + ": 18446744073709551615")
+            do { _ = try ShardLiveState.read(Data(huge.utf8)); Issue.record("read \(words) = 2^64 - 1") } catch {
+                #expect(error.message.contains(words) && error.message.contains("out of range"), "\(error.message)")
+            }
+        }
+    }
+
     @Test func shardsOfDifferentScenariosDoNotMerge() {
         var v: [UInt64] = []
         let a = Self.state(shard: 0, of: 2, seed: 1, values: &v)

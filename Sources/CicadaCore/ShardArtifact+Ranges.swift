@@ -1,0 +1,33 @@
+/// The ranges `cicada merge` accepts in a shard artifact: every count (requests, failures,
+/// bytes, status codes and failure kinds, histogram counts, token counts, error occurrences, a
+/// second's users, dropped and cut-off arrivals, split weights and steps) lies in
+/// 0...``ShardLiveState/countLimit`` (2^52), as in a shard's `/live`. A file written by hand or
+/// damaged with a count no run reaches is refused when read, naming the key, so adding
+/// thousands of artifacts can never overflow and trap the merge (`FuzzArtifact` found that two
+/// artifacts whose `requests` added past 2^64 did). The per-task figures and histograms are
+/// checked where they are read (``ShardArtifact/Stat``, ``ShardArtifact/Hist``), for `/live`
+/// too; this checks the rest of the file.
+extension ShardArtifact.File {
+    func checkRanges() throws(ShardArtifact.ReadProblem) {
+        func check(_ key: String, _ value: UInt64) throws(ShardArtifact.ReadProblem) { try ShardArtifact.Hist.checkCount(key, value) }
+        func check(_ key: String, _ value: Int) throws(ShardArtifact.ReadProblem) {
+            guard value >= 0, UInt64(value) <= ShardLiveState.countLimit else { throw ShardLiveState.outOfRange(key, "\(value)") }
+        }
+        try check("dropped", dropped); try check("cut_off", cutOff)
+        for (i, e) in errors.enumerated() { try check("errors[\(i)].occurrences", e.occurrences) }
+        for (i, s) in shards.enumerated() { try check("shards[\(i)].workers", s.workers) }
+        for (i, t) in timeline.enumerated() {
+            try check("timeline[\(i)].requests", t.requests); try check("timeline[\(i)].failures", t.failures)
+            try check("timeline[\(i)].users", t.users)
+        }
+        if let sp = split {
+            for (i, m) in sp.members.enumerated() { try check("split.members[\(i)].weight", m.weight) }
+            for (i, s) in sp.steps.enumerated() { try check("split.steps[\(i)]", s) }
+            try check("split.min_requests", sp.minRequests)
+            for (i, w) in sp.finalWeights.enumerated() { try check("split.final_weights[\(i)]", w) }
+            for (k, w) in sp.windows.enumerated() {
+                for (i, x) in w.weights.enumerated() { try check("split.windows[\(k)].weights[\(i)]", x) }
+            }
+        }
+    }
+}

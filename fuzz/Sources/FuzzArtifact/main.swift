@@ -1,0 +1,33 @@
+import CicadaCore
+import FuzzDriver
+import Foundation
+
+/// The readers of what shards send: `cicada merge`'s shard artifacts (`cicada.shard/v1`, with
+/// zlib-compressed HdrHistograms in base64) and `cicada dash --shards`' `/live` states
+/// (`cicada.live/v1`). Any bytes are read or refused with a problem that names its key, never a
+/// trap; whatever is read is then merged with itself (counts doubled, the way two shards add)
+/// and turned into what the reports and the dashboard show.
+/// The first byte chooses: even, an artifact; odd, a `/live` state.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzArtifact(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data = input, size > 0 else { return 0 }
+    let json = Data(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    if data[0] % 2 == 0 {
+        guard let a = try? ShardArtifact.read(json) else { return 0 }
+        _ = a.runResult()
+        _ = a.skewWarnings(bound: 1)
+        _ = a.mergeProblem(with: a)
+        if let both = try? ShardArtifact.merged([a, a]) {
+            _ = both.runResult()
+            _ = both.json()
+        }
+    } else {
+        guard let s = try? ShardLiveState.read(json) else { return 0 }
+        _ = ShardLiveState.merged([s, s])
+        _ = ShardLiveState.thresholdResults([s, s])
+        _ = ShardLiveState.mergedEngines([s, s])
+    }
+    return 0
+}
+
+runFuzzer(fuzzArtifact)
