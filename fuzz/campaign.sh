@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The long fuzzing runs behind RELIABILITY.md's figures (issue 12's 10 million executions per
 # target), in chunks that add up across sittings: each chunk runs the target that has the fewest
-# executions so far for CHUNK seconds with a fresh seed, on the optimised build
-# (FUZZ_CONFIG=release, same sanitizers), and appends one line to fuzz/logs/campaign.tsv:
+# executions so far (ORDER=nearest: the one closest to GOAL) for CHUNK seconds or until it reaches
+# GOAL, with a fresh seed, on the optimised build (FUZZ_CONFIG=release, same sanitizers), and
+# appends one line to fuzz/logs/campaign.tsv:
 #
 #   date  target  seed  executions  exit  commit
+#
+# exit: 0 clean (its executions count), 1 failed (the campaign stops), 3 uncounted (the chunk
+# ended clean but its log held no count; nothing is credited).
 #
 # Chunks share each target's grown corpus in fuzz/work/, as libFuzzer's own -jobs do, so the
 # sum over chunks is the campaign's count. The first chunk that fails (crash, sanitizer report,
@@ -20,54 +24,64 @@
 # pause a campaign with SIGSTOP for longer than FUZZ_TIMEOUT: libFuzzer's per-input timeout is
 # wall-clock time, so the input in flight would be reported as a timeout.
 set -uo pipefail
-cd "$(dirname "$0")"
-LEDGER="logs/campaign.tsv"
-GOAL="${GOAL:-10000000}"
-CHUNK="${CHUNK:-600}"
-TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
-mkdir -p logs
-touch "$LEDGER"
+# All in a function, read whole before it runs (see run.sh).
+main() {
+  cd "$(dirname "$0")"
+  LEDGER="logs/campaign.tsv"
+  GOAL="${GOAL:-10000000}"
+  CHUNK="${CHUNK:-600}"
+  TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
+  mkdir -p logs
+  touch "$LEDGER"
 
-# Executions so far of one target (successful chunks only), all commits.
-total() { awk -F'\t' -v t="$1" '$2 == t && $5 == 0 { s += $4 } END { print s + 0 }' "$LEDGER"; }
+  # Executions so far of one target (successful chunks only), all commits.
+  total() { awk -F'\t' -v t="$1" '$2 == t && $5 == 0 { s += $4 } END { print s + 0 }' "$LEDGER"; }
 
-if [ "${1:-}" = "--totals" ]; then
-  printf '%-20s %14s %8s %s\n' target executions chunks commits
-  for t in $TARGETS; do
-    awk -F'\t' -v t="$t" '$2 == t { n++; if ($5 == 0) s += $4; else bad++; c[$6] = 1 }
-      END { k = ""; for (x in c) k = k (k ? "," : "") x
-            printf "%-20s %14d %8d %s%s\n", t, s, n, k, (bad ? "  FAILED CHUNKS: " bad : "") }' "$LEDGER"
+  if [ "${1:-}" = "--totals" ]; then
+    printf '%-20s %14s %8s %s\n' target executions chunks commits
+    for t in $TARGETS; do
+      awk -F'\t' -v t="$t" '$2 == t { n++; if ($5 == 0) s += $4; else bad++; c[$6] = 1 }
+        END { k = ""; for (x in c) k = k (k ? "," : "") x
+              printf "%-20s %14d %8d %s%s\n", t, s, n, k, (bad ? "  FAILED OR UNCOUNTED CHUNKS: " bad : "") }' "$LEDGER"
+    done
+    exit 0
+  fi
+
+  # Build once, now: every chunk then fuzzes this commit's code (the ledger says which), however
+  # the work tree moves meanwhile.
+  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  [ -n "$(git status --porcelain -- ../Sources ../Package.swift . 2>/dev/null)" ] && commit="$commit+changes"
+  FUZZ_CONFIG=release FUZZ_BUILD_ONLY=1 ./run.sh > /dev/null 2>&1 || { echo "the fuzz build failed" >&2; exit 1; }
+  # Allocation stacks off: ASan's stack depot was the largest cost per execution (perf); a finding
+  # is replayed with full stacks from its kept input.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
+  while :; do
+    if [ -n "${UNTIL:-}" ] && [ "$(date +%H:%M)" \> "$UNTIL" ]; then echo "past $UNTIL: stopping"; break; fi
+    # ORDER=fewest (default): the target with the fewest executions; nearest: the one closest to
+    # GOAL (the highest count still below it), so targets finish one at a time.
+    best=""; low=""
+    for t in $TARGETS; do
+      n="$(total "$t")"
+      [ "$n" -lt "$GOAL" ] || continue
+      if [ -z "$low" ] || { [ "${ORDER:-fewest}" = nearest ] && [ "$n" -gt "$low" ]; } || { [ "${ORDER:-fewest}" != nearest ] && [ "$n" -lt "$low" ]; }; then
+        best="$t"; low="$n"
+      fi
+    done
+    [ -z "$best" ] && { echo "every target has $GOAL executions"; break; }
+    seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
+    line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release RUNS="$((GOAL - low))" FUZZ_MAX_SECONDS="$CHUNK" FUZZ_SEED="$seed" \
+      FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" ./run.sh "$best" 2>/dev/null | tail -1)"
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"
+    case "$line" in *"no crash"*) rc=0 ;; *) rc=1 ;; esac
+    # A clean chunk whose log holds no count (the log was emptied under it) is ledgered as
+    # "uncounted" (exit column 3) and counts nothing: the ledger never credits executions it
+    # cannot read back.
+    [ "$rc" -eq 0 ] && [ -z "$execs" ] && rc=3
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$best" "$seed" "${execs:-0}" "$rc" "$commit" >> "$LEDGER"
+    echo "$line"
+    [ "$rc" -eq 3 ] && { echo "uncounted: fuzz/logs/$best.log has no count; not credited"; continue; }
+    [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best.log and fuzz/artifacts/"; exit 1; }
   done
-  exit 0
-fi
-
-# Build once, now: every chunk then fuzzes this commit's code (the ledger says which), however
-# the work tree moves meanwhile.
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-[ -n "$(git status --porcelain -- ../Sources ../Package.swift . 2>/dev/null)" ] && commit="$commit+changes"
-FUZZ_CONFIG=release SECONDS_EACH=0 RUNS=1 ./run.sh FuzzJSON > /dev/null 2>&1 || { echo "the fuzz build failed" >&2; exit 1; }
-# Allocation stacks off: ASan's stack depot was the largest cost per execution (perf); a finding
-# is replayed with full stacks from its kept input.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0}"
-while :; do
-  if [ -n "${UNTIL:-}" ] && [ "$(date +%H:%M)" \> "$UNTIL" ]; then echo "past $UNTIL: stopping"; break; fi
-  # ORDER=fewest (default): the target with the fewest executions; nearest: the most below GOAL.
-  best=""; low=""
-  for t in $TARGETS; do
-    n="$(total "$t")"
-    [ "$n" -lt "$GOAL" ] || continue
-    if [ -z "$low" ] || { [ "${ORDER:-fewest}" = nearest ] && [ "$n" -gt "$low" ]; } || { [ "${ORDER:-fewest}" != nearest ] && [ "$n" -lt "$low" ]; }; then
-      best="$t"; low="$n"
-    fi
-  done
-  [ -z "$best" ] && { echo "every target has $GOAL executions"; break; }
-  seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
-  line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release RUNS="$((GOAL - low))" FUZZ_MAX_SECONDS="$CHUNK" FUZZ_SEED="$seed" \
-    FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" ./run.sh "$best" 2>/dev/null | tail -1)"
-  rc=$?
-  execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"
-  case "$line" in *"no crash"*) rc=0 ;; *) rc=1 ;; esac
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$best" "$seed" "${execs:-0}" "$rc" "$commit" >> "$LEDGER"
-  echo "$line"
-  [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best.log and fuzz/artifacts/"; exit 1; }
-done
+}
+main "$@"
+exit
