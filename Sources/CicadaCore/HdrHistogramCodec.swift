@@ -42,6 +42,11 @@ public enum HdrHistogramCodec {
         return (buckets + 1) * subBucketHalfCount
     }()
 
+    /// The most a decoded histogram's values may add up to, in µs (2^52, about 142 years of
+    /// latency): HdrHistogram's iteration adds count × value in `UInt64` and traps past 2^64,
+    /// so 4,096 histograms at this bound still merge and encode.
+    public static let maxValueSum: UInt64 = 1 << 52
+
     /// The counts-array index of `value` (HdrHistogram's `countsArrayIndex`).
     static func countsIndex(_ value: UInt64) -> Int {
         let bucket = leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
@@ -157,8 +162,25 @@ public enum HdrHistogramCodec {
             guard index < countsLength else {
                 throw DecodeError(message: "histogram: bucket \(index) is past one hour, the largest value Cicada records")
             }
-            if v > 0 { entries.append((index, UInt64(v))) }
+            if v > 0 {
+                // A bucket no run fills: refused, so neither the total nor HdrHistogram's own
+                // iteration (which adds count × value) can overflow (see ``maxValueSum``).
+                guard UInt64(v) <= ShardLiveState.countLimit else {
+                    throw DecodeError(message: "histogram: bucket \(index) holds \(v) values, more than \(ShardLiveState.countLimit)")
+                }
+                entries.append((index, UInt64(v)))
+            }
             index += 1
+        }
+        var total: UInt64 = 0, valueSum: UInt64 = 0
+        for (index, count) in entries {
+            let (product, o1) = count.multipliedReportingOverflow(by: value(atIndex: index + 1))
+            let (s, o2) = valueSum.addingReportingOverflow(product)
+            total = total.addingSaturating(count)
+            guard !o1, !o2, s <= maxValueSum, total <= ShardLiveState.countLimit else {
+                throw DecodeError(message: "histogram: its values add up past \(maxValueSum) µs (about 142 years), more than any run records")
+            }
+            valueSum = s
         }
         guard let first = entries.first?.index, let last = entries.last?.index else {
             if let minMicros, let maxMicros, minMicros <= maxMicros {

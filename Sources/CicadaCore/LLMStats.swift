@@ -42,11 +42,14 @@ public struct LLMStats: Sendable, Equatable {
 
     public mutating func merge(_ o: LLMStats) {
         ttft.merge(o.ttft); firstContent.merge(o.firstContent); tpot.merge(o.tpot); itl.merge(o.itl); e2el.merge(o.e2el)
-        streams += o.streams; outputTokens += o.outputTokens; inputTokens += o.inputTokens
-        usageReported += o.usageReported; goodRequests += o.goodRequests
+        streams = streams.addingSaturating(o.streams); outputTokens = outputTokens.addingSaturating(o.outputTokens)
+        inputTokens = inputTokens.addingSaturating(o.inputTokens)
+        usageReported = usageReported.addingSaturating(o.usageReported); goodRequests = goodRequests.addingSaturating(o.goodRequests)
         firstReasoning.merge(o.firstReasoning)
-        tokenizerCounted += o.tokenizerCounted
-        reasoningStreams += o.reasoningStreams; reasoningTokens += o.reasoningTokens; reasoningUsageReported += o.reasoningUsageReported
+        tokenizerCounted = tokenizerCounted.addingSaturating(o.tokenizerCounted)
+        reasoningStreams = reasoningStreams.addingSaturating(o.reasoningStreams)
+        reasoningTokens = reasoningTokens.addingSaturating(o.reasoningTokens)
+        reasoningUsageReported = reasoningUsageReported.addingSaturating(o.reasoningUsageReported)
     }
 
     /// Answer tokens: output tokens that were not reasoning.

@@ -134,10 +134,12 @@ public struct RequestStats: Sendable, Equatable {
     /// Adds another set of stats into this one.
     public mutating func merge(_ o: RequestStats) {
         corrected.merge(o.corrected); raw.merge(o.raw); ttfb.merge(o.ttfb)
-        requests += o.requests; failures += o.failures
-        for (k, v) in o.failuresByKind { failuresByKind[k, default: 0] += v }
-        for (k, v) in o.statusCodes { statusCodes[k, default: 0] += v }
-        bytesIn += o.bytesIn; bytesOut += o.bytesOut
+        // Saturating: figures read from files and other processes are bounded (2^52 each), and
+        // adding them must never trap however many there are.
+        requests = requests.addingSaturating(o.requests); failures = failures.addingSaturating(o.failures)
+        for (k, v) in o.failuresByKind { failuresByKind[k] = failuresByKind[k, default: 0].addingSaturating(v) }
+        for (k, v) in o.statusCodes { statusCodes[k] = statusCodes[k, default: 0].addingSaturating(v) }
+        bytesIn = bytesIn.addingSaturating(o.bytesIn); bytesOut = bytesOut.addingSaturating(o.bytesOut)
         if let ol = o.llm { var l = llm ?? LLMStats(); l.merge(ol); llm = l }
     }
 
@@ -163,7 +165,7 @@ public struct ErrorStat: Sendable, Equatable {
         self.occurrences = occurrences; self.firstSeenNanos = firstSeenNanos; self.lastSeenNanos = lastSeenNanos
     }
     mutating func merge(_ o: ErrorStat) {
-        occurrences += o.occurrences
+        occurrences = occurrences.addingSaturating(o.occurrences)
         firstSeenNanos = Swift.min(firstSeenNanos, o.firstSeenNanos)
         lastSeenNanos = Swift.max(lastSeenNanos, o.lastSeenNanos)
     }

@@ -257,7 +257,9 @@ extension ShardArtifact {
 
         func artifact() throws(ReadProblem) -> ShardArtifact {
             try checkRanges()
-            guard shardCount >= 1 else { throw ReadProblem(message: "at shard_count: \(shardCount) is not a shard count") }
+            guard (1...ShardArtifact.maxShardCount).contains(shardCount) else {
+                throw ReadProblem(message: "at shard_count: \(shardCount) is not a shard count (1 to \(ShardArtifact.maxShardCount))")
+            }
             guard !shards.isEmpty else { throw ReadProblem(message: "at shards: no shard record") }
             for (i, s) in shards.enumerated() where !(0..<shardCount).contains(s.index) {
                 throw ReadProblem(message: "at shards[\(i)].index: \(s.index) is not a shard of \(shardCount)")

@@ -7,6 +7,12 @@
 /// artifacts whose `requests` added past 2^64 did). The per-task figures and histograms are
 /// checked where they are read (``ShardArtifact/Stat``, ``ShardArtifact/Hist``), for `/live`
 /// too; this checks the rest of the file.
+extension ShardArtifact {
+    /// The most shards a run may be split into as read from a file (`cicada merge` lists the
+    /// missing ones, so a damaged `shard_count` must not make it build a set of billions).
+    public static let maxShardCount = 100_000
+}
+
 extension ShardArtifact.File {
     func checkRanges() throws(ShardArtifact.ReadProblem) {
         func check(_ key: String, _ value: UInt64) throws(ShardArtifact.ReadProblem) { try ShardArtifact.Hist.checkCount(key, value) }

@@ -198,7 +198,7 @@ public struct ShardArtifact: Sendable, Equatable {
         for e in errors + other.errors {
             let k = ErrorKey(method: e.method, name: e.name, message: e.message)
             if var old = errorsByKey[k] {
-                old.occurrences += e.occurrences
+                old.occurrences = old.occurrences.addingSaturating(e.occurrences)
                 old.firstSeenUnix = Swift.min(old.firstSeenUnix, e.firstSeenUnix)
                 old.lastSeenUnix = Swift.max(old.lastSeenUnix, e.lastSeenUnix)
                 errorsByKey[k] = old
@@ -207,7 +207,8 @@ public struct ShardArtifact: Sendable, Equatable {
         var seconds: [Int64: SecondRecord] = [:]
         for s in timeline + other.timeline {
             if var old = seconds[s.second] {
-                old.requests += s.requests; old.failures += s.failures; old.users += s.users
+                old.requests = old.requests.addingSaturating(s.requests); old.failures = old.failures.addingSaturating(s.failures)
+                old.users = old.users.addingSaturating(s.users)
                 // Exact or absent: a second some part lacks a histogram for has none.
                 if var h = old.corrected, let more = s.corrected { h.merge(more); old.corrected = h } else { old.corrected = nil }
                 seconds[s.second] = old
@@ -220,7 +221,8 @@ public struct ShardArtifact: Sendable, Equatable {
         var out = ShardArtifact(cicadaVersion: Swift.max(cicadaVersion, other.cicadaVersion), identity: identity, shardCount: shardCount,
                              shards: shards + other.shards, target: target, modelDescription: modelDescription, thresholds: united,
                              goodputConfigured: goodputConfigured, names: names, methods: methods, perStat: stats, scheduleLag: lag,
-                             dropped: dropped + other.dropped, cutOff: cutOff + other.cutOff, errors: Array(errorsByKey.values),
+                             dropped: dropped.addingSaturating(other.dropped), cutOff: cutOff.addingSaturating(other.cutOff),
+                             errors: Array(errorsByKey.values),
                              timeline: Array(seconds.values), events: events + other.events)
         // Both parts carry a split of the same members or neither does (``mergeProblem(with:)``).
         out.split = split.flatMap { mine in other.split.flatMap { mine.merged(with: $0) } }

@@ -1,7 +1,8 @@
 /// The ranges `cicada dash --shards` accepts in a shard's `/live`: a shard answering nonsense
 /// (a negative gauge, a count no run reaches) is refused when read, so it shows as an error
 /// for that shard in the shard table and its figures never enter the merge; and the merge adds
-/// with saturating sums, so whatever gets past the check cannot trap the dashboard.
+/// with saturating sums (``added(_:_:)``, `RequestStats.merge`), so whatever gets past the check
+/// cannot trap the dashboard.
 extension ShardLiveState {
     /// The largest count or gauge a shard may send: 2^52 (about 4.5e15, exact as a JSON
     /// double). Thousands of shards at this bound still add within `Int` and `UInt64`; no run

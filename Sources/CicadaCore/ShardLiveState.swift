@@ -241,7 +241,7 @@ public struct ShardLiveState: Sendable, Equatable {
         }
 
         func state() throws(ShardArtifact.ReadProblem) -> ShardLiveState {
-            guard shardCount >= 1, (0..<shardCount).contains(shardIndex) else {
+            guard (1...ShardArtifact.maxShardCount).contains(shardCount), (0..<shardCount).contains(shardIndex) else {
                 throw ShardArtifact.ReadProblem(message: "at shard_index: \(shardIndex) is not a shard of \(shardCount)")
             }
             var perStat: [RequestStats] = []

@@ -103,6 +103,9 @@ public enum ShardResolver {
             throw Problem(message: "error: --shard '\(text)' is not I/N (e.g. 0/4: the first of four shards)")
         }
         guard n >= 1 else { throw Problem(message: "error: --shard '\(text)': the shard count must be at least 1") }
+        guard n <= ShardArtifact.maxShardCount else {
+            throw Problem(message: "error: --shard '\(text)': at most \(ShardArtifact.maxShardCount) shards (cicada merge reads no more)")
+        }
         guard let spec = ShardSpec(index: i, count: n) else {
             throw Problem(message: "error: --shard '\(text)': the index must satisfy 0 <= I < N (shards of \(n) are 0...\(n - 1))")
         }

@@ -29,6 +29,29 @@ import Testing
         }
     }
 
+    /// A bucket no run fills, or values that add up past ``HdrHistogramCodec/maxValueSum``
+    /// (HdrHistogram's own iteration adds count × value and would trap past 2^64), are refused
+    /// when decoded; a histogram just inside both bounds decodes.
+    @Test func bucketsAndValueSumsNoRunReachesAreRefused() throws {
+        func decodes(_ h: LatencyHistogram) throws(HdrHistogramCodec.DecodeError) -> LatencyHistogram {
+            try HdrHistogramCodec.decode(HdrHistogramCodec.encode(h, compressed: false))
+        }
+        var full = LatencyHistogram()
+        full.record(micros: 1, count: ShardLiveState.countLimit + 1)
+        do { _ = try decodes(full); Issue.record("decoded a bucket of 2^52 + 1") } catch {
+            #expect(error.message.contains("more than \(ShardLiveState.countLimit)"), "\(error.message)")
+        }
+        var heavy = LatencyHistogram()
+        heavy.record(micros: 3_000_000_000, count: 1 << 22)   // 1.3e16 µs in all
+        do { _ = try decodes(heavy); Issue.record("decoded values adding up past 2^52 µs") } catch {
+            #expect(error.message.contains("add up past"), "\(error.message)")
+        }
+        var fine = LatencyHistogram()
+        fine.record(micros: 3_000_000_000, count: 1 << 20)    // 3.1e15 µs: inside
+        fine.record(micros: 1, count: 1 << 40)
+        #expect(try decodes(fine).count == (1 << 20) + (1 << 40))
+    }
+
     @Test func edgesRoundTrip() throws {
         var h = LatencyHistogram()
         h.record(micros: 1, count: 1 << 40)                         // a count needing 6+ LEB128 bytes

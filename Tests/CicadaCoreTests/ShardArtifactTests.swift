@@ -154,24 +154,25 @@ import Testing
     /// UInt64) made `cicada merge` trap adding them. Every count is now refused past 2^52 when
     /// read, naming its key, and artifacts at the limit merge without overflow.
     @Test func countsNoRunReachesAreRefusedNamingTheKeySoAMergeCannotOverflow() throws {
-        let a = Self.artifact(shard: 0, seed: 5)
+        var a = Self.artifact(shard: 0, seed: 5)
+        a.errors = [ShardArtifact.ErrorRecord(method: "GET", name: "a", message: "HTTP 503", occurrences: 2,
+                                              firstSeenUnix: 1_800_000_001, lastSeenUnix: 1_800_000_002)]
         let text = a.json()
         func replacing(_ key: String, in t: String, with value: String) throws -> String {
             let r = try #require(t.range(of: "\"\(key)\" : [0-9]+", options: .regularExpression), "\(key) in the artifact")
             return t.replacingCharacters(in: r, with: "\"\(key)\" : \(value)")
         }
-        for (key, at) in [("requests", "tasks[0].requests"), ("dropped", "dropped"), ("occurrences", "occurrences"),
-                          ("bytes_in", "tasks[0].bytes_in"), ("users", "timeline[")] where key != "occurrences" || !a.errors.isEmpty {
-            // `users` is an Int in the file: Int.max, past the limit but still a number it reads.
-            let huge = try replacing(key, in: text, with: key == "users" ? "9223372036854775807" : "18446744073709551615")
-            do { _ = try ShardArtifact.read(Data(huge.utf8)); Issue.record("read \(key) = 2^64 - 1") } catch {
-                #expect(error.message.contains(at) && error.message.contains("out of range"), "\(error.message)")
+        // (key as written, where its first occurrence is, as the message names it)
+        let cases = [("requests", "tasks[0].requests"), ("dropped", "dropped"), ("cut_off", "cut_off"),
+                     ("occurrences", "errors[0].occurrences"), ("bytes_in", "tasks[0].bytes_in"), ("bytes_out", "tasks[0].bytes_out"),
+                     ("http_5xx", "tasks[0].failures_by_kind.http_5xx"), ("200", "tasks[0].status_codes.200"),
+                     ("count", "schedule_lag.count"), ("users", "timeline[0].users"), ("workers", "shards[0].workers")]
+        for (key, at) in cases {
+            // `users` and `workers` are Ints in the file: Int.max, past the limit but still a number it reads.
+            let huge = try replacing(key, in: text, with: key == "users" || key == "workers" ? "9223372036854775807" : "18446744073709551615")
+            do { _ = try ShardArtifact.read(Data(huge.utf8)); Issue.record("read \(key) past the limit") } catch {
+                #expect(error.message.contains("at \(at):") && error.message.contains("out of range"), "\(key): \(error.message)")
             }
-        }
-        let code = try #require(text.range(of: "\"200\" : [0-9]+", options: .regularExpression))
-        let hugeCode = text.replacingCharacters(in: code, with: "\"200\" : 9223372036854775808")
-        do { _ = try ShardArtifact.read(Data(hugeCode.utf8)); Issue.record("read a status-code count of 2^63") } catch {
-            #expect(error.message.contains("status_codes.200"), "\(error.message)")
         }
         // At the limit itself: read, and two shards of it add up without trapping.
         let limit = try replacing("requests", in: text, with: "\(ShardLiveState.countLimit)")
@@ -179,6 +180,27 @@ import Testing
         let p1 = try ShardArtifact.read(Data(limit.replacingOccurrences(of: "\"index\" : 0", with: "\"index\" : 1").utf8))
         let both = try #require(try ShardArtifact.merged([p0, p1]))
         #expect(both.perStat.contains { $0.requests == 2 * ShardLiveState.countLimit })
+        #expect(both.runResult().snapshot.total.requests >= 2 * ShardLiveState.countLimit)
+        // A shard count no run has (cicada merge would list billions of missing shards).
+        let wide = try replacing("shard_count", in: text, with: "\(ShardArtifact.maxShardCount + 1)")
+        do { _ = try ShardArtifact.read(Data(wide.utf8)); Issue.record("read a shard count past the limit") } catch {
+            #expect(error.message.contains("shard_count"), "\(error.message)")
+        }
+    }
+
+    /// Merges add with saturating sums: whatever gets past the readers cannot trap them.
+    @Test func mergesSaturateInsteadOfTrapping() {
+        var a = RequestStats(), b = RequestStats()
+        a.requests = .max - 1; b.requests = 5
+        a.statusCodes[200] = .max; b.statusCodes[200] = 1
+        a.failuresByKind[.timeout] = .max; b.failuresByKind[.timeout] = 2
+        a.merge(b)
+        #expect(a.requests == .max && a.statusCodes[200] == .max && a.failuresByKind[.timeout] == .max)
+        var l = LLMStats(), m = LLMStats()
+        l.outputTokens = .max; m.outputTokens = 1
+        l.merge(m)
+        #expect(l.outputTokens == .max)
+        #expect(Int.max.addingSaturating(1) == .max && Int.min.addingSaturating(-1) == .min && 2.addingSaturating(3) == 5)
     }
 
     @Test func skewBeyondTheBoundIsWarned() throws {

@@ -76,8 +76,8 @@ import Testing
         #expect(ShardLiveState.merged(states.reversed())?.total.corrected == all)
     }
 
-    /// A `/live` whose status-code or failure-kind counts, or histogram counts, no run reaches
-    /// is refused naming the key (the merge adds those counts with plain sums).
+    /// A `/live` whose status-code counts, histogram counts or shard count no run reaches is
+    /// refused naming the key.
     @Test func hugeStatusAndHistogramCountsAreRefusedNamingTheKey() throws {
         var values: [UInt64] = []
         let text = Self.state(shard: 0, of: 2, seed: 7, values: &values).json()
@@ -88,6 +88,11 @@ import Testing
             do { _ = try ShardLiveState.read(Data(huge.utf8)); Issue.record("read \(words) = 2^64 - 1") } catch {
                 #expect(error.message.contains(words) && error.message.contains("out of range"), "\(error.message)")
             }
+        }
+        let wide = text.replacingOccurrences(of: "\"shard_count\":2", with: "\"shard_count\":100001")
+        #expect(wide != text)
+        do { _ = try ShardLiveState.read(Data(wide.utf8)); Issue.record("read a shard count past the limit") } catch {
+            #expect(error.message.contains("shard_index") || error.message.contains("shard_count"), "\(error.message)")
         }
     }
 

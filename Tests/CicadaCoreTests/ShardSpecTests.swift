@@ -11,7 +11,7 @@ import Testing
         #expect(s.description == text)
     }
 
-    @Test(arguments: ["4/4", "-1/4", "1/0", "0/-2", "1", "a/4", "1/4/2", "", "/4", "2/"])
+    @Test(arguments: ["4/4", "-1/4", "1/0", "0/-2", "1", "a/4", "1/4/2", "", "/4", "2/", "0/100001"])
     func refusesWhatIsNotAShard(_ text: String) {
         #expect(throws: ShardResolver.Problem.self) { try ShardResolver.parse(text) }
         do { _ = try ShardResolver.parse(text) } catch { #expect(error.message.contains("--shard '\(text)'")) }
