@@ -42,10 +42,11 @@ public enum HdrHistogramCodec {
         return (buckets + 1) * subBucketHalfCount
     }()
 
-    /// The most a decoded histogram's values may add up to, in µs (2^52, about 142 years of
-    /// latency): HdrHistogram's iteration adds count × value in `UInt64` and traps past 2^64,
-    /// so 4,096 histograms at this bound still merge and encode.
-    public static let maxValueSum: UInt64 = 1 << 52
+    /// The most values a decoded histogram may hold: 2^46 (7e13, a million a second for over two
+    /// years), so the largest merge `cicada merge` reads (``ShardArtifact/maxShardCount`` parts)
+    /// still counts within `UInt64` in HdrHistogram's own sums (its percentile loop adds bucket
+    /// counts with a trapping `+`).
+    public static let maxCount: UInt64 = 1 << 46
 
     /// The counts-array index of `value` (HdrHistogram's `countsArrayIndex`).
     static func countsIndex(_ value: UInt64) -> Int {
@@ -62,9 +63,17 @@ public enum HdrHistogramCodec {
         return UInt64(subBucket) << UInt64(bucket)
     }
 
-    /// The non-empty buckets as (counts-array index, count), by index.
+    /// The non-empty buckets as (counts-array index, count), by index. Read bucket by bucket,
+    /// not through HdrHistogram's `recordedValues()`, whose iterator also sums count × value in
+    /// `UInt64` and would trap on a long overloaded run's (or a merge's) histogram.
     static func nonEmpty(_ h: LatencyHistogram) -> [(index: Int, count: UInt64)] {
-        h.histogram.recordedValues().map { (countsIndex($0.value), $0.count) }.sorted { $0.index < $1.index }
+        guard !h.isEmpty else { return [] }
+        var out: [(index: Int, count: UInt64)] = []
+        for i in 0..<countsLength {
+            let n = h.histogram.countForValue(value(atIndex: i))
+            if n > 0 { out.append((i, UInt64(n))) }
+        }
+        return out
     }
 
     /// The V2 encoding of `h`: zlib-compressed (the standard interchange form) unless `compressed`
@@ -163,24 +172,18 @@ public enum HdrHistogramCodec {
                 throw DecodeError(message: "histogram: bucket \(index) is past one hour, the largest value Cicada records")
             }
             if v > 0 {
-                // A bucket no run fills: refused, so neither the total nor HdrHistogram's own
-                // iteration (which adds count × value) can overflow (see ``maxValueSum``).
-                guard UInt64(v) <= ShardLiveState.countLimit else {
-                    throw DecodeError(message: "histogram: bucket \(index) holds \(v) values, more than \(ShardLiveState.countLimit)")
+                // A bucket no run fills: refused (see ``maxCount``).
+                guard UInt64(v) <= maxCount else {
+                    throw DecodeError(message: "histogram: bucket \(index) holds \(v) values, more than \(maxCount)")
                 }
                 entries.append((index, UInt64(v)))
             }
             index += 1
         }
-        var total: UInt64 = 0, valueSum: UInt64 = 0
-        for (index, count) in entries {
-            let (product, o1) = count.multipliedReportingOverflow(by: value(atIndex: index + 1))
-            let (s, o2) = valueSum.addingReportingOverflow(product)
+        var total: UInt64 = 0
+        for (_, count) in entries {
             total = total.addingSaturating(count)
-            guard !o1, !o2, s <= maxValueSum, total <= ShardLiveState.countLimit else {
-                throw DecodeError(message: "histogram: its values add up past \(maxValueSum) µs (about 142 years), more than any run records")
-            }
-            valueSum = s
+            guard total <= maxCount else { throw DecodeError(message: "histogram: more than \(maxCount) values in all") }
         }
         guard let first = entries.first?.index, let last = entries.last?.index else {
             if let minMicros, let maxMicros, minMicros <= maxMicros {

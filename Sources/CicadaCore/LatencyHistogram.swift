@@ -99,8 +99,10 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     /// (value µs, count) for each distinct recorded bucket, in increasing order.
+    /// (The bucket's highest equivalent value, as HdrHistogram's `recordedValues()` gives it; read
+    /// bucket by bucket, since that iterator also sums count × value in `UInt64` and can trap.)
     public func buckets() -> [(micros: UInt64, count: UInt64)] {
-        histogram.recordedValues().map { ($0.value, $0.count) }
+        HdrHistogramCodec.nonEmpty(self).map { (histogram.highestEquivalentForValue(HdrHistogramCodec.value(atIndex: $0.index)), $0.count) }
     }
 
     public static func == (a: LatencyHistogram, b: LatencyHistogram) -> Bool {

@@ -62,7 +62,7 @@ public struct SecondWindows: Sendable, Equatable {
                 }
             }
             values = v; counts = n
-            count += c; sumMicros += sum
+            count = count.addingSaturating(c); sumMicros += sum
             minMicros = Swift.min(minMicros, lo); maxMicros = Swift.max(maxMicros, hi)
         }
     }
@@ -79,7 +79,7 @@ public struct SecondWindows: Sendable, Equatable {
         public subscript(kind: Kind) -> Buckets { distributions[kind.rawValue] }
 
         mutating func add(_ o: Window) {
-            requests += o.requests; failures += o.failures
+            requests = requests.addingSaturating(o.requests); failures = failures.addingSaturating(o.failures)
             for k in distributions.indices { distributions[k].add(o.distributions[k]) }
         }
     }

@@ -21,7 +21,19 @@ extension ShardArtifact.File {
         }
         try check("dropped", dropped); try check("cut_off", cutOff)
         for (i, e) in errors.enumerated() { try check("errors[\(i)].occurrences", e.occurrences) }
-        for (i, s) in shards.enumerated() { try check("shards[\(i)].workers", s.workers) }
+        for (i, s) in shards.enumerated() {
+            // Threads of one process: 65,536 is far past any machine, and 100,000 shards of it
+            // still add within Int.
+            guard (0...65_536).contains(s.workers) else { throw ShardLiveState.outOfRange("shards[\(i)].workers", "\(s.workers)") }
+            guard s.cpuSeconds.isFinite, (0...ShardArtifact.maxUnix).contains(s.cpuSeconds) else {
+                throw ShardArtifact.ReadProblem(message: "at shards[\(i)].cpu_seconds: \(s.cpuSeconds) is not a number of CPU seconds")
+            }
+        }
+        // One record per second: a second written twice would be added twice.
+        var seen = Set<Int64>()
+        for (i, t) in timeline.enumerated() where !seen.insert(t.second).inserted {
+            throw ShardArtifact.ReadProblem(message: "at timeline[\(i)].second: \(t.second) appears twice")
+        }
         for (i, t) in timeline.enumerated() {
             try check("timeline[\(i)].requests", t.requests); try check("timeline[\(i)].failures", t.failures)
             try check("timeline[\(i)].users", t.users)

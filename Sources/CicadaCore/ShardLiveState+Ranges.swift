@@ -5,8 +5,9 @@
 /// cannot trap the dashboard.
 extension ShardLiveState {
     /// The largest count or gauge a shard may send: 2^52 (about 4.5e15, exact as a JSON
-    /// double). Thousands of shards at this bound still add within `Int` and `UInt64`; no run
-    /// reaches it (a million requests a second for over a century).
+    /// double); no run reaches it (a million requests a second for over a century). Merges add
+    /// with saturating sums, so any number of shards at this bound adds without trapping
+    /// (histograms have their own, lower bound: `HdrHistogramCodec.maxCount`).
     public static let countLimit: UInt64 = 1 << 52
 
     /// `a + b`, or the type's largest value where the sum would overflow (and its smallest

@@ -332,6 +332,9 @@ public enum Format {
     /// A number with up to `digits` decimals, trailing zeros kept (fixed width columns).
     public static func number(_ v: Double, digits: Int) -> String {
         guard v.isFinite else { return v.isNaN ? "NaN" : (v > 0 ? "+Inf" : "-Inf") }
+        // Past 2^53 there are no decimals to show, and the fixed-point path below would not fit
+        // UInt64 (a damaged file's figures can be that large): Swift's own shortest form.
+        guard abs(v) < 9.0e15 else { return "\(v)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let r = (abs(v) * scale).rounded()

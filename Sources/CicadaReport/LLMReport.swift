@@ -59,7 +59,7 @@ public enum LLMReport {
         row("Input tokens counted by:", l.usageReported > 0 ? "usage" : "-")
         if l.reasoningStreams > 0 { row("Reasoning tokens counted by:", Self.method(usage: l.reasoningUsageReported, of: l.reasoningStreams)) }
         lines.append(String(repeating: "=", count: 50))
-        if l.usageReported + l.tokenizerCounted < l.streams {
+        if l.usageReported.addingSaturating(l.tokenizerCounted) < l.streams {
             lines.append("Note: \(l.streams - l.usageReported - l.tokenizerCounted) stream(s) reported no usage; their output tokens were counted as content chunks.")
         }
         return lines.joined(separator: "\n") + "\n"

@@ -11,7 +11,7 @@ enum ReportNumber {
         guard v.isFinite else { return nil }
         // Beyond 2^53 / 1000 the fixed-point path would overflow; such values have no
         // meaningful decimals anyway.
-        if abs(v) >= 9.0e15 { return String(Int64(v.rounded())) }
+        if abs(v) >= 9.0e15 { return abs(v) < 9.0e18 ? String(Int64(v.rounded())) : "\(v)" }
         var s = Format.number(v, digits: 3)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }

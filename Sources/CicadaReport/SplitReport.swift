@@ -37,7 +37,7 @@ public enum SplitReport {
     /// The summary's SPLIT table and CANARY VERDICT lines, or nil without a split.
     public static func text(_ result: RunResult, plain: Bool = false) -> String? {
         guard let split = result.split else { return nil }
-        let total = split.members.reduce(0) { $0 + ($1.stats?.requests ?? 0) }
+        let total = split.members.reduce(UInt64(0)) { $0.addingSaturating($1.stats?.requests ?? 0) }
         var lines = ["SPLIT (each request's target chosen from the seed; weights as written -> at the end)"]
         var t = TextTable([.left, .left, .right, .right, .right, .right, .right, .right, .right])
         t.add(["Target", "Role", "Weight", "Reqs", "Share", "Fails", "p50", "p99", "Err%"])
@@ -64,7 +64,7 @@ public enum SplitReport {
     /// The JSON report's `split` object, or null without a split.
     static func json(_ result: RunResult) -> JSONOut {
         guard let split = result.split else { return .null }
-        let total = split.members.reduce(0) { $0 + ($1.stats?.requests ?? 0) }
+        let total = split.members.reduce(UInt64(0)) { $0.addingSaturating($1.stats?.requests ?? 0) }
         let members: [JSONOut] = split.members.map { m in
             let s = m.stats
             return .object([
@@ -99,7 +99,7 @@ public enum SplitReport {
     /// The Markdown summary's "Split" section lines, or none without a split.
     static func markdown(_ result: RunResult, cell: (String) -> String) -> [String] {
         guard let split = result.split else { return [] }
-        let total = split.members.reduce(0) { $0 + ($1.stats?.requests ?? 0) }
+        let total = split.members.reduce(UInt64(0)) { $0.addingSaturating($1.stats?.requests ?? 0) }
         var lines = ["", "**Split (canary)**", "", "| Target | Role | Weight | Requests | Share | Failures | p50 | p99 |", "|---|---|--:|--:|--:|--:|--:|--:|"]
         for m in split.members {
             let s = m.stats

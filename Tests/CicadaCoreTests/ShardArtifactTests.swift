@@ -174,7 +174,20 @@ import Testing
                 #expect(error.message.contains("at \(at):") && error.message.contains("out of range"), "\(key): \(error.message)")
             }
         }
-        // At the limit itself: read, and two shards of it add up without trapping.
+        // Per shard: threads, CPU seconds; one record per timeline second.
+        for (key, value, words) in [("workers", "65537", "shards[0].workers"), ("cpu_seconds", "1e300", "shards[0].cpu_seconds")] {
+            let r = try #require(text.range(of: "\"\(key)\" : [0-9.e+]+", options: .regularExpression), "\(key) in the artifact")
+            let bad = text.replacingCharacters(in: r, with: "\"\(key)\" : \(value)")
+            do { _ = try ShardArtifact.read(Data(bad.utf8)); Issue.record("read \(key) = \(value)") } catch {
+                #expect(error.message.contains(words), "\(error.message)")
+            }
+        }
+        var twice = a
+        twice.timeline[1].second = twice.timeline[0].second
+        do { _ = try ShardArtifact.read(Data(twice.json().utf8)); Issue.record("read a timeline second written twice") } catch {
+            #expect(error.message.contains("appears twice"), "\(error.message)")
+        }
+        // At the limit itself: the reader takes it (the merge's own safety is tested below).
         let limit = try replacing("requests", in: text, with: "\(ShardLiveState.countLimit)")
         let p0 = try ShardArtifact.read(Data(limit.utf8))
         let p1 = try ShardArtifact.read(Data(limit.replacingOccurrences(of: "\"index\" : 0", with: "\"index\" : 1").utf8))
@@ -189,6 +202,25 @@ import Testing
     }
 
     /// Merges add with saturating sums: whatever gets past the readers cannot trap them.
+    @Test func artifactMergesSaturateInsteadOfTrapping() throws {
+        var p0 = Self.artifact(shard: 0, seed: 8), p1 = Self.artifact(shard: 1, seed: 8)
+        p0.dropped = .max - 1; p1.dropped = 9
+        p0.cutOff = .max; p1.cutOff = 1
+        let e = ShardArtifact.ErrorRecord(method: "GET", name: "a", message: "HTTP 503", occurrences: .max, firstSeenUnix: 1_800_000_001, lastSeenUnix: 1_800_000_002)
+        p0.errors = [e]; p1.errors = [e]
+        p0.timeline[0].requests = .max; p1.timeline = [p0.timeline[0]]
+        p0.timeline[0].users = .max
+        p0.perStat[1].llm?.streams = .max
+        let both = try #require(try ShardArtifact.merged([p0, p1]))
+        #expect(both.dropped == .max && both.cutOff == .max)
+        #expect(both.errors.first?.occurrences == .max)
+        #expect(both.timeline.first { $0.second == p0.timeline[0].second }?.requests == .max)
+        #expect(both.timeline.first { $0.second == p0.timeline[0].second }?.users == .max)
+        #expect(both.perStat[1].llm?.streams == .max)
+        _ = both.runResult()
+        #expect(Format.number(1e20, digits: 3).contains("e+20"))
+    }
+
     @Test func mergesSaturateInsteadOfTrapping() {
         var a = RequestStats(), b = RequestStats()
         a.requests = .max - 1; b.requests = 5
