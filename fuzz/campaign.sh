@@ -18,6 +18,7 @@
 #   CHUNK=300 UNTIL=11:30 fuzz/campaign.sh      # 5-minute chunks, none started after 11:30
 #   ORDER=nearest fuzz/campaign.sh              # finish targets one at a time, nearest the goal first
 #   TARGETS="FuzzSSE FuzzJSON" fuzz/campaign.sh # only these (two campaigns on two cores: disjoint lists)
+#   FUZZ_BUILT_AT=5025226 fuzz/campaign.sh      # the binaries already built (at that commit), no rebuild
 #   fuzz/campaign.sh --totals                   # executions per target so far, this commit's and all
 #
 # A chunk stops at CHUNK seconds or when its target reaches GOAL, whichever comes first. Do not
@@ -51,6 +52,12 @@ main() {
   # the work tree moves meanwhile.
   commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   [ -n "$(git status --porcelain -- ../Sources ../Package.swift . 2>/dev/null)" ] && commit="$commit+changes"
+  if [ -n "${FUZZ_BUILT_AT:-}" ]; then
+    # FUZZ_BUILT_AT=COMMIT: go on with the binaries already built (at COMMIT, which the ledger
+    # then names), e.g. to finish a target after the tree moved on, without rebuilding.
+    commit="$FUZZ_BUILT_AT"
+    export FUZZ_NO_BUILD=1
+  fi
   FUZZ_CONFIG=release FUZZ_BUILD_ONLY=1 ./run.sh > /dev/null 2>&1 || { echo "the fuzz build failed" >&2; exit 1; }
   # Allocation stacks off: ASan's stack depot was the largest cost per execution (perf); a finding
   # is replayed with full stacks from its kept input.
