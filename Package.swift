@@ -12,6 +12,8 @@ let package = Package(
         // For the fuzz targets in fuzz/: the scenario reader and the Prometheus text parser.
         .library(name: "CicadaScenario", targets: ["CicadaScenario"]),
         .library(name: "CicadaTelemetry", targets: ["CicadaTelemetry"]),
+        // For fuzz/: the report readers (`cicada report`'s HTML, `cicada diff`).
+        .library(name: "CicadaReport", targets: ["CicadaReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

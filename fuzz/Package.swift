@@ -39,6 +39,7 @@ let package = Package(
         fuzzTarget("FuzzTrace", ["CicadaEngine"]),
         fuzzTarget("FuzzHTTPResponse", ["CicadaEngine"]),
         fuzzTarget("FuzzArtifact", ["CicadaEngine"]),
+        fuzzTarget("FuzzReport", ["CicadaReport", "CicadaEngine"]),
         .executableTarget(name: "FuzzEngineRequest", dependencies: [
             "FuzzDriver", .product(name: "CicadaEngine", package: rootIdentity),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -31,7 +31,7 @@ main() {
   LEDGER="logs/campaign.tsv"
   GOAL="${GOAL:-10000000}"
   CHUNK="${CHUNK:-600}"
-  TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
+  TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact FuzzReport}"
   mkdir -p logs
   touch "$LEDGER"
 

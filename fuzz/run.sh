@@ -17,7 +17,7 @@ set -euo pipefail
 main() {
   cd "$(dirname "$0")"
   SECONDS_EACH="${SECONDS_EACH:-30}"
-  TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact}"
+  TARGETS="${*:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact FuzzReport}"
   # FUZZ_CONFIG=release: an optimised build (-O, overflow and bounds traps kept, as every Swift
   # release build keeps them) with the same sanitizers, for the long runs (fuzz/campaign.sh):
   # about 1.2-1.5x the executions a second of debug, since ASan and the coverage hooks dominate
@@ -98,6 +98,10 @@ main() {
   # ok:8,503:1,reset_mid_body:1` wrote and served them (fuzz/seeds/).
   mkdir -p corpus/FuzzArtifact
   cp seeds/FuzzArtifact/* corpus/FuzzArtifact/
+  # JSON reports (`--json`) of the quickstart and the canary split, 3 s each against the embedded
+  # engine; first byte even: the HTML page, odd: `cicada diff`.
+  mkdir -p corpus/FuzzReport
+  cp seeds/FuzzReport/* corpus/FuzzReport/
 
   mkdir -p artifacts logs
   fail=0
@@ -105,7 +109,7 @@ main() {
   for t in $TARGETS; do
     mkdir -p "$WORK/$t"
     # Artifacts carry base64 histograms: their seeds are ~10 KB.
-    maxlen=8192; [ "$t" = FuzzArtifact ] && maxlen=32768
+    maxlen=8192; [ "$t" = FuzzArtifact ] || [ "$t" = FuzzReport ] && maxlen=32768
     limit=(-max_total_time="$SECONDS_EACH")
     [ -n "${RUNS:-}" ] && limit=(-runs="$RUNS")
     # RUNS with FUZZ_MAX_SECONDS: whichever comes first (fuzz/campaign.sh stops a target at its goal).
