@@ -88,6 +88,8 @@ public struct Template: Sendable, Equatable {
     }
 
     static let placeholderNames = ["prompt", "uuid", "seq", "user", "random_int", "random_normal", "choice"]
+    /// The largest `{{random_normal}}` mean (in magnitude) and standard deviation.
+    static let maxNormalParameter = 1e15
 
     static func parsePlaceholder(_ words: [String], in text: String) throws(ParseError) -> Part {
         guard let head = words.first else { throw ParseError(message: "empty placeholder '{{}}' in \"\(text)\"") }
@@ -99,10 +101,20 @@ public struct Template: Sendable, Equatable {
             guard words.count == 3, let a = Int(words[1]), let b = Int(words[2]), a <= b else {
                 throw ParseError(message: "{{random_int A B}} needs two integers A <= B, got \"{{\(words.joined(separator: " "))}}\"")
             }
+            // B - A must fit an Int (rendering draws in [0, B - A]).
+            guard !b.subtractingReportingOverflow(a).overflow, b - a < Int.max else {
+                throw ParseError(message: "{{random_int A B}}: A and B are too far apart (B - A must be below \(Int.max)), got \"{{\(words.joined(separator: " "))}}\"")
+            }
             return .randomInt(a, b)
         case "random_normal":
             guard words.count == 3, let m = Double(words[1]), let sd = Double(words[2]), sd >= 0 else {
                 throw ParseError(message: "{{random_normal MEAN STDDEV}} needs two numbers with STDDEV >= 0, got \"{{\(words.joined(separator: " "))}}\"")
+            }
+            // Drawn values become whole numbers: MEAN and STDDEV within ±1e15 keep every draw
+            // (a normal sample is within ±10 STDDEV) far inside Int (FuzzExpressions found that
+            // STDDEV 4.4e49 trapped the conversion).
+            guard m.isFinite, sd.isFinite, abs(m) <= Self.maxNormalParameter, sd <= Self.maxNormalParameter else {
+                throw ParseError(message: "{{random_normal MEAN STDDEV}}: MEAN and STDDEV must lie within ±1e15, got \"{{\(words.joined(separator: " "))}}\"")
             }
             return .randomNormal(m, sd)
         case "choice":
@@ -155,7 +167,9 @@ public struct Template: Sendable, Equatable {
                 let span = UInt64(b - a) + 1
                 out += String(a + Int(rng.next() % span))
             case .randomNormal(let m, let sd):
-                out += String(max(1, Int((m + sd * rng.normal()).rounded())))
+                // Clamped before the conversion, whatever the sample (parameters are bounded).
+                let v = Swift.min(Swift.max((m + sd * rng.normal()).rounded(), 1), 9.0e18)
+                out += String(Int(v))
             case .choice(let options):
                 Template.append(options[Int(rng.next() % UInt64(options.count))], seg.escaping, &out)
             }

@@ -34,7 +34,12 @@ import Testing
         #expect("89ab".contains(parts[3].first!))
     }
 
-    @Test(arguments: [("{{promt}}", "did you mean 'prompt'"), ("{{random_int 9 1}}", "A <= B"), ("x {{seq", "unclosed"), ("{{}}", "empty")])
+    @Test(arguments: [("{{promt}}", "did you mean 'prompt'"), ("{{random_int 9 1}}", "A <= B"), ("x {{seq", "unclosed"), ("{{}}", "empty"),
+                      // FuzzExpressions' finding (the input as it found it, NUL and all): a STDDEV of 4.4e49 trapped
+                      // converting a draw to Int; and a span past Int.max would trap computing B - A.
+                      ("aa{{random_normal 8 444444444444444444444444444444444444444449.3}}", "within ±1e15"),
+                      ("{{random_normal 1e300 1}}", "within ±1e15"), ("{{random_normal 5 inf}}", "within ±1e15"),
+                      ("{{random_int -9223372036854775808 9223372036854775807}}", "too far apart")])
     func parseErrors(text: String, fragment: String) {
         do { _ = try Template(parsing: text); Issue.record("parsed") } catch { #expect(error.message.contains(fragment), "\(error.message)") }
     }
