@@ -8,7 +8,9 @@
 #   date  target  seed  executions  exit  commit
 #
 # exit: 0 clean (its executions count), 1 failed (the campaign stops), 3 uncounted (the chunk
-# ended clean but its log held no count; nothing is credited).
+# ended clean but its log held no count; nothing is credited), 4 superseded (clean, but a later
+# chunk of the target found a crash that was then fixed: the count starts again on the fixed
+# code; set by hand when the fix lands).
 #
 # Chunks share each target's grown corpus in fuzz/work/, as libFuzzer's own -jobs do, so the
 # sum over chunks is the campaign's count. The first chunk that fails (crash, sanitizer report,
