@@ -27,13 +27,16 @@ import Testing
         let target = TestTarget(config: .init(faults: try FaultPlan(parsing: faults)))
         try target.start()
         defer { target.stop() }
+        // As in WireCountTests: faults that do not wait out the timeout get 2 s, so a CPU-starved
+        // target is not read as a timeout a moment before its fault (CI saw 2 of 1,002).
+        let slow = faults.contains("stall") || faults.contains("trickle")
         let r = try run("""
         target: http://127.0.0.1:1
         \(open ? WireCountTests.openLoad : WireCountTests.closedLoad)
-        timeouts: {connect: 1s, request: 500ms}
+        timeouts: {connect: 1s, request: \(slow ? "500ms" : "2s")}
         telemetry: {gpu: none, scrape_target: false}
         tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]
-        """, base: target.baseURL, transport: transport, workers: 2)
+        """, base: target.baseURL, transport: transport, workers: 2, stopTimeout: .seconds(slow ? 2 : 3))
         let s = r.snapshot
         #expect(r.transport == transport.rawValue)
         #expect(Int(s.total.requests + s.cutOff) == target.receivedCount, "\(faults) \(transport): received \(target.receivedCount), Cicada \(s.total.requests) + \(s.cutOff) cut off")
