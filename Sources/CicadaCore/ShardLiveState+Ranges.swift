@@ -12,11 +12,7 @@ extension ShardLiveState {
 
     /// `a + b`, or the type's largest value where the sum would overflow (and its smallest
     /// where it would underflow): merging shards never traps.
-    static func added<T: FixedWidthInteger>(_ a: T, _ b: T) -> T {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        guard overflow else { return sum }
-        return b > 0 ? T.max : T.min
-    }
+    static func added<T: FixedWidthInteger>(_ a: T, _ b: T) -> T { a.addingSaturating(b) }
 
     /// Checks every gauge and count against 0...``countLimit``.
     ///
