@@ -9,10 +9,14 @@
 #   bench/wire-count.sh                     # 3 s per row
 #   DURATION=10 bench/wire-count.sh
 #   CICADA=.build/debug/cicada bench/wire-count.sh
+#   TRANSPORT=fast bench/wire-count.sh      # the client for the fault rows: curl (default), fast, auto
 #
 # Output: bench/results/wire-<stamp>/table.md (also printed), raw JSON per row.
 . "$(dirname "$0")/lib.sh"
 DURATION="${DURATION:-3}"
+# The fault rows' client (`cicada run --transport`). libcurl by default: it is the one that
+# re-sends on its own, which the table exists to show refused; the fast client never re-sends.
+TRANSPORT="${TRANSPORT:-curl}"
 ensure_cicada
 OUT="$RESULTS/wire-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
@@ -52,7 +56,7 @@ row() {
     echo "telemetry: {gpu: none, scrape_target: false}"
     echo 'tasks: [{name: predict, path: /predict, json: {input: "x {{seq}}"}}]'
   } > "$yaml"
-  "$CICADA" run "$yaml" --headless --quiet --json "$json" --workers 2 --stop-timeout 2s >/dev/null 2>&1 || true
+  "$CICADA" run "$yaml" --headless --quiet --json "$json" --workers 2 --stop-timeout 2s --transport "$TRANSPORT" >/dev/null 2>&1 || true
   kill -TERM "$tpid"; wait "$tpid" 2>/dev/null || true
   python3 - "$faults" "$model" "$log" "$json" >> "$TABLE" <<'PY'
 import json, re, sys
@@ -79,7 +83,7 @@ PY
 }
 
 {
-  echo "Cicada $("$CICADA" --version) against \`cicada target --faults\`, ${DURATION} s per row, 2 workers; $(date -u +%Y-%m-%d), $(nproc) cores, libcurl $(curl-config --version | cut -d' ' -f2)."
+  echo "Cicada $("$CICADA" --version) against \`cicada target --faults\`, ${DURATION} s per row, 2 workers, \`--transport $TRANSPORT\`; $(date -u +%Y-%m-%d), $(nproc) cores, libcurl $(curl-config --version | cut -d' ' -f2)."
   echo
   echo "| faults | model | target received | Cicada requests | cut off | difference | Cicada failures by kind | kinds match |"
   echo "|---|---|---|---|---|---|---|---|"
