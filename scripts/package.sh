@@ -12,8 +12,8 @@
 # definitions as --help), the example scenarios with their prompts file, and the README.
 # The .deb installs it under /usr (scenarios in /usr/share/cicada/scenarios); its Depends: comes
 # from dpkg-shlibdeps over the binary, so it names exactly the packages whose libraries the
-# binary loads (Debian 12: libc6, libcurl4, libncursesw6, libtinfo6, libstdc++6, libgcc-s1).
-# Needs: the Swift toolchain, libcurl4-openssl-dev, libncurses-dev, dpkg-dev (dpkg-shlibdeps),
+# binary loads (Debian 12: libc6, libcurl4, libncursesw6, libtinfo6, zlib1g, libstdc++6, libgcc-s1).
+# Needs: the Swift toolchain, libcurl4-openssl-dev, libncurses-dev, zlib1g-dev, dpkg-dev (dpkg-shlibdeps),
 # binutils (strip), gzip. The build folder .build-static is separate from the debug .build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
