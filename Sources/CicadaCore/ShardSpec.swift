@@ -88,6 +88,9 @@ public enum ShardResolver {
             guard let n = Int(countText.trimmingCharacters(in: .whitespaces)), n >= 1 else {
                 throw Problem(message: "error: \(countName)='\(countText)' is not a shard count (a whole number >= 1)")
             }
+            guard n <= ShardArtifact.maxShardCount else {
+                throw Problem(message: "error: \(countName)=\(n): at most \(ShardArtifact.maxShardCount) shards (cicada merge reads no more)")
+            }
             guard let spec = ShardSpec(index: i, count: n) else {
                 throw Problem(message: "error: \(indexName)=\(i) is not a shard of \(countName)=\(n) (0 <= index < count)")
             }

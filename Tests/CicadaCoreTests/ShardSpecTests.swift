@@ -29,6 +29,7 @@ import Testing
         // Kubernetes before Slurm before Open MPI.
         (["JOB_COMPLETION_INDEX": "1", "CICADA_SHARDS": "3", "SLURM_PROCID": "0", "SLURM_NTASKS": "9"], 1, 3),
         (["SLURM_PROCID": "5", "SLURM_NTASKS": "6", "OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "2"], 5, 6),
+        (["JOB_COMPLETION_INDEX": "99999", "CICADA_SHARDS": "100000"], 99999, 100000),
         ([:], 0, 1),
         (["HOME": "/root"], 0, 1),
     ])
@@ -43,6 +44,9 @@ import Testing
         (["SLURM_PROCID": "x", "SLURM_NTASKS": "4"], "SLURM_PROCID='x'"),
         (["SLURM_PROCID": "1", "SLURM_NTASKS": "0"], "SLURM_NTASKS='0'"),
         (["OMPI_COMM_WORLD_RANK": "4", "OMPI_COMM_WORLD_SIZE": "4"], "OMPI_COMM_WORLD_RANK=4"),
+        // As many shards as --shard takes, and no more: merge would refuse the artifacts.
+        (["JOB_COMPLETION_INDEX": "0", "CICADA_SHARDS": "100001"], "CICADA_SHARDS=100001: at most 100000 shards"),
+        (["SLURM_PROCID": "7", "SLURM_NTASKS": "9999999"], "SLURM_NTASKS=9999999"),
     ])
     func aBrokenEnvironmentIsAClearError(_ env: [String: String], _ named: String) {
         do {
