@@ -14,6 +14,19 @@ import Testing
         #expect(c.temperature == 0 && c.maxTokens == 64 && c.prompt == "What is 2+2?")
     }
 
+    /// The default model is a weighted list's first entry, in either form; a templated name
+    /// is no one model, so the probe sends "default".
+    @Test(arguments: [
+        ("[deepseek-llm-7b, llama-3-8b]", "deepseek-llm-7b"),
+        ("[{name: llama-3-8b, weight: 3}, {name: deepseek-llm-7b, weight: 1}]", "llama-3-8b"),
+        ("\"m-{{user}}\"", "default"),
+    ])
+    func theDefaultModelIsTheFirstOfAWeightedList(_ model: String, _ expected: String) throws {
+        let s = try parse("target: http://127.0.0.1:8000\ntasks: [{name: c, kind: openai-chat, model: \(model), prompt: hi}]\n"
+            + "consistency: {every: 10, prompt: p}")
+        #expect(try #require(s.consistency).model == expected)
+    }
+
     @Test func intervalAndEveryKeyGiven() throws {
         let s = try parse("target: http://127.0.0.1:8000\ntasks: [{path: /health}]\n"
             + "consistency: {interval: 10s, prompt: p, kind: openai-completions, model: m, temperature: 0.2, max_tokens: 16, path: /v2/completions}")
