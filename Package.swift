@@ -112,7 +112,7 @@ let package = Package(
             name: "cicada",
             dependencies: [
                 "CicadaCore", "CicadaScenario", "CicadaRunner", "CicadaSession", "CicadaTestTarget", "CicadaEngine", "CicadaEngineServer",
-                "CicadaDashboard", "CicadaTerminal", "CicadaTransport", "CicadaDeploy",
+                "CicadaDashboard", "CicadaTerminal", "CicadaTransport", "CicadaDeploy", "CicadaReport", "CicadaSweep",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
