@@ -94,7 +94,8 @@ public struct Threshold: Sendable, Equatable {
 
         // Trailing window: "... over 30s".
         windowSeconds = nil
-        if let r = text.range(of: " over ") {
+        // (The standard library's search: Foundation's bridges to NSString on every call.)
+        if let r = text.firstRange(of: " over ") {
             let w = text[r.upperBound...].trimmingCharacters(in: .whitespaces)
             guard let d = DurationText.parse(w), d >= .seconds(1) else { throw fail("window \"\(w)\" is not a duration of at least 1s") }
             windowSeconds = Int(d.seconds.rounded(.up))
@@ -104,7 +105,7 @@ public struct Threshold: Sendable, Equatable {
         // Comparison operator: the first one found, two-character ones before one-character.
         var found: (Op, Range<Substring.Index>)?
         for op in Op.allCases {
-            if let r = text.range(of: op.rawValue), found == nil || r.lowerBound < found!.1.lowerBound { found = (op, r) }
+            if let r = text.firstRange(of: op.rawValue), found == nil || r.lowerBound < found!.1.lowerBound { found = (op, r) }
         }
         guard let (op, opRange) = found else { throw fail("no comparison (one of < <= > >= == !=)") }
         self.op = op

@@ -17,6 +17,17 @@ import Testing
         }
     }
 
+    /// Placeholders found among text that is not ASCII, split where they are: the literal parts
+    /// come back whole, and braces are matched as the first pair, as before.
+    @Test func placeholdersAmongTextThatIsNotASCII() throws {
+        var rng = SeededRandom(seed: 1)
+        let t = try Template(parsing: "héllo {{seq}} wörld 😀{{user}}}")
+        #expect(t.render(context: ctx, rng: &rng) == "héllo 3 wörld 😀7}")
+        #expect(t.segments.count == 5)
+        #expect(throws: Template.ParseError.self) { try Template(parsing: "{{{seq}}") }
+        #expect(try Template(parsing: "a { b } {c}").isConstant)
+    }
+
     @Test func jsonEscapingOfSubstitutions() throws {
         let t = try Template(parsing: "{{prompt}}", escaping: .jsonString)
         var rng = SeededRandom(seed: 0)
