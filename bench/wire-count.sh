@@ -17,6 +17,7 @@ DURATION="${DURATION:-3}"
 # The fault rows' client (`cicada run --transport`). libcurl by default: it is the one that
 # re-sends on its own, which the table exists to show refused; the fast client never re-sends.
 TRANSPORT="${TRANSPORT:-curl}"
+case "$TRANSPORT" in curl|fast|auto) ;; *) echo "TRANSPORT must be curl, fast or auto, not '$TRANSPORT'" >&2; exit 2 ;; esac
 ensure_cicada
 OUT="$RESULTS/wire-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"

@@ -94,8 +94,9 @@ public struct Threshold: Sendable, Equatable {
 
         // Trailing window: "... over 30s".
         windowSeconds = nil
-        // (The standard library's search: Foundation's bridges to NSString on every call.)
-        if let r = text.firstRange(of: " over ") {
+        // (A search of the UTF-8 bytes, as templates do: Foundation's bridged to NSString on
+        // every call, and a search by Character would let a neighbouring mark hide an operator.)
+        if let r = text.utf8.firstRange(of: " over ".utf8) {
             let w = text[r.upperBound...].trimmingCharacters(in: .whitespaces)
             guard let d = DurationText.parse(w), d >= .seconds(1) else { throw fail("window \"\(w)\" is not a duration of at least 1s") }
             windowSeconds = Int(d.seconds.rounded(.up))
@@ -105,7 +106,7 @@ public struct Threshold: Sendable, Equatable {
         // Comparison operator: the first one found, two-character ones before one-character.
         var found: (Op, Range<Substring.Index>)?
         for op in Op.allCases {
-            if let r = text.firstRange(of: op.rawValue), found == nil || r.lowerBound < found!.1.lowerBound { found = (op, r) }
+            if let r = text.utf8.firstRange(of: op.rawValue.utf8), found == nil || r.lowerBound < found!.1.lowerBound { found = (op, r) }
         }
         guard let (op, opRange) = found else { throw fail("no comparison (one of < <= > >= == !=)") }
         self.op = op

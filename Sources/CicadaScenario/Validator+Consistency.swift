@@ -58,11 +58,12 @@ extension Validator {
         if let v = m["model"] {
             if let s = string(v.value, "\(p).model") { model = s }
         } else if let tm = firstLLMTask?["model"]?.value {
-            // A name, or a weighted list's first entry (`[a, b]` or `[{name: a, weight: 3}, ...]`);
-            // a templated name is no one model, so the probe sends "default".
+            // A name, or a weighted list's first entry (`[a, b]` or `[{name: a, weight: 3}, ...]`,
+            // names the tasks send as written); a templated `model:` is no one model, so the probe
+            // sends "default".
             if let s = tm.scalar?.string, !s.contains("{{") { model = s }
             else if case .sequence(let list) = tm, let first = list.first {
-                if let s = first.scalar?.string, !s.contains("{{") { model = s }
+                if let s = first.scalar?.string { model = s }
                 else if case .mapping(let entry) = first,
                         let name = entry.first(where: { $0.key.scalar?.string == "name" })?.value.scalar?.string { model = name }
             }

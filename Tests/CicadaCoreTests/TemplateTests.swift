@@ -26,6 +26,13 @@ import Testing
         #expect(t.segments.count == 5)
         #expect(throws: Template.ParseError.self) { try Template(parsing: "{{{seq}}") }
         #expect(try Template(parsing: "a { b } {c}").isConstant)
+        // Braces are found by their bytes, whatever joins them: a zero-width joiner or a
+        // combining mark after `}}`, a prepended mark before `{{`.
+        var r2 = SeededRandom(seed: 1)
+        #expect(try Template(parsing: "{{user}}\u{200D}💻").render(context: ctx, rng: &r2) == "7\u{200D}💻")
+        #expect(try Template(parsing: "{{seq}}\u{301}").render(context: ctx, rng: &r2) == "3\u{301}")
+        #expect(try Template(parsing: "\u{600}{{seq}}").render(context: ctx, rng: &r2) == "\u{600}3")
+        #expect(try Template(parsing: "{{user}}ा").render(context: ctx, rng: &r2) == "7ा")
     }
 
     @Test func jsonEscapingOfSubstitutions() throws {

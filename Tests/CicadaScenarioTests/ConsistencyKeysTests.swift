@@ -20,6 +20,8 @@ import Testing
         ("[deepseek-llm-7b, llama-3-8b]", "deepseek-llm-7b"),
         ("[{name: llama-3-8b, weight: 3}, {name: deepseek-llm-7b, weight: 1}]", "llama-3-8b"),
         ("\"m-{{user}}\"", "default"),
+        // A list's names are sent as written, braces and all, by the tasks and the probe alike.
+        ("[\"m-{{x}}\", b]", "m-{{x}}"),
     ])
     func theDefaultModelIsTheFirstOfAWeightedList(_ model: String, _ expected: String) throws {
         let s = try parse("target: http://127.0.0.1:8000\ntasks: [{name: c, kind: openai-chat, model: \(model), prompt: hi}]\n"
