@@ -21,6 +21,9 @@
 #   ORDER=nearest fuzz/campaign.sh              # finish targets one at a time, nearest the goal first
 #   TARGETS="FuzzSSE FuzzJSON" fuzz/campaign.sh # only these (two campaigns on two cores: disjoint lists)
 #   FUZZ_BUILT_AT=5025226 fuzz/campaign.sh      # the binaries already built (at that commit), no rebuild
+#   GOAL=2616205 TARGETS=FuzzArtifact fuzz/campaign.sh   # a new ledger, and what an earlier one left
+#   FUZZ_LOG_TAG=.b TARGETS=FuzzReport fuzz/campaign.sh  # a second campaign on a target one already runs
+#                                                        # (its own libFuzzer log; the corpus is shared)
 #   fuzz/campaign.sh --totals                   # executions per target so far, this commit's and all
 #
 # A chunk stops at CHUNK seconds or when its target reaches GOAL, whichever comes first. Do not
@@ -80,7 +83,7 @@ main() {
     seed="$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
     line="$(FUZZ_NO_BUILD=1 FUZZ_CONFIG=release RUNS="$((GOAL - low))" FUZZ_MAX_SECONDS="$CHUNK" FUZZ_SEED="$seed" \
       FUZZ_TIMEOUT="${FUZZ_TIMEOUT:-60}" ./run.sh "$best" 2>/dev/null | tail -1)"
-    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best.log" | tail -1)"
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$best${FUZZ_LOG_TAG:-}.log" | tail -1)"
     case "$line" in *"no crash"*) rc=0 ;; *) rc=1 ;; esac
     # A clean chunk whose log holds no count (the log was emptied under it) is ledgered as
     # "uncounted" (exit column 3) and counts nothing: the ledger never credits executions it
@@ -88,8 +91,8 @@ main() {
     [ "$rc" -eq 0 ] && [ -z "$execs" ] && rc=3
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$best" "$seed" "${execs:-0}" "$rc" "$commit" >> "$LEDGER"
     echo "$line"
-    [ "$rc" -eq 3 ] && { echo "uncounted: fuzz/logs/$best.log has no count; not credited"; continue; }
-    [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best.log and fuzz/artifacts/"; exit 1; }
+    [ "$rc" -eq 3 ] && { echo "uncounted: fuzz/logs/$best${FUZZ_LOG_TAG:-}.log has no count; not credited"; continue; }
+    [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best${FUZZ_LOG_TAG:-}.log and fuzz/artifacts/"; exit 1; }
   done
 }
 main "$@"

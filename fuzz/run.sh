@@ -116,14 +116,14 @@ main() {
     [ -n "${RUNS:-}" ] && [ -n "${FUZZ_MAX_SECONDS:-}" ] && limit+=(-max_total_time="$FUZZ_MAX_SECONDS")
     set +e
     "$BIN/$t" "$WORK/$t" "corpus/$t" "${limit[@]}" -seed="${FUZZ_SEED:-0}" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="$maxlen" \
-      -artifact_prefix="artifacts/$t-" -print_final_stats=1 > "logs/$t.log" 2>&1
+      -artifact_prefix="artifacts/$t-" -print_final_stats=1 > "logs/$t${FUZZ_LOG_TAG:-}.log" 2>&1
     rc=$?
     set -e
-    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -1)"
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t${FUZZ_LOG_TAG:-}.log" | tail -1)"
     if [ "$rc" -ne 0 ]; then
       fail=1
-      echo "$t: FAILED after ${execs:-?} executions (exit $rc); input in fuzz/artifacts/, log fuzz/logs/$t.log"
-      grep -m3 -E "ERROR|SUMMARY|Fatal|panic" "logs/$t.log" || true
+      echo "$t: FAILED after ${execs:-?} executions (exit $rc); input in fuzz/artifacts/, log fuzz/logs/$t${FUZZ_LOG_TAG:-}.log"
+      grep -m3 -E "ERROR|SUMMARY|Fatal|panic" "logs/$t${FUZZ_LOG_TAG:-}.log" || true
     else
       echo "$t: ${execs:-?} executions, no crash"
     fi

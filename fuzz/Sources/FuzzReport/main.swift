@@ -15,8 +15,10 @@ public func fuzzReport(_ input: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try? HTMLReport.render(json: text)
     } else {
         if let d = try? RunDiff(base: text, new: text, bounds: bounds) { _ = d.text(plain: true) }
-        // The same report with every 7 made a 9: figures move, the structure stays.
-        let other = String(text.map { $0 == "7" ? "9" : $0 })
+        // The same report with every 7 made a 9: figures move, the structure stays. (Byte by
+        // byte: a map over Characters was a fifth of this target's time under perf.)
+        let shifted = UnsafeBufferPointer(start: data + 1, count: size - 1).map { $0 == UInt8(ascii: "7") ? UInt8(ascii: "9") : $0 }
+        let other = String(decoding: shifted, as: UTF8.self)
         if let d = try? RunDiff(base: text, new: other, bounds: bounds) { _ = d.text(plain: false) }
     }
     return 0
