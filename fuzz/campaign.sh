@@ -22,8 +22,9 @@
 #   TARGETS="FuzzSSE FuzzJSON" fuzz/campaign.sh # only these (two campaigns on two cores: disjoint lists)
 #   FUZZ_BUILT_AT=5025226 fuzz/campaign.sh      # the binaries already built (at that commit), no rebuild
 #   GOAL=2616205 TARGETS=FuzzArtifact fuzz/campaign.sh   # a new ledger, and what an earlier one left
-#   FUZZ_LOG_TAG=.b TARGETS=FuzzReport fuzz/campaign.sh  # a second campaign on a target one already runs
-#                                                        # (its own libFuzzer log; the corpus is shared)
+#   FUZZ_LOG_TAG=.b FUZZ_BUILT_AT=07eee45 TARGETS=FuzzReport fuzz/campaign.sh
+#                     # a second campaign on a target one already runs: its own libFuzzer log, the
+#                     # corpus shared; FUZZ_BUILT_AT so it does not rebuild under the first
 #   fuzz/campaign.sh --totals                   # executions per target so far, this commit's and all
 #
 # A chunk stops at CHUNK seconds or when its target reaches GOAL, whichever comes first. Do not
@@ -34,6 +35,7 @@ set -uo pipefail
 main() {
   cd "$(dirname "$0")"
   LEDGER="logs/campaign.tsv"
+  case "${FUZZ_LOG_TAG:-}" in *[!A-Za-z0-9._-]*) echo "FUZZ_LOG_TAG may hold only letters, digits, '.', '_' and '-'" >&2; exit 2 ;; esac
   GOAL="${GOAL:-10000000}"
   CHUNK="${CHUNK:-600}"
   TARGETS="${TARGETS:-FuzzScenario FuzzPrometheus FuzzSSE FuzzJSON FuzzExpressions FuzzEngineRequest FuzzRESP FuzzHTTPResponse FuzzTrace FuzzArtifact FuzzReport}"
@@ -95,5 +97,6 @@ main() {
     [ "$rc" -ne 0 ] && { echo "stopped: $best failed; see fuzz/logs/$best${FUZZ_LOG_TAG:-}.log and fuzz/artifacts/"; exit 1; }
   done
 }
-main "$@"
-exit
+# On one line: bash reads a line whole before it runs it, so an edit to this file while main
+# runs cannot make it read a half line from the old offset when main returns.
+main "$@"; exit

@@ -22,6 +22,7 @@ main() {
   # release build keeps them) with the same sanitizers, for the long runs (fuzz/campaign.sh):
   # about 1.2-1.5x the executions a second of debug, since ASan and the coverage hooks dominate
   # (RELIABILITY.md). CI keeps the debug build.
+  case "${FUZZ_LOG_TAG:-}" in *[!A-Za-z0-9._-]*) echo "FUZZ_LOG_TAG may hold only letters, digits, '.', '_' and '-'" >&2; exit 2 ;; esac
   CONFIG="${FUZZ_CONFIG:-debug}"
   case "$CONFIG" in debug|release) ;; *) echo "FUZZ_CONFIG must be debug or release, not '$CONFIG'" >&2; exit 2 ;; esac
   BUILD=".build-fuzz"
@@ -130,5 +131,6 @@ main() {
   done
   return "$fail"
 }
-main "$@"
-exit
+# On one line: bash reads a line whole before it runs it, so an edit to this file while main
+# runs cannot make it read a half line from the old offset when main returns.
+main "$@"; exit
