@@ -38,11 +38,12 @@ extension Validator {
         return s
     }
 
-    func int(_ n: Node, _ path: String, min: Int = 0) -> Int? {
+    func int(_ n: Node, _ path: String, min: Int = 0, max: Int = .max) -> Int? {
         guard let s = n.scalar?.string, let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
             fail(n, path, "expected a whole number, found \(n.scalar.map { "'\($0.string)'" } ?? kind(n))"); return nil
         }
         guard v >= min else { fail(n, path, "must be at least \(min), found \(v)"); return nil }
+        guard v <= max else { fail(n, path, "must be at most \(max), found \(v)"); return nil }
         return v
     }
 

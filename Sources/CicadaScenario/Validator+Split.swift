@@ -37,8 +37,8 @@ extension Validator {
             guard names.insert(name).inserted else { fail(nameNode.value, "\(ip).name", "duplicate split target name '\(name)'"); continue }
             var weight = 0
             if let w = mm["weight"] {
-                if let s = w.value.scalar?.string, let v = Int(s), v > 0 { weight = v } else {
-                    fail(w.value, "\(ip).weight", "weight must be a positive whole number (its share of the load), found \(w.value.scalar.map { "'\($0.string)'" } ?? kind(w.value))")
+                if let s = w.value.scalar?.string, let v = Int(s), v > 0, v <= Self.maxWeight { weight = v } else {
+                    fail(w.value, "\(ip).weight", "weight must be a whole number from 1 to \(Self.maxWeight) (its share of the load), found \(w.value.scalar.map { "'\($0.string)'" } ?? kind(w.value))")
                 }
             } else {
                 fail(item, "\(ip).weight", "a split target needs a 'weight' (its share of the load, e.g. 90 and 10)")

@@ -53,7 +53,7 @@ extension Validator {
         guard let pathText = string(pathNode, "\(p).path") else { return nil }
         if !pathText.hasPrefix("/") { fail(pathNode, "\(p).path", "a path starts with '/', found '\(pathText)'") }
         let name = m["name"].flatMap { string($0.value, "\(p).name") } ?? "\(method) \(pathText)"
-        let weight = m["weight"].flatMap { int($0.value, "\(p).weight", min: 0) } ?? 1
+        let weight = m["weight"].flatMap { int($0.value, "\(p).weight", min: 0, max: Self.maxWeight) } ?? 1
         let path = template(pathText, pathNode, "\(p).path", .none)
         var headers: [(name: String, value: Template)] = []
         if let h = m["headers"] {

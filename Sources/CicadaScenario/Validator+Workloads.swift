@@ -54,7 +54,7 @@ extension Validator {
             if let s = item.scalar?.string { out.append(WeightedModel(name: s, weight: 1)); continue }
             guard let m = mapping(item, ip, allowed: ["name", "weight"]) else { continue }
             guard let nn = m["name"], let name = string(nn.value, "\(ip).name") else { fail(item, "\(ip).name", "each model needs a 'name'"); continue }
-            let w = m["weight"].flatMap { int($0.value, "\(ip).weight", min: 1) } ?? 1
+            let w = m["weight"].flatMap { int($0.value, "\(ip).weight", min: 1, max: Self.maxWeight) } ?? 1
             out.append(WeightedModel(name: name, weight: w))
         }
         if items.isEmpty { fail(n, p, "give at least one model") }

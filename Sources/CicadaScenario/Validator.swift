@@ -24,6 +24,11 @@ final class Validator {
     var sharedPrefix: SharedPrefix?
     /// The placeholder target of an embedded-engine scenario until the engine has a port.
     static let embeddedPlaceholder = "http://127.0.0.1:0"
+    /// The largest weight of a task, a model in a weighted list or a split target. The pickers
+    /// add weights up in `Int`; two weights near `Int.max` overflowed and trapped when the run
+    /// began. A million is far past any share a scenario needs and keeps any count of weights
+    /// far from the limit.
+    static let maxWeight = 1_000_000
 
     init(file: String, baseDirectory: String) { self.file = file; self.baseDirectory = baseDirectory }
 

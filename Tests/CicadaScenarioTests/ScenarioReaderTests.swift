@@ -585,3 +585,39 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(found.contains { $0.contains(message) }, "\(found)")
     }
 }
+
+/// Weights of tasks, models in a weighted list and split targets are at most 1,000,000: the
+/// pickers add them up in `Int`, and two weights near `Int.max` trapped when the run began.
+@Suite struct WeightBoundTests {
+    static let head = "target: http://127.0.0.1:9\nusers: 1\nprompts: prompts/sample-prompts.txt\n"
+
+    @Test(arguments: [
+        ("tasks: [{path: /a, weight: 9223372036854775807}, {path: /b, weight: 1}]", "tasks[0].weight", 4,
+         "must be at most 1000000, found 9223372036854775807"),
+        ("tasks: [{path: /a}, {path: /b, weight: 1_000_001}]", "tasks[1].weight", 4, "must be at most 1000000, found 1000001"),
+        ("tasks: [{kind: openai-completions, model: [{name: a, weight: 9223372036854775807}, b]}]", "tasks[0].model[0].weight", 4,
+         "must be at most 1000000"),
+    ])
+    func weightsPastTheBoundAreErrorsAtTheirLineAndKey(_ yaml: String, _ key: String, _ line: Int, _ words: String) {
+        let found = issues(Self.head + yaml)
+        #expect(found.count == 1, "\(found.map(\.description))")
+        #expect(found.first?.keyPath == key, "\(found.map(\.description))")
+        #expect(found.first?.line == line, "\(found.map(\.description))")
+        #expect(found.first?.message.contains(words) == true, "\(found.map(\.description))")
+    }
+
+    @Test func weightsAtTheBoundAreReadAndPicked() throws {
+        let s = try parse(Self.head + """
+        tasks:
+          - {path: /a, weight: 1_000_000}
+          - {path: /b, weight: 1000000}
+          - {name: gen, kind: openai-completions, model: [{name: a, weight: 1000000}, {name: b, weight: 1000000}]}
+        """)
+        #expect(s.tasks.map(\.weight) == [1_000_000, 1_000_000, 1])
+        #expect(s.tasks[2].models.map(\.weight) == [1_000_000, 1_000_000])
+        let picker = TaskPicker(weights: s.tasks.map(\.weight))
+        var rng = SeededRandom(seed: 7)
+        let picked = Set((0..<200).map { _ in picker.pick(&rng) })
+        #expect(picked.isSuperset(of: [0, 1]), "\(picked)")
+    }
+}

@@ -67,9 +67,12 @@ import Testing
     /// (yaml after the head, the key path of the one error, its line, words in its message)
     static let bad: [(String, String, Int, String)] = [
         ("split:\n  targets:\n    - {name: a, weight: 0, baseline: true, target: http://127.0.0.1:1}\n    - {name: b, weight: 1, target: http://127.0.0.1:2}\n",
-         "split.targets[0].weight", 5, "positive whole number"),
+         "split.targets[0].weight", 5, "a whole number from 1 to 1000000"),
         ("split:\n  targets:\n    - {name: a, weight: -5, baseline: true, target: http://127.0.0.1:1}\n    - {name: b, weight: 1, target: http://127.0.0.1:2}\n",
-         "split.targets[0].weight", 5, "positive whole number"),
+         "split.targets[0].weight", 5, "a whole number from 1 to 1000000"),
+        // Two weights near Int.max overflowed the chooser's sum when the run began.
+        ("split:\n  targets:\n    - {name: a, weight: 1, baseline: true, target: http://127.0.0.1:1}\n    - {name: b, weight: 9223372036854775807, target: http://127.0.0.1:2}\n",
+         "split.targets[1].weight", 6, "a whole number from 1 to 1000000"),
         ("split:\n  targets:\n    - {name: a, weight: 1, target: http://127.0.0.1:1}\n    - {name: b, weight: 1, target: http://127.0.0.1:2}\n",
          "split.targets", 5, "exactly one target 'baseline: true'"),
         ("split:\n  targets:\n    - {name: a, weight: 1, baseline: true, target: http://127.0.0.1:1}\n    - {name: b, weight: 1, baseline: true, target: http://127.0.0.1:2}\n",
