@@ -108,6 +108,14 @@ public struct BatcherConfig: Sendable, Equatable, Codable {
         preferredBatchSizes.isEmpty ? [maxBatchSize] : preferredBatchSizes
     }
 
+    /// The largest `maxBatchSize` accepted: the engine sizes per-batch tables by it, and the
+    /// report's memory facts try each size up to it (quadratic in it).
+    public static let maxBatchSizeLimit = 4_096
+    /// The most model instances: each has its own state, allocated up front.
+    public static let maxInstanceCount = 1_024
+    /// The most priority levels: each has its own queue.
+    public static let maxPriorityLevels = 1_000
+
     /// Every problem with this config, one sentence each; empty when it is usable.
     ///
     /// All problems are returned at once (as k6 does) so a user fixes a config in one pass.
@@ -115,6 +123,15 @@ public struct BatcherConfig: Sendable, Equatable, Codable {
         var problems: [String] = []
         if maxBatchSize < 1 {
             problems.append("maxBatchSize must be at least 1 (got \(maxBatchSize)).")
+        }
+        if maxBatchSize > Self.maxBatchSizeLimit {
+            problems.append("maxBatchSize must be at most \(Self.maxBatchSizeLimit) (got \(maxBatchSize)).")
+        }
+        if instanceCount > Self.maxInstanceCount {
+            problems.append("instanceCount must be at most \(Self.maxInstanceCount) (got \(instanceCount)).")
+        }
+        if priorityLevels > Self.maxPriorityLevels {
+            problems.append("priorityLevels must be at most \(Self.maxPriorityLevels) (got \(priorityLevels)).")
         }
         for size in preferredBatchSizes where size < 1 || size > max(maxBatchSize, 1) {
             problems.append(

@@ -47,10 +47,20 @@ public struct ContinuousSettings: Sendable, Equatable {
     /// Block sizes vLLM accepts on CUDA.
     public static let blockSizes = [1, 8, 16, 32, 64, 128]
 
+    /// The most sequences in a step: the scheduler sizes its tables by it.
+    public static let maxNumSeqsLimit = 65_536
+    /// The most tokens in a step: the device model's workspace grows with it (and overflowed
+    /// near `Int.max`).
+    public static let maxNumBatchedTokensLimit = 10_000_000
+
     /// Problems with the settings alone (the device is not needed for these), each naming its key.
     public func validate() -> [String] {
         var p: [String] = []
         if maxNumSeqs < 1 { p.append("max_num_seqs must be at least 1") }
+        if maxNumSeqs > Self.maxNumSeqsLimit { p.append("max_num_seqs must be at most \(Self.maxNumSeqsLimit), found \(maxNumSeqs)") }
+        if maxNumBatchedTokens > Self.maxNumBatchedTokensLimit {
+            p.append("max_num_batched_tokens must be at most \(Self.maxNumBatchedTokensLimit), found \(maxNumBatchedTokens)")
+        }
         if !Self.blockSizes.contains(blockSize) { p.append("block_size must be one of \(Self.blockSizes.map(String.init).joined(separator: ", ")) (vLLM's choices), found \(blockSize)") }
         if !(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1) { p.append("gpu_memory_utilization must be in (0, 1], found \(gpuMemoryUtilization)") }
         if maxNumBatchedTokens < maxNumSeqs { p.append("max_num_batched_tokens (\(maxNumBatchedTokens)) must be at least max_num_seqs (\(maxNumSeqs))") }

@@ -41,7 +41,11 @@ public struct ScenarioOverrides: Sendable {
             if rate != nil { throw Conflict(description: "--rate applies to open-model (arrival) scenarios; this one is closed (users)") }
             if users != nil || spawnRate != nil {
                 guard c.stages.count == 1 else { throw Conflict(description: "--users/--spawn-rate cannot override a scenario with stages") }
-                if let u = users { guard u >= 1 else { throw Conflict(description: "--users must be at least 1") }; c.stages[0].users = u }
+                if let u = users {
+                    guard u >= 1 else { throw Conflict(description: "--users must be at least 1") }
+                    guard u <= Validator.maxUsers else { throw Conflict(description: "--users must be at most \(Validator.maxUsers), found \(u)") }
+                    c.stages[0].users = u
+                }
                 if let r = spawnRate { guard r > 0 else { throw Conflict(description: "--spawn-rate must be greater than 0") }; c.stages[0].spawnRate = r }
             }
             if let t = runTime {
@@ -53,6 +57,7 @@ public struct ScenarioOverrides: Sendable {
             if users != nil || spawnRate != nil { throw Conflict(description: "--users/--spawn-rate apply to closed-model scenarios; this one is open (arrival rate)") }
             if let r = rate {
                 guard r > 0 else { throw Conflict(description: "--rate must be greater than 0") }
+                guard r <= Validator.maxRate else { throw Conflict(description: "--rate must be at most \(Int(Validator.maxRate)) a second, found \(r)") }
                 guard o.trace == nil else { throw Conflict(description: "--rate cannot override a replayed trace (arrival.trace); change arrival.time_scale instead") }
                 guard o.stages.count == 1, o.startRate == o.stages[0].rate else { throw Conflict(description: "--rate cannot override a scenario with rate stages") }
                 o.startRate = r; o.stages[0].rate = r

@@ -20,8 +20,8 @@ extension Validator {
         }
         var c = config.continuous
         let given = Self.continuousKeys.filter { $0 != "scheduler" && m[$0] != nil }
-        if let v = m["max_num_seqs"], let x = int(v.value, "\(dot)max_num_seqs", min: 1) { c.maxNumSeqs = x }
-        if let v = m["max_num_batched_tokens"], let x = int(v.value, "\(dot)max_num_batched_tokens", min: 1) { c.maxNumBatchedTokens = x }
+        if let v = m["max_num_seqs"], let x = int(v.value, "\(dot)max_num_seqs", min: 1, max: Self.maxNumSeqs) { c.maxNumSeqs = x }
+        if let v = m["max_num_batched_tokens"], let x = int(v.value, "\(dot)max_num_batched_tokens", min: 1, max: Self.maxBatchedTokens) { c.maxNumBatchedTokens = x }
         if let v = m["block_size"], let x = int(v.value, "\(dot)block_size", min: 1) {
             if ContinuousSettings.blockSizes.contains(x) { c.blockSize = x } else {
                 fail(v.value, "\(dot)block_size", "block_size must be one of \(ContinuousSettings.blockSizes.map(String.init).joined(separator: ", ")) (vLLM's choices), found \(x)")

@@ -53,7 +53,7 @@ extension Validator {
             if let v = cm["embeddings"], let x = int(v.value, "\(p).cache.embeddings", min: 0) { config.embeddingCacheEntries = x }
         }
         if !cacheEnabled { config.cacheEntries = 0 }
-        if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1) { config.predictOutputTokens = x }
+        if let v = m["predict_output_tokens"], let x = int(v.value, "\(p).predict_output_tokens", min: 1, max: Self.maxOutputTokens) { config.predictOutputTokens = x }
         if let v = m["max_in_flight"], let x = int(v.value, "\(p).max_in_flight", min: 1) { config.maxInFlight = x }
         schedulerFields(m, p, into: &config)
         return config

@@ -23,14 +23,14 @@ extension Validator {
                 let p = "stages[\(i)]"
                 guard let m = mapping(item, p, allowed: ["duration", "users", "spawn_rate"]) else { continue }
                 guard let d = m["duration"], let u = m["users"] else { fail(item, p, "each stage needs 'duration' and 'users'"); continue }
-                guard let dur = duration(d.value, "\(p).duration"), let users = int(u.value, "\(p).users") else { continue }
+                guard let dur = duration(d.value, "\(p).duration"), let users = int(u.value, "\(p).users", max: Self.maxUsers) else { continue }
                 let rate = m["spawn_rate"].flatMap { double($0.value, "\(p).spawn_rate", positive: true) } ?? Double(max(users, 1))
                 stages.append(UserStage(duration: dur, users: users, spawnRate: rate))
             }
             if items.isEmpty { fail(s.value, "stages", "at least one stage is needed") }
             return .closed(ClosedLoad(stages: stages, waitTime: waitTime, honorRetryAfter: honor))
         }
-        let users = top["users"].flatMap { int($0.value, "users", min: 1) } ?? 1
+        let users = top["users"].flatMap { int($0.value, "users", min: 1, max: Self.maxUsers) } ?? 1
         let rate = top["spawn_rate"].flatMap { double($0.value, "spawn_rate", positive: true) } ?? 1
         var runTime = Duration.seconds(Int64.max / 4_000_000_000)
         if let r = top["run_time"], let d = duration(r.value, "run_time") {
@@ -74,7 +74,7 @@ extension Validator {
         guard let m = mapping(n, p, allowed: ["rate", "process", "burstiness", "start_rate", "stages", "max_in_flight", "max_queue", "trace", "time_scale", "block_tokens"]) else { return nil }
         for k in ["time_scale", "block_tokens"] where m[k] != nil && m["trace"] == nil { fail(m[k]!.key, "\(p).\(k)", "'\(k)' applies to a replayed trace ('trace: FILE')") }
         var process = ArrivalProcess.constant
-        let burst = m["burstiness"].flatMap { double($0.value, "\(p).burstiness", positive: true) }
+        let burst = m["burstiness"].flatMap { double($0.value, "\(p).burstiness", positive: true, max: 1_000, least: 0.01) }
         if let pr = m["process"], let s = string(pr.value, "\(p).process") {
             switch s {
             case "constant": process = .constant
@@ -84,8 +84,8 @@ extension Validator {
             }
         }
         if burst != nil, case .constant = process { fail(m["burstiness"]!.key, "\(p).burstiness", "burstiness applies to process: gamma") }
-        let maxInFlight = m["max_in_flight"].flatMap { int($0.value, "\(p).max_in_flight", min: 1) } ?? 1000
-        let maxQueue = m["max_queue"].flatMap { int($0.value, "\(p).max_queue", min: 0) }
+        let maxInFlight = m["max_in_flight"].flatMap { int($0.value, "\(p).max_in_flight", min: 1, max: Self.maxUsers) } ?? 1000
+        let maxQueue = m["max_queue"].flatMap { int($0.value, "\(p).max_queue", min: 0, max: Self.maxQueue) }
         if m["trace"] != nil { return traceLoad(m, n, runTime: runTime, maxInFlight: maxInFlight, maxQueue: maxQueue) }
         if let s = m["stages"] {
             if m["rate"] != nil { fail(m["rate"]!.key, "\(p).rate", "'rate' conflicts with 'stages' (give 'start_rate' and each stage's target rate)") }
@@ -100,14 +100,14 @@ extension Validator {
                 if let rn = sm["ramp"], let rs = string(rn.value, "\(sp).ramp") {
                     if let v = RateStage.Ramp(rawValue: rs) { ramp = v } else { fail(rn.value, "\(sp).ramp", "expected linear or exponential, found '\(rs)'") }
                 }
-                if let dur = duration(d.value, "\(sp).duration"), let rate = double(r.value, "\(sp).rate") { stages.append(RateStage(duration: dur, rate: rate, ramp: ramp)) }
+                if let dur = duration(d.value, "\(sp).duration"), let rate = double(r.value, "\(sp).rate", max: Self.maxRate) { stages.append(RateStage(duration: dur, rate: rate, ramp: ramp)) }
             }
             if items.isEmpty { fail(s.value, "\(p).stages", "at least one stage is needed") }
-            let start = m["start_rate"].flatMap { double($0.value, "\(p).start_rate") } ?? 0
+            let start = m["start_rate"].flatMap { double($0.value, "\(p).start_rate", max: Self.maxRate) } ?? 0
             return .open(OpenLoad(startRate: start, stages: stages, process: process, maxInFlight: maxInFlight, maxQueue: maxQueue))
         }
         guard let r = m["rate"] else { fail(n, p, "missing 'rate' (arrivals per second) or 'stages'"); return nil }
-        guard let rate = double(r.value, "\(p).rate", positive: true) else { return nil }
+        guard let rate = double(r.value, "\(p).rate", positive: true, max: Self.maxRate) else { return nil }
         guard let rt = runTime else { fail(n, "run_time", "an open-model scenario with a constant rate needs 'run_time'"); return nil }
         guard let d = duration(rt.value, "run_time") else { return nil }
         return .open(OpenLoad.constant(rate: rate, duration: d, process: process, maxInFlight: maxInFlight, maxQueue: maxQueue))

@@ -47,12 +47,14 @@ extension Validator {
         return v
     }
 
-    func double(_ n: Node, _ path: String, positive: Bool = false) -> Double? {
+    func double(_ n: Node, _ path: String, positive: Bool = false, max: Double = .infinity, least: Double? = nil) -> Double? {
         guard let s = n.scalar?.string, let v = Double(s), v.isFinite else {
             fail(n, path, "expected a number, found \(n.scalar.map { "'\($0.string)'" } ?? kind(n))"); return nil
         }
         if positive, v <= 0 { fail(n, path, "must be greater than 0, found \(s)"); return nil }
         if v < 0 { fail(n, path, "must not be negative, found \(s)"); return nil }
+        if let least, v < least { fail(n, path, "must be at least \(least), found \(s)"); return nil }
+        if v > max { fail(n, path, "must be at most \(Int(max)), found \(s)"); return nil }
         return v
     }
 

@@ -9,34 +9,45 @@ extension Validator {
     func syntheticPrompts(_ n: Node) -> [String] {
         let p = "prompts.synthetic"
         guard let m = mapping(n, p, allowed: ["count", "input_tokens", "seed", "prefix"]) else { return [] }
-        let count = m["count"].flatMap { int($0.value, "\(p).count", min: 1) } ?? 1000
+        let count = m["count"].flatMap { int($0.value, "\(p).count", min: 1, max: Self.maxPrompts) } ?? 1000
         var rng = SeededRandom(seed: UInt64(m["seed"].flatMap { int($0.value, "\(p).seed") } ?? 1), stream: 0x5EED)
         if let pf = m["prefix"] { sharedPrefix = self.sharedPrefix(pf.value, "\(p).prefix", seed: UInt64(m["seed"].flatMap { int($0.value, "\(p).seed") } ?? 1)) }
         var draw: (inout SeededRandom) -> Int = { _ in 128 }
+        var most = 128  // the longest prompt the draw can give, in tokens
         if let it = m["input_tokens"] {
             if let fixed = it.value.scalar.flatMap({ Int($0.string) }) {
                 guard fixed >= 1 else { fail(it.value, "\(p).input_tokens", "must be at least 1"); return [] }
+                guard fixed <= Self.maxPromptTokens else { fail(it.value, "\(p).input_tokens", "must be at most \(Self.maxPromptTokens), found \(fixed)"); return [] }
                 draw = { _ in fixed }
+                most = fixed
             } else if let dm = mapping(it.value, "\(p).input_tokens", allowed: ["fixed", "uniform", "normal"]) {
-                if let f = dm["fixed"], let v = int(f.value, "\(p).input_tokens.fixed", min: 1) { draw = { _ in v } }
+                if let f = dm["fixed"], let v = int(f.value, "\(p).input_tokens.fixed", min: 1, max: Self.maxPromptTokens) { draw = { _ in v }; most = v }
                 if let u = dm["uniform"], let xs = list(u.value, "\(p).input_tokens.uniform") {
-                    let v = xs.compactMap { int($0, "\(p).input_tokens.uniform", min: 1) }
-                    if v.count == 2, v[0] <= v[1] { draw = { r in v[0] + Int(r.next() % UInt64(v[1] - v[0] + 1)) } } else {
+                    let v = xs.compactMap { int($0, "\(p).input_tokens.uniform", min: 1, max: Self.maxPromptTokens) }
+                    if v.count == 2, v[0] <= v[1] { draw = { r in v[0] + Int(r.next() % UInt64(v[1] - v[0] + 1)) }; most = v[1] } else {
                         fail(u.value, "\(p).input_tokens.uniform", "expected [min, max] with min <= max")
                     }
                 }
                 if let no = dm["normal"], let nm = mapping(no.value, "\(p).input_tokens.normal", allowed: ["mean", "stddev"]) {
-                    let mean = nm["mean"].flatMap { double($0.value, "\(p).input_tokens.normal.mean", positive: true) } ?? 128
-                    let sd = nm["stddev"].flatMap { double($0.value, "\(p).input_tokens.normal.stddev") } ?? 0
-                    draw = { r in max(1, Int((mean + sd * r.normal()).rounded())) }
+                    let mean = nm["mean"].flatMap { double($0.value, "\(p).input_tokens.normal.mean", positive: true, max: Double(Self.maxPromptTokens)) } ?? 128
+                    let sd = nm["stddev"].flatMap { double($0.value, "\(p).input_tokens.normal.stddev", max: Double(Self.maxPromptTokens)) } ?? 0
+                    // Clamped before the conversion: a draw far out in the tail stays a length.
+                    let cap = Double(Self.maxPromptTokens)
+                    draw = { r in Int(min(cap, max(1, (mean + sd * r.normal()).rounded()))) }
+                    most = Int(min(cap, mean + 4 * sd))
                 }
             }
+        }
+        // The prompts are made here, in memory: count x length is bounded (about 400 MB of text).
+        guard count * most <= Self.maxPromptTokensInAll else {
+            fail(n, p, "count (\(count)\(m["count"] == nil ? ", the default" : "")) x input_tokens (up to \(most)) is more than \(Self.maxPromptTokensInAll) tokens of prompt text in all; give fewer or shorter prompts")
+            return []
         }
         let words = ["the", "model", "serves", "tokens", "under", "load", "with", "batching", "and", "cache", "latency", "matters"]
         return (0..<count).map { _ in
             let tokens = draw(&rng)
             var s = ""
-            while s.count < tokens * 4 { if !s.isEmpty { s += " " }; s += words[Int(rng.next() % UInt64(words.count))] }
+            while s.utf8.count < tokens * 4 { if !s.isEmpty { s += " " }; s += words[Int(rng.next() % UInt64(words.count))] }
             return String(s.prefix(tokens * 4))
         }
     }

@@ -37,14 +37,15 @@ extension Validator {
                 }
             }
             let base = engineConfig.presets.first { $0.name == baseName }?.config ?? .seed
-            func ints(_ k: String, min: Int) -> [Int?] {
+            func ints(_ k: String, min: Int, max: Int) -> [Int?] {
                 guard let v = gm[k] else { return [nil] }
                 guard let items = list(v.value, "sweep.grid.\(k)") else { return [nil] }
-                let xs = items.enumerated().compactMap { int($1, "sweep.grid.\(k)[\($0)]", min: min) }
+                let xs = items.enumerated().compactMap { int($1, "sweep.grid.\(k)[\($0)]", min: min, max: max) }
                 if xs.isEmpty { fail(v.value, "sweep.grid.\(k)", "give at least one value") }
                 return xs.isEmpty ? [nil] : xs
             }
-            let sizes = ints("max_batch_size", min: 1), delays = ints("max_queue_delay_us", min: 0), instances = ints("instance_count", min: 1)
+            let sizes = ints("max_batch_size", min: 1, max: BatcherConfig.maxBatchSizeLimit), delays = ints("max_queue_delay_us", min: 0, max: .max)
+            let instances = ints("instance_count", min: 1, max: BatcherConfig.maxInstanceCount)
             if sizes == [nil] && delays == [nil] && instances == [nil] {
                 fail(g.value, "sweep.grid", "give at least one of max_batch_size, max_queue_delay_us, instance_count (lists of values)")
             }
@@ -85,11 +86,11 @@ extension Validator {
         }
         switch (sm["rates"], sm["concurrency"]) {
         case (let r?, nil):
-            if let items = list(r.value, "sweep.rates") { spec.levels = items.enumerated().compactMap { double($1, "sweep.rates[\($0)]", positive: true) }.sorted() }
+            if let items = list(r.value, "sweep.rates") { spec.levels = items.enumerated().compactMap { double($1, "sweep.rates[\($0)]", positive: true, max: Self.maxRate) }.sorted() }
             if case .closed? = load { fail(key, "sweep", "a sweep over arrival rates needs an 'arrival:' block (open model)") }
         case (nil, let c?):
             spec.axis = .concurrency
-            if let items = list(c.value, "sweep.concurrency") { spec.levels = items.enumerated().compactMap { int($1, "sweep.concurrency[\($0)]", min: 1) }.map(Double.init).sorted() }
+            if let items = list(c.value, "sweep.concurrency") { spec.levels = items.enumerated().compactMap { int($1, "sweep.concurrency[\($0)]", min: 1, max: Self.maxUsers) }.map(Double.init).sorted() }
             if case .open? = load { fail(key, "sweep", "a sweep over concurrency needs users (closed model), not an 'arrival:' block") }
         case (_?, let c?):
             fail(c.key, "sweep.concurrency", "give 'rates' (open model) or 'concurrency' (closed model), not both")
@@ -101,7 +102,7 @@ extension Validator {
         if let st = sm["stable"] {
             if let b = st.value.scalar?.string, ["false", "no", "off"].contains(b.lowercased()) { spec.stability = nil } else if let stm = mapping(st.value, "sweep.stable", allowed: ["windows", "window", "tolerance"]) {
                 var rule = SweepSpec.Stability()
-                if let v = stm["windows"], let x = int(v.value, "sweep.stable.windows", min: 2) { rule.windows = x }
+                if let v = stm["windows"], let x = int(v.value, "sweep.stable.windows", min: 2, max: Self.maxStableWindows) { rule.windows = x }
                 if let v = stm["window"], let d = duration(v.value, "sweep.stable.window") {
                     if d < .seconds(1) || d.seconds != d.seconds.rounded() { fail(v.value, "sweep.stable.window", "must be a whole number of seconds (1s or more)") } else { rule.window = d }
                 }

@@ -27,7 +27,8 @@ extension Validator {
             func ints(_ k: String, current: Int) -> [Int] {
                 guard let v = gm[k] else { return [current] }
                 guard let items = list(v.value, "sweep.grid.\(k)") else { return [] }
-                let xs = items.enumerated().compactMap { int($1, "sweep.grid.\(k)[\($0)]", min: 1) }
+                let most = k == "max_num_seqs" ? Self.maxNumSeqs : Self.maxBatchedTokens
+                let xs = items.enumerated().compactMap { int($1, "sweep.grid.\(k)[\($0)]", min: 1, max: most) }
                 if items.isEmpty { fail(v.value, "sweep.grid.\(k)", "give at least one value") }
                 return xs
             }

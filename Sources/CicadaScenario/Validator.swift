@@ -29,6 +29,20 @@ final class Validator {
     /// began. A million is far past any share a scenario needs and keeps any count of weights
     /// far from the limit.
     static let maxWeight = 1_000_000
+    /// Upper bounds on the counts and rates a run, its engine or its prompts are built from. Past
+    /// these, values the reader accepted overflowed, trapped or hung once the run began (users
+    /// times the descriptors each needs, a queue share, an allocation per engine instance, the
+    /// prompt text). Each is far past what one machine runs.
+    static let maxUsers = 1_000_000
+    static let maxQueue = 100_000_000
+    static let maxRate = 10_000_000.0
+    static let maxPromptTokens = 1_000_000
+    static let maxPrompts = 1_000_000
+    static let maxPromptTokensInAll = 100_000_000
+    static let maxOutputTokens = 1_000_000
+    static let maxNumSeqs = ContinuousSettings.maxNumSeqsLimit
+    static let maxBatchedTokens = ContinuousSettings.maxNumBatchedTokensLimit
+    static let maxStableWindows = 1_000
 
     init(file: String, baseDirectory: String) { self.file = file; self.baseDirectory = baseDirectory }
 

@@ -58,6 +58,10 @@ struct BatcherConfigTests {
         ("priorityLevels", BatcherConfig(priorityLevels: -1)),
         ("defaultPriorityLevel", BatcherConfig(priorityLevels: 2, defaultPriorityLevel: 0)),
         ("defaultPriorityLevel", BatcherConfig(priorityLevels: 0, defaultPriorityLevel: 2)),
+        // Past these the engine overflowed or allocated without end (a scenario, /admin/batching).
+        ("maxBatchSize", BatcherConfig(maxBatchSize: 4_097)),
+        ("instanceCount", BatcherConfig(instanceCount: 1_025)),
+        ("priorityLevels", BatcherConfig(priorityLevels: 1_001, defaultPriorityLevel: 1)),
     ]
 
     @Test("each invalid field is named", arguments: invalidCases)

@@ -55,6 +55,10 @@ import Testing
         #expect(ContinuousSettings(blockSize: 12).validate().contains { $0.hasPrefix("block_size must be one of 1, 8, 16") })
         #expect(ContinuousSettings(gpuMemoryUtilization: 1.2).validate().contains { $0.hasPrefix("gpu_memory_utilization") })
         #expect(ContinuousSettings(maxNumSeqs: 64, maxNumBatchedTokens: 32).validate().contains { $0.hasPrefix("max_num_batched_tokens (32)") })
+        // Past these the device model's workspace overflowed (`cicada serve` flags, live keys).
+        #expect(ContinuousSettings(maxNumSeqs: 65_537, maxNumBatchedTokens: 70_000).validate() == ["max_num_seqs must be at most 65536, found 65537"])
+        #expect(ContinuousSettings(maxNumBatchedTokens: .max).validate() == ["max_num_batched_tokens must be at most 10000000, found \(Int.max)"])
+        #expect(ContinuousSettings(maxNumSeqs: 65_536, maxNumBatchedTokens: 10_000_000).validate().isEmpty)
     }
 
     @Test func loweringMaxNumSeqsLiveStopsAdmissionUntilUnderIt() {

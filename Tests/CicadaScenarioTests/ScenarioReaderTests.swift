@@ -246,6 +246,22 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         #expect(throws: ScenarioOverrides.Conflict.self) { try ScenarioOverrides(rate: 5).apply(to: s) }
     }
 
+    /// The flags have the scenario keys' bounds (`RunBoundTests`): `-u 9223372036854775807`
+    /// would overflow the open-files check as the run began.
+    @Test func flagsPastTheScenarioBoundsAreRefused() throws {
+        let closed = try parse("target: http://127.0.0.1:8000\nusers: 5\nrun_time: 1m\ntasks: [{path: /}]\n")
+        #expect {
+            try ScenarioOverrides(users: .max).apply(to: closed)
+        } throws: { error in
+            (error as? ScenarioOverrides.Conflict)?.description == "--users must be at most 1000000, found 9223372036854775807"
+        }
+        guard case .closed(let c) = try ScenarioOverrides(users: 1_000_000).apply(to: closed).load else { Issue.record("not closed"); return }
+        #expect(c.peakUsers == 1_000_000)
+        let open = try parse("target: http://127.0.0.1:8000\narrival: {rate: 5}\nrun_time: 1m\ntasks: [{path: /}]\n")
+        #expect(throws: ScenarioOverrides.Conflict.self) { try ScenarioOverrides(rate: 1e300).apply(to: open) }
+        #expect((try? ScenarioOverrides(rate: 10_000_000).apply(to: open)) != nil)
+    }
+
     @Test func runTimeCapsStages() {
         let stages = [RateStage(duration: .seconds(10), rate: 1), RateStage(duration: .seconds(10), rate: 2)]
         #expect(ScenarioOverrides.cap(stages, at: .seconds(15), duration: \.duration).map(\.duration) == [.seconds(10), .seconds(5)])
@@ -619,5 +635,64 @@ func issues(_ yaml: String) -> [ScenarioIssue] {
         var rng = SeededRandom(seed: 7)
         let picked = Set((0..<200).map { _ in picker.pick(&rng) })
         #expect(picked.isSuperset(of: [0, 1]), "\(picked)")
+    }
+}
+
+/// Counts and rates a run, its engine or its prompts are built from have upper bounds: past them,
+/// values the reader accepted overflowed, trapped, allocated without end or hung once the run
+/// began (a probe of every numeric key with 2^63-1, 2^62 and 1e300 found each of these).
+@Suite struct RunBoundTests {
+    /// The head of a closed or an open scenario: the load key comes after it.
+    static let closed = "target: http://127.0.0.1:9\nrun_time: 2s\ntasks: [{path: /a}]\n"
+    static let open = closed
+    static let engine = "target: embedded\nrun_time: 2s\ntasks: [{name: p, kind: predict, json: {input: x}}]\nengine:\n  batching: seed\n"
+    static let big = "9223372036854775807"
+
+    @Test(arguments: [
+        (closed + "users: \(big)", "users", "must be at most 1000000"),
+        (closed + "stages: [{duration: 2s, users: \(big)}]", "stages[0].users", "must be at most 1000000"),
+        (open + "arrival: {rate: 5, max_in_flight: \(big)}", "arrival.max_in_flight", "must be at most 1000000"),
+        (open + "arrival: {rate: 5, max_queue: \(big)}", "arrival.max_queue", "must be at most 100000000"),
+        (open + "arrival: {rate: 1e300}", "arrival.rate", "must be at most 10000000"),
+        (open + "arrival: {rate: 5, process: gamma, burstiness: 1e-300}", "arrival.burstiness", "must be at least 0.01"),
+        ("target: http://127.0.0.1:9\ntasks: [{path: /a}]\narrival: {stages: [{duration: 2s, rate: 1e300}]}", "arrival.stages[0].rate", "must be at most 10000000"),
+        (closed + "prompts: {synthetic: {count: 2, input_tokens: \(big)}}", "prompts.synthetic.input_tokens", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {count: 2, input_tokens: {fixed: 1000001}}}", "prompts.synthetic.input_tokens.fixed", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {count: 2, input_tokens: {normal: {mean: 8, stddev: 1e300}}}}", "prompts.synthetic.input_tokens.normal.stddev", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {input_tokens: 200000}}", "prompts.synthetic", "count (1000, the default) x input_tokens"),
+        (open + "arrival: {start_rate: 1e300, stages: [{duration: 2s, rate: 5}]}", "arrival.start_rate", "must be at most 10000000"),
+        (open + "arrival: {rate: 5, process: gamma, burstiness: 1001}", "arrival.burstiness", "must be at most 1000"),
+        (engine + "arrival: {rate: 5}\nsweep: {grid: {max_batch_size: [4097]}, rates: [5]}", "sweep.grid.max_batch_size[0]", "must be at most 4096"),
+        (closed + "prompts: {synthetic: {count: 2, input_tokens: {uniform: [1, \(big)]}}}", "prompts.synthetic.input_tokens.uniform", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {count: 2, input_tokens: {normal: {mean: 1e300}}}}", "prompts.synthetic.input_tokens.normal.mean", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {count: \(big)}}", "prompts.synthetic.count", "must be at most 1000000"),
+        (closed + "prompts: {synthetic: {count: 1000, input_tokens: 1000000}}", "prompts.synthetic", "tokens of prompt text in all"),
+        (engine + "  presets: [{name: seed, max_batch_size: \(big)}]", "engine.presets[0]", "maxBatchSize must be at most 4096"),
+        (engine + "  presets: [{name: seed, instance_count: \(big)}]", "engine.presets[0]", "instanceCount must be at most 1024"),
+        (engine + "  presets: [{name: seed, priority_levels: \(big), default_priority_level: \(big)}]", "engine.presets[0]", "priorityLevels must be at most 1000"),
+        (engine + "  predict_output_tokens: \(big)", "engine.predict_output_tokens", "must be at most 1000000"),
+        (engine + "  scheduler: continuous\n  max_num_batched_tokens: \(big)", "engine.max_num_batched_tokens", "must be at most 10000000"),
+        (engine + "  scheduler: continuous\n  max_num_seqs: \(big)", "engine.max_num_seqs", "must be at most 65536"),
+        (engine + "users: 1\nsweep: {presets: [seed], concurrency: [\(big)]}", "sweep.concurrency[0]", "must be at most 1000000"),
+        (engine + "arrival: {rate: 5}\nsweep: {presets: [seed], rates: [1e300]}", "sweep.rates[0]", "must be at most 10000000"),
+        (engine + "arrival: {rate: 5}\nsweep: {presets: [seed], rates: [5], stable: {windows: \(big)}}", "sweep.stable.windows", "must be at most 1000"),
+        (engine + "arrival: {rate: 5}\nsweep: {grid: {instance_count: [\(big)]}, rates: [5]}", "sweep.grid.instance_count[0]", "must be at most 1024"),
+    ])
+    func valuesPastTheBoundAreErrorsNamingTheKey(_ yaml: String, _ key: String, _ words: String) {
+        let found = issues(yaml)
+        #expect(found.contains { $0.keyPath == key && $0.message.contains(words) }, "\(found.map(\.description))")
+    }
+
+    @Test func valuesAtTheBoundAreRead() throws {
+        let s = try parse(Self.closed + "users: 1000000\nprompts: {synthetic: {count: 8, input_tokens: {normal: {mean: 1000000, stddev: 1000000}}}}")
+        #expect(s.prompts.count == 8)
+        // Draws past the bound are clamped to it: the longest prompt is exactly 1,000,000 tokens
+        // of 4 bytes (about half the draws are past it; one unclamped would be longer).
+        #expect(s.prompts.map(\.utf8.count).max() == 4_000_000)
+        #expect(s.prompts.allSatisfy { !$0.isEmpty })
+        let o = try parse(Self.open + "arrival: {rate: 10000000, process: gamma, burstiness: 0.01, max_in_flight: 1000000, max_queue: 100000000}")
+        guard case .open(let load) = o.load else { Issue.record("not open: \(o.load)"); return }
+        #expect(load.maxInFlight == 1_000_000)
+        #expect(load.maxQueue == 100_000_000)
     }
 }
